@@ -1,0 +1,114 @@
+"""Translations (locales/*.toml) and locale-aware formatting of money, numbers and dates.
+
+German is the source language; English mirrors every key (tests enforce it). Formatting uses
+Babel so that `1.234,56 €` and `€1,234.56` come from CLDR, not from hand-made rules.
+Timestamps arrive as naive UTC (the databases' convention) and are shown in Europe/Berlin.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.dates import format_time as _babel_time
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from core.settings import PROJECT_ROOT
+
+LOCALES = ("de", "en")
+DEFAULT_LOCALE = "de"
+BERLIN = ZoneInfo("Europe/Berlin")
+_BABEL = {"de": "de_DE", "en": "en_GB"}
+LOCALE_DIR = PROJECT_ROOT / "locales"
+
+log = logging.getLogger(__name__)
+
+
+def _flatten(tree: dict[str, object], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{full}."))
+        else:
+            flat[full] = str(value)
+    return flat
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    with (LOCALE_DIR / f"{locale}.toml").open("rb") as fh:
+        return _flatten(tomllib.load(fh))
+
+
+def normalize_locale(locale: str | None) -> str:
+    return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+def translate(key: str, locale: str, **params: object) -> str:
+    """The text for `key`; a missing key falls back to German, then to the key (and is logged)."""
+    text = catalog(normalize_locale(locale)).get(key)
+    if text is None:
+        log.warning("missing translation %s for %s", key, locale)
+        text = catalog(DEFAULT_LOCALE).get(key, key)
+    return text.format(**params) if params else text
+
+
+def money(amount: Decimal | int | None, locale: str, *, currency: str = "EUR") -> str:
+    if amount is None:
+        return "–"
+    return format_currency(Decimal(amount), currency, locale=_BABEL[normalize_locale(locale)])
+
+
+def number(value: Decimal | int | float | None, locale: str, *, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=fmt, locale=_BABEL[normalize_locale(locale)])
+
+
+def percent(value: Decimal | float | None, locale: str, *, signed: bool = False) -> str:
+    """`value` is a fraction (0.125 -> 12,5 %)."""
+    if value is None:
+        return "–"
+    fmt = "+#,##0.0 %;-#,##0.0 %" if signed else "#,##0.0 %"
+    return format_percent(value, format=fmt, locale=_BABEL[normalize_locale(locale)])
+
+
+def to_berlin(moment: datetime) -> datetime:
+    """Naive UTC (as stored) or aware -> aware Europe/Berlin."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BERLIN)
+
+
+def day(value: date | datetime | None, locale: str) -> str:
+    """24.11.2026 / 24/11/2026."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        value = to_berlin(value).date()
+    return _babel_date(value, format="short" if locale == "en" else "dd.MM.yyyy",
+                       locale=_BABEL[normalize_locale(locale)])
+
+
+def time_of_day(moment: datetime, locale: str) -> str:
+    return _babel_time(to_berlin(moment), format="HH:mm", locale=_BABEL[normalize_locale(locale)])
+
+
+def moment(value: datetime | None, locale: str) -> str:
+    """24.11.2026 18:00 in Berlin time."""
+    if value is None:
+        return "–"
+    pattern = "dd.MM.yyyy HH:mm" if normalize_locale(locale) == "de" else "dd/MM/yyyy HH:mm"
+    return _babel_datetime(to_berlin(value), format=pattern, locale=_BABEL[normalize_locale(locale)])
+
+
+def weekday_short(value: date, locale: str) -> str:
+    return _babel_date(value, format="EEE", locale=_BABEL[normalize_locale(locale)])

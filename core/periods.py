@@ -1,0 +1,47 @@
+"""Calendar periods in Berlin time, turned into the naive-UTC bounds the databases store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in naive UTC, plus the Berlin dates it covers for display."""
+
+    start: datetime
+    end: datetime
+    first_day: date
+    last_day: date
+
+
+def _utc(day: date) -> datetime:
+    """Berlin midnight at the start of `day`, as naive UTC."""
+    return datetime.combine(day, time(0), tzinfo=BERLIN).astimezone(UTC).replace(tzinfo=None)
+
+
+def days(first_day: date, last_day: date) -> Period:
+    return Period(_utc(first_day), _utc(last_day + timedelta(days=1)), first_day, last_day)
+
+
+def week_of(day: date) -> Period:
+    monday = day - timedelta(days=day.weekday())
+    return days(monday, monday + timedelta(days=6))
+
+
+def month_of(day: date) -> Period:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return days(first, following - timedelta(days=1))
+
+
+def previous_month(day: date) -> Period:
+    return month_of(day.replace(day=1) - timedelta(days=1))
+
+
+def berlin_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(BERLIN).date()

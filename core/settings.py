@@ -1,0 +1,109 @@
+"""One place that reads the configuration: `.streamlit/secrets.toml`, then the environment.
+
+The app, the jobs and the API all call `load_settings()`, so a key means the same everywhere.
+Keys are the same names in both sources; the environment wins. Nothing configured means demo
+mode on embedded SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+DEFAULT_DEMO_DIR = PROJECT_ROOT / "var" / "demo"
+
+# Every key the portal reads; `.streamlit/secrets.toml.example` documents each one.
+KEYS = (
+    "MIOMENTE_MAGENTO_URL",
+    "MIOMENTE_MAGENTO_READ_URL",
+    "MIOMENTE_PORTAL_URL",
+    "MIOMENTE_DEMO_DIR",
+    "MIOMENTE_COOKIE_KEY",
+    "MIOMENTE_COOKIE_EXPIRY_DAYS",
+    "MIOMENTE_DEFAULT_LOCALE",
+    "SENDGRID_API_KEY",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration is inconsistent; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    magento_url: str | None
+    magento_read_url: str | None
+    portal_url: str | None
+    demo_dir: Path
+    cookie_key: str | None
+    cookie_expiry_days: float = 7.0
+    default_locale: str = "de"
+    sendgrid_api_key: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    cookie_name: str = "miomente_portal_auth"
+
+    @property
+    def demo_mode(self) -> bool:
+        return self.magento_url is None and self.portal_url is None
+
+
+def _read_secrets(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    # Flat keys; a [miomente] table is accepted too for people who like sections.
+    flat = {k: v for k, v in raw.items() if not isinstance(v, dict)}
+    flat.update(raw.get("miomente", {}) if isinstance(raw.get("miomente"), dict) else {})
+    return flat
+
+
+def load_settings(
+    *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    env = os.environ if env is None else env
+    secrets = _read_secrets(secrets_path or DEFAULT_SECRETS)
+
+    def get(key: str) -> str | None:
+        value = env.get(key)
+        if value is None:
+            value = secrets.get(key)
+        if value is None or str(value).strip() == "":
+            return None
+        return str(value).strip()
+
+    magento, portal = get("MIOMENTE_MAGENTO_URL"), get("MIOMENTE_PORTAL_URL")
+    if (magento is None) != (portal is None):
+        raise ConfigError(
+            "Set both MIOMENTE_MAGENTO_URL and MIOMENTE_PORTAL_URL, or neither for demo mode."
+        )
+    cookie_key = get("MIOMENTE_COOKIE_KEY")
+    if magento is not None and (cookie_key is None or len(cookie_key) < 32):
+        raise ConfigError("MIOMENTE_COOKIE_KEY must be set (at least 32 characters).")
+    locale = get("MIOMENTE_DEFAULT_LOCALE") or "de"
+    if locale not in ("de", "en"):
+        raise ConfigError("MIOMENTE_DEFAULT_LOCALE must be 'de' or 'en'.")
+    try:
+        expiry = float(get("MIOMENTE_COOKIE_EXPIRY_DAYS") or 7)
+    except ValueError as exc:
+        raise ConfigError("MIOMENTE_COOKIE_EXPIRY_DAYS must be a number of days.") from exc
+    return Settings(
+        magento_url=magento,
+        magento_read_url=get("MIOMENTE_MAGENTO_READ_URL"),
+        portal_url=portal,
+        demo_dir=Path(get("MIOMENTE_DEMO_DIR") or DEFAULT_DEMO_DIR),
+        cookie_key=cookie_key,
+        cookie_expiry_days=expiry,
+        default_locale=locale,
+        sendgrid_api_key=get("SENDGRID_API_KEY"),
+        twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+    )

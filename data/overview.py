@@ -1,0 +1,219 @@
+"""Figures for the Übersicht: what needs attention now and how business is going.
+
+All queries are scoped to the viewer's products in SQL and read the shop's replica.
+Revenue is the gross of the viewer's own order items (row_total_incl_tax less refunds) by
+booking date; cancelled orders never count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+from sqlalchemy import and_, case, func, select
+
+from core import periods
+from core.db import Databases
+from data import scope
+from data.catalog import product_names
+from data.magento_schema import (
+    DATE_ACTIVE,
+    REVIEW_APPROVED,
+    STATUS_PENDING_PARTNER,
+    VOID_STATES,
+    miomente_course_date,
+    rating_option_vote,
+    review,
+    sales_order,
+    sales_order_item,
+)
+from data.portal_schema import courses, partners
+from data.viewer import Viewer
+
+CENT = Decimal("0.01")
+item, order = sales_order_item, sales_order
+
+
+def _cents(value: Decimal | float | int | None) -> Decimal:
+    # SQLite returns SUM() of NUMERIC as float; str() keeps the stored digits.
+    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _seats(value: Decimal | float | int | None) -> int:
+    return int(Decimal(str(value or 0)))
+
+
+_net_qty = item.c.qty_ordered - item.c.qty_canceled - item.c.qty_refunded
+_net_gross = func.coalesce(item.c.row_total_incl_tax, 0) - func.coalesce(item.c.amount_refunded, 0)
+_top_level = item.c.parent_item_id.is_(None)
+
+
+def pending_confirmations(viewer: Viewer, db: Databases) -> int:
+    """The viewer's booked items whose order still waits for the partner's decision."""
+    ids = scope.product_ids(viewer, db)
+    query = (
+        select(func.count())
+        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
+        .where(order.c.status == STATUS_PENDING_PARTNER, _top_level,
+               scope.product_filter(item.c.product_id, ids))
+    )
+    with db.magento_read.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> pd.DataFrame:
+    """This week's (Mon–Sun, Berlin) course dates with seats sold and total."""
+    week = periods.week_of(today or periods.berlin_today())
+    ids = scope.product_ids(viewer, db)
+    names = product_names().subquery()
+    sold = (
+        select(item.c.miomente_date_id.label("date_id"), func.sum(_net_qty).label("sold"))
+        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
+        .join(miomente_course_date, miomente_course_date.c.date_id == item.c.miomente_date_id)
+        .where(order.c.state.not_in(VOID_STATES), _top_level,
+               miomente_course_date.c.starts_at >= week.start,
+               miomente_course_date.c.starts_at < week.end,
+               scope.product_filter(item.c.product_id, ids))
+        .group_by(item.c.miomente_date_id)
+        .subquery()
+    )
+    d = miomente_course_date
+    query = (
+        select(d.c.date_id, d.c.product_id, names.c.name.label("course"), d.c.starts_at,
+               d.c.seats_total, func.coalesce(sold.c.sold, 0).label("seats_sold"))
+        .select_from(d)
+        .outerjoin(names, names.c.entity_id == d.c.product_id)
+        .outerjoin(sold, sold.c.date_id == d.c.date_id)
+        .where(d.c.starts_at >= week.start, d.c.starts_at < week.end, d.c.status == DATE_ACTIVE,
+               scope.product_filter(d.c.product_id, ids))
+        .order_by(d.c.starts_at, d.c.date_id)
+    )
+    with db.magento_read.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    frame = pd.DataFrame(
+        [{**r, "seats_sold": _seats(r["seats_sold"])} for r in rows],
+        columns=["date_id", "product_id", "course", "starts_at", "seats_total", "seats_sold"],
+    )
+    return frame
+
+
+@dataclass(frozen=True)
+class RevenueComparison:
+    this_month: Decimal
+    last_month: Decimal
+
+    @property
+    def change(self) -> Decimal | None:
+        """Relative change against last month (0.1 = +10 %); None without a base."""
+        if self.last_month == 0:
+            return None
+        return (self.this_month - self.last_month) / self.last_month
+
+
+def _revenue(ids: list[int] | None, db: Databases, period: periods.Period) -> Decimal:
+    query = (
+        select(func.sum(_net_gross))
+        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
+        .where(order.c.state != "canceled", _top_level,
+               order.c.created_at >= period.start, order.c.created_at < period.end,
+               scope.product_filter(item.c.product_id, ids))
+    )
+    with db.magento_read.connect() as conn:
+        return _cents(conn.execute(query).scalar_one())
+
+
+def revenue_this_month(viewer: Viewer, db: Databases, *, today: date | None = None) -> RevenueComparison:
+    """Gross revenue booked this calendar month, against the whole previous month."""
+    today = today or periods.berlin_today()
+    ids = scope.product_ids(viewer, db)
+    return RevenueComparison(
+        this_month=_revenue(ids, db, periods.month_of(today)),
+        last_month=_revenue(ids, db, periods.previous_month(today)),
+    )
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    average: Decimal | None  # 1.0–5.0, one decimal
+    reviews: int
+
+
+def average_rating(viewer: Viewer, db: Databases) -> RatingSummary:
+    """Mean star rating over the approved reviews of the viewer's courses."""
+    ids = scope.product_ids(viewer, db)
+    query = (
+        select(func.avg(rating_option_vote.c.value), func.count(func.distinct(review.c.review_id)))
+        .select_from(review.join(rating_option_vote,
+                                 rating_option_vote.c.review_id == review.c.review_id))
+        .where(review.c.status_id == REVIEW_APPROVED,
+               scope.product_filter(review.c.entity_pk_value, ids))
+    )
+    with db.magento_read.connect() as conn:
+        avg, count = conn.execute(query).one()
+    if not count:
+        return RatingSummary(None, 0)
+    return RatingSummary(Decimal(str(avg)).quantize(Decimal("0.1"), ROUND_HALF_UP), int(count))
+
+
+def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -> pd.DataFrame:
+    """Staff's table of partners in scope: courses, open confirmations, revenue, rating."""
+    today = today or periods.berlin_today()
+    month = periods.month_of(today)
+    owners = scope.product_partner_map(viewer, db)
+    ids = None if viewer.sees_all else list(owners)
+    per_product = (
+        select(
+            item.c.product_id,
+            func.sum(case((and_(order.c.created_at >= month.start, order.c.created_at < month.end,
+                                order.c.state != "canceled"), _net_gross), else_=0)).label("rev"),
+            func.sum(case((order.c.status == STATUS_PENDING_PARTNER, 1), else_=0)).label("pending"),
+        )
+        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
+        .where(_top_level, scope.product_filter(item.c.product_id, ids),
+               (order.c.status == STATUS_PENDING_PARTNER) | (order.c.created_at >= month.start))
+        .group_by(item.c.product_id)
+    )
+    votes = (
+        select(review.c.entity_pk_value.label("product_id"),
+               func.sum(rating_option_vote.c.value).label("stars"),
+               func.count(rating_option_vote.c.vote_id).label("votes"))
+        .select_from(review.join(rating_option_vote,
+                                 rating_option_vote.c.review_id == review.c.review_id))
+        .where(review.c.status_id == REVIEW_APPROVED,
+               scope.product_filter(review.c.entity_pk_value, ids))
+        .group_by(review.c.entity_pk_value)
+    )
+    with db.magento_read.connect() as conn:
+        sales = conn.execute(per_product).all()
+        ratings = conn.execute(votes).all()
+    with db.portal.connect() as conn:
+        partner_rows = conn.execute(
+            select(partners.c.partner_id, partners.c.name, partners.c.city,
+                   func.count(courses.c.course_id).label("courses"))
+            .select_from(partners.outerjoin(courses, courses.c.partner_id == partners.c.partner_id))
+            .where(scope.partner_filter(partners.c.partner_id, viewer))
+            .group_by(partners.c.partner_id, partners.c.name, partners.c.city)
+            .order_by(partners.c.name)
+        ).all()
+    table = {p.partner_id: {"partner_id": p.partner_id, "name": p.name, "city": p.city,
+                            "courses": int(p.courses), "pending": 0, "revenue_month": CENT * 0,
+                            "_stars": 0, "_votes": 0} for p in partner_rows}
+    for product_id, rev, pending in sales:
+        row = table.get(owners.get(product_id))
+        if row is not None:
+            row["revenue_month"] += _cents(rev)
+            row["pending"] += int(pending or 0)
+    for product_id, stars, count in ratings:
+        row = table.get(owners.get(product_id))
+        if row is not None:
+            row["_stars"] += int(stars)
+            row["_votes"] += int(count)
+    records = []
+    for row in table.values():
+        stars, count = row.pop("_stars"), row.pop("_votes")
+        row["rating"] = (Decimal(stars) / count).quantize(Decimal("0.1"), ROUND_HALF_UP) if count else None
+        records.append(row)
+    return pd.DataFrame(records, columns=["partner_id", "name", "city", "courses", "pending",
+                                          "revenue_month", "rating"])

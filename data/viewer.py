@@ -1,0 +1,39 @@
+"""Who is looking: every data function takes a `Viewer` first and filters by it in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from data.portal_schema import ROLE_PARTNER, ROLE_STAFF
+
+
+class ScopeError(PermissionError):
+    """The viewer may not do this; the data layer refuses, whatever the page showed."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user_id: int
+    role: str
+    # A partner's own id. For staff: None sees every partner; an id means "view as" that partner.
+    partner_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in (ROLE_PARTNER, ROLE_STAFF):
+            raise ValueError(f"unknown role {self.role!r}")
+        if self.role == ROLE_PARTNER and self.partner_id is None:
+            raise ValueError("a partner viewer needs its partner_id")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == ROLE_STAFF
+
+    @property
+    def sees_all(self) -> bool:
+        return self.is_staff and self.partner_id is None
+
+    def view_as(self, partner_id: int | None) -> Viewer:
+        """Staff only: narrow the scope to one partner (or back to all with None)."""
+        if not self.is_staff:
+            raise ScopeError("only staff can view the portal as another partner")
+        return replace(self, partner_id=partner_id)

@@ -1,0 +1,166 @@
+"""Tenant safety: no data function lets one partner see another partner's rows or money.
+
+Every public function in `data/` whose first parameter is `viewer` is discovered and called
+for partner A in two worlds: one with partner B (who shares order 1003 with A) and one
+without B. The results must be identical, so no row, count or amount of B reaches A; the
+same holds the other way round, and for staff viewing the portal as A. A new data function
+is covered without editing this file; a public data function without a viewer must be
+listed in UNSCOPED with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import json
+import pkgutil
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import data
+from core.db import Databases
+from data.viewer import ScopeError, Viewer
+from tests.conftest import fresh_databases
+from tests.worlds import B, build_world
+
+# Modules of data/ that hold no viewer-facing functions at all.
+NOT_QUERIES = {"data.demo", "data.magento_schema", "data.portal_schema", "data.viewer"}
+# Public functions that by nature run without a viewer.
+UNSCOPED = {
+    "data.users.authenticate": "login happens before there is a viewer",
+    "data.users.load_user": "re-authentication from the cookie, before there is a viewer",
+    "data.users.hash_password": "pure function",
+    "data.scope.product_filter": "builds the filter from ids the caller scoped",
+    "data.scope.partner_filter": "builds the filter from the viewer it is given",
+    "data.catalog.product_names": "a subquery joined into scoped queries",
+}
+# Arguments for viewer functions that need more than (viewer, db).
+SAMPLE_KWARGS: dict[str, dict[str, object]] = {
+    "data.users.set_locale": {"locale": "de"},
+}
+
+# Functions that answer for the staff member, not for the partner staff are viewing as.
+STAFF_OWN = {"data.users.set_locale", "data.partners.choosable_partners"}
+
+PARTNER_A = Viewer(user_id=10, role="partner", partner_id=1)
+PARTNER_B = Viewer(user_id=20, role="partner", partner_id=2)
+STAFF = Viewer(user_id=30, role="staff")
+
+
+def _public_functions() -> Iterator[tuple[str, Callable]]:
+    for info in pkgutil.iter_modules(data.__path__, prefix="data."):
+        if info.name in NOT_QUERIES:
+            continue
+        module = importlib.import_module(info.name)
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                yield f"{module.__name__}.{name}", fn
+
+
+def _viewer_functions() -> list[tuple[str, Callable]]:
+    return [
+        (qualname, fn)
+        for qualname, fn in _public_functions()
+        if next(iter(inspect.signature(fn).parameters), None) == "viewer"
+    ]
+
+
+def test_every_public_data_function_takes_the_viewer_first() -> None:
+    missing = [
+        qualname
+        for qualname, fn in _public_functions()
+        if next(iter(inspect.signature(fn).parameters), None) != "viewer"
+        and qualname not in UNSCOPED
+    ]
+    assert missing == [], f"data functions without a viewer: {missing}"
+    assert len(_viewer_functions()) >= 8
+
+
+def _normal(value: object) -> object:
+    """A comparable, JSON-able form of whatever a data function returns."""
+    if isinstance(value, pd.DataFrame):
+        records = value.astype(object).where(value.notna(), None).to_dict("records")
+        return sorted((_normal(r) for r in records), key=lambda r: json.dumps(r, sort_keys=True))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _normal(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _normal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        items = [_normal(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set) else items
+    if isinstance(value, Decimal | float):
+        return str(Decimal(str(value)).normalize())
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)
+
+
+def _results(db: Databases, viewer: Viewer) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for qualname, fn in _viewer_functions():
+        try:
+            out[qualname] = _normal(fn(viewer, db, **SAMPLE_KWARGS.get(qualname, {})))
+        except ScopeError as exc:
+            out[qualname] = f"refused: {exc}"
+    return out
+
+
+@pytest.fixture(scope="module", params=["sqlite", "server"])
+def worlds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Three pairs of databases: both partners, A only, B only."""
+    made: dict[str, Databases] = {}
+    stack = []
+    try:
+        for keep in ("AB", "A", "B"):
+            tmp: Path = tmp_path_factory.mktemp(f"world_{keep}")
+            ctx = fresh_databases(request.param, tmp)
+            db = ctx.__enter__()
+            stack.append(ctx)
+            build_world(db, partners=keep)
+            made[keep] = db
+        yield made
+    finally:
+        for ctx in reversed(stack):
+            ctx.__exit__(None, None, None)
+
+
+def test_partner_a_sees_nothing_of_b(worlds: dict[str, Databases]) -> None:
+    with_b = _results(worlds["AB"], PARTNER_A)
+    without_b = _results(worlds["A"], PARTNER_A)
+    for qualname in with_b:
+        assert with_b[qualname] == without_b[qualname], f"{qualname} leaks partner B's data"
+    text = json.dumps(with_b, ensure_ascii=False)
+    for marker in (B.partner_name, *B.course_names, B.customer_email, str(B.amount)):
+        assert marker not in text
+
+
+def test_partner_b_sees_nothing_of_a(worlds: dict[str, Databases]) -> None:
+    with_a = _results(worlds["AB"], PARTNER_B)
+    without_a = _results(worlds["B"], PARTNER_B)
+    for qualname in with_a:
+        assert with_a[qualname] == without_a[qualname], f"{qualname} leaks partner A's data"
+    assert "Kochschule Alpha" not in json.dumps(with_a, ensure_ascii=False)
+
+
+def test_staff_viewing_as_a_sees_what_a_sees(worlds: dict[str, Databases]) -> None:
+    as_a = _results(worlds["AB"], STAFF.view_as(1))
+    own = _results(worlds["AB"], PARTNER_A)
+    for qualname in own:
+        if qualname not in STAFF_OWN:
+            assert as_a[qualname] == own[qualname], qualname
+
+
+def test_staff_sees_both_partners(worlds: dict[str, Databases]) -> None:
+    everything = json.dumps(_results(worlds["AB"], STAFF), ensure_ascii=False)
+    assert B.partner_name in everything
+    assert "Kochschule Alpha" in everything
+
+
+def test_a_partner_cannot_view_as_another() -> None:
+    with pytest.raises(ScopeError):
+        PARTNER_A.view_as(2)

@@ -94,8 +94,8 @@ def day(value: date | datetime | None, locale: str) -> str:
         return "–"
     if isinstance(value, datetime):
         value = to_berlin(value).date()
-    return _babel_date(value, format="short" if locale == "en" else "dd.MM.yyyy",
-                       locale=_BABEL[normalize_locale(locale)])
+    pattern = "dd.MM.yyyy" if normalize_locale(locale) == "de" else "dd/MM/yyyy"
+    return _babel_date(value, format=pattern, locale=_BABEL[normalize_locale(locale)])
 
 
 def time_of_day(moment: datetime, locale: str) -> str:
@@ -112,3 +112,8 @@ def moment(value: datetime | None, locale: str) -> str:
 
 def weekday_short(value: date, locale: str) -> str:
     return _babel_date(value, format="EEE", locale=_BABEL[normalize_locale(locale)])
+
+
+def month_label(value: date, locale: str) -> str:
+    """Oktober 2026 / October 2026."""
+    return _babel_date(value, format="MMMM yyyy", locale=_BABEL[normalize_locale(locale)])

@@ -1,0 +1,164 @@
+"""Shared page furniture: login form, sidebar, headers, placeholders, friendly errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from components import session
+from components.i18n import locale, t
+from core import i18n
+from core.db import Databases
+from core.settings import Settings
+from data.partners import choosable_partners
+from data.users import LoginOutcome, User, authenticate, set_locale
+
+log = logging.getLogger(__name__)
+
+# Wider tap targets and less padding on phones (390 px).
+_CSS = """
+<style>
+@media (max-width: 640px) {
+  .block-container { padding: 1rem 0.75rem 3rem 0.75rem; }
+  div[data-testid="stMetricValue"] { font-size: 1.6rem; }
+}
+</style>
+"""
+
+
+def apply_style() -> None:
+    st.html(_CSS)
+
+
+def login_form(db: Databases, auth: stauth.Authenticate, settings: Settings) -> User | None:
+    """The German login form; returns the user once the password was right."""
+    box = st.empty()
+    with box.container():
+        st.title(t("app.title"))
+        st.caption(t("app.tagline"))
+        with st.form("login", clear_on_submit=False):
+            st.subheader(t("login.title"))
+            username = st.text_input(t("login.username"), key="login_username",
+                                     autocomplete="username")
+            password = st.text_input(t("login.password"), type="password", key="login_password",
+                                     autocomplete="current-password")
+            submitted = st.form_submit_button(t("login.submit"), type="primary",
+                                              width="stretch")
+        if settings.demo_mode:
+            _demo_logins()
+        if not submitted:
+            return None
+        result = authenticate(db, username=username, password=password)
+        if result.outcome is LoginOutcome.OK and result.user is not None:
+            session.remember(result.user)
+            session.start_cookie(auth, result.user)
+            box.empty()
+            return result.user
+        _login_error(result)
+    return None
+
+
+def _login_error(result) -> None:  # noqa: ANN001 - data.users.LoginResult
+    if result.outcome is LoginOutcome.EMPTY:
+        st.warning(t("login.empty"))
+    elif result.outcome is LoginOutcome.TOO_LONG:
+        st.error(t("login.too_long"))
+    elif result.outcome is LoginOutcome.LOCKED:
+        until = result.locked_until.replace(tzinfo=UTC)
+        st.error(t("login.locked", time=i18n.time_of_day(until, locale())))
+    else:
+        message = t("login.invalid")
+        if result.attempts_left is not None:
+            message += " " + t("login.attempts_left", n=result.attempts_left)
+        st.error(message)
+
+
+def _demo_logins() -> None:
+    from data.demo import DEMO_LOGINS
+
+    with st.expander(t("login.demo_title"), expanded=True):
+        st.caption(t("login.demo_hint"))
+        for username, password, role in DEMO_LOGINS:
+            label = t("login.demo_staff") if role == "staff" else t("login.demo_partner")
+            st.markdown(f"- **{label}:** `{username}` / `{password}`")
+
+
+def sidebar(ctx: session.PageContext) -> None:
+    with st.sidebar:
+        st.caption(t("login.signed_in_as", name=ctx.user.display_name))
+        if ctx.user.viewer.is_staff:
+            _view_as(ctx)
+        _language_switch(ctx)
+        st.button(t("login.logout"), on_click=session.logout, icon=":material/logout:",
+                  width="stretch", key="logout_button")
+        if ctx.settings.demo_mode:
+            st.caption(t("app.demo_banner"))
+
+
+def _view_as(ctx: session.PageContext) -> None:
+    choices = choosable_partners(ctx.user.viewer, ctx.db)
+    options: list[int | None] = [None, *choices["partner_id"].tolist()]
+    names = dict(zip(choices["partner_id"], choices["name"], strict=True))
+    current = st.session_state.get(session.VIEW_AS_KEY)
+    st.selectbox(
+        t("view_as.label"),
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda pid: t("view_as.all") if pid is None else names.get(pid, str(pid)),
+        key="_view_as_choice",
+        on_change=_store_view_as,
+    )
+
+
+def _store_view_as() -> None:
+    st.session_state[session.VIEW_AS_KEY] = st.session_state.get("_view_as_choice")
+
+
+def _language_switch(ctx: session.PageContext) -> None:
+    labels = {"de": t("language.de"), "en": t("language.en")}
+    choice = st.segmented_control(
+        t("language.label"), list(labels), format_func=labels.get, default=locale(),
+        key="_language_choice",
+    )
+    if choice and choice != locale():
+        st.session_state["locale"] = choice
+        set_locale(ctx.user.viewer, ctx.db, locale=choice)
+        st.rerun()
+
+
+def header(title_key: str, *, subtitle: str | None = None) -> None:
+    st.title(t(title_key))
+    if subtitle:
+        st.caption(subtitle)
+
+
+def view_as_banner(ctx: session.PageContext) -> None:
+    if ctx.user.viewer.is_staff and ctx.viewer.partner_id is not None:
+        name = choosable_partners(ctx.user.viewer, ctx.db).set_index("partner_id")["name"]
+        st.info(t("view_as.active", partner=name.get(ctx.viewer.partner_id, "?")),
+                icon=":material/visibility:")
+
+
+def coming_soon(title_key: str) -> None:
+    header(title_key)
+    st.info(t("app.coming_soon"), icon=":material/construction:")
+
+
+@contextmanager
+def friendly_errors(where: str) -> Iterator[None]:
+    """Log what the user cannot act on, with context, and show a calm German message."""
+    try:
+        yield
+    except Exception:  # st.stop/st.rerun are BaseExceptions and pass through
+        log.exception("unhandled error on %s", where)
+        st.error(t("app.error"), icon=":material/error:")
+
+
+def run_guarded(where: str, fn: Callable[[], None]) -> None:
+    with friendly_errors(where):
+        fn()

@@ -1,0 +1,5 @@
+"""Buchhaltung: not built yet; its issue fills this page."""
+
+from components.layout import coming_soon
+
+coming_soon("nav.accounting")

@@ -1,0 +1,209 @@
+"""The Streamlit app through a real script runner (AppTest): every page, both roles, login.
+
+The app is pointed at a world of two partners in temp SQLite files through the same
+environment variables production uses; the viewer is put in session state as after login.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from streamlit.testing.v1 import AppTest
+
+from components.navigation import PAGES
+from core.db import Databases
+from core.i18n import catalog
+from data.portal_schema import users
+from tests.conftest import fresh_databases
+from tests.worlds import B, PASSWORD, build_world
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW_KEY = re.compile(r"\b(" + "|".join(sorted({k.split(".")[0] for k in catalog("de")})) + r")\.[a-z_]+\b")
+ALPHA, STAFF = 10, 30
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    with fresh_databases("sqlite", tmp_path_factory.mktemp("app")) as db:
+        build_world(db)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
+            mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
+            mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
+            yield db
+
+
+def _app(*, user_id: int | None = None, locale: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
+    if user_id is not None:
+        at.session_state["auth_user_id"] = user_id
+    if locale is not None:
+        at.session_state["locale"] = locale
+    return at
+
+
+def visible_text(at: AppTest) -> str:
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
+                 "error", "success"):
+        parts += [str(el.value) for el in getattr(at, kind)]
+    for metric in at.metric:
+        parts += [str(metric.label), str(metric.value), str(metric.delta or "")]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv())
+    for widget in (*at.button, *at.text_input, *at.selectbox):
+        parts.append(str(widget.label))
+    return "\n".join(parts)
+
+
+def _assert_clean(at: AppTest) -> str:
+    assert not at.exception, [e.message for e in at.exception]
+    text = visible_text(at)
+    assert not RAW_KEY.search(text), RAW_KEY.search(text)
+    assert "Traceback" not in text
+    return text
+
+
+@pytest.mark.parametrize("user_id", [ALPHA, STAFF], ids=["partner", "staff"])
+@pytest.mark.parametrize("locale", ["de", "en"])
+@pytest.mark.parametrize("spec", PAGES, ids=[p.key for p in PAGES])
+def test_every_page_renders(world: Databases, spec, user_id: int, locale: str) -> None:  # noqa: ANN001
+    at = _app(user_id=user_id, locale=locale)
+    at.run()
+    if not (spec.staff_only and user_id == ALPHA):
+        at.switch_page(f"pages/{spec.file}")
+        at.run()
+    text = _assert_clean(at)
+    if spec.staff_only and user_id == ALPHA:
+        # A partner's menu does not even register staff pages.
+        with pytest.raises(ValueError):
+            at.switch_page(f"pages/{spec.file}")
+        assert B.partner_name not in text
+    else:
+        assert at.title[0].value in (catalog(locale)[f"nav.{spec.key}"],
+                                     catalog(locale)["overview.greeting"].format(name="Alpha Team"),
+                                     catalog(locale)["overview.greeting"].format(
+                                         name="Miomente Staff"))
+
+
+def test_overview_shows_the_partners_own_figures(world: Databases) -> None:
+    at = _app(user_id=ALPHA)
+    at.run()
+    text = _assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    # Orders 1001 (2 × 89 €) and A's item of shared order 1003 (89 €) wait for A.
+    assert metrics["Offene Bestätigungen"] == "2"
+    # This month: 178 € + 89 € (the cancelled order 1004 does not count).
+    assert metrics["Umsatz diesen Monat"] == "267,00\u00a0€"
+    assert metrics["Ø Bewertung"] == "4,5 ★"
+    assert "Alpha Pasta-Werkstatt" in text
+    assert B.partner_name not in text and B.course_names[0] not in text
+    assert "777,77" not in text
+
+
+def test_staff_sees_all_partners_and_can_view_as_one(world: Databases) -> None:
+    at = _app(user_id=STAFF)
+    at.run()
+    text = _assert_clean(at)
+    assert "Kochschule Alpha" in text and B.partner_name in text
+    at.selectbox(key="_view_as_choice").select(1).run()
+    text = _assert_clean(at)
+    assert "Kochschule Alpha" in text
+    assert B.course_names[0] not in text
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Offene Bestätigungen"] == "2"
+
+
+def test_english_formats_money_the_english_way(world: Databases) -> None:
+    at = _app(user_id=ALPHA, locale="en")
+    at.run()
+    _assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Revenue this month"] == "€267.00"
+
+
+def test_language_switch_persists_for_the_user(world: Databases) -> None:
+    at = _app(user_id=ALPHA)
+    at.run()
+    at.segmented_control(key="_language_choice").set_value("en").run()
+    _assert_clean(at)
+    assert at.title[0].value == "Hello, Alpha Team"
+    with world.portal.connect() as conn:
+        assert conn.execute(select(users.c.locale).where(users.c.user_id == ALPHA)).scalar() == "en"
+    with world.portal.begin() as conn:
+        conn.execute(update(users).where(users.c.user_id == ALPHA).values(locale="de"))
+
+
+def _login(at: AppTest, username: str, password: str) -> AppTest:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    return at.button[0].click().run()
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in (*at.error, *at.warning)]
+
+
+def test_login_refuses_a_wrong_password_then_locks_after_five(world: Databases) -> None:
+    at = _app()
+    at.run()
+    assert at.title[0].value == "Miomente Partner-Portal"
+    for attempt in range(1, 5):
+        _login(at, "beta", "falsch")
+        assert _errors(at) == [
+            f"Benutzername oder Passwort ist falsch. Noch {5 - attempt} Versuch(e), dann wird "
+            "das Konto für 15 Minuten gesperrt."
+        ]
+    _login(at, "beta", "falsch")
+    assert _errors(at)[0].startswith("Zu viele Fehlversuche: Das Konto ist bis")
+    _login(at, "beta", PASSWORD)  # right password, but locked
+    assert _errors(at)[0].startswith("Zu viele Fehlversuche")
+    assert "auth_user_id" not in at.session_state
+    with world.portal.begin() as conn:
+        conn.execute(update(users).where(users.c.username == "beta").values(
+            locked_until=None, failed_attempts=0))
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("", "", "Bitte Benutzername und Passwort eingeben."),
+        ("alpha", "", "Bitte Benutzername und Passwort eingeben."),
+        ("a" * 10_000, "x", "Benutzername oder Passwort ist zu lang."),
+        ("alpha", "x" * 10_000, "Benutzername oder Passwort ist zu lang."),
+        ("' OR '1'='1", "' OR '1'='1", "Benutzername oder Passwort ist falsch."),
+        ("alpha'; DROP TABLE miomente_users; --", "x", "Benutzername oder Passwort ist falsch."),
+    ],
+    ids=["empty", "no-password", "long-user", "long-password", "sql-or", "sql-drop"],
+)
+def test_bad_login_input_gets_a_german_message(world: Databases, username: str, password: str,
+                                               message: str) -> None:
+    at = _app()
+    at.run()
+    _login(at, username, password)
+    assert _errors(at) == [message]
+    assert "auth_user_id" not in at.session_state
+    with world.portal.connect() as conn:
+        alpha = conn.execute(select(users.c.failed_attempts).where(users.c.username == "alpha"))
+        assert alpha.scalar() == 0  # nothing about the real account changed
+
+
+def test_login_succeeds_and_shows_the_overview(world: Databases) -> None:
+    at = _app()
+    at.run()
+    _login(at, "Alpha ", PASSWORD)
+    _assert_clean(at)
+    assert at.session_state["auth_user_id"] == ALPHA
+    assert at.title[0].value == "Guten Tag, Alpha Team"
+
+
+def test_logout_returns_to_the_login_form(world: Databases) -> None:
+    at = _app(user_id=ALPHA)
+    at.run()
+    at.button(key="logout_button").click().run()
+    assert "auth_user_id" not in at.session_state
+    assert at.title[0].value == "Miomente Partner-Portal"

@@ -77,7 +77,10 @@ def percent(value: Decimal | float | None, locale: str, *, signed: bool = False)
     """`value` is a fraction (0.125 -> 12,5 %)."""
     if value is None:
         return "–"
-    fmt = "+#,##0.0 %;-#,##0.0 %" if signed else "#,##0.0 %"
+    sep = "\u00a0" if normalize_locale(locale) == "de" else ""  # 12,5 % but 12.5%
+    fmt = f"#,##0.0{sep}%"
+    if signed:
+        fmt = f"+{fmt};-{fmt}"
     return format_percent(value, format=fmt, locale=_BABEL[normalize_locale(locale)])
 
 

@@ -108,3 +108,13 @@ def databases(backend: str, tmp_path: Path) -> Iterator[Databases]:
     """Function-scoped empty databases, for tests that write."""
     with fresh_databases(backend, tmp_path) as db:
         yield db
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Read-only: the two-partner world of tests/worlds.py, built once per module and backend."""
+    from tests.worlds import build_world
+
+    with fresh_databases(request.param, tmp_path_factory.mktemp("world")) as db:
+        build_world(db)
+        yield db

@@ -1,0 +1,60 @@
+"""Übersicht figures, exact, on every backend (the world in tests/worlds.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from core import periods
+from core.db import Databases
+from data import overview
+from data.viewer import Viewer
+
+ALPHA = Viewer(user_id=10, role="partner", partner_id=1)
+BETA = Viewer(user_id=20, role="partner", partner_id=2)
+STAFF = Viewer(user_id=30, role="staff")
+
+
+def test_pending_counts_items_waiting_for_the_partner(world: Databases) -> None:
+    assert overview.pending_confirmations(ALPHA, world) == 2  # order 1001 + A's half of 1003
+    assert overview.pending_confirmations(BETA, world) == 2  # order 2001 + B's half of 1003
+    assert overview.pending_confirmations(STAFF, world) == 4
+
+
+def test_week_dates_show_seats_sold_without_cancelled_orders(world: Databases) -> None:
+    week = overview.week_dates(ALPHA, world)
+    by_course = dict(zip(week["course"], zip(week["seats_sold"], week["seats_total"], strict=True),
+                         strict=True))
+    # Date 11: order 1001 (2) + 1003 (1); the cancelled order 1004 (3) frees its seats.
+    assert by_course["Alpha Pasta-Werkstatt"] == (3, 12)
+    assert by_course["Alpha Sushi für Einsteiger"] == (1, 10)
+    assert len(overview.week_dates(STAFF, world)) == 4
+
+
+def test_next_week_is_empty(world: Databases) -> None:
+    assert overview.week_dates(ALPHA, world, today=periods.berlin_today() + timedelta(days=7)).empty
+
+
+def test_revenue_compares_this_month_with_last(world: Databases) -> None:
+    alpha = overview.revenue_this_month(ALPHA, world)
+    assert alpha.this_month == Decimal("267.00")
+    assert alpha.last_month == Decimal("99.00")
+    assert alpha.change.quantize(Decimal("0.0001")) == Decimal("1.6970")
+    beta = overview.revenue_this_month(BETA, world)
+    assert beta.this_month == Decimal("777.77") + Decimal("236.00")
+    staff = overview.revenue_this_month(STAFF, world)
+    assert staff.this_month == alpha.this_month + beta.this_month
+
+
+def test_average_rating_counts_only_the_partners_reviews(world: Databases) -> None:
+    assert overview.average_rating(ALPHA, world) == overview.RatingSummary(Decimal("4.5"), 2)
+    assert overview.average_rating(BETA, world) == overview.RatingSummary(Decimal("1.5"), 2)
+    assert overview.average_rating(STAFF, world) == overview.RatingSummary(Decimal("3.0"), 4)
+
+
+def test_staff_partner_table(world: Databases) -> None:
+    table = overview.partner_table(STAFF, world).set_index("name")
+    assert table.loc["Kochschule Alpha", "revenue_month"] == Decimal("267.00")
+    assert table.loc["Kochschule Alpha", "pending"] == 2
+    assert table.loc["Weinschule Beta", "rating"] == Decimal("1.5")
+    assert list(table["courses"]) == [2, 2]

@@ -1,0 +1,54 @@
+"""Configuration: secrets file and environment, demo mode when nothing is set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.settings import ConfigError, load_settings
+
+SHOP = "mysql+pymysql://portal:pw@shop-replica/magento"
+PORTAL = "postgresql+psycopg://portal:pw@db.supabase.example/postgres"
+
+
+def test_nothing_configured_means_demo_mode(tmp_path: Path) -> None:
+    settings = load_settings(secrets_path=tmp_path / "none.toml", env={})
+    assert settings.demo_mode
+    assert settings.default_locale == "de"
+
+
+def test_secrets_file_is_read_and_environment_wins(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        f'MIOMENTE_MAGENTO_URL = "{SHOP}"\nMIOMENTE_PORTAL_URL = "{PORTAL}"\n'
+        f'MIOMENTE_COOKIE_KEY = "{"k" * 40}"\nMIOMENTE_DEFAULT_LOCALE = "en"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(secrets_path=secrets, env={"MIOMENTE_DEFAULT_LOCALE": "de"})
+    assert not settings.demo_mode
+    assert settings.magento_url == SHOP and settings.portal_url == PORTAL
+    assert settings.default_locale == "de"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MIOMENTE_MAGENTO_URL": SHOP}, "Set both"),
+        ({"MIOMENTE_MAGENTO_URL": SHOP, "MIOMENTE_PORTAL_URL": PORTAL}, "MIOMENTE_COOKIE_KEY"),
+        ({"MIOMENTE_DEFAULT_LOCALE": "fr"}, "MIOMENTE_DEFAULT_LOCALE"),
+        ({"MIOMENTE_COOKIE_EXPIRY_DAYS": "bald"}, "MIOMENTE_COOKIE_EXPIRY_DAYS"),
+    ],
+)
+def test_inconsistent_configuration_is_refused_with_a_clear_message(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(secrets_path=tmp_path / "none.toml", env=env)
+
+
+def test_example_secrets_document_every_key() -> None:
+    from core.settings import KEYS, PROJECT_ROOT
+
+    example = (PROJECT_ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8")
+    assert [k for k in KEYS if k not in example] == []

@@ -43,12 +43,16 @@ def login_form(db: Databases, auth: stauth.Authenticate, settings: Settings) -> 
         st.caption(t("app.tagline"))
         with st.form("login", clear_on_submit=False):
             st.subheader(t("login.title"))
-            username = st.text_input(t("login.username"), key="login_username",
-                                     autocomplete="username")
-            password = st.text_input(t("login.password"), type="password", key="login_password",
-                                     autocomplete="current-password")
-            submitted = st.form_submit_button(t("login.submit"), type="primary",
-                                              width="stretch")
+            username = st.text_input(
+                t("login.username"), key="login_username", autocomplete="username"
+            )
+            password = st.text_input(
+                t("login.password"),
+                type="password",
+                key="login_password",
+                autocomplete="current-password",
+            )
+            submitted = st.form_submit_button(t("login.submit"), type="primary", width="stretch")
         if settings.demo_mode:
             _demo_logins()
         if not submitted:
@@ -63,7 +67,7 @@ def login_form(db: Databases, auth: stauth.Authenticate, settings: Settings) -> 
     return None
 
 
-def _login_error(result) -> None:  # noqa: ANN001 - data.users.LoginResult
+def _login_error(result) -> None:
     if result.outcome is LoginOutcome.EMPTY:
         st.warning(t("login.empty"))
     elif result.outcome is LoginOutcome.TOO_LONG:
@@ -94,8 +98,13 @@ def sidebar(ctx: session.PageContext) -> None:
         if ctx.user.viewer.is_staff:
             _view_as(ctx)
         _language_switch(ctx)
-        st.button(t("login.logout"), on_click=session.logout, icon=":material/logout:",
-                  width="stretch", key="logout_button")
+        st.button(
+            t("login.logout"),
+            on_click=session.logout,
+            icon=":material/logout:",
+            width="stretch",
+            key="logout_button",
+        )
         if ctx.settings.demo_mode:
             st.caption(t("app.demo_banner"))
 
@@ -122,7 +131,10 @@ def _store_view_as() -> None:
 def _language_switch(ctx: session.PageContext) -> None:
     labels = {"de": t("language.de"), "en": t("language.en")}
     choice = st.segmented_control(
-        t("language.label"), list(labels), format_func=labels.get, default=locale(),
+        t("language.label"),
+        list(labels),
+        format_func=labels.get,
+        default=locale(),
         key="_language_choice",
     )
     if choice and choice != locale():
@@ -140,8 +152,10 @@ def header(title_key: str, *, subtitle: str | None = None) -> None:
 def view_as_banner(ctx: session.PageContext) -> None:
     if ctx.user.viewer.is_staff and ctx.viewer.partner_id is not None:
         name = choosable_partners(ctx.user.viewer, ctx.db).set_index("partner_id")["name"]
-        st.info(t("view_as.active", partner=name.get(ctx.viewer.partner_id, "?")),
-                icon=":material/visibility:")
+        st.info(
+            t("view_as.active", partner=name.get(ctx.viewer.partner_id, "?")),
+            icon=":material/visibility:",
+        )
 
 
 def coming_soon(title_key: str) -> None:

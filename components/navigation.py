@@ -23,7 +23,9 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview", "overview.py", "uebersicht", ":material/dashboard:", "business"),
     PageSpec("orders", "orders.py", "bestellungen", ":material/receipt_long:", "business"),
-    PageSpec("accounting", "accounting.py", "buchhaltung", ":material/account_balance:", "business"),
+    PageSpec(
+        "accounting", "accounting.py", "buchhaltung", ":material/account_balance:", "business"
+    ),
     PageSpec("dates", "dates.py", "termine", ":material/calendar_month:", "business"),
     PageSpec("waitlist", "waitlist.py", "warteliste", ":material/hourglass_top:", "business"),
     PageSpec("reviews", "reviews.py", "bewertungen", ":material/star:", "business"),

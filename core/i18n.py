@@ -110,7 +110,9 @@ def moment(value: datetime | None, locale: str) -> str:
     if value is None:
         return "–"
     pattern = "dd.MM.yyyy HH:mm" if normalize_locale(locale) == "de" else "dd/MM/yyyy HH:mm"
-    return _babel_datetime(to_berlin(value), format=pattern, locale=_BABEL[normalize_locale(locale)])
+    return _babel_datetime(
+        to_berlin(value), format=pattern, locale=_BABEL[normalize_locale(locale)]
+    )
 
 
 def weekday_short(value: date, locale: str) -> str:

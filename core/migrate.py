@@ -1,4 +1,4 @@
-"""Run the portal's Alembic migrations from code (demo start-up, tests, `python -m core.migrate`)."""
+"""Run the portal's Alembic migrations from code (demo, tests, `python -m core.migrate`)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def upgrade_portal(engine: Engine, *, revision: str = "head") -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Migrate the portal database to the newest schema.")
+    parser = argparse.ArgumentParser(
+        description="Migrate the portal database to the newest schema."
+    )
     parser.add_argument("--url", help="database URL; default: MIOMENTE_PORTAL_URL or demo SQLite")
     args = parser.parse_args()
     from core.db import make_engine

@@ -46,14 +46,27 @@ def list_courses(viewer: Viewer, db: Databases) -> pd.DataFrame:
         )
         .select_from(catalog_product_entity)
         .outerjoin(names, names.c.entity_id == catalog_product_entity.c.entity_id)
-        .outerjoin(price, and_(price.c.entity_id == catalog_product_entity.c.entity_id,
-                               price.c.attribute_id == PRODUCT_ATTRIBUTES["price"][0],
-                               price.c.store_id == 0))
-        .outerjoin(status, and_(status.c.entity_id == catalog_product_entity.c.entity_id,
-                                status.c.attribute_id == PRODUCT_ATTRIBUTES["status"][0],
-                                status.c.store_id == 0))
-        .where(scope.product_filter(catalog_product_entity.c.entity_id,
-                                    None if viewer.sees_all else list(owners)))
+        .outerjoin(
+            price,
+            and_(
+                price.c.entity_id == catalog_product_entity.c.entity_id,
+                price.c.attribute_id == PRODUCT_ATTRIBUTES["price"][0],
+                price.c.store_id == 0,
+            ),
+        )
+        .outerjoin(
+            status,
+            and_(
+                status.c.entity_id == catalog_product_entity.c.entity_id,
+                status.c.attribute_id == PRODUCT_ATTRIBUTES["status"][0],
+                status.c.store_id == 0,
+            ),
+        )
+        .where(
+            scope.product_filter(
+                catalog_product_entity.c.entity_id, None if viewer.sees_all else list(owners)
+            )
+        )
         .order_by(names.c.name)
     )
     with db.magento_read.connect() as conn:

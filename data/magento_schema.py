@@ -48,7 +48,9 @@ eav_attribute = Table(
     Column("entity_type_id", SmallInteger, nullable=False),
     Column("attribute_code", String(255), nullable=False),
     Column("backend_type", String(8), nullable=False),
-    UniqueConstraint("entity_type_id", "attribute_code", name="eav_attribute_entity_type_id_attribute_code"),
+    UniqueConstraint(
+        "entity_type_id", "attribute_code", name="eav_attribute_entity_type_id_attribute_code"
+    ),
 )
 
 catalog_product_entity = Table(
@@ -64,7 +66,7 @@ catalog_product_entity = Table(
 )
 
 
-def _eav_value_table(backend: str, value_type) -> Table:  # noqa: ANN001 - a SQLAlchemy type
+def _eav_value_table(backend: str, value_type) -> Table:
     name = f"catalog_product_entity_{backend}"
     return Table(
         name,
@@ -260,7 +262,9 @@ review_detail = Table(
     "review_detail",
     metadata,
     Column("detail_id", Integer, primary_key=True),
-    Column("review_id", Integer, ForeignKey("review.review_id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "review_id", Integer, ForeignKey("review.review_id", ondelete="CASCADE"), nullable=False
+    ),
     Column("store_id", SmallInteger, server_default=text("0")),
     Column("title", String(255), nullable=False),
     Column("detail", Text, nullable=False),
@@ -379,7 +383,7 @@ def extra_indexes_sql(dialect_name: str = "mysql") -> str:
     header = (
         "-- Indexes the Miomente partner portal needs on the shop database, beyond Magento's own.\n"
         "-- Generated from data/magento_schema.py (EXTRA_INDEXES); reviewed for the shop's DBA.\n"
-        "-- On a large shop create them in a quiet hour: InnoDB builds them online (ALGORITHM=INPLACE).\n"
+        "-- On a large shop create them in a quiet hour (InnoDB builds them online).\n"
     )
     body = "".join(f"{CreateIndex(ix).compile(dialect=dialect)};\n" for ix in EXTRA_INDEXES)
     return header + body

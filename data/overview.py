@@ -56,8 +56,11 @@ def pending_confirmations(viewer: Viewer, db: Databases) -> int:
     query = (
         select(func.count())
         .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .where(order.c.status == STATUS_PENDING_PARTNER, _top_level,
-               scope.product_filter(item.c.product_id, ids))
+        .where(
+            order.c.status == STATUS_PENDING_PARTNER,
+            _top_level,
+            scope.product_filter(item.c.product_id, ids),
+        )
     )
     with db.magento_read.connect() as conn:
         return int(conn.execute(query).scalar_one())
@@ -72,22 +75,35 @@ def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> p
         select(item.c.miomente_date_id.label("date_id"), func.sum(_net_qty).label("sold"))
         .select_from(item.join(order, order.c.entity_id == item.c.order_id))
         .join(miomente_course_date, miomente_course_date.c.date_id == item.c.miomente_date_id)
-        .where(order.c.state.not_in(VOID_STATES), _top_level,
-               miomente_course_date.c.starts_at >= week.start,
-               miomente_course_date.c.starts_at < week.end,
-               scope.product_filter(item.c.product_id, ids))
+        .where(
+            order.c.state.not_in(VOID_STATES),
+            _top_level,
+            miomente_course_date.c.starts_at >= week.start,
+            miomente_course_date.c.starts_at < week.end,
+            scope.product_filter(item.c.product_id, ids),
+        )
         .group_by(item.c.miomente_date_id)
         .subquery()
     )
     d = miomente_course_date
     query = (
-        select(d.c.date_id, d.c.product_id, names.c.name.label("course"), d.c.starts_at,
-               d.c.seats_total, func.coalesce(sold.c.sold, 0).label("seats_sold"))
+        select(
+            d.c.date_id,
+            d.c.product_id,
+            names.c.name.label("course"),
+            d.c.starts_at,
+            d.c.seats_total,
+            func.coalesce(sold.c.sold, 0).label("seats_sold"),
+        )
         .select_from(d)
         .outerjoin(names, names.c.entity_id == d.c.product_id)
         .outerjoin(sold, sold.c.date_id == d.c.date_id)
-        .where(d.c.starts_at >= week.start, d.c.starts_at < week.end, d.c.status == DATE_ACTIVE,
-               scope.product_filter(d.c.product_id, ids))
+        .where(
+            d.c.starts_at >= week.start,
+            d.c.starts_at < week.end,
+            d.c.status == DATE_ACTIVE,
+            scope.product_filter(d.c.product_id, ids),
+        )
         .order_by(d.c.starts_at, d.c.date_id)
     )
     with db.magento_read.connect() as conn:
@@ -116,15 +132,21 @@ def _revenue(ids: list[int] | None, db: Databases, period: periods.Period) -> De
     query = (
         select(func.sum(_net_gross))
         .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .where(order.c.state != "canceled", _top_level,
-               order.c.created_at >= period.start, order.c.created_at < period.end,
-               scope.product_filter(item.c.product_id, ids))
+        .where(
+            order.c.state != "canceled",
+            _top_level,
+            order.c.created_at >= period.start,
+            order.c.created_at < period.end,
+            scope.product_filter(item.c.product_id, ids),
+        )
     )
     with db.magento_read.connect() as conn:
         return _cents(conn.execute(query).scalar_one())
 
 
-def revenue_this_month(viewer: Viewer, db: Databases, *, today: date | None = None) -> RevenueComparison:
+def revenue_this_month(
+    viewer: Viewer, db: Databases, *, today: date | None = None
+) -> RevenueComparison:
     """Gross revenue booked this calendar month, against the whole previous month."""
     today = today or periods.berlin_today()
     ids = scope.product_ids(viewer, db)
@@ -145,10 +167,13 @@ def average_rating(viewer: Viewer, db: Databases) -> RatingSummary:
     ids = scope.product_ids(viewer, db)
     query = (
         select(func.avg(rating_option_vote.c.value), func.count(func.distinct(review.c.review_id)))
-        .select_from(review.join(rating_option_vote,
-                                 rating_option_vote.c.review_id == review.c.review_id))
-        .where(review.c.status_id == REVIEW_APPROVED,
-               scope.product_filter(review.c.entity_pk_value, ids))
+        .select_from(
+            review.join(rating_option_vote, rating_option_vote.c.review_id == review.c.review_id)
+        )
+        .where(
+            review.c.status_id == REVIEW_APPROVED,
+            scope.product_filter(review.c.entity_pk_value, ids),
+        )
     )
     with db.magento_read.connect() as conn:
         avg, count = conn.execute(query).one()
@@ -166,23 +191,42 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
     per_product = (
         select(
             item.c.product_id,
-            func.sum(case((and_(order.c.created_at >= month.start, order.c.created_at < month.end,
-                                order.c.state != "canceled"), _net_gross), else_=0)).label("rev"),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            order.c.created_at >= month.start,
+                            order.c.created_at < month.end,
+                            order.c.state != "canceled",
+                        ),
+                        _net_gross,
+                    ),
+                    else_=0,
+                )
+            ).label("rev"),
             func.sum(case((order.c.status == STATUS_PENDING_PARTNER, 1), else_=0)).label("pending"),
         )
         .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .where(_top_level, scope.product_filter(item.c.product_id, ids),
-               (order.c.status == STATUS_PENDING_PARTNER) | (order.c.created_at >= month.start))
+        .where(
+            _top_level,
+            scope.product_filter(item.c.product_id, ids),
+            (order.c.status == STATUS_PENDING_PARTNER) | (order.c.created_at >= month.start),
+        )
         .group_by(item.c.product_id)
     )
     votes = (
-        select(review.c.entity_pk_value.label("product_id"),
-               func.sum(rating_option_vote.c.value).label("stars"),
-               func.count(rating_option_vote.c.vote_id).label("votes"))
-        .select_from(review.join(rating_option_vote,
-                                 rating_option_vote.c.review_id == review.c.review_id))
-        .where(review.c.status_id == REVIEW_APPROVED,
-               scope.product_filter(review.c.entity_pk_value, ids))
+        select(
+            review.c.entity_pk_value.label("product_id"),
+            func.sum(rating_option_vote.c.value).label("stars"),
+            func.count(rating_option_vote.c.vote_id).label("votes"),
+        )
+        .select_from(
+            review.join(rating_option_vote, rating_option_vote.c.review_id == review.c.review_id)
+        )
+        .where(
+            review.c.status_id == REVIEW_APPROVED,
+            scope.product_filter(review.c.entity_pk_value, ids),
+        )
         .group_by(review.c.entity_pk_value)
     )
     with db.magento_read.connect() as conn:
@@ -190,16 +234,30 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
         ratings = conn.execute(votes).all()
     with db.portal.connect() as conn:
         partner_rows = conn.execute(
-            select(partners.c.partner_id, partners.c.name, partners.c.city,
-                   func.count(courses.c.course_id).label("courses"))
+            select(
+                partners.c.partner_id,
+                partners.c.name,
+                partners.c.city,
+                func.count(courses.c.course_id).label("courses"),
+            )
             .select_from(partners.outerjoin(courses, courses.c.partner_id == partners.c.partner_id))
             .where(scope.partner_filter(partners.c.partner_id, viewer))
             .group_by(partners.c.partner_id, partners.c.name, partners.c.city)
             .order_by(partners.c.name)
         ).all()
-    table = {p.partner_id: {"partner_id": p.partner_id, "name": p.name, "city": p.city,
-                            "courses": int(p.courses), "pending": 0, "revenue_month": CENT * 0,
-                            "_stars": 0, "_votes": 0} for p in partner_rows}
+    table = {
+        p.partner_id: {
+            "partner_id": p.partner_id,
+            "name": p.name,
+            "city": p.city,
+            "courses": int(p.courses),
+            "pending": 0,
+            "revenue_month": CENT * 0,
+            "_stars": 0,
+            "_votes": 0,
+        }
+        for p in partner_rows
+    }
     for product_id, rev, pending in sales:
         row = table.get(owners.get(product_id))
         if row is not None:
@@ -213,7 +271,11 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
     records = []
     for row in table.values():
         stars, count = row.pop("_stars"), row.pop("_votes")
-        row["rating"] = (Decimal(stars) / count).quantize(Decimal("0.1"), ROUND_HALF_UP) if count else None
+        row["rating"] = (
+            (Decimal(stars) / count).quantize(Decimal("0.1"), ROUND_HALF_UP) if count else None
+        )
         records.append(row)
-    return pd.DataFrame(records, columns=["partner_id", "name", "city", "courses", "pending",
-                                          "revenue_month", "rating"])
+    return pd.DataFrame(
+        records,
+        columns=["partner_id", "name", "city", "courses", "pending", "revenue_month", "rating"],
+    )

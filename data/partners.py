@@ -14,14 +14,21 @@ from data.viewer import Viewer
 def list_partners(viewer: Viewer, db: Databases) -> pd.DataFrame:
     """Partners in the viewer's scope, by name: id, slug, name, kind, city."""
     query = (
-        select(partners.c.partner_id, partners.c.slug, partners.c.name, partners.c.kind,
-               partners.c.city)
+        select(
+            partners.c.partner_id,
+            partners.c.slug,
+            partners.c.name,
+            partners.c.kind,
+            partners.c.city,
+        )
         .where(scope.partner_filter(partners.c.partner_id, viewer))
         .order_by(partners.c.name)
     )
     with db.portal.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all(),
-                            columns=["partner_id", "slug", "name", "kind", "city"])
+        return pd.DataFrame(
+            conn.execute(query).mappings().all(),
+            columns=["partner_id", "slug", "name", "kind", "city"],
+        )
 
 
 def choosable_partners(viewer: Viewer, db: Databases) -> pd.DataFrame:

@@ -77,7 +77,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _user_query():  # noqa: ANN202 - a Select
+def _user_query():
     return select(
         users.c.user_id,
         users.c.username,
@@ -90,7 +90,9 @@ def _user_query():  # noqa: ANN202 - a Select
     ).select_from(users.outerjoin(partners, partners.c.partner_id == users.c.partner_id))
 
 
-def load_user(db: Databases, *, user_id: int | None = None, username: str | None = None) -> User | None:
+def load_user(
+    db: Databases, *, user_id: int | None = None, username: str | None = None
+) -> User | None:
     """An active, unlocked user by id or username (for re-authentication from the cookie)."""
     query = _user_query().where(users.c.active.is_(True))
     if user_id is not None:
@@ -107,8 +109,15 @@ def load_user(db: Databases, *, user_id: int | None = None, username: str | None
 
 
 def _audit(conn: Connection, *, user_id: int | None, action: str, note: str | None = None) -> None:
-    conn.execute(insert(audit_log).values(user_id=user_id, action=action, entity="user",
-                                          entity_id=str(user_id) if user_id else None, note=note))
+    conn.execute(
+        insert(audit_log).values(
+            user_id=user_id,
+            action=action,
+            entity="user",
+            entity_id=str(user_id) if user_id else None,
+            note=note,
+        )
+    )
 
 
 def authenticate(
@@ -124,8 +133,12 @@ def authenticate(
     now = now or _utcnow()
     with db.portal.begin() as conn:
         row = conn.execute(
-            select(users.c.user_id, users.c.password_hash, users.c.failed_attempts,
-                   users.c.locked_until)
+            select(
+                users.c.user_id,
+                users.c.password_hash,
+                users.c.failed_attempts,
+                users.c.locked_until,
+            )
             .where(users.c.username == username, users.c.active.is_(True))
             .with_for_update()
         ).first()
@@ -137,20 +150,31 @@ def authenticate(
         # An expired lock starts a fresh count.
         failed = 0 if row.locked_until is not None else row.failed_attempts
         if _password_matches(password, row.password_hash.encode("ascii")):
-            conn.execute(update(users).where(users.c.user_id == row.user_id).values(
-                failed_attempts=0, locked_until=None, last_login_at=now))
+            conn.execute(
+                update(users)
+                .where(users.c.user_id == row.user_id)
+                .values(failed_attempts=0, locked_until=None, last_login_at=now)
+            )
             _audit(conn, user_id=row.user_id, action="login")
-            user = conn.execute(_user_query().where(users.c.user_id == row.user_id)).mappings().one()
+            user = (
+                conn.execute(_user_query().where(users.c.user_id == row.user_id)).mappings().one()
+            )
             return LoginResult(LoginOutcome.OK, user=User(**user))
         failed += 1
         if failed >= MAX_FAILED_ATTEMPTS:
             locked_until = now + LOCKOUT
-            conn.execute(update(users).where(users.c.user_id == row.user_id).values(
-                failed_attempts=0, locked_until=locked_until))
+            conn.execute(
+                update(users)
+                .where(users.c.user_id == row.user_id)
+                .values(failed_attempts=0, locked_until=locked_until)
+            )
             _audit(conn, user_id=row.user_id, action="login_locked")
             return LoginResult(LoginOutcome.LOCKED, locked_until=locked_until)
-        conn.execute(update(users).where(users.c.user_id == row.user_id).values(
-            failed_attempts=failed, locked_until=None))
+        conn.execute(
+            update(users)
+            .where(users.c.user_id == row.user_id)
+            .values(failed_attempts=failed, locked_until=None)
+        )
         _audit(conn, user_id=row.user_id, action="login_failed")
         return LoginResult(LoginOutcome.INVALID, attempts_left=MAX_FAILED_ATTEMPTS - failed)
 

@@ -31,14 +31,14 @@ rating = cached(overview.average_rating, viewer, db)
 week = cached(overview.week_dates, viewer, db, today=today)
 
 cols = st.columns(4)
-cols[0].metric(t("overview.pending"), number(pending), help=t("overview.pending_help"),
-               border=True)
+cols[0].metric(t("overview.pending"), number(pending), help=t("overview.pending_help"), border=True)
 last_month = periods.previous_month(today).first_day
 cols[1].metric(
     t("overview.revenue_month"),
     money(revenue.this_month),
     delta=t("overview.vs_last_month", change=percent(revenue.change, signed=True))
-    if revenue.change is not None else None,
+    if revenue.change is not None
+    else None,
     delta_color="normal" if revenue.change is None or revenue.change >= 0 else "inverse",
     help=t("overview.revenue_help", last=f"{month_label(last_month)}: {money(revenue.last_month)}"),
     border=True,
@@ -46,48 +46,67 @@ cols[1].metric(
 cols[2].metric(
     t("overview.rating"),
     t("overview.rating_value", stars=number(rating.average, digits=1))
-    if rating.average is not None else t("overview.no_rating"),
+    if rating.average is not None
+    else t("overview.no_rating"),
     delta=t("overview.rating_count", n=number(rating.reviews)) if rating.reviews else None,
     delta_color="off",
     border=True,
 )
 sold, total = int(week["seats_sold"].sum()), int(week["seats_total"].sum())
-cols[3].metric(t("overview.week_dates"), number(len(week)),
-               delta=t("overview.week_seats", sold=number(sold), total=number(total)),
-               delta_color="off", border=True)
+cols[3].metric(
+    t("overview.week_dates"),
+    number(len(week)),
+    delta=t("overview.week_seats", sold=number(sold), total=number(total)),
+    delta_color="off",
+    border=True,
+)
 
 span = periods.week_of(today)
 st.subheader(t("overview.week_title", first=day(span.first_day), last=day(span.last_day)))
 if week.empty:
     st.info(t("overview.week_empty"), icon=":material/event_available:")
 else:
-    table = pd.DataFrame({
-        t("overview.col_day"): [f"{weekday(s.date())} {day(s)}" for s in week["starts_at"]],
-        t("overview.col_time"): [time_of_day(s) for s in week["starts_at"]],
-        t("overview.col_course"): week["course"],
-        t("overview.col_seats"): [f"{a} / {b}" for a, b in
-                                  zip(week["seats_sold"], week["seats_total"], strict=True)],
-        t("overview.col_occupancy"): [a / b if b else 0.0 for a, b in
-                                      zip(week["seats_sold"], week["seats_total"], strict=True)],
-    })
+    table = pd.DataFrame(
+        {
+            t("overview.col_day"): [f"{weekday(s.date())} {day(s)}" for s in week["starts_at"]],
+            t("overview.col_time"): [time_of_day(s) for s in week["starts_at"]],
+            t("overview.col_course"): week["course"],
+            t("overview.col_seats"): [
+                f"{a} / {b}" for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
+            ],
+            t("overview.col_occupancy"): [
+                a / b if b else 0.0
+                for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
+            ],
+        }
+    )
     st.dataframe(
-        table, hide_index=True, width="stretch",
-        column_config={t("overview.col_occupancy"): st.column_config.ProgressColumn(
-            format="percent", min_value=0.0, max_value=1.0)},
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("overview.col_occupancy"): st.column_config.ProgressColumn(
+                format="percent", min_value=0.0, max_value=1.0
+            )
+        },
     )
 
 if viewer.sees_all:
     st.subheader(t("overview.partners_title"))
     partners = cached(overview.partner_table, viewer, db, today=today)
     st.dataframe(
-        pd.DataFrame({
-            t("overview.col_partner"): partners["name"],
-            t("overview.col_city"): partners["city"],
-            t("overview.col_courses"): partners["courses"],
-            t("overview.col_pending"): partners["pending"],
-            t("overview.col_revenue"): [money(v) for v in partners["revenue_month"]],
-            t("overview.col_rating"): [number(v, digits=1) if v is not None else "–"
-                                       for v in partners["rating"]],
-        }),
-        hide_index=True, width="stretch",
+        pd.DataFrame(
+            {
+                t("overview.col_partner"): partners["name"],
+                t("overview.col_city"): partners["city"],
+                t("overview.col_courses"): partners["courses"],
+                t("overview.col_pending"): partners["pending"],
+                t("overview.col_revenue"): [money(v) for v in partners["revenue_month"]],
+                t("overview.col_rating"): [
+                    number(v, digits=1) if v is not None else "–" for v in partners["rating"]
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
     )

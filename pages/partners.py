@@ -15,10 +15,13 @@ st.title(t("nav.partners"))
 partners = cached(list_partners, ctx.viewer, ctx.db)
 st.caption(t("partners.count", n=len(partners)))
 st.dataframe(
-    pd.DataFrame({
-        t("overview.col_partner"): partners["name"],
-        t("partners.kind"): partners["kind"],
-        t("overview.col_city"): partners["city"],
-    }),
-    hide_index=True, width="stretch",
+    pd.DataFrame(
+        {
+            t("overview.col_partner"): partners["name"],
+            t("partners.kind"): partners["kind"],
+            t("overview.col_city"): partners["city"],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
 )

@@ -54,7 +54,9 @@ def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above
             else:
                 conn.execute(
-                    text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+                    text(
+                        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    )
                 )
     except Exception as exc:  # noqa: BLE001 - any connection problem means "unreachable"
         admin.dispose()
@@ -86,16 +88,18 @@ def fresh_databases(backend: str, tmp_dir: Path) -> Iterator[Databases]:
         finally:
             db.dispose()
         return
-    with server_database(MYSQL_URL, kind="MariaDB") as shop_url:
-        with server_database(POSTGRES_URL, kind="PostgreSQL") as portal_url:
-            m = make_engine(shop_url)
-            db = Databases(magento=m, magento_read=m, portal=make_engine(portal_url))
-            try:
-                create_shop_schema(db.magento)
-                upgrade_portal(db.portal)
-                yield db
-            finally:
-                db.dispose()
+    with (
+        server_database(MYSQL_URL, kind="MariaDB") as shop_url,
+        server_database(POSTGRES_URL, kind="PostgreSQL") as portal_url,
+    ):
+        m = make_engine(shop_url)
+        db = Databases(magento=m, magento_read=m, portal=make_engine(portal_url))
+        try:
+            create_shop_schema(db.magento)
+            upgrade_portal(db.portal)
+            yield db
+        finally:
+            db.dispose()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -19,10 +19,12 @@ from core.db import Databases
 from core.i18n import catalog
 from data.portal_schema import users
 from tests.conftest import fresh_databases
-from tests.worlds import B, PASSWORD, build_world
+from tests.worlds import PASSWORD, B, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
-RAW_KEY = re.compile(r"\b(" + "|".join(sorted({k.split(".")[0] for k in catalog("de")})) + r")\.[a-z_]+\b")
+RAW_KEY = re.compile(
+    r"\b(" + "|".join(sorted({k.split(".")[0] for k in catalog("de")})) + r")\.[a-z_]+\b"
+)
 ALPHA, STAFF = 10, 30
 
 
@@ -48,8 +50,17 @@ def _app(*, user_id: int | None = None, locale: str | None = None) -> AppTest:
 
 def visible_text(at: AppTest) -> str:
     parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
-                 "error", "success"):
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
         parts += [str(el.value) for el in getattr(at, kind)]
     for metric in at.metric:
         parts += [str(metric.label), str(metric.value), str(metric.delta or "")]
@@ -71,7 +82,7 @@ def _assert_clean(at: AppTest) -> str:
 @pytest.mark.parametrize("user_id", [ALPHA, STAFF], ids=["partner", "staff"])
 @pytest.mark.parametrize("locale", ["de", "en"])
 @pytest.mark.parametrize("spec", PAGES, ids=[p.key for p in PAGES])
-def test_every_page_renders(world: Databases, spec, user_id: int, locale: str) -> None:  # noqa: ANN001
+def test_every_page_renders(world: Databases, spec, user_id: int, locale: str) -> None:
     at = _app(user_id=user_id, locale=locale)
     at.run()
     if not (spec.staff_only and user_id == ALPHA):
@@ -84,10 +95,11 @@ def test_every_page_renders(world: Databases, spec, user_id: int, locale: str) -
             at.switch_page(f"pages/{spec.file}")
         assert B.partner_name not in text
     else:
-        assert at.title[0].value in (catalog(locale)[f"nav.{spec.key}"],
-                                     catalog(locale)["overview.greeting"].format(name="Alpha Team"),
-                                     catalog(locale)["overview.greeting"].format(
-                                         name="Miomente Staff"))
+        assert at.title[0].value in (
+            catalog(locale)[f"nav.{spec.key}"],
+            catalog(locale)["overview.greeting"].format(name="Alpha Team"),
+            catalog(locale)["overview.greeting"].format(name="Miomente Staff"),
+        )
 
 
 def test_overview_shows_the_partners_own_figures(world: Databases) -> None:
@@ -164,8 +176,11 @@ def test_login_refuses_a_wrong_password_then_locks_after_five(world: Databases) 
     assert _errors(at)[0].startswith("Zu viele Fehlversuche")
     assert "auth_user_id" not in at.session_state
     with world.portal.begin() as conn:
-        conn.execute(update(users).where(users.c.username == "beta").values(
-            locked_until=None, failed_attempts=0))
+        conn.execute(
+            update(users)
+            .where(users.c.username == "beta")
+            .values(locked_until=None, failed_attempts=0)
+        )
 
 
 @pytest.mark.parametrize(
@@ -180,8 +195,9 @@ def test_login_refuses_a_wrong_password_then_locks_after_five(world: Databases) 
     ],
     ids=["empty", "no-password", "long-user", "long-password", "sql-or", "sql-drop"],
 )
-def test_bad_login_input_gets_a_german_message(world: Databases, username: str, password: str,
-                                               message: str) -> None:
+def test_bad_login_input_gets_a_german_message(
+    world: Databases, username: str, password: str, message: str
+) -> None:
     at = _app()
     at.run()
     _login(at, username, password)
@@ -207,3 +223,27 @@ def test_logout_returns_to_the_login_form(world: Databases) -> None:
     at.button(key="logout_button").click().run()
     assert "auth_user_id" not in at.session_state
     assert at.title[0].value == "Miomente Partner-Portal"
+
+
+def test_a_broken_database_shows_a_calm_message_not_a_traceback(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MIOMENTE_MAGENTO_URL", f"sqlite:///{tmp_path}/missing/shop.sqlite")
+        mp.setenv("MIOMENTE_PORTAL_URL", f"sqlite:///{tmp_path}/missing/portal.sqlite")
+        mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
+        at = _app()
+        at.run()
+        at.text_input(key="login_username").input("alpha")
+        at.text_input(key="login_password").input("x")
+        at.button[0].click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [catalog("de")["app.error"]]
+
+
+def test_half_a_configuration_is_explained_in_german() -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MIOMENTE_MAGENTO_URL", "sqlite:///nowhere.sqlite")
+        mp.delenv("MIOMENTE_PORTAL_URL", raising=False)
+        at = _app()
+        at.run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Die Konfiguration ist unvollständig")

@@ -39,7 +39,7 @@ class Marker:
 B = Marker()
 
 
-def _utc(day, hour: int, minute: int = 0) -> datetime:  # noqa: ANN001 - a date
+def _utc(day, hour: int, minute: int = 0) -> datetime:
     local = datetime.combine(day, time(hour, minute), tzinfo=periods.BERLIN)
     return local.astimezone(UTC).replace(tzinfo=None)
 
@@ -57,13 +57,30 @@ def build_world(db: Databases, *, partners: str = "AB") -> None:
     last_month = (month_first - timedelta(days=1)).replace(day=15)
 
     partner_rows = {
-        "A": dict(partner_id=1, slug="alpha", name="Kochschule Alpha", kind="Kochschule",
-                  legal_name="Alpha Kochschule GmbH", street="Hafenstraße 1", postcode="20457",
-                  city="Hamburg", email="info@alpha.example", commission_rate=Decimal("25.00")),
-        "B": dict(partner_id=2, slug="beta", name=B.partner_name, kind="Weinschule",
-                  legal_name="Beta Wein GbR", street="Rheinweg 7", postcode="65343",
-                  city="Eltville am Rhein", email="info@beta.example",
-                  commission_rate=Decimal("20.00")),
+        "A": dict(
+            partner_id=1,
+            slug="alpha",
+            name="Kochschule Alpha",
+            kind="Kochschule",
+            legal_name="Alpha Kochschule GmbH",
+            street="Hafenstraße 1",
+            postcode="20457",
+            city="Hamburg",
+            email="info@alpha.example",
+            commission_rate=Decimal("25.00"),
+        ),
+        "B": dict(
+            partner_id=2,
+            slug="beta",
+            name=B.partner_name,
+            kind="Weinschule",
+            legal_name="Beta Wein GbR",
+            street="Rheinweg 7",
+            postcode="65343",
+            city="Eltville am Rhein",
+            email="info@beta.example",
+            commission_rate=Decimal("20.00"),
+        ),
     }
     # product_id, sku, name, price, owner
     products = [
@@ -83,19 +100,60 @@ def build_world(db: Databases, *, partners: str = "AB") -> None:
     this_month = _utc(month_first, 10)
     # order_id, status, state, created, customer, email, items[(item_id, product, date, qty, price)]
     orders = [
-        (1001, m.STATUS_PENDING_PARTNER, "processing", this_month, ("Anna", "Adler"),
-         "anna.adler@example.org", [(5001, 101, 11, 2, Decimal("89.00"))]),
-        (1002, m.STATUS_CONFIRMED, "processing", _utc(last_month, 9), ("Bernd", "Alt"),
-         "bernd.alt@example.org", [(5002, 102, 12, 1, Decimal("99.00"))]),
-        (1003, m.STATUS_PENDING_PARTNER, "processing", this_month, ("Zora", "Beta"),
-         B.customer_email, [(5003, 101, 11, 1, Decimal("89.00")),
-                            (5004, 201, 21, 1, B.amount)]),
-        (1004, "canceled", "canceled", this_month, ("Carla", "Acker"),
-         "carla.acker@example.org", [(5005, 101, 11, 3, Decimal("89.00"))]),
-        (2001, m.STATUS_PENDING_PARTNER, "processing", this_month, ("Yann", "Beta"),
-         "yann.beta@example.org", [(5101, 202, 22, 4, Decimal("59.00"))]),
-        (2002, "complete", "complete", _utc(last_month, 11), ("Xaver", "Beta"),
-         "xaver.beta@example.org", [(5102, 201, 21, 2, Decimal("69.00"))]),
+        (
+            1001,
+            m.STATUS_PENDING_PARTNER,
+            "processing",
+            this_month,
+            ("Anna", "Adler"),
+            "anna.adler@example.org",
+            [(5001, 101, 11, 2, Decimal("89.00"))],
+        ),
+        (
+            1002,
+            m.STATUS_CONFIRMED,
+            "processing",
+            _utc(last_month, 9),
+            ("Bernd", "Alt"),
+            "bernd.alt@example.org",
+            [(5002, 102, 12, 1, Decimal("99.00"))],
+        ),
+        (
+            1003,
+            m.STATUS_PENDING_PARTNER,
+            "processing",
+            this_month,
+            ("Zora", "Beta"),
+            B.customer_email,
+            [(5003, 101, 11, 1, Decimal("89.00")), (5004, 201, 21, 1, B.amount)],
+        ),
+        (
+            1004,
+            "canceled",
+            "canceled",
+            this_month,
+            ("Carla", "Acker"),
+            "carla.acker@example.org",
+            [(5005, 101, 11, 3, Decimal("89.00"))],
+        ),
+        (
+            2001,
+            m.STATUS_PENDING_PARTNER,
+            "processing",
+            this_month,
+            ("Yann", "Beta"),
+            "yann.beta@example.org",
+            [(5101, 202, 22, 4, Decimal("59.00"))],
+        ),
+        (
+            2002,
+            "complete",
+            "complete",
+            _utc(last_month, 11),
+            ("Xaver", "Beta"),
+            "xaver.beta@example.org",
+            [(5102, 201, 21, 2, Decimal("69.00"))],
+        ),
     ]
     reviews = [(1, 101, 5, "A"), (2, 102, 4, "A"), (3, 201, 1, "B"), (4, 202, 2, "B")]
 
@@ -104,77 +162,183 @@ def build_world(db: Databases, *, partners: str = "AB") -> None:
     with db.portal.begin() as conn:
         for key in sorted(keep):
             conn.execute(insert(p.partners).values(**partner_rows[key]))
-        users = [dict(user_id=10, username="alpha", display_name="Alpha Team", partner_id=1,
-                      role="partner", email="team@alpha.example"),
-                 dict(user_id=20, username="beta", display_name="Beta Team", partner_id=2,
-                      role="partner", email="team@beta.example"),
-                 dict(user_id=30, username="staff", display_name="Miomente Staff",
-                      partner_id=None, role="staff", email="staff@miomente.example")]
+        users = [
+            dict(
+                user_id=10,
+                username="alpha",
+                display_name="Alpha Team",
+                partner_id=1,
+                role="partner",
+                email="team@alpha.example",
+            ),
+            dict(
+                user_id=20,
+                username="beta",
+                display_name="Beta Team",
+                partner_id=2,
+                role="partner",
+                email="team@beta.example",
+            ),
+            dict(
+                user_id=30,
+                username="staff",
+                display_name="Miomente Staff",
+                partner_id=None,
+                role="staff",
+                email="staff@miomente.example",
+            ),
+        ]
         for user in users:
             owner = {1: "A", 2: "B"}.get(user["partner_id"])
             if owner is None or owner in keep:
                 conn.execute(insert(p.users).values(**user, password_hash=_password_hash()))
         for pid, sku, _name, _price, owner in products:
             if owner in keep:
-                conn.execute(insert(p.courses).values(course_id=pid, partner_id=partner_rows[owner]["partner_id"], product_id=pid, sku=sku))
+                conn.execute(
+                    insert(p.courses).values(
+                        course_id=pid,
+                        partner_id=partner_rows[owner]["partner_id"],
+                        product_id=pid,
+                        sku=sku,
+                    )
+                )
 
     with db.magento.begin() as conn:
         for pid, sku, name, price, owner in products:
             if owner not in keep:
                 continue
             conn.execute(insert(m.catalog_product_entity).values(entity_id=pid, sku=sku))
-            conn.execute(insert(m.catalog_product_entity_varchar).values(
-                attribute_id=m.PRODUCT_ATTRIBUTES["name"][0], store_id=0, entity_id=pid, value=name))
-            conn.execute(insert(m.catalog_product_entity_decimal).values(
-                attribute_id=m.PRODUCT_ATTRIBUTES["price"][0], store_id=0, entity_id=pid, value=price))
-            conn.execute(insert(m.catalog_product_entity_int).values(
-                attribute_id=m.PRODUCT_ATTRIBUTES["status"][0], store_id=0, entity_id=pid,
-                value=m.PRODUCT_ENABLED))
+            conn.execute(
+                insert(m.catalog_product_entity_varchar).values(
+                    attribute_id=m.PRODUCT_ATTRIBUTES["name"][0],
+                    store_id=0,
+                    entity_id=pid,
+                    value=name,
+                )
+            )
+            conn.execute(
+                insert(m.catalog_product_entity_decimal).values(
+                    attribute_id=m.PRODUCT_ATTRIBUTES["price"][0],
+                    store_id=0,
+                    entity_id=pid,
+                    value=price,
+                )
+            )
+            conn.execute(
+                insert(m.catalog_product_entity_int).values(
+                    attribute_id=m.PRODUCT_ATTRIBUTES["status"][0],
+                    store_id=0,
+                    entity_id=pid,
+                    value=m.PRODUCT_ENABLED,
+                )
+            )
         for date_id, pid, starts, seats in dates:
             if owner_of[pid] in keep:
-                conn.execute(insert(m.miomente_course_date).values(
-                    date_id=date_id, product_id=pid, starts_at=starts,
-                    ends_at=starts + timedelta(hours=3), seats_total=seats,
-                    price=next(pr for q, _s, _n, pr, _o in products if q == pid)))
+                conn.execute(
+                    insert(m.miomente_course_date).values(
+                        date_id=date_id,
+                        product_id=pid,
+                        starts_at=starts,
+                        ends_at=starts + timedelta(hours=3),
+                        seats_total=seats,
+                        price=next(pr for q, _s, _n, pr, _o in products if q == pid),
+                    )
+                )
         for oid, status, state, created, (first, last), email, items in orders:
             kept = [i for i in items if owner_of[i[1]] in keep]
             if not kept:
                 continue
             total = sum((qty * price for _i, _p, _d, qty, price in kept), Decimal(0))
-            conn.execute(insert(m.sales_order).values(
-                entity_id=oid, increment_id=f"{oid:09d}", state=state, status=status,
-                customer_email=email, customer_firstname=first, customer_lastname=last,
-                grand_total=total, subtotal=(total / Decimal("1.19")).quantize(Decimal("0.01")),
-                tax_amount=total - (total / Decimal("1.19")).quantize(Decimal("0.01")),
-                total_paid=total, total_refunded=0,
-                total_qty_ordered=sum(q for _i, _p, _d, q, _pr in kept),
-                created_at=created, updated_at=created))
+            conn.execute(
+                insert(m.sales_order).values(
+                    entity_id=oid,
+                    increment_id=f"{oid:09d}",
+                    state=state,
+                    status=status,
+                    customer_email=email,
+                    customer_firstname=first,
+                    customer_lastname=last,
+                    grand_total=total,
+                    subtotal=(total / Decimal("1.19")).quantize(Decimal("0.01")),
+                    tax_amount=total - (total / Decimal("1.19")).quantize(Decimal("0.01")),
+                    total_paid=total,
+                    total_refunded=0,
+                    total_qty_ordered=sum(q for _i, _p, _d, q, _pr in kept),
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
             for item_id, pid, date_id, qty, price in kept:
                 row_total = qty * price
-                conn.execute(insert(m.sales_order_item).values(
-                    item_id=item_id, order_id=oid, product_id=pid,
-                    sku=next(s for q, s, _n, _pr, _o in products if q == pid),
-                    name=next(n for q, _s, n, _pr, _o in products if q == pid),
-                    qty_ordered=qty, price=price, row_total=row_total,
-                    row_total_incl_tax=row_total, tax_percent=19, miomente_date_id=date_id,
-                    created_at=created, updated_at=created))
-            conn.execute(insert(m.sales_order_payment).values(
-                parent_id=oid, method="paypal_express", amount_ordered=total, amount_paid=total))
-            conn.execute(insert(m.sales_order_address).values(
-                parent_id=oid, address_type="billing", firstname=first, lastname=last,
-                street="Musterweg 1", city="Hamburg", postcode="20095", country_id="DE",
-                email=email, telephone="+49 40 123456"))
-            conn.execute(insert(m.sales_order_status_history).values(
-                parent_id=oid, status=status, comment="Bestellung eingegangen",
-                is_customer_notified=1, created_at=created, entity_name="order"))
+                conn.execute(
+                    insert(m.sales_order_item).values(
+                        item_id=item_id,
+                        order_id=oid,
+                        product_id=pid,
+                        sku=next(s for q, s, _n, _pr, _o in products if q == pid),
+                        name=next(n for q, _s, n, _pr, _o in products if q == pid),
+                        qty_ordered=qty,
+                        price=price,
+                        row_total=row_total,
+                        row_total_incl_tax=row_total,
+                        tax_percent=19,
+                        miomente_date_id=date_id,
+                        created_at=created,
+                        updated_at=created,
+                    )
+                )
+            conn.execute(
+                insert(m.sales_order_payment).values(
+                    parent_id=oid, method="paypal_express", amount_ordered=total, amount_paid=total
+                )
+            )
+            conn.execute(
+                insert(m.sales_order_address).values(
+                    parent_id=oid,
+                    address_type="billing",
+                    firstname=first,
+                    lastname=last,
+                    street="Musterweg 1",
+                    city="Hamburg",
+                    postcode="20095",
+                    country_id="DE",
+                    email=email,
+                    telephone="+49 40 123456",
+                )
+            )
+            conn.execute(
+                insert(m.sales_order_status_history).values(
+                    parent_id=oid,
+                    status=status,
+                    comment="Bestellung eingegangen",
+                    is_customer_notified=1,
+                    created_at=created,
+                    entity_name="order",
+                )
+            )
         for review_id, pid, stars, owner in reviews:
             if owner not in keep:
                 continue
-            conn.execute(insert(m.review).values(review_id=review_id, entity_pk_value=pid,
-                                                 status_id=m.REVIEW_APPROVED))
-            conn.execute(insert(m.review_detail).values(
-                review_id=review_id, title="Toller Kurs", detail="Sehr empfehlenswert.",
-                nickname=f"Gast {review_id}"))
-            conn.execute(insert(m.rating_option_vote).values(
-                option_id=stars, rating_id=1, review_id=review_id, entity_pk_value=pid,
-                percent=stars * 20, value=stars))
+            conn.execute(
+                insert(m.review).values(
+                    review_id=review_id, entity_pk_value=pid, status_id=m.REVIEW_APPROVED
+                )
+            )
+            conn.execute(
+                insert(m.review_detail).values(
+                    review_id=review_id,
+                    title="Toller Kurs",
+                    detail="Sehr empfehlenswert.",
+                    nickname=f"Gast {review_id}",
+                )
+            )
+            conn.execute(
+                insert(m.rating_option_vote).values(
+                    option_id=stars,
+                    rating_id=1,
+                    review_id=review_id,
+                    entity_pk_value=pid,
+                    percent=stars * 20,
+                    value=stars,
+                )
+            )

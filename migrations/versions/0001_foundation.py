@@ -86,9 +86,7 @@ def upgrade() -> None:
         sa.Column("details", sa.JSON),
         sa.Column("note", sa.Text),
     )
-    op.create_index(
-        "ix_miomente_audit_log_partner_at", "miomente_audit_log", ["partner_id", "at"]
-    )
+    op.create_index("ix_miomente_audit_log_partner_at", "miomente_audit_log", ["partner_id", "at"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` runs the app, `make test` runs the tests.
+# Both build .venv from requirements*.txt with Python 3.11 on first use.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint format
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.deps-run: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.deps-run
+
+demo: $(VENV)/.deps-run
+	$(BIN)/python -m data.demo --ensure
+	$(BIN)/python -m streamlit run Home.py --server.port 8501
+
+test: $(VENV)/.deps-dev
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.deps-dev
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+
+format: $(VENV)/.deps-dev
+	$(BIN)/python -m ruff format .
+	$(BIN)/python -m ruff check --fix .

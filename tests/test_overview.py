@@ -23,8 +23,9 @@ def test_pending_counts_items_waiting_for_the_partner(world: Databases) -> None:
 
 def test_week_dates_show_seats_sold_without_cancelled_orders(world: Databases) -> None:
     week = overview.week_dates(ALPHA, world)
-    by_course = dict(zip(week["course"], zip(week["seats_sold"], week["seats_total"], strict=True),
-                         strict=True))
+    by_course = dict(
+        zip(week["course"], zip(week["seats_sold"], week["seats_total"], strict=True), strict=True)
+    )
     # Date 11: order 1001 (2) + 1003 (1); the cancelled order 1004 (3) frees its seats.
     assert by_course["Alpha Pasta-Werkstatt"] == (3, 12)
     assert by_course["Alpha Sushi für Einsteiger"] == (1, 10)

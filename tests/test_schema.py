@@ -29,10 +29,14 @@ def test_shop_schema_has_the_contract_and_the_extra_indexes(databases: Databases
 def test_custom_statuses_are_registered_with_labels(databases: Databases) -> None:
     with databases.magento.connect() as conn:
         rows = dict(conn.execute(magento_schema.sales_order_status.select()).all())
-        states = dict(conn.execute(
-            magento_schema.sales_order_status_state.select().with_only_columns(
-                magento_schema.sales_order_status_state.c.status,
-                magento_schema.sales_order_status_state.c.state)).all())
+        states = dict(
+            conn.execute(
+                magento_schema.sales_order_status_state.select().with_only_columns(
+                    magento_schema.sales_order_status_state.c.status,
+                    magento_schema.sales_order_status_state.c.state,
+                )
+            ).all()
+        )
     assert rows["miomente_pending_partner"] == "Wartet auf Partnerbestätigung"
     assert states["miomente_confirmed"] == "processing"
     assert states["miomente_rejected"] == "canceled"
@@ -41,6 +45,6 @@ def test_custom_statuses_are_registered_with_labels(databases: Databases) -> Non
 def test_reviewed_index_file_is_in_step_with_the_contract() -> None:
     shipped = (PROJECT_ROOT / "sql" / "magento_extra_indexes.sql").read_text(encoding="utf-8")
     assert shipped == magento_schema.extra_indexes_sql("mysql"), (
-        "regenerate: python -c \"from data.magento_schema import extra_indexes_sql; "
+        'regenerate: python -c "from data.magento_schema import extra_indexes_sql; '
         "print(extra_indexes_sql(), end='')\" > sql/magento_extra_indexes.sql"
     )

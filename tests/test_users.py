@@ -36,10 +36,15 @@ def test_five_wrong_passwords_lock_for_fifteen_minutes(db: Databases) -> None:
     assert outcomes[4].locked_until == NOW + timedelta(minutes=15)
     # Locked: even the right password is refused, and a cookie no longer restores the user.
     later = NOW + timedelta(minutes=14)
-    assert authenticate(db, username="alpha", password=PASSWORD, now=later).outcome is LoginOutcome.LOCKED
+    assert (
+        authenticate(db, username="alpha", password=PASSWORD, now=later).outcome
+        is LoginOutcome.LOCKED
+    )
     # After the lock: the right password works and the count starts afresh.
     after = NOW + timedelta(minutes=16)
-    assert authenticate(db, username="alpha", password=PASSWORD, now=after).outcome is LoginOutcome.OK
+    assert (
+        authenticate(db, username="alpha", password=PASSWORD, now=after).outcome is LoginOutcome.OK
+    )
 
 
 def test_lock_is_shown_to_the_cookie_too(db: Databases) -> None:

@@ -27,8 +27,14 @@ KEYS = (
     "MIOMENTE_COOKIE_EXPIRY_DAYS",
     "MIOMENTE_DEFAULT_LOCALE",
     "SENDGRID_API_KEY",
+    "SENDGRID_HOST",
+    "SENDGRID_SANDBOX",
+    "MIOMENTE_MAIL_FROM",
+    "MIOMENTE_MAIL_FROM_NAME",
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_BASE_URL",
 )
 
 
@@ -46,8 +52,15 @@ class Settings:
     cookie_expiry_days: float = 7.0
     default_locale: str = "de"
     sendgrid_api_key: str | None = None
+    # Only tests and staging change these: the API host and SendGrid's sandbox switch.
+    sendgrid_host: str = "https://api.sendgrid.com"
+    sendgrid_sandbox: bool = False
+    mail_from: str = "buchungen@miomente.de"
+    mail_from_name: str = "Miomente"
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_base_url: str | None = None
     cookie_name: str = "miomente_portal_auth"
 
     @property
@@ -104,6 +117,12 @@ def load_settings(
         cookie_expiry_days=expiry,
         default_locale=locale,
         sendgrid_api_key=get("SENDGRID_API_KEY"),
+        sendgrid_host=get("SENDGRID_HOST") or "https://api.sendgrid.com",
+        sendgrid_sandbox=(get("SENDGRID_SANDBOX") or "").lower() in ("1", "true", "yes"),
+        mail_from=get("MIOMENTE_MAIL_FROM") or "buchungen@miomente.de",
+        mail_from_name=get("MIOMENTE_MAIL_FROM_NAME") or "Miomente",
         twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
         twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+        twilio_from_number=get("TWILIO_FROM_NUMBER"),
+        twilio_base_url=get("TWILIO_BASE_URL"),
     )

@@ -28,9 +28,11 @@ def main() -> None:
         st.stop()
     db = session.databases()
     auth = session.authenticator(settings)
+    cookie_slot = st.container()  # the cookie components live here, above everything else
     user = session.current_user(db, auth)
     if user is None:
-        user = layout.login_form(db, auth, settings)
+        user = layout.login_form(db, settings)
+    session.sync_cookie(auth, cookie_slot)
     if user is None:
         navigation.hidden_menu()
         return

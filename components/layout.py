@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import UTC
 
 import streamlit as st
-import streamlit_authenticator as stauth
 
 from components import session
 from components.i18n import locale, t
@@ -35,7 +34,7 @@ def apply_style() -> None:
     st.html(_CSS)
 
 
-def login_form(db: Databases, auth: stauth.Authenticate, settings: Settings) -> User | None:
+def login_form(db: Databases, settings: Settings) -> User | None:
     """The German login form; returns the user once the password was right."""
     box = st.empty()
     with box.container():
@@ -58,13 +57,13 @@ def login_form(db: Databases, auth: stauth.Authenticate, settings: Settings) -> 
         if not submitted:
             return None
         result = authenticate(db, username=username, password=password)
-        if result.outcome is LoginOutcome.OK and result.user is not None:
-            session.remember(result.user)
-            session.start_cookie(auth, result.user)
-            box.empty()
-            return result.user
-        _login_error(result)
-    return None
+        if result.outcome is not LoginOutcome.OK or result.user is None:
+            _login_error(result)
+            return None
+    box.empty()
+    session.remember(result.user)
+    session.start_cookie(result.user)
+    return result.user
 
 
 def _login_error(result) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.delta_generator import DeltaGenerator
 
 from core.db import Databases, open_databases
 from core.settings import Settings, load_settings
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 
 USER_KEY = "auth_user_id"
 VIEW_AS_KEY = "view_as_partner_id"
-_DELETE_COOKIE_KEY = "_auth_delete_cookie"
+# "set" after a login, "delete" after a logout, until the browser's cookies show it done.
+_COOKIE_ACTION_KEY = "_auth_cookie_action"
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,6 @@ def authenticator(settings: Settings) -> stauth.Authenticate:
 
 def current_user(db: Databases, auth: stauth.Authenticate) -> User | None:
     """The logged-in user from this session, or from a valid cookie after a reload."""
-    if st.session_state.pop(_DELETE_COOKIE_KEY, False):
-        auth.cookie_controller.delete_cookie()
     user_id = st.session_state.get(USER_KEY)
     if user_id is not None:
         user = load_user(db, user_id=int(user_id))
@@ -104,10 +104,32 @@ def remember(user: User) -> None:
     st.session_state.setdefault("locale", user.locale)
 
 
-def start_cookie(auth: stauth.Authenticate, user: User) -> None:
+def start_cookie(user: User) -> None:
+    """After a login: the next `sync_cookie` writes the signed re-authentication cookie."""
     st.session_state["username"] = user.username  # the cookie controller signs this name
     st.session_state["logout"] = None
-    auth.cookie_controller.set_cookie()
+    st.session_state[_COOKIE_ACTION_KEY] = "set"
+
+
+def sync_cookie(auth: stauth.Authenticate, slot: DeltaGenerator) -> None:
+    """Write or delete the cookie in one fixed, invisible place, repeated until it took.
+
+    A browser-side component writes the cookie and reports `True` under its widget key
+    ("set" / "delete") once its script ran; until then every run renders it again, so a
+    click right after login cannot lose the cookie. The fixed slot at the top keeps the
+    component from shifting (and briefly doubling) the page below it.
+    """
+    action = st.session_state.get(_COOKIE_ACTION_KEY)
+    if action is None:
+        return
+    if st.session_state.get(action) is True:  # the component's report
+        st.session_state.pop(_COOKIE_ACTION_KEY, None)
+        return
+    with slot:
+        if action == "set" and st.session_state.get(USER_KEY) is not None:
+            auth.cookie_controller.set_cookie()
+        elif action == "delete":
+            auth.cookie_controller.delete_cookie()
 
 
 def logout() -> None:
@@ -115,7 +137,7 @@ def logout() -> None:
     for key in (USER_KEY, VIEW_AS_KEY, "username"):
         st.session_state.pop(key, None)
     st.session_state["logout"] = True
-    st.session_state[_DELETE_COOKIE_KEY] = True
+    st.session_state[_COOKIE_ACTION_KEY] = "delete"
 
 
 def viewer_for(user: User) -> Viewer:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     func,
     true,
@@ -100,4 +101,75 @@ audit_log = Table(
     Column("details", JSON),
     Column("note", Text),
     Index("ix_miomente_audit_log_partner_at", "partner_id", "at"),
+)
+
+# --- messaging and jobs (migration 0002) ----------------------------------------------------
+
+CHANNEL_EMAIL, CHANNEL_SMS = "email", "sms"
+OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sending", "sent", "failed"
+
+outbox = Table(
+    "miomente_outbox",
+    metadata,
+    Column("message_id", Integer, primary_key=True),
+    Column("channel", String(8), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("recipient_name", String(200)),
+    Column("locale", String(5), nullable=False, server_default="de"),
+    Column("payload", JSON, nullable=False),
+    # Whose message it is (for the partner's own timeline); None for staff/system mail.
+    Column("partner_id", Integer),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    # A sender claims a row until lease_until; a crashed sender's rows come back after it.
+    Column("lease_until", DateTime),
+    Column("claimed_by", String(64)),
+    Column("last_error", Text),
+    Column("provider_message_id", String(200)),
+    Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    Column("sent_at", DateTime),
+    CheckConstraint("channel in ('email', 'sms')", name="ck_miomente_outbox_channel"),
+    CheckConstraint(
+        "status in ('pending', 'sending', 'sent', 'failed')", name="ck_miomente_outbox_status"
+    ),
+    Index("ix_miomente_outbox_due", "status", "next_attempt_at"),
+    Index("ix_miomente_outbox_partner", "partner_id", "created_at"),
+)
+
+notification_prefs = Table(
+    "miomente_notification_prefs",
+    metadata,
+    Column("pref_id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("email_enabled", Boolean, nullable=False, server_default=true()),
+    Column("sms_enabled", Boolean, nullable=False, server_default=false()),
+    # Comma-separated addresses; empty means the partner's main address.
+    Column("emails", Text, nullable=False, server_default=""),
+    Column("phone", String(50)),
+    Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    UniqueConstraint("partner_id", "event", name="uq_miomente_notification_prefs_event"),
+)
+
+JOB_RUNNING, JOB_OK, JOB_FAILED = "running", "ok", "failed"
+
+job_runs = Table(
+    "miomente_job_runs",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("task", String(64), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("status", String(16), nullable=False),
+    Column("dry_run", Boolean, nullable=False, server_default=false()),
+    Column("processed", Integer, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),
+    Column("details", JSON),
+    Column("error", Text),
+    Column("host", String(200)),
+    Index("ix_miomente_job_runs_task_started", "task", "started_at"),
 )

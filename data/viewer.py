@@ -37,3 +37,7 @@ class Viewer:
         if not self.is_staff:
             raise ScopeError("only staff can view the portal as another partner")
         return replace(self, partner_id=partner_id)
+
+
+# The jobs sidecar acts with staff scope under this id (audit rows show user 0).
+SYSTEM = Viewer(user_id=0, role=ROLE_STAFF)

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from components.navigation import PAGES
 from core.db import Databases
 from core.i18n import catalog
+from data.portal_schema import outbox as outbox_table
 from data.portal_schema import users
 from tests.conftest import fresh_databases
 from tests.worlds import PASSWORD, B, build_world
@@ -30,9 +31,11 @@ ALPHA, STAFF = 10, 30
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
-    with fresh_databases("sqlite", tmp_path_factory.mktemp("app")) as db:
+    tmp = tmp_path_factory.mktemp("app")
+    with fresh_databases("sqlite", tmp) as db:
         build_world(db)
         with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MIOMENTE_DEMO_DIR", str(tmp / "local"))  # the local mail transport's files
             mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
             mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
             mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
@@ -247,3 +250,75 @@ def test_half_a_configuration_is_explained_in_german() -> None:
         at.run()
     assert not at.exception
     assert at.error[0].value.startswith("Die Konfiguration ist unvollständig")
+
+
+def _settings_page(user_id: int) -> AppTest:
+    at = _app(user_id=user_id)
+    at.run()
+    at.switch_page("pages/settings.py")
+    return at.run()
+
+
+def test_partner_routes_payout_mail_to_accounting(world: Databases) -> None:
+    at = _settings_page(ALPHA)
+    at.text_input(key="pref_payout_emails").input("buchhaltung@alpha.example, chef@alpha.example")
+    submit = next(b for b in at.button if b.label == "Benachrichtigungen speichern")
+    submit.click().run()
+    assert [s.value for s in at.success] == [catalog("de")["notifications.saved"]]
+    again = _settings_page(ALPHA)
+    assert again.text_input(key="pref_payout_emails").value == (
+        "buchhaltung@alpha.example, chef@alpha.example"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("pref_new_booking_emails", "kein-at-zeichen", "Neue Buchung: „kein-at-zeichen“ ist keine"),
+        ("pref_review_phone", "12ab", "Neue Bewertung: „12ab“ ist keine gültige Telefonnummer"),
+    ],
+)
+def test_bad_notification_input_is_refused_and_nothing_saved(
+    world: Databases, field: str, value: str, expected: str
+) -> None:
+    at = _settings_page(ALPHA)
+    at.text_input(key="pref_waitlist_emails").input("team@alpha.example")
+    at.text_input(key=field).input(value)
+    next(b for b in at.button if b.label == "Benachrichtigungen speichern").click().run()
+    assert at.error[0].value.startswith(expected)
+    assert _settings_page(ALPHA).text_input(key="pref_waitlist_emails").value == ""
+
+
+def test_staff_must_choose_a_partner_for_notifications(world: Databases) -> None:
+    at = _settings_page(STAFF)
+    assert at.info[0].value == catalog("de")["notifications.choose_partner"]
+
+
+def test_staff_reads_a_failed_message_and_queues_it_again(world: Databases) -> None:
+    at = _app(user_id=STAFF)
+    at.run()
+    at.switch_page("pages/outbox.py").run()
+    _assert_clean(at)
+    at.selectbox(key="outbox_status").select("failed").run()
+    at.selectbox(key="outbox_open").select(1).run()
+    text = _assert_clean(at)
+    assert "Letzter Fehler: 550 mailbox unavailable" in text
+    assert "Betreff" in text
+    at.button(key="resend_1").click().run()
+    assert at.success[0].value.startswith("Die Nachricht steht wieder in der Warteschlange")
+    with world.portal.begin() as conn:
+        conn.execute(
+            update(outbox_table).where(outbox_table.c.message_id == 1).values(status="failed")
+        )
+
+
+def test_staff_runs_the_sender_now_from_the_jobs_page(world: Databases) -> None:
+    at = _app(user_id=STAFF)
+    at.run()
+    at.switch_page("pages/jobs.py").run()
+    text = _assert_clean(at)
+    assert "send-outbox" in text and "Noch nie gelaufen." in text
+    at.button(key="run_send-outbox").click().run()
+    assert [s.value for s in at.success] == ["send-outbox ist fertig."]
+    at.run()
+    assert "Letzter Lauf: erfolgreich" in _assert_clean(at)

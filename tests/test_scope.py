@@ -38,14 +38,25 @@ UNSCOPED = {
     "data.scope.product_filter": "builds the filter from ids the caller scoped",
     "data.scope.partner_filter": "builds the filter from the viewer it is given",
     "data.catalog.product_names": "a subquery joined into scoped queries",
+    "data.outbox.queue_message": "runs inside the caller's transaction; the caller is scoped",
+    "data.outbox.queue_many": "runs inside the caller's transaction; the caller is scoped",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.users.set_locale": {"locale": "de"},
+    "data.outbox.mark_sent": {"results": [(1, "x"), (2, "y")]},
+    "data.outbox.mark_failed": {"message_id": 2, "error": "x", "retry_at": None},
+    "data.outbox.get_message": {"message_id": 2},
+    "data.outbox.resend": {"message_id": 2},
+    "data.notifications.recipients": {"event": "new_booking"},
+    "data.notifications.save_prefs": {
+        "prefs": [{"event": "payout", "emails": "buchhaltung@example.org", "phone": ""}]
+    },
 }
 
-# Functions that answer for the staff member, not for the partner staff are viewing as.
-STAFF_OWN = {"data.users.set_locale", "data.partners.choosable_partners"}
+# Functions that answer for the staff member, not for the partner staff are viewing as, and
+# staff-only actions that a partner is refused.
+STAFF_OWN = {"data.users.set_locale", "data.partners.choosable_partners", "data.outbox.resend"}
 
 PARTNER_A = Viewer(user_id=10, role="partner", partner_id=1)
 PARTNER_B = Viewer(user_id=20, role="partner", partner_id=2)

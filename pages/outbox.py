@@ -14,7 +14,7 @@ from components.i18n import moment, number, t
 from components.session import page_context
 from data import outbox
 from data.portal_schema import CHANNEL_EMAIL, CHANNEL_SMS, OUTBOX_FAILED
-from messaging.render import TEMPLATES, TemplateError, render
+from messaging.render import TEMPLATES, TemplateError, preview, render
 
 STATUSES = ("pending", "sending", "sent", "failed")
 PAGE_SIZE = 50
@@ -47,6 +47,30 @@ template = right.selectbox(
     format_func=lambda n: t("outbox.all") if n is None else n,
     key="outbox_template",
 )
+with st.expander(t("outbox.preview_title"), icon=":material/preview:"):
+    p_left, p_middle, p_right = st.columns(3)
+    preview_name = p_left.selectbox(
+        t("outbox.filter_template"), sorted(TEMPLATES), key="preview_template"
+    )
+    preview_locale = p_middle.selectbox(
+        t("language.label"),
+        ["de", "en"],
+        format_func=lambda code: t(f"language.{code}"),
+        key="preview_locale",
+    )
+    preview_channel = p_right.selectbox(
+        t("outbox.filter_channel"),
+        list(TEMPLATES[preview_name].channels),
+        format_func=lambda c: t(f"outbox.channel_{c}"),
+        key="preview_channel",
+    )
+    sample = preview(preview_name, locale=preview_locale, channel=preview_channel)
+    if preview_channel == CHANNEL_EMAIL:
+        st.markdown(f"**{t('outbox.subject')}:** {sample.subject}")
+        components.html(sample.html, height=520, scrolling=True)
+    else:
+        st.text(sample.text)
+
 page = st.number_input(
     t("outbox.page"), min_value=1, max_value=100_000, value=1, step=1, key="outbox_page"
 )

@@ -16,6 +16,7 @@ import inspect
 import json
 import pkgutil
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from data.viewer import ScopeError, Viewer
 from tests.conftest import fresh_databases
 from tests.worlds import B, build_world
 
+NOW = datetime(2026, 11, 25, 12, 0)
 # Modules of data/ that hold no viewer-facing functions at all.
 NOT_QUERIES = {"data.demo", "data.magento_schema", "data.portal_schema", "data.viewer"}
 # Public functions that by nature run without a viewer.
@@ -48,7 +50,11 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.outbox.mark_failed": {"message_id": 2, "error": "x", "retry_at": None},
     "data.outbox.get_message": {"message_id": 2},
     "data.outbox.resend": {"message_id": 2},
+    "data.outbox.release": {"message_ids": [1, 2], "retry_at": NOW, "reason": "x"},
     "data.notifications.recipients": {"event": "new_booking"},
+    "data.jobs.start_run": {"task": "send-outbox", "now": NOW},
+    "data.jobs.finish_run": {"run_id": 1, "status": "ok", "now": NOW},
+    "data.jobs.close_interrupted": {"task": "send-outbox", "before_run_id": 1, "now": NOW},
     "data.notifications.save_prefs": {
         "prefs": [{"event": "payout", "emails": "buchhaltung@example.org", "phone": ""}]
     },

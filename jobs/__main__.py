@@ -1,0 +1,202 @@
+"""`python -m jobs`: the command line of the cron sidecar.
+
+    python -m jobs list                      tasks, schedules, last runs
+    python -m jobs run send-outbox [--dry-run]
+    python -m jobs run-due [--dry-run]       the one crontab line, every five minutes:
+        */5 * * * *  cd /srv/portal && .venv/bin/python -m jobs run-due
+
+Exit codes: 0 ok; 1 a task (or the setup) failed; 2 wrong usage, e.g. an unknown task;
+3 the task is already running elsewhere and was skipped (`run` only; `run-due` logs it and
+exits 0, because under cron that is normal). Messages follow MIOMENTE_DEFAULT_LOCALE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from core import i18n
+from core.db import Databases, open_databases
+from core.settings import ConfigError, Settings, load_settings
+from data import jobs as job_log
+from data.viewer import SYSTEM
+from jobs.registry import TASKS, Task
+from jobs.runner import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    JobContext,
+    run_due,
+    run_due_exit_code,
+    run_task,
+)
+
+log = logging.getLogger("jobs")
+
+TEXT = {
+    "de": {
+        "unknown": "Unbekannte Aufgabe „{name}“. Bekannte Aufgaben: {known}",
+        "config": "Konfiguration fehlerhaft: {error}",
+        "setup": "Datenbank nicht erreichbar oder nicht migriert: {error}",
+        "header": ("Aufgabe", "Zeitplan", "cron", "Letzter Lauf"),
+        "never": "noch nie",
+        "counts": "{processed} verarbeitet, {failed} fehlgeschlagen",
+        "dry": "Probelauf",
+    },
+    "en": {
+        "unknown": "Unknown task '{name}'. Known tasks: {known}",
+        "config": "Configuration error: {error}",
+        "setup": "Database not reachable or not migrated: {error}",
+        "header": ("Task", "Schedule", "cron", "Last run"),
+        "never": "never",
+        "counts": "{processed} processed, {failed} failed",
+        "dry": "dry run",
+    },
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m jobs", description="Miomente Partner-Portal: Hintergrundaufgaben (cron)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="Aufgaben, Zeitpläne und letzte Läufe zeigen")
+    run = commands.add_parser("run", help="eine Aufgabe jetzt ausführen")
+    run.add_argument("task", help="Name der Aufgabe, z. B. send-outbox")
+    run.add_argument("--dry-run", action="store_true", help="nur zählen, nichts senden/ändern")
+    due = commands.add_parser("run-due", help="alle fälligen Aufgaben ausführen (für cron)")
+    due.add_argument("--dry-run", action="store_true", help="fällige Aufgaben als Probelauf")
+    return parser
+
+
+def open_for_jobs(settings: Settings) -> Databases:
+    """The databases from the settings; demo mode builds or opens the demo SQLite files."""
+    if not settings.demo_mode:
+        return open_databases(
+            magento_url=settings.magento_url or "",
+            portal_url=settings.portal_url or "",
+            magento_read_url=settings.magento_read_url,
+        )
+    try:
+        from data.demo import ensure_demo
+    except ImportError:  # a checkout without the demo generator: open what is there
+        from core.migrate import upgrade_portal
+
+        demo = Path(settings.demo_dir)
+        db = open_databases(
+            magento_url=f"sqlite:///{demo / 'magento.sqlite'}",
+            portal_url=f"sqlite:///{demo / 'portal.sqlite'}",
+        )
+        upgrade_portal(db.portal)
+        return db
+    return ensure_demo(settings)
+
+
+def _last_run_text(row: Mapping | None, locale: str) -> str:
+    text = TEXT[locale]
+    if row is None:
+        return text["never"]
+    parts = [str(row["status"]), i18n.moment(row["started_at"], locale)]
+    if row["status"] != "running":
+        parts.append(text["counts"].format(processed=row["processed"], failed=row["failed"]))
+    if row["dry_run"]:
+        parts.append(text["dry"])
+    return " · ".join(parts)
+
+
+def print_list(
+    tasks: Mapping[str, Task], db: Databases, locale: str, out: TextIO | None = None
+) -> None:
+    out = out or sys.stdout
+    frame = job_log.last_runs(SYSTEM, db)
+    latest = {row["task"]: row for row in frame.to_dict("records")}
+    rows = [
+        (
+            task.name,
+            task.schedule.describe(locale),
+            task.schedule.cron(),
+            _last_run_text(latest.get(task.name), locale),
+        )
+        for task in tasks.values()
+    ]
+    header = TEXT[locale]["header"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(3)]
+    for row in [header, *rows]:
+        cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, str(row[3])]), file=out)
+    for task in tasks.values():
+        print(f"\n{task.name}: {task.summary(locale)}", file=out)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    settings: Settings | None = None,
+    db: Databases | None = None,
+    tasks: Mapping[str, Task] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Parse, run, return the exit code; tests pass settings, databases and tasks in."""
+    args = _parser().parse_args(argv)
+    tasks = TASKS if tasks is None else tasks
+    try:
+        settings = settings or load_settings()
+    except ConfigError as exc:
+        print(TEXT["de"]["config"].format(error=exc), file=sys.stderr)
+        return EXIT_USAGE
+    locale = i18n.normalize_locale(settings.default_locale)
+    if args.command == "run" and args.task not in tasks:
+        known = ", ".join(sorted(tasks))
+        print(TEXT[locale]["unknown"].format(name=args.task, known=known), file=sys.stderr)
+        return EXIT_USAGE
+    own_db = db is None
+    try:
+        db = db or open_for_jobs(settings)
+    except Exception as exc:  # noqa: BLE001 - report any setup failure as one readable line
+        print(TEXT[locale]["setup"].format(error=exc), file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        return _dispatch(
+            args, tasks, JobContext(settings, db, getattr(args, "dry_run", False)), now
+        )
+    finally:
+        if own_db:
+            db.dispose()
+
+
+def _dispatch(
+    args: argparse.Namespace,
+    tasks: Mapping[str, Task],
+    ctx: JobContext,
+    now: datetime | None,
+) -> int:
+    locale = i18n.normalize_locale(ctx.settings.default_locale)
+    try:
+        if args.command == "list":
+            print_list(tasks, ctx.db, locale)
+            return EXIT_OK
+        if args.command == "run":
+            return run_task(tasks[args.task], ctx).exit_code
+        return run_due_exit_code(run_due(tasks, ctx, now=now))
+    except Exception as exc:  # noqa: BLE001 - e.g. the job log unreachable: say so, exit 1
+        print(TEXT[locale]["setup"].format(error=exc), file=sys.stderr)
+        return EXIT_FAILED
+
+
+def configure_logging() -> None:
+    """Our own lines (and the transports' one line per request) at INFO; libraries warn only."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    for name in ("jobs", "messaging"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+if __name__ == "__main__":
+    configure_logging()
+    sys.exit(main())

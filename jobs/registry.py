@@ -1,0 +1,138 @@
+"""The tasks of the sidecar and when each is due.
+
+Each task's schedule lives here in code, so one crontab line (`python -m jobs run-due` every
+five minutes) serves them all: a task is due when a slot of its schedule has passed since its
+last successful run. `Every(1)` runs at every `run-due`; `Daily(time(3, 0))` runs once a day at
+the first `run-due` from 03:00 Berlin time. A failed run is tried again at a later `run-due`,
+but not sooner than `retry_after`. Tasks are loaded lazily ("module:function"), so `python -m
+jobs list` does not import the mail stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from data.jobs import ScheduleMarks
+    from jobs.runner import JobContext, TaskResult
+
+BERLIN = ZoneInfo("Europe/Berlin")
+EPOCH = datetime(1970, 1, 1)
+
+
+class Schedule(Protocol):
+    def latest_slot(self, now: datetime) -> datetime:
+        """The newest scheduled moment at or before `now` (both naive UTC)."""
+        ...
+
+    @property
+    def retry_after(self) -> timedelta: ...
+
+    def describe(self, locale: str) -> str: ...
+
+    def cron(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Every:
+    """Every n minutes, on the minute grid (so cron's few seconds of jitter do not skip a slot)."""
+
+    minutes: int
+
+    def latest_slot(self, now: datetime) -> datetime:
+        step = self.minutes * 60
+        return EPOCH + timedelta(seconds=int((now - EPOCH).total_seconds()) // step * step)
+
+    @property
+    def retry_after(self) -> timedelta:
+        return timedelta(minutes=self.minutes)
+
+    def describe(self, locale: str) -> str:
+        if self.minutes == 1:
+            return "jede Minute" if locale == "de" else "every minute"
+        return f"alle {self.minutes} Minuten" if locale == "de" else f"every {self.minutes} minutes"
+
+    def cron(self) -> str:
+        return "* * * * *" if self.minutes == 1 else f"*/{self.minutes} * * * *"
+
+
+@dataclass(frozen=True)
+class Daily:
+    """Once a day at a wall-clock time in Europe/Berlin (summer and winter time alike)."""
+
+    at: time
+    tz: ZoneInfo = BERLIN
+
+    def latest_slot(self, now: datetime) -> datetime:
+        local_now = now.replace(tzinfo=UTC).astimezone(self.tz)
+        slot = datetime.combine(local_now.date(), self.at, tzinfo=self.tz)
+        if slot > local_now:
+            slot = datetime.combine(local_now.date() - timedelta(days=1), self.at, tzinfo=self.tz)
+        return slot.astimezone(UTC).replace(tzinfo=None)
+
+    @property
+    def retry_after(self) -> timedelta:
+        return timedelta(minutes=30)
+
+    def describe(self, locale: str) -> str:
+        clock = self.at.strftime("%H:%M")
+        if locale == "de":
+            return f"täglich um {clock} Uhr ({self.tz.key})"
+        return f"daily at {clock} ({self.tz.key})"
+
+    def cron(self) -> str:
+        return f"{self.at.minute} {self.at.hour} * * * ({self.tz.key})"
+
+
+def is_due(schedule: Schedule, marks: ScheduleMarks | None, now: datetime) -> bool:
+    """Due when a slot passed since the last good run and no attempt was made just now."""
+    slot = schedule.latest_slot(now)
+    if marks is None:
+        return True
+    if marks.last_ok_started is not None and marks.last_ok_started >= slot:
+        return False
+    # A failed (or killed) attempt for this slot is retried, but only after a pause.
+    recent = marks.last_started is not None and marks.last_started >= slot
+    return not (recent and now - marks.last_started < schedule.retry_after)
+
+
+TaskFunction = Callable[["JobContext"], "TaskResult"]
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    schedule: Schedule
+    # "module:function" (imported when the task runs) or the function itself.
+    entry: str | TaskFunction
+    summary_de: str
+    summary_en: str
+
+    def load(self) -> TaskFunction:
+        if callable(self.entry):
+            return self.entry
+        module, _, function = self.entry.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+    def summary(self, locale: str) -> str:
+        return self.summary_de if locale == "de" else self.summary_en
+
+
+TASKS: Mapping[str, Task] = {
+    task.name: task
+    for task in (
+        Task(
+            name="send-outbox",
+            # As often as run-due is called: the crontab line sets the pace.
+            schedule=Every(1),
+            entry="jobs.send_outbox:run",
+            summary_de="Versendet fällige E-Mails und SMS aus dem Postausgang.",
+            summary_en="Sends due emails and text messages from the outbox.",
+        ),
+    )
+}

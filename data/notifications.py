@@ -77,9 +77,7 @@ def _validated(event: str, row: Mapping[str, object]) -> dict[str, object]:
     }
 
 
-def save_prefs(
-    viewer: Viewer, db: Databases, *, prefs: Sequence[Mapping[str, object]]
-) -> None:
+def save_prefs(viewer: Viewer, db: Databases, *, prefs: Sequence[Mapping[str, object]]) -> None:
     """Store several events' settings at once: all valid, or InvalidInput and nothing saved."""
     partner_id = _partner_id(viewer)
     checked = {str(row.get("event")): _validated(str(row.get("event")), row) for row in prefs}

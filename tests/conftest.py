@@ -115,6 +115,28 @@ def databases(backend: str, tmp_path: Path) -> Iterator[Databases]:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
+def module_databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """Built once per module and backend: the MariaDB shop schema alone costs seconds."""
+    with fresh_databases(request.param, tmp_path_factory.mktemp(request.param)) as db:
+        yield db
+
+
+@pytest.fixture
+def portal_databases(module_databases: Databases) -> Databases:
+    """`module_databases` with every portal table emptied, for tests that never touch the shop."""
+    from sqlalchemy import delete
+
+    from data.portal_schema import metadata
+
+    with module_databases.portal.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(delete(table))
+    return module_databases
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Read-only: the two-partner world of tests/worlds.py, built once per module and backend."""
     from tests.worlds import build_world

@@ -19,20 +19,18 @@ from pathlib import Path
 from time import sleep
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
 from core.db import Databases
 from core.settings import PROJECT_ROOT, Settings
 from data import jobs as job_log
 from data import outbox
 from data.portal_schema import JOB_FAILED, JOB_OK, JOB_RUNNING, job_runs
-from data.portal_schema import outbox as outbox_table
 from data.viewer import SYSTEM, ScopeError, Viewer
 from jobs.__main__ import main
 from jobs.locks import LockBusy, advisory_key, task_lock
 from jobs.registry import TASKS, Daily, Every, Task, is_due
 from jobs.runner import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, JobContext, TaskResult
-from tests.conftest import BACKENDS, fresh_databases
 
 PARTNER = Viewer(user_id=10, role="partner", partner_id=1)
 COOKIE_KEY = "k" * 40
@@ -72,22 +70,9 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def module_databases(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Databases]:
-    # Once per module and backend: these tests never touch the shop, and building its schema
-    # on MariaDB for every test would cost two seconds each. Each test starts from empty tables.
-    with fresh_databases(request.param, tmp_path_factory.mktemp(request.param)) as db:
-        yield db
-
-
 @pytest.fixture
-def databases(module_databases: Databases) -> Databases:
-    with module_databases.portal.begin() as conn:
-        conn.execute(delete(job_runs))
-        conn.execute(delete(outbox_table))
-    return module_databases
+def databases(portal_databases: Databases) -> Databases:
+    return portal_databases  # these tests never touch the shop
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -117,25 +116,6 @@ def test_retries_give_up_after_max_attempts(databases: Databases) -> None:
             now=now,
         )
     assert status == OUTBOX_FAILED
-
-
-def test_concurrent_claims_never_share_a_message(databases: Databases) -> None:
-    _queue(databases, 200)
-    got: dict[str, list[int]] = {}
-
-    def claim(worker: str) -> None:
-        ids: list[int] = []
-        while batch := outbox.claim_due(SYSTEM, databases, worker=worker, limit=7):
-            ids += [m.message_id for m in batch]
-        got[worker] = ids
-
-    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    everything = [i for ids in got.values() for i in ids]
-    assert len(everything) == len(set(everything)) == 200
 
 
 def test_partners_see_only_their_messages_and_cannot_send(databases: Databases) -> None:

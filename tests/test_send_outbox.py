@@ -20,19 +20,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from core.db import Databases
 from core.settings import PROJECT_ROOT
 from data import outbox
-from data.portal_schema import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, job_runs
+from data.portal_schema import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT
 from data.portal_schema import outbox as outbox_table
 from data.viewer import SYSTEM
 from jobs.runner import EXIT_LOCKED, EXIT_OK
 from jobs.send_outbox import SINGLES_PER_SEND, send_outbox
 from messaging.render import TEMPLATES
 from messaging.transports import SendGridTransport, TwilioTransport
-from tests.conftest import BACKENDS, fresh_databases
 from tests.fakes import SendGridFake, TwilioFake
 
 SAMPLE = dict(TEMPLATES["waitlist_new_date"].sample)
@@ -42,22 +41,9 @@ COOKIE_KEY = "k" * 40
 CRASH_REPEATS = int(os.environ.get("MIOMENTE_CRASH_REPEATS", "1"))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def module_databases(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Databases]:
-    # Once per module and backend (the shop's MariaDB schema costs seconds and is not used
-    # here); every test starts from an empty outbox and job log.
-    with fresh_databases(request.param, tmp_path_factory.mktemp(request.param)) as db:
-        yield db
-
-
 @pytest.fixture
-def databases(module_databases: Databases) -> Databases:
-    with module_databases.portal.begin() as conn:
-        conn.execute(delete(outbox_table))
-        conn.execute(delete(job_runs))
-    return module_databases
+def databases(portal_databases: Databases) -> Databases:
+    return portal_databases  # these tests never touch the shop
 
 
 @pytest.fixture

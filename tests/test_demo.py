@@ -24,6 +24,8 @@ from core.settings import Settings
 from data import demo
 from data import magento_schema as m
 from data import portal_schema as p
+from data.demo import build as demo_build
+from data.demo import plan as demo_plan
 from tests.conftest import BACKENDS, fresh_databases
 
 ORDERS = 600
@@ -247,8 +249,8 @@ def test_sold_out_dates_are_never_overbooked(
 ) -> None:
     # Far fewer dates than demand: many dates sell out, and the generator must move or drop
     # bookings instead of overbooking. (The shared demo is too roomy to sell out.)
-    monkeypatch.setattr(demo, "_MIN_DATES_PER_DAY", 1 / 400)
-    monkeypatch.setattr(demo, "_TARGET_FILL", 4.0)
+    monkeypatch.setattr(demo_plan, "_MIN_DATES_PER_DAY", 1 / 400)
+    monkeypatch.setattr(demo_plan, "_TARGET_FILL", 4.0)
     item, when = m.sales_order_item, m.miomente_course_date
     with fresh_databases("sqlite", tmp_path) as db:
         demo.generate(db, orders=1500, seed=SEED, today=TODAY)
@@ -421,15 +423,15 @@ def _settings(demo_dir: Path) -> Settings:
 def test_ensure_demo_builds_once_and_then_reuses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo, "DEFAULT_ORDERS", 200)
+    monkeypatch.setattr(demo_build, "DEFAULT_ORDERS", 200)
     builds: list[Path] = []
-    real_build = demo._build_demo
+    real_build = demo_build._build_demo
 
     def counting_build(demo_dir: Path, **kwargs: object) -> demo.DemoSummary:
         builds.append(demo_dir)
         return real_build(demo_dir, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(demo, "_build_demo", counting_build)
+    monkeypatch.setattr(demo_build, "_build_demo", counting_build)
     opened: list[Databases] = []
 
     def start() -> None:
@@ -463,7 +465,7 @@ def test_ensure_demo_builds_once_and_then_reuses(
 def test_ensure_demo_rebuilds_an_incomplete_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo, "DEFAULT_ORDERS", 50)
+    monkeypatch.setattr(demo_build, "DEFAULT_ORDERS", 50)
     (tmp_path / "magento.sqlite").write_bytes(b"half a file from a crashed start")
     db = demo.ensure_demo(_settings(tmp_path))
     try:

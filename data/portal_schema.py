@@ -173,3 +173,85 @@ job_runs = Table(
     Column("host", String(200)),
     Index("ix_miomente_job_runs_task_started", "task", "started_at"),
 )
+
+# --- bookings (migration 0003) ---------------------------------------------------------------
+
+# Partner-facing booking status, derived from the shop's order and the partner's decision.
+BOOKING_NEW, BOOKING_CONFIRMED, BOOKING_REJECTED = "new", "confirmed", "rejected"
+BOOKING_CANCELLED, BOOKING_REFUNDED, BOOKING_COMPLETED = "cancelled", "refunded", "completed"
+BOOKING_STATUSES = (
+    BOOKING_NEW,
+    BOOKING_CONFIRMED,
+    BOOKING_REJECTED,
+    BOOKING_CANCELLED,
+    BOOKING_REFUNDED,
+    BOOKING_COMPLETED,
+)
+
+# The booking ledger: one row per booked order item of a partner's course, copied from Magento
+# (like Magento's own sales_order_grid) so partner lists are index lookups, not joins over the
+# shop's million orders. Filled incrementally by updated_at; the portal's own writes update it
+# at once. Single records (order detail) are still read live from Magento.
+bookings = Table(
+    "miomente_bookings",
+    metadata,
+    Column("item_id", Integer, primary_key=True, autoincrement=False),  # sales_order_item
+    Column("order_id", Integer, nullable=False),
+    Column("increment_id", String(50), nullable=False),
+    Column("partner_id", Integer, nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("sku", String(64)),
+    Column("course", String(255)),
+    Column("date_id", Integer),
+    Column("event_at", DateTime),  # UTC start of the booked date
+    Column("booked_at", DateTime, nullable=False),  # UTC, the order's created_at
+    Column("customer_name", String(260)),
+    Column("customer_email", String(128)),
+    Column("tickets", Integer, nullable=False, server_default="0"),
+    Column("gross", Numeric(20, 4), nullable=False, server_default="0"),
+    Column("refunded", Numeric(20, 4), nullable=False, server_default="0"),
+    Column("order_state", String(32)),
+    Column("order_status", String(32)),
+    Column("status", String(16), nullable=False),
+    # lower(customer name, email, order number): what the free-text filter searches.
+    Column("search_text", String(500), nullable=False, server_default=""),
+    Column("shop_updated_at", DateTime, nullable=False),
+    Column("synced_at", DateTime, nullable=False),
+    Index("ix_miomente_bookings_partner_booked", "partner_id", "booked_at", "item_id"),
+    Index("ix_miomente_bookings_partner_event", "partner_id", "event_at", "item_id"),
+    Index("ix_miomente_bookings_partner_status", "partner_id", "status", "booked_at"),
+    Index("ix_miomente_bookings_booked", "booked_at", "item_id"),
+    Index("ix_miomente_bookings_event", "event_at", "item_id"),
+    Index("ix_miomente_bookings_order", "order_id"),
+)
+
+DECISION_CONFIRMED, DECISION_REJECTED = "confirmed", "rejected"
+
+# A partner's decision on one booked item. The primary key on item_id makes "two clicks, two
+# tabs" safe: exactly one decision per item can ever be stored.
+booking_decisions = Table(
+    "miomente_booking_decisions",
+    metadata,
+    Column("item_id", Integer, primary_key=True, autoincrement=False),
+    Column("order_id", Integer, nullable=False),
+    Column("partner_id", Integer, nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("reason", Text),
+    Column("alternatives", JSON),  # up to three date ids offered instead
+    Column("decided_by", Integer, nullable=False),
+    Column("decided_at", DateTime, nullable=False),
+    CheckConstraint(
+        "decision in ('confirmed', 'rejected')", name="ck_miomente_booking_decisions_decision"
+    ),
+    Index("ix_miomente_booking_decisions_order", "order_id"),
+)
+
+# Watermarks of incremental copies from the shop (the ledger's: last order updated_at + id).
+sync_state = Table(
+    "miomente_sync_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("watermark_at", DateTime),
+    Column("watermark_id", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+)

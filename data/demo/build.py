@@ -16,7 +16,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,14 @@ from data import magento_schema as m
 from data import portal_schema as p
 from data.demo.clock import berlin_today
 from data.demo.load import L_DATES, LANES, Layout, Loader, Rows, loader_for
+from data.demo.messages import queue_demo_messages
 from data.demo.orders import OrderMaker
 from data.demo.plan import World, catalog_rows, plan_world, portal_rows
 
 DEFAULT_ORDERS = 10_000
 DEFAULT_SEED = 42
 # Bump when the generated content changes shape: existing demo files are then rebuilt.
-DEMO_FORMAT = 1
+DEMO_FORMAT = 2
 MARKER_NAME = "demo.json"
 MAGENTO_FILE, PORTAL_FILE = "magento.sqlite", "portal.sqlite"
 ORDER_CHUNK = 20_000
@@ -68,6 +70,11 @@ class DemoSummary:
 # =============================================================================================
 # generate(): empty schemas in, demo data out
 # =============================================================================================
+
+
+def _noon_utc(today: date) -> datetime:
+    """'Now' for the generated data: noon of the demo's today (naive UTC, like the shop)."""
+    return datetime.combine(today, clock_time(11, 0))
 
 
 class NotEmptyError(RuntimeError):
@@ -120,6 +127,7 @@ def generate(
     portal = _feed(loader_for(db.portal, lanes=1), iter(portal_rows(world, seed).items()))
     maker = OrderMaker(rng, world, orders)
     shop = _feed(loader_for(db.magento, lanes=LANES), _shop_batches(rng, world, maker))
+    queue_demo_messages(db, now=_noon_utc(today))
     rows = {**portal.stats.rows, **shop.stats.rows}
     seconds = {**portal.stats.seconds, **shop.stats.seconds}
     return DemoSummary(

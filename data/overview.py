@@ -108,11 +108,22 @@ def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> p
     )
     with db.magento_read.connect() as conn:
         rows = conn.execute(query).mappings().all()
-    frame = pd.DataFrame(
-        [{**r, "seats_sold": _seats(r["seats_sold"])} for r in rows],
-        columns=["date_id", "product_id", "course", "starts_at", "seats_total", "seats_sold"],
+    owners = scope.product_partner_map(viewer, db)
+    return pd.DataFrame(
+        [
+            {**r, "seats_sold": _seats(r["seats_sold"]), "partner_id": owners.get(r["product_id"])}
+            for r in rows
+        ],
+        columns=[
+            "date_id",
+            "product_id",
+            "course",
+            "starts_at",
+            "seats_total",
+            "seats_sold",
+            "partner_id",
+        ],
     )
-    return frame
 
 
 @dataclass(frozen=True)

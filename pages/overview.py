@@ -10,6 +10,7 @@ from components.i18n import day, money, month_label, number, percent, t, time_of
 from components.session import page_context
 from core import periods
 from data import overview
+from data.partners import list_partners
 
 ctx = page_context()
 viewer, db = ctx.viewer, ctx.db
@@ -29,6 +30,7 @@ pending = cached(overview.pending_confirmations, viewer, db)
 revenue = cached(overview.revenue_this_month, viewer, db, today=today)
 rating = cached(overview.average_rating, viewer, db)
 week = cached(overview.week_dates, viewer, db, today=today)
+partners_list = cached(list_partners, viewer, db) if viewer.sees_all else None
 
 cols = st.columns(4)
 cols[0].metric(t("overview.pending"), number(pending), help=t("overview.pending_help"), border=True)
@@ -50,6 +52,7 @@ cols[2].metric(
     else t("overview.no_rating"),
     delta=t("overview.rating_count", n=number(rating.reviews)) if rating.reviews else None,
     delta_color="off",
+    delta_arrow="off",
     border=True,
 )
 sold, total = int(week["seats_sold"].sum()), int(week["seats_total"].sum())
@@ -58,6 +61,7 @@ cols[3].metric(
     number(len(week)),
     delta=t("overview.week_seats", sold=number(sold), total=number(total)),
     delta_color="off",
+    delta_arrow="off",
     border=True,
 )
 
@@ -66,8 +70,13 @@ st.subheader(t("overview.week_title", first=day(span.first_day), last=day(span.l
 if week.empty:
     st.info(t("overview.week_empty"), icon=":material/event_available:")
 else:
+    columns: dict[str, object] = {}
+    if viewer.sees_all:
+        names = dict(zip(partners_list["partner_id"], partners_list["name"], strict=True))
+        columns[t("overview.col_partner")] = [names.get(pid, "–") for pid in week["partner_id"]]
     table = pd.DataFrame(
         {
+            **columns,
             t("overview.col_day"): [f"{weekday(s.date())} {day(s)}" for s in week["starts_at"]],
             t("overview.col_time"): [time_of_day(s) for s in week["starts_at"]],
             t("overview.col_course"): week["course"],
@@ -75,7 +84,7 @@ else:
                 f"{a} / {b}" for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
             ],
             t("overview.col_occupancy"): [
-                a / b if b else 0.0
+                round(100 * a / b) if b else 0
                 for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
             ],
         }
@@ -86,7 +95,7 @@ else:
         width="stretch",
         column_config={
             t("overview.col_occupancy"): st.column_config.ProgressColumn(
-                format="percent", min_value=0.0, max_value=1.0
+                format="%d %%", min_value=0, max_value=100
             )
         },
     )

@@ -41,10 +41,15 @@ def _recent_confirmations(db: Databases, now: datetime) -> list[dict[str, object
         .join(date_, date_.c.date_id == item.c.miomente_date_id)
         .where(order.c.status == m.STATUS_CONFIRMED, order.c.created_at <= now)
         .order_by(order.c.created_at.desc(), item.c.item_id)
-        .limit(MESSAGES)
+        .limit(MESSAGES * 3)
     )
     with db.magento.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    # One confirmation per order (its first course), as a customer would get it.
+    first: dict[object, dict[str, object]] = {}
+    for row in rows:
+        first.setdefault(row["entity_id"], row)
+    return list(first.values())[:MESSAGES]
 
 
 def queue_demo_messages(db: Databases, *, now: datetime) -> int:
@@ -65,7 +70,7 @@ def queue_demo_messages(db: Databases, *, now: datetime) -> int:
         }
         for index, row in enumerate(reversed(rows)):
             partner = partners[owners[row["product_id"]]]
-            key = f"decision-demo:{row['entity_id']}:{row['product_id']}"
+            key = f"decision-demo:{row['entity_id']}"
             queue_message(
                 conn,
                 channel=p.CHANNEL_EMAIL,

@@ -52,6 +52,7 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.outbox.resend": {"message_id": 2},
     "data.outbox.release": {"message_ids": [1, 2], "retry_at": NOW, "reason": "x"},
     "data.notifications.recipients": {"event": "new_booking"},
+    "data.course_dates.future_dates": {"product_id": 101},
     "data.jobs.start_run": {"task": "send-outbox", "now": NOW},
     "data.jobs.finish_run": {"run_id": 1, "status": "ok", "now": NOW},
     "data.jobs.close_interrupted": {"task": "send-outbox", "before_run_id": 1, "now": NOW},

@@ -2,7 +2,7 @@
 
 Usage (from the project root):
 
-    PYTHONPATH=. .venv/bin/python bench/bench_demo_seed.py [--orders 1000000] [--seed 42]
+    .venv/bin/python -m bench.bench_demo_seed [--orders 1000000] [--seed 42]
         [--today YYYY-MM-DD] [--keep] [--mysql-url URL] [--postgres-url URL]
 
 Creates two uniquely named databases (shop on MariaDB, portal on PostgreSQL; admin URLs from

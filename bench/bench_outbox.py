@@ -1,8 +1,8 @@
 """Benchmark: send 10,000 queued emails of one template through `python -m jobs run send-outbox`.
 
-    .venv/bin/python bench/bench_outbox.py                 # portal on a fresh PostgreSQL database
-    .venv/bin/python bench/bench_outbox.py --sqlite        # portal on a SQLite file
-    .venv/bin/python bench/bench_outbox.py --messages 20000 --latency 0.2
+    .venv/bin/python -m bench.bench_outbox                 # portal on a fresh PostgreSQL database
+    .venv/bin/python -m bench.bench_outbox --sqlite        # portal on a SQLite file
+    .venv/bin/python -m bench.bench_outbox --messages 20000 --latency 0.2
 
 Queues the messages (one waitlist notice for one course date, a different recipient and name
 each) into an empty, migrated portal database, then runs the real sidecar as a child process

@@ -1,0 +1,1 @@
+"""Speed measurements: run as `python -m bench.<name>` from the project root; they print."""

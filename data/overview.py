@@ -21,7 +21,6 @@ from data.catalog import product_names
 from data.magento_schema import (
     DATE_ACTIVE,
     REVIEW_APPROVED,
-    STATUS_PENDING_PARTNER,
     VOID_STATES,
     miomente_course_date,
     rating_option_vote,
@@ -29,7 +28,7 @@ from data.magento_schema import (
     sales_order,
     sales_order_item,
 )
-from data.portal_schema import courses, partners
+from data.portal_schema import BOOKING_NEW, bookings, courses, partners
 from data.viewer import Viewer
 
 CENT = Decimal("0.01")
@@ -51,18 +50,19 @@ _top_level = item.c.parent_item_id.is_(None)
 
 
 def pending_confirmations(viewer: Viewer, db: Databases) -> int:
-    """The viewer's booked items whose order still waits for the partner's decision."""
-    ids = scope.product_ids(viewer, db)
+    """The viewer's bookings still waiting for the partner's decision (from the ledger).
+
+    Counted per booked item, not per order: in an order shared by two partners each one
+    decides its own items, and the shop's order status says nothing about one partner's half.
+    """
     query = (
         select(func.count())
-        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
+        .select_from(bookings)
         .where(
-            order.c.status == STATUS_PENDING_PARTNER,
-            _top_level,
-            scope.product_filter(item.c.product_id, ids),
+            bookings.c.status == BOOKING_NEW, scope.partner_filter(bookings.c.partner_id, viewer)
         )
     )
-    with db.magento_read.connect() as conn:
+    with db.portal.connect() as conn:
         return int(conn.execute(query).scalar_one())
 
 
@@ -215,13 +215,12 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
                     else_=0,
                 )
             ).label("rev"),
-            func.sum(case((order.c.status == STATUS_PENDING_PARTNER, 1), else_=0)).label("pending"),
         )
         .select_from(item.join(order, order.c.entity_id == item.c.order_id))
         .where(
             _top_level,
             scope.product_filter(item.c.product_id, ids),
-            (order.c.status == STATUS_PENDING_PARTNER) | (order.c.created_at >= month.start),
+            order.c.created_at >= month.start,
         )
         .group_by(item.c.product_id)
     )
@@ -256,24 +255,33 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
             .group_by(partners.c.partner_id, partners.c.name, partners.c.city)
             .order_by(partners.c.name)
         ).all()
+        waiting = dict(
+            conn.execute(
+                select(bookings.c.partner_id, func.count())
+                .where(
+                    bookings.c.status == BOOKING_NEW,
+                    scope.partner_filter(bookings.c.partner_id, viewer),
+                )
+                .group_by(bookings.c.partner_id)
+            ).all()
+        )
     table = {
         p.partner_id: {
             "partner_id": p.partner_id,
             "name": p.name,
             "city": p.city,
             "courses": int(p.courses),
-            "pending": 0,
+            "pending": int(waiting.get(p.partner_id, 0)),
             "revenue_month": CENT * 0,
             "_stars": 0,
             "_votes": 0,
         }
         for p in partner_rows
     }
-    for product_id, rev, pending in sales:
+    for product_id, rev in sales:
         row = table.get(owners.get(product_id))
         if row is not None:
             row["revenue_month"] += _cents(rev)
-            row["pending"] += int(pending or 0)
     for product_id, stars, count in ratings:
         row = table.get(owners.get(product_id))
         if row is not None:

@@ -134,5 +134,13 @@ TASKS: Mapping[str, Task] = {
             summary_de="Versendet fällige E-Mails und SMS aus dem Postausgang.",
             summary_en="Sends due emails and text messages from the outbox.",
         ),
+        Task(
+            name="sync-ledger",
+            # Bookings should show within seconds; the Bestellungen page syncs on demand too.
+            schedule=Every(1),
+            entry="jobs.sync_ledger:run",
+            summary_de="Übernimmt neue und geänderte Shop-Bestellungen ins Buchungsjournal.",
+            summary_en="Copies new and changed shop orders into the booking ledger.",
+        ),
     )
 }

@@ -322,3 +322,61 @@ def test_staff_runs_the_sender_now_from_the_jobs_page(world: Databases) -> None:
     assert [s.value for s in at.success] == ["send-outbox ist fertig."]
     at.run()
     assert "Letzter Lauf: erfolgreich" in _assert_clean(at)
+
+
+def _orders_page(user_id: int, **params: str) -> AppTest:
+    at = _app(user_id=user_id)
+    at.run()
+    at.switch_page("pages/orders.py")
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_orders_list_shows_only_the_partners_own_bookings(world: Databases) -> None:
+    at = _orders_page(ALPHA)
+    text = _assert_clean(at)
+    assert "Alpha Pasta-Werkstatt" in text
+    assert B.course_names[0] not in text and "777,77" not in text
+    assert at.caption[0].value.startswith("4 Buchungen")
+
+
+def test_orders_filter_from_the_url_and_a_bad_value_is_explained(world: Databases) -> None:
+    at = _orders_page(ALPHA, status="new", seite="abc")
+    text = _assert_clean(at)
+    assert at.caption[0].value.startswith("2 Buchungen")
+    assert at.warning, "a bad page number is explained"
+    assert "Storniert" not in text
+
+
+@pytest.fixture
+def own_world(world: Databases, tmp_path: Path) -> Iterator[Databases]:
+    """A world of its own for a test that changes it (the module's world stays as built)."""
+    with fresh_databases("sqlite", tmp_path) as db, pytest.MonkeyPatch.context() as mp:
+        build_world(db)
+        mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
+        mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
+        yield db
+
+
+def test_filter_list_detail_confirm_round_trip(own_world: Databases) -> None:
+    world = own_world
+    at = _orders_page(ALPHA, status="new")
+    at.selectbox(key="order_open").select(1001).run()
+    text = _assert_clean(at)
+    assert "Bestellung 000001001" in text
+    at.button(key="confirm_1001").click().run()
+    assert at.success[0].value.startswith("1 Buchung(en) bestätigt")
+    again = _orders_page(ALPHA, status="new")
+    assert again.caption[0].value.startswith("1 Buchungen")
+    with world.portal.connect() as conn:
+        queued = conn.execute(
+            select(outbox_table.c.template).where(outbox_table.c.dedupe_key == "decision:5001")
+        ).scalar()
+    assert queued == "booking_confirmed"
+
+
+def test_staff_sees_every_partners_bookings(world: Databases) -> None:
+    at = _orders_page(STAFF)
+    text = _assert_clean(at)
+    assert "Kochschule Alpha" in text and B.partner_name in text

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import io
 import json
 import pkgutil
 from collections.abc import Callable, Iterator
@@ -40,6 +41,13 @@ UNSCOPED = {
     "data.scope.product_filter": "builds the filter from ids the caller scoped",
     "data.scope.partner_filter": "builds the filter from the viewer it is given",
     "data.catalog.product_names": "a subquery joined into scoped queries",
+    "data.bookings.parse_params": "pure: query string -> filters; list_bookings applies the viewer",
+    "data.bookings.to_params": "pure: filters -> query string",
+    "data.ledger.partner_status": "pure: order state + decision -> booking status",
+    "data.shop_writes.shop_transaction": "the caller's Magento transaction; the caller is scoped",
+    "data.shop_writes.lock_order": "inside the caller's transaction; the caller is scoped",
+    "data.shop_writes.change_order_status": "inside the caller's transaction; the caller is scoped",
+    "data.shop_writes.add_order_comment": "inside the caller's transaction; the caller is scoped",
     "data.outbox.queue_message": "runs inside the caller's transaction; the caller is scoped",
     "data.outbox.queue_many": "runs inside the caller's transaction; the caller is scoped",
 }
@@ -53,6 +61,12 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.outbox.release": {"message_ids": [1, 2], "retry_at": NOW, "reason": "x"},
     "data.notifications.recipients": {"event": "new_booking"},
     "data.course_dates.future_dates": {"product_id": 101},
+    "data.orders.get_order": {"order_id": 1003},
+    "data.orders.decide": {"item_ids": [5003], "decision": "confirmed", "now": NOW},
+    "data.ledger.refresh_orders": {"order_ids": [1003], "now": NOW},
+    "data.ledger.ensure_fresh": {"max_age_seconds": 0},
+    "data.bookings.export_csv": {"out": io.BytesIO()},
+    "data.bookings.export_xlsx": {"out": io.BytesIO()},
     "data.jobs.start_run": {"task": "send-outbox", "now": NOW},
     "data.jobs.finish_run": {"run_id": 1, "status": "ok", "now": NOW},
     "data.jobs.close_interrupted": {"task": "send-outbox", "before_run_id": 1, "now": NOW},

@@ -33,11 +33,13 @@ from data.demo.load import L_DATES, LANES, Layout, Loader, Rows, loader_for
 from data.demo.messages import queue_demo_messages
 from data.demo.orders import OrderMaker
 from data.demo.plan import World, catalog_rows, plan_world, portal_rows
+from data.ledger import sync_ledger
+from data.viewer import SYSTEM
 
 DEFAULT_ORDERS = 10_000
 DEFAULT_SEED = 42
 # Bump when the generated content changes shape: existing demo files are then rebuilt.
-DEMO_FORMAT = 2
+DEMO_FORMAT = 3
 MARKER_NAME = "demo.json"
 MAGENTO_FILE, PORTAL_FILE = "magento.sqlite", "portal.sqlite"
 ORDER_CHUNK = 20_000
@@ -211,6 +213,8 @@ def _build_demo(demo_dir: Path, *, orders: int, seed: int, today: date) -> DemoS
         m.create_shop_schema(db.magento)
         upgrade_portal(db.portal)
         summary = generate(db, orders=orders, seed=seed, today=today)
+        # Pages open on a filled booking ledger; the history announces nothing to partners.
+        sync_ledger(SYSTEM, db, notify=False)
     except BaseException:
         db.dispose()
         for path in (tmp_magento, tmp_portal):

@@ -1,0 +1,82 @@
+"""CSV cells that spreadsheets cannot turn into formulas (CSV injection), and a CSV writer.
+
+Excel, LibreOffice and Google Sheets treat a cell that starts with `=`, `+`, `-` or `@` as a
+formula (and tab or carriage return as a way to smuggle one past a naive check), so a customer
+called `=HYPERLINK("http://evil.example";"Klick")` would become a live link in the partner's
+spreadsheet. Following OWASP's guidance, such a text cell gets a leading apostrophe, which the
+spreadsheet shows as plain text; leading whitespace does not hide the trigger.
+
+Only *text* cells are neutralised. Numbers (int, Decimal, float) are not text: `write_csv`
+writes them through the caller's `number` formatter and never alters them, so a negative
+amount stays `-12,50` and is read back as a number. A number cannot carry a formula, so that is
+safe; exports that do not want negative amounts simply never pass one (the bookings export
+writes gross less refunds, which is never negative).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import BinaryIO, TextIO
+
+# The characters that start a formula (or smuggle one in) in common spreadsheet programs.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: str) -> str:
+    """`value`, with a leading apostrophe if a spreadsheet could read it as a formula."""
+    if value.startswith(FORMULA_TRIGGERS) or value.lstrip().startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _plain_number(value: int | float | Decimal) -> str:
+    return str(value)
+
+
+def cell(value: object, number: Callable[[int | float | Decimal], str] = _plain_number) -> str:
+    """One CSV cell: None is empty, numbers go through `number`, everything else is safe text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):  # a bool is an int to Python, but text to a reader
+        return neutralize(str(value))
+    if isinstance(value, int | float | Decimal):
+        return number(value)
+    return neutralize(str(value))
+
+
+def write_csv(
+    rows: Iterable[Sequence[object]],
+    out: TextIO | BinaryIO,
+    *,
+    header: Sequence[str],
+    delimiter: str = ";",
+    bom: bool = True,
+    number: Callable[[int | float | Decimal], str] = _plain_number,
+) -> int:
+    """Write `header` and `rows` to `out`; returns the number of data rows written.
+
+    Defaults suit German Excel: semicolon, UTF-8 with a byte order mark (without it Excel reads
+    umlauts as cp1252). A binary `out` gets UTF-8 bytes and is left open. Rows are consumed
+    one at a time, so a generator streams with bounded memory.
+    """
+    binary = not isinstance(out, io.TextIOBase)
+    text = (
+        io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True) if binary else out
+    )
+    try:
+        if bom:
+            text.write("\ufeff")
+        writer = csv.writer(text, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow([cell(h) for h in header])
+        written = 0
+        for row in rows:
+            writer.writerow([cell(v, number) for v in row])
+            written += 1
+        text.flush()
+        return written
+    finally:
+        if binary:
+            text.detach()  # hand the caller's stream back open

@@ -1,0 +1,205 @@
+"""The one module that writes orders to the shop (Magento); demo and test setup aside.
+
+Every write runs inside the caller's Magento transaction (`shop_transaction`), locks the
+`sales_order` row first (SELECT … FOR UPDATE), checks the order's current state and refuses
+with a `ShopStateError` that carries a locale key, so two clicks, two tabs or a stale page
+change an order once. Every write also adds a `sales_order_status_history` row: the order's
+timeline in the shop's admin.
+
+Comments the portal writes start with `PORTAL_COMMENT_PREFIX`, so that the portal can tell its
+own rows (which may name a partner) from the shop's when it shows a partner the timeline of an
+order that other partners share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from data.magento_schema import (
+    ORDER_STATUSES,
+    sales_order,
+    sales_order_status_history,
+    sales_order_status_state,
+)
+
+PORTAL_COMMENT_PREFIX = "Partnerportal: "
+# Magento allows 64 KB; a comment longer than this is a bug, not a partner's reason.
+MAX_COMMENT_LENGTH = 4000
+
+
+class ShopStateError(Exception):
+    """The order is not in a state that allows this write; `key` is a locale key."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class OrderState:
+    order_id: int
+    state: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    order_id: int
+    old_state: str | None
+    old_status: str | None
+    state: str | None
+    status: str | None
+    history_id: int | None
+
+    @property
+    def changed(self) -> bool:
+        return (self.old_state, self.old_status) != (self.state, self.status)
+
+
+@contextmanager
+def shop_transaction(engine: Engine) -> Iterator[Connection]:
+    """A Magento write transaction: committed when the block ends, rolled back on an error.
+
+    Dialect-specific, and the only such place here: on SQLite (demo mode) the transaction
+    starts with BEGIN IMMEDIATE, which takes the database's write lock at once. SQLite has
+    no row locks and ignores FOR UPDATE; without this, a reader could upgrade to a writer
+    after another writer committed and act on what it read before. MariaDB locks the row.
+    """
+    with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield conn
+
+
+def lock_order(conn: Connection, *, order_id: int) -> OrderState:
+    """Lock the order row until the transaction ends and return its state and status."""
+    row = conn.execute(
+        select(sales_order.c.state, sales_order.c.status)
+        .where(sales_order.c.entity_id == order_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        raise ShopStateError("orders.not_found")
+    return OrderState(order_id=order_id, state=row.state, status=row.status)
+
+
+def _state_of_status(conn: Connection, status: str) -> str:
+    """The order state a status belongs to (sales_order_status_state; the contract's default)."""
+    state = conn.execute(
+        select(sales_order_status_state.c.state)
+        .where(sales_order_status_state.c.status == status)
+        .order_by(sales_order_status_state.c.is_default.desc(), sales_order_status_state.c.state)
+        .limit(1)
+    ).scalar()
+    if state is None:
+        state = next((st for s, _label, st, _d in ORDER_STATUSES if s == status), None)
+    if state is None:
+        raise ValueError(f"unknown order status {status!r}")
+    return state
+
+
+def _history(
+    conn: Connection, *, order_id: int, status: str | None, comment: str, notified: bool, now
+) -> int | None:
+    comment = comment.strip()
+    if not comment or len(comment) > MAX_COMMENT_LENGTH:
+        raise ValueError(f"a history comment needs 1–{MAX_COMMENT_LENGTH} characters")
+    result = conn.execute(
+        insert(sales_order_status_history).values(
+            parent_id=order_id,
+            is_customer_notified=int(notified),
+            is_visible_on_front=0,
+            comment=comment,
+            status=status,
+            created_at=now,
+            entity_name="order",
+        )
+    )
+    key = result.inserted_primary_key
+    return int(key[0]) if key and key[0] is not None else None
+
+
+def change_order_status(
+    conn: Connection,
+    *,
+    order_id: int,
+    allowed_states: Collection[str],
+    new_status: str,
+    comment: str,
+    notified: bool,
+    now: datetime,
+) -> OrderChange:
+    """Set the order's status (and the state it belongs to) and add a history row.
+
+    Refused with `ShopStateError("orders.refused_state", state=…)` unless the order's current
+    state is one of `allowed_states`. An order that already has `new_status` is accepted (a
+    re-run after a crash converges): the status stays, the comment is added.
+    """
+    current = lock_order(conn, order_id=order_id)
+    if current.status != new_status and current.state not in allowed_states:
+        raise ShopStateError("orders.refused_state", state=current.state or "")
+    new_state = _state_of_status(conn, new_status)
+    if (current.state, current.status) != (new_state, new_status):
+        conn.execute(
+            update(sales_order)
+            .where(sales_order.c.entity_id == order_id)
+            .values(state=new_state, status=new_status, updated_at=now)
+        )
+    else:
+        conn.execute(
+            update(sales_order).where(sales_order.c.entity_id == order_id).values(updated_at=now)
+        )
+    history_id = _history(
+        conn, order_id=order_id, status=new_status, comment=comment, notified=notified, now=now
+    )
+    return OrderChange(
+        order_id=order_id,
+        old_state=current.state,
+        old_status=current.status,
+        state=new_state,
+        status=new_status,
+        history_id=history_id,
+    )
+
+
+def add_order_comment(
+    conn: Connection,
+    *,
+    order_id: int,
+    comment: str,
+    now: datetime,
+    notified: bool = False,
+    allowed_states: Collection[str] | None = None,
+) -> OrderChange:
+    """A history comment without a status change (e.g. one partner's part of a shared order).
+
+    The order's updated_at moves too, so incremental copies of the shop notice the change.
+    """
+    current = lock_order(conn, order_id=order_id)
+    if allowed_states is not None and current.state not in allowed_states:
+        raise ShopStateError("orders.refused_state", state=current.state or "")
+    conn.execute(
+        update(sales_order).where(sales_order.c.entity_id == order_id).values(updated_at=now)
+    )
+    history_id = _history(
+        conn,
+        order_id=order_id,
+        status=current.status,
+        comment=comment,
+        notified=notified,
+        now=now,
+    )
+    return OrderChange(
+        order_id=order_id,
+        old_state=current.state,
+        old_status=current.status,
+        state=current.state,
+        status=current.status,
+        history_id=history_id,
+    )

@@ -20,8 +20,9 @@ from core.validation import InvalidInput
 from data import bookings as bk
 from data.catalog import list_courses
 from data.course_dates import future_dates
+from data.decisions import decide
 from data.ledger import ensure_fresh
-from data.orders import decide, get_order
+from data.orders import get_order
 from data.partners import list_partners
 from data.portal_schema import BOOKING_NEW, BOOKING_STATUSES, DECISION_CONFIRMED, DECISION_REJECTED
 

@@ -144,3 +144,29 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     with fresh_databases(request.param, tmp_path_factory.mktemp("world")) as db:
         build_world(db)
         yield db
+
+
+# Reference rows create_shop_schema writes once; every other shop row belongs to a test.
+_SHOP_REFERENCE = {"sales_order_status", "sales_order_status_state", "eav_attribute", "rating",
+                   "rating_option"}  # fmt: skip
+
+
+@pytest.fixture
+def shop(module_databases: Databases) -> Databases:
+    """The two-partner world, rebuilt for each test that writes (the schemas are built once)."""
+    from sqlalchemy import delete
+
+    from data import magento_schema as m
+    from data import portal_schema as p
+    from tests.worlds import build_world
+
+    db = module_databases
+    with db.portal.begin() as conn:
+        for table in reversed(p.metadata.sorted_tables):
+            conn.execute(delete(table))
+    with db.magento.begin() as conn:
+        for table in reversed(m.metadata.sorted_tables):
+            if table.name not in _SHOP_REFERENCE:
+                conn.execute(delete(table))
+    build_world(db)
+    return db

@@ -50,6 +50,11 @@ UNSCOPED = {
     "data.shop_writes.add_order_comment": "inside the caller's transaction; the caller is scoped",
     "data.outbox.queue_message": "runs inside the caller's transaction; the caller is scoped",
     "data.outbox.queue_many": "runs inside the caller's transaction; the caller is scoped",
+    "data.orders.money": "pure: amount -> Decimal in cents",
+    "data.orders.qty": "pure: quantity -> Decimal",
+    "data.orders.item_query": "a query the caller filters by the products it scoped",
+    "data.orders.status_labels": "the shop's status labels, the same for everyone",
+    "data.orders.item_decisions": "decisions of item ids the caller already scoped",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -62,7 +67,7 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.notifications.recipients": {"event": "new_booking"},
     "data.course_dates.future_dates": {"product_id": 101},
     "data.orders.get_order": {"order_id": 1003},
-    "data.orders.decide": {"item_ids": [5003], "decision": "confirmed", "now": NOW},
+    "data.decisions.decide": {"item_ids": [5003], "decision": "confirmed", "now": NOW},
     "data.ledger.refresh_orders": {"order_ids": [1003], "now": NOW},
     "data.ledger.ensure_fresh": {"max_age_seconds": 0},
     "data.bookings.export_csv": {"out": io.BytesIO()},

@@ -679,3 +679,15 @@ def test_export_reads_keyset_chunks_not_offsets(db: Databases) -> None:
     assert len(reads) == 3
     # SQLite always renders "LIMIT ? OFFSET ?"; the offset bound is then 0.
     assert all("OFFSET" not in s.upper() or p[-1] == 0 for s, p in reads)
+
+
+def test_staff_all_partner_count_stops_at_the_cap(
+    databases: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(b, "STAFF_COUNT_CAP", 3)
+    put(databases, *(booking(i) for i in range(1, 8)))
+    staff_page = list_bookings(STAFF, databases, page_size=25)
+    assert (staff_page.total, staff_page.more, staff_page.pages) == (3, True, 1)
+    assert len(staff_page.rows) == 3
+    partner_page = list_bookings(ALPHA, databases, page_size=25)
+    assert partner_page.more is False and partner_page.total == 7  # partners count exactly

@@ -100,21 +100,30 @@ def main() -> None:
         scratch_database(args.mysql_url, keep=args.keep) as shop_url,
         scratch_database(args.postgres_url, keep=args.keep) as portal_url,
     ):
-        shop = make_engine(shop_url, pool=False)
-        db = Databases(magento=shop, magento_read=shop, portal=make_engine(portal_url, pool=False))
-        try:
-            started = time.perf_counter()
-            create_shop_schema(db.magento)
-            upgrade_portal(db.portal)
-            schema_seconds = time.perf_counter() - started
-            summary = generate(
-                db, orders=args.orders, seed=args.seed, today=args.today or berlin_today()
-            )
-        finally:
-            db.dispose()
-        report(summary, schema_seconds=schema_seconds)
+        seed_and_report(
+            shop_url,
+            portal_url,
+            orders=args.orders,
+            seed=args.seed,
+            today=args.today or berlin_today(),
+        )
         if args.keep:
             print(f"kept: --magento-url {shop_url} --portal-url {portal_url}")
+
+
+def seed_and_report(shop_url: str, portal_url: str, *, orders: int, seed: int, today: date) -> None:
+    """Create both schemas, generate the demo data and print the figures (also for bench_orders)."""
+    shop = make_engine(shop_url, pool=False)
+    db = Databases(magento=shop, magento_read=shop, portal=make_engine(portal_url, pool=False))
+    try:
+        started = time.perf_counter()
+        create_shop_schema(db.magento)
+        upgrade_portal(db.portal)
+        schema_seconds = time.perf_counter() - started
+        summary = generate(db, orders=orders, seed=seed, today=today)
+    finally:
+        db.dispose()
+    report(summary, schema_seconds=schema_seconds)
 
 
 if __name__ == "__main__":

@@ -44,14 +44,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, event, func, select, text
 
-from bench.bench_demo_seed import MYSQL_URL, POSTGRES_URL, report, scratch_database
+from bench.bench_demo_seed import MYSQL_URL, POSTGRES_URL, scratch_database, seed_and_report
 from core import i18n, periods
 from core.db import Databases, make_engine
-from core.migrate import upgrade_portal
 from data import bookings as bk
-from data.demo import berlin_today, generate
+from data.demo import berlin_today
 from data.ledger import sync_ledger
-from data.magento_schema import create_shop_schema
 from data.orders import get_order
 from data.portal_schema import (
     BOOKING_CONFIRMED,
@@ -292,17 +290,9 @@ def databases(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
         scratch_database(args.mysql_url, keep=args.keep) as shop_url,
         scratch_database(args.postgres_url, keep=args.keep) as portal_url,
     ):
-        shop = make_engine(shop_url, pool=False)
-        db = Databases(magento=shop, magento_read=shop, portal=make_engine(portal_url, pool=False))
-        try:
-            started = time.perf_counter()
-            create_shop_schema(db.magento)
-            upgrade_portal(db.portal)
-            schema_seconds = time.perf_counter() - started
-            summary = generate(db, orders=args.orders, seed=args.seed, today=berlin_today())
-        finally:
-            db.dispose()
-        report(summary, schema_seconds=schema_seconds)
+        seed_and_report(
+            shop_url, portal_url, orders=args.orders, seed=args.seed, today=berlin_today()
+        )
         yield shop_url, portal_url
         if args.keep:
             print(f"kept: --shop-url {shop_url} --portal-url {portal_url}")
@@ -340,7 +330,7 @@ def run(args: argparse.Namespace, shop_url: str, portal_url: str, stack: ExitSta
     )
     with db.portal.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         started = time.perf_counter()
-        conn.execute(text(f"ANALYZE {ledger.name}"))
+        conn.execute(text(f"ANALYZE {ledger.name}"))  # our own table's name, not input
         print(f"ANALYZE {ledger.name}: {time.perf_counter() - started:.1f} s")
     with db.magento.connect() as conn:
         shop_orders = conn.execute(text("SELECT COUNT(*) FROM sales_order")).scalar_one()

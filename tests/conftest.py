@@ -66,9 +66,9 @@ def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             if url.get_backend_name() == "postgresql":
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # generated
             else:
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))  # generated name
         admin.dispose()
 
 

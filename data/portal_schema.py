@@ -255,3 +255,7 @@ sync_state = Table(
     Column("watermark_id", Integer, nullable=False, server_default="0"),
     Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
 )
+
+# --- series (migration 0004) ----------------------------------------------------------------
+
+# --- accounting (migration 0005) ------------------------------------------------------------

@@ -25,9 +25,16 @@ from typing import BinaryIO, TextIO
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
+_TRIGGER_CHARS = frozenset(FORMULA_TRIGGERS)
+
+
 def neutralize(value: str) -> str:
     """`value`, with a leading apostrophe if a spreadsheet could read it as a formula."""
-    if value.startswith(FORMULA_TRIGGERS) or value.lstrip().startswith(FORMULA_TRIGGERS):
+    # Looks at the first character only, unless it is whitespace: exports call this per cell.
+    if not value:
+        return value
+    first = value[0]
+    if first in _TRIGGER_CHARS or (first.isspace() and value.lstrip()[:1] in _TRIGGER_CHARS):
         return "'" + value
     return value
 
@@ -38,6 +45,8 @@ def _plain_number(value: int | float | Decimal) -> str:
 
 def cell(value: object, number: Callable[[int | float | Decimal], str] = _plain_number) -> str:
     """One CSV cell: None is empty, numbers go through `number`, everything else is safe text."""
+    if type(value) is str:  # the common case first
+        return neutralize(value)
     if value is None:
         return ""
     if isinstance(value, bool):  # a bool is an int to Python, but text to a reader

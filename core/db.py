@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -47,10 +48,42 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
         return engine
     if parsed.get_backend_name() in ("mysql", "mariadb"):
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    kwargs["pool_pre_ping"] = True
     if not pool:
         kwargs["poolclass"] = NullPool
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    if pool:
+        ping_when_idle(engine)
+    return engine
+
+
+# A connection back in the pool for longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 10.0
+
+
+def ping_when_idle(engine: Engine, *, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Ping a pooled connection only when it sat idle, instead of on every checkout.
+
+    `pool_pre_ping` costs a round trip per checkout, as much as a whole indexed page query; a
+    Streamlit rerun checks out several connections within milliseconds of each other. A
+    connection the server dropped (restart, failover, idle timeout) has sat idle, so it is
+    still caught: the failed ping discards it and the pool hands out a fresh one.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _stamp(_dbapi_connection, record) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("checked_in")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # brand-new, or used a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError() from error
+        if not alive:
+            raise exc.DisconnectionError()
 
 
 def open_databases(

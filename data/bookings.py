@@ -27,8 +27,9 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -284,15 +285,23 @@ def _columns() -> Select:
 
 
 def _cents(value: Decimal | float | int | None) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value or 0))
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+_MONEY_COLUMNS = {LIST_COLUMNS.index("gross"), LIST_COLUMNS.index("refunded")}
 
 
 def _frame(rows: Sequence[Row]) -> pd.DataFrame:
-    records = [
-        {**row._mapping, "gross": _cents(row.gross), "refunded": _cents(row.refunded)}
-        for row in rows
-    ]
-    return pd.DataFrame.from_records(records, columns=LIST_COLUMNS)
+    """Column-wise, as Python objects: pandas' per-row construction and type inference cost
+    more than the indexed query itself on a 50-row page."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(LIST_COLUMNS)
+    data = {
+        name: [_cents(v) for v in values] if i in _MONEY_COLUMNS else list(values)
+        for i, (name, values) in enumerate(zip(LIST_COLUMNS, columns, strict=True))
+    }
+    return pd.DataFrame(data, columns=LIST_COLUMNS, dtype=object)
 
 
 # --- list and counts ---------------------------------------------------------------------------
@@ -345,23 +354,6 @@ def _count(
     return min(found, cap), found > cap
 
 
-def status_counts(
-    viewer: Viewer,
-    db: Databases,
-    *,
-    filters: BookingFilter = BookingFilter(),
-) -> dict[str, int]:
-    """Bookings per status for the current filter, ignoring its status part (filter chips)."""
-    query = (
-        select(bookings.c.status, func.count())
-        .where(*_where(viewer, filters, with_statuses=False))
-        .group_by(bookings.c.status)
-    )
-    with db.portal.connect() as conn:
-        counts = dict(conn.execute(query).all())
-    return {status: int(counts.get(status, 0)) for status in BOOKING_STATUSES}
-
-
 # --- exports -----------------------------------------------------------------------------------
 
 
@@ -397,17 +389,33 @@ def _chunks(
             last = rows[-1]
 
 
+ZERO = Decimal("0.00")
+
+
 def _amount(row: Row) -> Decimal:
     """What the booking is worth to the partner: gross less refunds, never below zero."""
-    return max(_cents(row.gross) - _cents(row.refunded), Decimal("0.00"))
+    return max(_cents(row.gross) - _cents(row.refunded), ZERO)
+
+
+@lru_cache(maxsize=4096)
+def _berlin_offset(year: int, month: int, day: int, hour: int) -> timedelta:
+    """Berlin's UTC offset in that UTC hour (clocks change on the full UTC hour)."""
+    offset = i18n.to_berlin(datetime(year, month, day, hour)).utcoffset()
+    return offset or timedelta(0)
 
 
 def _moment_formatter(locale: str) -> Callable[[datetime | None], str]:
-    # The pattern of i18n.moment, with strftime: Babel per cell costs seconds on 50,000 rows.
-    pattern = "%d.%m.%Y %H:%M" if locale == "de" else "%d/%m/%Y %H:%M"
+    # The pattern of i18n.moment ("24.11.2026 18:30" / "24/11/2026 18:30"), built by hand:
+    # Babel or strftime per cell cost more than the query on a 50,000-row export.
+    sep = "." if locale == "de" else "/"
 
     def moment(value: datetime | None) -> str:
-        return "" if value is None else i18n.to_berlin(value).strftime(pattern)
+        if value is None:
+            return ""
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        t = value + _berlin_offset(value.year, value.month, value.day, value.hour)
+        return f"{t.day:02d}{sep}{t.month:02d}{sep}{t.year} {t.hour:02d}:{t.minute:02d}"
 
     return moment
 
@@ -455,17 +463,33 @@ def export_csv(
     moment = _moment_formatter(loc)
 
     def lines(conn: Connection) -> Iterator[tuple[object, ...]]:
-        for row in _chunks(conn, viewer, filters, sort, chunk_size):
+        # Positional unpacking (LIST_COLUMNS order): named Row access per cell adds up.
+        for (
+            _item,
+            _order,
+            increment_id,
+            booked_at,
+            customer_name,
+            customer_email,
+            course,
+            _product,
+            event_at,
+            tickets,
+            gross,
+            refunded,
+            status,
+            _partner,
+        ) in _chunks(conn, viewer, filters, sort, chunk_size):
             yield (
-                row.increment_id,
-                moment(row.booked_at),
-                row.customer_name or "",
-                row.customer_email or "",
-                row.course or "",
-                moment(row.event_at),
-                int(row.tickets or 0),
-                _amount(row),
-                statuses.get(row.status, row.status),
+                increment_id,
+                moment(booked_at),
+                customer_name or "",
+                customer_email or "",
+                course or "",
+                moment(event_at),
+                int(tickets or 0),
+                max(_cents(gross) - _cents(refunded), ZERO),
+                statuses.get(status, status),
             )
 
     with _snapshot(db) as conn:

@@ -228,13 +228,18 @@ def status_labels(conn: Connection) -> dict[str, str]:
     return dict(conn.execute(select(sales_order_status.c.status, sales_order_status.c.label)).all())
 
 
-def _status_states(conn: Connection) -> dict[str, str]:
+def _status_catalog(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
+    """(status -> label, status -> state) in one round trip."""
+    s, st = sales_order_status, sales_order_status_state
     rows = conn.execute(
-        select(sales_order_status_state.c.status, sales_order_status_state.c.state).order_by(
-            sales_order_status_state.c.is_default
-        )
+        select(s.c.status, s.c.label, st.c.state)
+        .select_from(s.outerjoin(st, st.c.status == s.c.status))
+        .order_by(st.c.is_default)
     ).all()
-    return dict(rows)  # the default row (is_default 1, sorted last) wins
+    labels = {r.status: r.label for r in rows}
+    # The default row (is_default 1, sorted last) wins.
+    states = {r.status: r.state for r in rows if r.state is not None}
+    return labels, states
 
 
 def item_decisions(conn: Connection, item_ids: Iterable[int]) -> dict[int, Decision]:
@@ -401,8 +406,7 @@ def get_order(
         )
         if ids is not None and not rows:
             return None
-        labels = status_labels(conn)
-        states = _status_states(conn)
+        labels, states = _status_catalog(conn)
         history = conn.execute(
             select(sales_order_status_history)
             .where(sales_order_status_history.c.parent_id == order.entity_id)
@@ -428,22 +432,15 @@ def get_order(
 
     products = sorted({r["product_id"] for r in rows if r["product_id"] is not None})
     with db.portal.connect() as pconn:
-        owners = dict(
-            pconn.execute(
-                select(courses.c.product_id, courses.c.partner_id).where(
-                    courses.c.product_id.in_(products)
-                )
-            ).all()
-        )
+        owned = pconn.execute(
+            select(courses.c.product_id, courses.c.partner_id, partners.c.name)
+            .select_from(courses.join(partners, partners.c.partner_id == courses.c.partner_id))
+            .where(courses.c.product_id.in_(products))
+        ).all()
+        owners = {r.product_id: r.partner_id for r in owned}
+        partner_names = {r.partner_id: r.name for r in owned}
+        partner_ids = sorted(partner_names)
         decisions = item_decisions(pconn, (r["item_id"] for r in rows))
-        partner_ids = sorted({owners[p] for p in products if p in owners})
-        partner_names = dict(
-            pconn.execute(
-                select(partners.c.partner_id, partners.c.name).where(
-                    partners.c.partner_id.in_(partner_ids)
-                )
-            ).all()
-        )
         messages = _messages(
             pconn,
             viewer,

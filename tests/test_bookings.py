@@ -250,14 +250,6 @@ def test_filters_alone_and_combined(
     assert page.total == len(expected)
 
 
-@pytest.mark.usefixtures("varied")
-def test_status_counts_ignore_the_status_filter(db: Databases) -> None:
-    filters = BookingFilter(statuses=("new",), booked_from=date(2026, 11, 24))
-    counts = b.status_counts(ALPHA, db, filters=filters)
-    assert list(counts) == list(BOOKING_STATUSES)
-    assert counts == {s: 0 for s in BOOKING_STATUSES} | {"new": 1, "cancelled": 1, "confirmed": 1}
-
-
 @pytest.mark.parametrize(
     ("needle", "expected"),
     [
@@ -345,7 +337,6 @@ def test_partner_ids_cannot_widen_a_partners_scope(db: Databases) -> None:
     sneaky = BookingFilter(partner_ids=(2,))
     assert sorted(items(list_bookings(ALPHA, db, filters=sneaky))) == [1, 2]
     assert sorted(items(list_bookings(ALPHA, db, filters=BookingFilter(product_ids=(201,))))) == []
-    assert b.status_counts(ALPHA, db, filters=sneaky)["new"] == 2
     out = io.BytesIO()
     assert b.export_csv(ALPHA, db, filters=sneaky, out=out) == 2
     text = out.getvalue().decode("utf-8-sig")

@@ -373,6 +373,14 @@ EXTRA_INDEXES: tuple[Index, ...] = (
     Index("mio_idx_soi_sku", sales_order_item.c.sku),
     Index("mio_idx_soi_date", sales_order_item.c.miomente_date_id),
     Index("mio_idx_soi_updated_at", sales_order_item.c.updated_at),
+    # Termine: one date per series and start, so generating a series twice (or after a crash)
+    # cannot insert a date twice (data/series.py). Single dates have no series (NULL: exempt).
+    Index(
+        "mio_uq_course_date_series_start",
+        miomente_course_date.c.series_id,
+        miomente_course_date.c.starts_at,
+        unique=True,
+    ),
 )
 
 

@@ -1,4 +1,5 @@
-"""The one module that writes orders to the shop (Magento); demo and test setup aside.
+"""The one module that writes to the shop (Magento): orders and course dates; demo and test
+setup aside.
 
 Every write runs inside the caller's Magento transaction (`shop_transaction`), locks the
 `sales_order` row first (SELECT … FOR UPDATE), checks the order's current state and refuses
@@ -13,15 +14,20 @@ order that other partners share.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.elements import BindParameter
 
 from data.magento_schema import (
+    DATE_ACTIVE,
+    DATE_CANCELLED,
     ORDER_STATUSES,
+    miomente_course_date,
     sales_order,
     sales_order_status_history,
     sales_order_status_state,
@@ -203,3 +209,110 @@ def add_order_comment(
         status=current.status,
         history_id=history_id,
     )
+
+
+# --- course dates (Termine) ----------------------------------------------------------------------
+# The portal is the only editor of `miomente_course_date`. These run inside the caller's shop
+# transaction (`shop_transaction`); the caller (data.course_dates, data.series) has scoped the
+# viewer and validated the values.
+
+
+def insert_course_dates(
+    conn: Connection,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    same: Mapping[str, object] | None = None,
+) -> int:
+    """Insert many dates in one executemany (the drivers send multi-row INSERTs); the unique
+    index (series_id, starts_at) refuses a series' date twice (IntegrityError: the caller
+    rolls back and re-reads).
+
+    `same` holds values shared by every row (status, timestamps), left out of `rows`. Columns
+    with an equal value share one parameter: the driver escapes each row's parameters one by
+    one, and that escaping was most of a bulk insert's client time. They stay parameters, not
+    literals in the statement: pymysql only rewrites an executemany into multi-row INSERTs
+    when every value of the VALUES clause is a placeholder.
+    """
+    if not rows:
+        return 0
+    statement = insert(miomente_course_date)
+    if same:
+        params: dict[tuple[type, object], BindParameter] = {}
+        values = {}
+        for name, value in same.items():
+            column = miomente_course_date.c[name]
+            key = (type(value), value)
+            if key not in params:
+                params[key] = bindparam(f"same_{len(params)}", value, type_=column.type)
+            values[name] = params[key]
+        statement = statement.values(values)
+    conn.execute(statement, rows if isinstance(rows, list) else list(rows))
+    return len(rows)
+
+
+def insert_course_date(conn: Connection, **values: object) -> int:
+    """Insert one date and return its id."""
+    result = conn.execute(insert(miomente_course_date).values(**values))
+    return int(result.inserted_primary_key[0])
+
+
+def lock_course_dates(conn: Connection, *, date_ids: Sequence[int]) -> list[RowMapping]:
+    """Lock these dates until the transaction ends and return them as they are now."""
+    if not date_ids:
+        return []
+    d = miomente_course_date
+    query = (
+        select(d)
+        .where(d.c.date_id.in_(sorted({int(i) for i in date_ids})))
+        .order_by(d.c.date_id)
+        .with_for_update()
+    )
+    return list(conn.execute(query).mappings())
+
+
+_DATE_FIELDS = ("starts_at", "ends_at", "seats_total", "price", "status", "series_id")
+
+
+def update_course_dates(
+    conn: Connection, *, changes: Sequence[Mapping[str, object]], now: datetime
+) -> int:
+    """Apply per-date changes ({"date_id": …, "starts_at": …, …}) as executemany updates.
+
+    Rows with the same set of changed fields share one statement. A unique-index collision
+    (two dates of a series at one start) raises IntegrityError; the caller's transaction rolls
+    back, so a failure half-way through changes nothing.
+    """
+    d = miomente_course_date
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for change in changes:
+        fields = tuple(f for f in _DATE_FIELDS if f in change)
+        if not fields:
+            continue
+        row = {f"b_{f}": change[f] for f in fields}
+        row["b_date_id"] = int(change["date_id"])  # type: ignore[arg-type]
+        row["b_updated_at"] = now
+        groups.setdefault(fields, []).append(row)
+    done = 0
+    for fields, rows in groups.items():
+        statement = (
+            update(d)
+            .where(d.c.date_id == bindparam("b_date_id"))
+            .values(
+                {f: bindparam(f"b_{f}") for f in fields} | {"updated_at": bindparam("b_updated_at")}
+            )
+        )
+        conn.execute(statement, rows)
+        done += len(rows)
+    return done
+
+
+def cancel_course_dates(conn: Connection, *, date_ids: Sequence[int], now: datetime) -> list[int]:
+    """Set these dates to cancelled (those still active); returns the ids that changed."""
+    d = miomente_course_date
+    rows = lock_course_dates(conn, date_ids=date_ids)
+    active = [int(r["date_id"]) for r in rows if r["status"] == DATE_ACTIVE]
+    if active:
+        conn.execute(
+            update(d).where(d.c.date_id.in_(active)).values(status=DATE_CANCELLED, updated_at=now)
+        )
+    return active

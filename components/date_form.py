@@ -1,0 +1,110 @@
+"""Quick action "Neuer Termin": a dialog any page can open (`new_date_dialog(ctx, product_id)`).
+
+The Warteliste and other screens call it with the course preselected; on save it creates one
+date through `data.course_dates.create_date`, warns about overlapping dates of the course and
+leaves a message for the page's next run.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import streamlit as st
+
+from components.i18n import day, t
+from components.session import PageContext
+from core.validation import InvalidInput
+from data.catalog import list_courses
+from data.course_dates import create_date
+from data.viewer import ScopeError
+
+FLASH_KEY = "_dates_flash"
+
+
+def save_new_date(
+    ctx: PageContext,
+    *,
+    product_id: int,
+    on: date,
+    start: time,
+    end: time,
+    seats: int,
+    price: float | Decimal,
+) -> bool:
+    """Create the date and put the outcome in the flash; False (and an error shown) on bad
+    input."""
+    try:
+        saved = create_date(
+            ctx.viewer,
+            ctx.db,
+            product_id=product_id,
+            starts_at=datetime.combine(on, start),
+            ends_at=datetime.combine(on, end),
+            seats=seats,
+            price=Decimal(str(price)),
+        )
+    except InvalidInput as exc:
+        st.error(t(exc.key, **exc.params))
+        return False
+    except ScopeError:
+        st.error(t("dates.not_found"))
+        return False
+    message = t("dates.date_created", day=day(on), time=start.strftime("%H:%M"))
+    st.session_state[FLASH_KEY] = [("success", message)]
+    if saved.overlaps:
+        st.session_state[FLASH_KEY].append(("warning", t("dates.overlap", n=len(saved.overlaps))))
+    return True
+
+
+def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str = "nd") -> bool:
+    """The fields of a new single date; True once saved."""
+    courses = list_courses(ctx.viewer, ctx.db)
+    if courses.empty:
+        st.info(t("dates.no_courses"))
+        return False
+    names = dict(zip(courses["product_id"], courses["name"], strict=True))
+    prices = dict(zip(courses["product_id"], courses["price"], strict=True))
+    options = list(names)
+    chosen = st.selectbox(
+        t("dates.course"),
+        options,
+        index=options.index(product_id) if product_id in options else 0,
+        format_func=lambda pid: names.get(pid, str(pid)),
+        key=f"{key}_course",
+    )
+    left, right = st.columns(2)
+    on = left.date_input(
+        t("dates.day"), value=date.today() + timedelta(days=7), format="DD.MM.YYYY",
+        key=f"{key}_day",
+    )  # fmt: skip
+    seats = right.number_input(t("dates.seats"), value=10, step=1, key=f"{key}_seats")
+    start_col, end_col = st.columns(2)
+    start = start_col.time_input(t("dates.start_time"), value=time(18, 0), key=f"{key}_start")
+    end = end_col.time_input(t("dates.end_time"), value=time(21, 0), key=f"{key}_end")
+    default_price = float(prices.get(chosen) or 0)
+    price = st.number_input(
+        t("dates.price"), value=default_price, step=1.0, format="%.2f", key=f"{key}_price"
+    )
+    if st.button(t("dates.save_date"), type="primary", key=f"{key}_save", width="stretch"):
+        return save_new_date(
+            ctx, product_id=int(chosen), on=on, start=start, end=end, seats=int(seats),
+            price=price,
+        )  # fmt: skip
+    return False
+
+
+def _dialog_body(ctx: PageContext, product_id: int | None) -> None:
+    if new_date_form(ctx, product_id=product_id, key="nd_dialog"):
+        st.rerun()
+
+
+def new_date_dialog(ctx: PageContext, product_id: int | None = None) -> None:
+    """Open the "Neuer Termin" dialog (call it from a button's branch)."""
+    st.dialog(t("dates.new_date"))(_dialog_body)(ctx, product_id)
+
+
+def show_flash() -> None:
+    """Messages a dialog or an action left for this run (then forgotten)."""
+    for kind, message in st.session_state.pop(FLASH_KEY, []):
+        (st.success if kind == "success" else st.warning)(message)

@@ -1,0 +1,454 @@
+"""Recurring course dates: a pattern in, the local dates and times of its occurrences out.
+
+Pure logic, no I/O. A `Pattern` says how a series repeats (daily; weekly on one or more
+weekdays; monthly by day of month or by position such as "2. Samstag" / "letzter Freitag"; or
+a custom RFC 5545 RRULE), every how many periods (interval), from which day, at which local
+time, for how long, and until when (a last day or a number of occurrences).
+
+Local time. The rule is expanded in *floating* local time (RFC 5545 §3.3.5: a DTSTART without
+a zone): the occurrences are wall-clock times, and only then are they placed in Europe/Berlin
+and turned into UTC for storage. So a weekly course at 18:00 stays at 18:00 across the change
+to and from summer time; its UTC start moves by an hour. A time that does not exist on the day
+clocks go forward (02:00–03:00 on the last Sunday of March) is read with the offset before the
+change (02:30 becomes 03:30 summer time); a time that exists twice in October is the first
+(summer-time) one, as `zoneinfo` does with fold=0.
+
+Identity. An occurrence is identified by its rule date (`Occurrence.day`, the local day the
+rule yields), which is why a series cannot hold two occurrences on one day (custom rules with
+BYHOUR/BYMINUTE or an hourly frequency are refused): the day is what exceptions (skip one,
+move one) refer to, and what stays the same when the series' time is changed later.
+
+Counting. COUNT is the rule's (RFC 5545): "ends after 10" means ten rule occurrences, of which
+skipped holidays and skipped or moved exceptions are then taken out, as EXDATEs are.
+
+Invalid input raises `core.validation.InvalidInput` with a locale key under `dates.`, so the
+page shows a German sentence and nothing is saved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+from dateutil import rrule as du
+
+from core.validation import InvalidInput
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_POSITION, CUSTOM = (
+    "daily",
+    "weekly",
+    "monthly_day",
+    "monthly_position",
+    "rrule",
+)
+KINDS = (DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_POSITION, CUSTOM)
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# "monthly on the 31st": in a shorter month skip it, or take the month's last day instead.
+SHORT_SKIP, SHORT_LAST = "skip", "last"
+POSITIONS = (1, 2, 3, 4, -1)  # 1. … 4., -1 = the last
+# German public holidays per Bundesland (the `holidays` package's subdivisions of DE).
+BUNDESLAENDER = (
+    "BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH",
+)  # fmt: skip
+MAX_OCCURRENCES = 500  # per save
+MAX_DURATION_MINUTES = 24 * 60
+# Expanding further than this is refused (an open series is generated up to a horizon anyway).
+MAX_YEARS = 10
+
+_DU_WEEKDAYS = dict(zip(WEEKDAYS, (du.MO, du.TU, du.WE, du.TH, du.FR, du.SA, du.SU), strict=True))
+_FORBIDDEN_RRULE_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND", "DTSTART", "TZID")
+_UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """How a series repeats; seats and price are the series' offer, not part of the rule."""
+
+    kind: str
+    starts_on: date
+    start_time: time
+    duration_minutes: int
+    interval: int = 1
+    weekdays: tuple[str, ...] = ()  # WEEKLY: "MO" … "SU"
+    month_day: int | None = None  # MONTHLY_DAY: 1–31
+    short_months: str | None = None  # MONTHLY_DAY above 28: SHORT_SKIP or SHORT_LAST
+    position: int | None = None  # MONTHLY_POSITION: 1–4 or -1 (last)
+    position_weekday: str | None = None  # MONTHLY_POSITION: "MO" … "SU"
+    rrule: str | None = None  # CUSTOM: an RFC 5545 RRULE value, e.g. "FREQ=WEEKLY;BYDAY=MO"
+    ends_on: date | None = None  # the last day an occurrence may fall on (inclusive)
+    count: int | None = None  # or: after this many rule occurrences
+    holidays_in: str | None = None  # skip German public holidays of this Bundesland
+
+
+@dataclass(frozen=True)
+class Exception_:
+    """One occurrence changed: skipped, or moved to another local start (`moved_to`)."""
+
+    day: date
+    action: str  # "skip" | "move"
+    moved_to: datetime | None = None  # aware Europe/Berlin
+
+
+SKIP, MOVE = "skip", "move"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    day: date  # the rule's local day: the occurrence's identity
+    starts_at: datetime  # aware, Europe/Berlin
+    ends_at: datetime  # aware, Europe/Berlin
+    holiday: str | None = None  # the public holiday it falls on, when skipped for it
+    skipped: bool = False  # skipped for a holiday or by an exception
+    moved: bool = False  # moved by an exception (starts_at/ends_at are the new ones)
+    starts_utc: datetime | None = None  # naive UTC, as stored
+    ends_utc: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return not self.skipped
+
+
+@dataclass(frozen=True)
+class Expansion:
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+    @property
+    def active(self) -> list[Occurrence]:
+        return [o for o in self.occurrences if not o.skipped]
+
+
+# --- converting times ----------------------------------------------------------------------
+
+
+def local_start(day: date, at: time) -> datetime:
+    """Wall-clock `at` on `day` in Berlin (aware); see the module doc for the DST edges."""
+    return datetime.combine(day, at, tzinfo=BERLIN)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """Aware (or naive Berlin wall-clock) -> naive UTC, as the databases store it."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=BERLIN)
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def to_local(stored: datetime) -> datetime:
+    """Naive UTC (as stored) -> aware Berlin."""
+    if stored.tzinfo is None:
+        stored = stored.replace(tzinfo=UTC)
+    return stored.astimezone(BERLIN)
+
+
+def local_day(stored: datetime) -> date:
+    return to_local(stored).date()
+
+
+def parse_day(text: str) -> date:
+    """'24.11.2026' or '2026-11-24' -> date; '30.02.2027' -> InvalidInput('dates.day_invalid')."""
+    raw = (text or "").strip()
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise InvalidInput("dates.day_invalid", value=raw[:20])
+
+
+def parse_time(text: str) -> time:
+    """'18:00' / '18.00' -> time; anything else -> InvalidInput('dates.time_invalid')."""
+    raw = (text or "").strip().replace(".", ":")
+    try:
+        return datetime.strptime(raw, "%H:%M").time()
+    except ValueError:
+        raise InvalidInput("dates.time_invalid", value=raw[:20]) from None
+
+
+# --- holidays --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _holidays(state: str, year: int) -> Mapping[date, str]:
+    calendar = holidays_lib.country_holidays("DE", subdiv=state, years=year, language="de")
+    return dict(calendar.items())
+
+
+def holiday_name(day: date, state: str) -> str | None:
+    """The German name of the public holiday on `day` in Bundesland `state`, else None."""
+    return _holidays(state, day.year).get(day)
+
+
+# --- the rule --------------------------------------------------------------------------------
+
+
+def _check_rrule_text(text: str) -> str:
+    value = text.strip()
+    if value.upper().startswith("RRULE:"):
+        value = value[6:]
+    upper = value.upper()
+    if not value or "\n" in value or len(value) > 500:
+        raise InvalidInput("dates.rrule_invalid", rule=value[:80])
+    if any(part + "=" in upper for part in _FORBIDDEN_RRULE_PARTS) or re.search(
+        r"FREQ=(HOURLY|MINUTELY|SECONDLY)", upper
+    ):
+        raise InvalidInput("dates.rrule_time_parts")
+    # UNTIL in UTC (…Z) -> the Berlin wall-clock moment, since the rule runs in floating time.
+    match = _UNTIL_UTC.search(value)
+    if match:
+        utc = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        local = utc.astimezone(BERLIN).strftime("%Y%m%dT%H%M%S")
+        value = value[: match.start()] + f"UNTIL={local}" + value[match.end() :]
+    return value
+
+
+def _custom_rule(pattern: Pattern, dtstart: datetime) -> du.rrule:
+    value = _check_rrule_text(pattern.rrule or "")
+    try:
+        rule = du.rrulestr(value, dtstart=dtstart)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        raise InvalidInput("dates.rrule_invalid", rule=value[:80]) from None
+    if not isinstance(rule, du.rrule):
+        raise InvalidInput("dates.rrule_invalid", rule=value[:80])
+    has_end = rule._count is not None or rule._until is not None
+    if has_end and (pattern.ends_on or pattern.count):
+        raise InvalidInput("dates.end_twice")
+    if rule._interval <= 0:
+        raise InvalidInput("dates.interval_invalid")
+    return rule
+
+
+def build_rule(pattern: Pattern) -> du.rrule:
+    """The dateutil rule in floating local time (naive datetimes); validates the pattern."""
+    dtstart = datetime.combine(pattern.starts_on, pattern.start_time)
+    until = datetime.combine(pattern.ends_on, time(23, 59, 59)) if pattern.ends_on else None
+    count = pattern.count
+    if pattern.kind == CUSTOM:
+        rule = _custom_rule(pattern, dtstart)
+        if until is not None or count is not None:
+            rule = rule.replace(until=until, count=count)
+        return rule
+    common = {"dtstart": dtstart, "interval": pattern.interval, "until": until, "count": count}
+    if pattern.kind == DAILY:
+        return du.rrule(du.DAILY, **common)
+    if pattern.kind == WEEKLY:
+        days = [_DU_WEEKDAYS[d] for d in pattern.weekdays]
+        return du.rrule(du.WEEKLY, byweekday=days, wkst=du.MO, **common)
+    if pattern.kind == MONTHLY_DAY:
+        day = int(pattern.month_day or 0)
+        if day > 28 and pattern.short_months == SHORT_LAST:
+            # The day, or the month's last day when it is shorter: the last of 28…day.
+            return du.rrule(du.MONTHLY, bymonthday=tuple(range(28, day + 1)), bysetpos=-1, **common)
+        return du.rrule(du.MONTHLY, bymonthday=day, **common)
+    if pattern.kind == MONTHLY_POSITION:
+        weekday = _DU_WEEKDAYS[pattern.position_weekday or "MO"]
+        return du.rrule(du.MONTHLY, byweekday=weekday(int(pattern.position or 1)), **common)
+    raise InvalidInput("dates.kind_invalid")
+
+
+def is_bounded(pattern: Pattern) -> bool:
+    """Whether the series ends (a last day or a count, in the form or in a custom rule)."""
+    if pattern.ends_on is not None or pattern.count is not None:
+        return True
+    rule = build_rule(pattern)
+    return rule._count is not None or rule._until is not None
+
+
+def rule_text(pattern: Pattern) -> str:
+    """The pattern as an RFC 5545 RRULE value (for the record, iCal and the preview)."""
+    text = str(build_rule(pattern))
+    line = next((ln for ln in text.splitlines() if ln.startswith("RRULE:")), "")
+    return line[len("RRULE:") :]
+
+
+def validate(pattern: Pattern, *, today: date) -> None:
+    """Refuse what the page must explain (InvalidInput with a `dates.` key)."""
+    if pattern.kind not in KINDS:
+        raise InvalidInput("dates.kind_invalid")
+    if pattern.interval is None or int(pattern.interval) <= 0:
+        raise InvalidInput("dates.interval_invalid")
+    if pattern.starts_on < today:
+        raise InvalidInput("dates.in_past")
+    if not 0 < int(pattern.duration_minutes) <= MAX_DURATION_MINUTES:
+        raise InvalidInput("dates.duration_invalid")
+    if pattern.ends_on is not None and pattern.ends_on < pattern.starts_on:
+        raise InvalidInput("dates.end_before_start")
+    if pattern.ends_on is not None and pattern.ends_on > pattern.starts_on.replace(
+        year=pattern.starts_on.year + MAX_YEARS
+    ) - timedelta(days=1):
+        raise InvalidInput("dates.too_far", years=MAX_YEARS)
+    if pattern.count is not None and int(pattern.count) <= 0:
+        raise InvalidInput("dates.count_invalid")
+    if pattern.count is not None and pattern.ends_on is not None:
+        raise InvalidInput("dates.end_twice")
+    if pattern.kind == WEEKLY and (
+        not pattern.weekdays or any(d not in WEEKDAYS for d in pattern.weekdays)
+    ):
+        raise InvalidInput("dates.weekdays_required")
+    if pattern.kind == MONTHLY_DAY:
+        day = pattern.month_day
+        if day is None or not 1 <= int(day) <= 31:
+            raise InvalidInput("dates.month_day_invalid")
+        if int(day) > 28 and pattern.short_months not in (SHORT_SKIP, SHORT_LAST):
+            raise InvalidInput("dates.short_months_choice", day=int(day))
+    if pattern.kind == MONTHLY_POSITION and (
+        pattern.position not in POSITIONS or pattern.position_weekday not in WEEKDAYS
+    ):
+        raise InvalidInput("dates.position_invalid")
+    if pattern.holidays_in is not None and pattern.holidays_in not in BUNDESLAENDER:
+        raise InvalidInput("dates.state_invalid", state=str(pattern.holidays_in)[:10])
+    build_rule(pattern)  # a custom rule that does not parse is refused here
+
+
+# --- expanding -------------------------------------------------------------------------------
+
+
+def expand(
+    pattern: Pattern,
+    *,
+    until: date,
+    after: date | None = None,
+    exceptions: Iterable[Exception_] = (),
+    limit: int | None = None,
+) -> Expansion:
+    """The occurrences with rule days in (`after`, `until`], holidays and exceptions applied.
+
+    Skipped ones stay in the list (`skipped`, with the holiday's name), so a preview can show
+    why a day is missing. `limit` stops after that many rule occurrences (a preview's guard
+    against an endless daily rule).
+    """
+    by_day = {e.day: e for e in exceptions}
+    duration = timedelta(minutes=int(pattern.duration_minutes))
+    last = datetime.combine(until, time(23, 59, 59))
+    first = datetime.combine(after, time(23, 59, 59)) if after else None
+    out: list[Occurrence] = []
+    for naive in _starts(pattern, after):
+        if naive > last:
+            break
+        if first is not None and naive <= first:
+            continue
+        if limit is not None and len(out) >= limit:
+            break
+        day = naive.date()
+        starts = naive.replace(tzinfo=BERLIN)
+        starts_utc = starts.astimezone(UTC)
+        ends = (starts_utc + duration).astimezone(BERLIN)
+        utc = starts_utc.replace(tzinfo=None), (starts_utc + duration).replace(tzinfo=None)
+        holiday = holiday_name(day, pattern.holidays_in) if pattern.holidays_in else None
+        exception = by_day.get(day) if by_day else None
+        if holiday is not None:
+            out.append(Occurrence(day, starts, ends, holiday, True, False, *utc))
+        elif exception is not None and exception.action == MOVE and exception.moved_to:
+            moved = exception.moved_to
+            moved = moved.replace(tzinfo=BERLIN) if moved.tzinfo is None else moved
+            moved_utc = moved.astimezone(UTC)
+            out.append(
+                Occurrence(
+                    day,
+                    moved,
+                    (moved_utc + duration).astimezone(BERLIN),
+                    moved=True,
+                    starts_utc=moved_utc.replace(tzinfo=None),
+                    ends_utc=(moved_utc + duration).replace(tzinfo=None),
+                )
+            )
+        elif exception is not None:
+            out.append(Occurrence(day, starts, ends, None, True, False, *utc))
+        else:
+            out.append(Occurrence(day, starts, ends, None, False, False, *utc))
+    return Expansion(out)
+
+
+def pending(
+    pattern: Pattern,
+    *,
+    until: date,
+    after: date | None = None,
+    excluded: Collection[date] = (),
+) -> list[tuple[date, datetime, datetime]]:
+    """What `expand` yields as active, unmoved occurrences, as (day, start, end) in naive UTC,
+    leaving out the days in `excluded` (the series' exceptions).
+
+    The series job expands every series each night (10,000 series x a year = 500,000 dates),
+    so this skips building `Occurrence`s and converting each start's time zone anew: a
+    series' starts share their wall-clock time, so the conversions repeat (`_utc_start`).
+    """
+    duration = timedelta(minutes=int(pattern.duration_minutes))
+    last = datetime.combine(until, time(23, 59, 59))
+    first = datetime.combine(after, time(23, 59, 59)) if after else None
+    state = pattern.holidays_in
+    out: list[tuple[date, datetime, datetime]] = []
+    for naive in _starts(pattern, after):
+        if naive > last:
+            break
+        if first is not None and naive <= first:
+            continue
+        day = naive.date()
+        if day in excluded or (state and day in _holidays(state, day.year)):
+            continue
+        start = _utc_start(naive)
+        out.append((day, start, start + duration))
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _utc_start(naive: datetime) -> datetime:
+    return naive.replace(tzinfo=BERLIN).astimezone(UTC).replace(tzinfo=None)
+
+
+def _starts(pattern: Pattern, after: date | None) -> Iterator[datetime]:
+    """The rule's local (naive) starts in order. Daily and weekly rules are counted out with
+    date arithmetic (the series job expands thousands of them; tests check it against
+    dateutil and the RFC's lists); every other rule is dateutil's."""
+    rule = build_rule(pattern)  # validates, also for the fast path
+    if pattern.kind not in (DAILY, WEEKLY):
+        yield from rule
+        return
+    at, start, end, count = pattern.start_time, pattern.starts_on, pattern.ends_on, pattern.count
+    interval = int(pattern.interval)
+    if pattern.kind == DAILY:
+        base, step, offsets = start, interval, (0,)
+    else:
+        base = start - timedelta(days=start.weekday())  # the Monday of the first week (WKST=MO)
+        step, offsets = 7 * interval, tuple(sorted({WEEKDAYS.index(w) for w in pattern.weekdays}))
+    period = 0
+    if count is None and after is not None and after > base:
+        period = max((after - base).days // step - 1, 0)  # jump close to `after`
+    made = 0
+    while True:
+        first_day = base + timedelta(days=period * step)
+        if end is not None and first_day > end:
+            return
+        for offset in offsets:
+            day = first_day + timedelta(days=offset)
+            if day < start:
+                continue
+            if end is not None and day > end:
+                return
+            yield datetime.combine(day, at)
+            made += 1
+            if count is not None and made >= count:
+                return
+        period += 1
+
+
+def is_finished(pattern: Pattern, through: date) -> bool:
+    """Whether the rule has no occurrence after the day `through`."""
+    if pattern.ends_on is not None and pattern.ends_on <= through:
+        return True
+    if not is_bounded(pattern):
+        return False
+    return build_rule(pattern).after(datetime.combine(through, time(23, 59, 59))) is None
+
+
+def check_size(expansion: Expansion) -> None:
+    """More than MAX_OCCURRENCES dates in one save is refused."""
+    if len(expansion.active) > MAX_OCCURRENCES:
+        raise InvalidInput("dates.too_many", n=MAX_OCCURRENCES)
+    if not expansion.active:
+        raise InvalidInput("dates.no_occurrences")

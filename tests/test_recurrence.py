@@ -1,0 +1,740 @@
+"""core.recurrence: the RFC 5545 examples the patterns can express, DST, holidays, bad input.
+
+The RFC examples (section 3.8.5.3) start on 2 September 1997 at 09:00 New York time; the
+occurrence lists there are local days and times, which is what a pattern yields too (here in
+Berlin, where the same days come out). Each expected list is the RFC's own, written as in the
+RFC ("September 2-11" -> the days 2 to 11).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from core import recurrence as rec
+from core.validation import InvalidInput
+
+NINE = time(9, 0)
+
+
+def _days(year: int, month: int, *days: int | tuple[int, int]) -> list[date]:
+    out: list[date] = []
+    for d in days:
+        if isinstance(d, tuple):
+            out += [date(year, month, x) for x in range(d[0], d[1] + 1)]
+        else:
+            out.append(date(year, month, d))
+    return out
+
+
+def _pattern(kind: str, start: date, **kw) -> rec.Pattern:
+    return rec.Pattern(kind=kind, starts_on=start, start_time=NINE, duration_minutes=60, **kw)
+
+
+def _custom(start: date, rule: str) -> rec.Pattern:
+    return _pattern(rec.CUSTOM, start, rrule=rule)
+
+
+def _run(pattern: rec.Pattern, *, until: date = date(2001, 1, 1), limit: int | None = None):
+    occurrences = rec.expand(pattern, until=until, limit=limit).active
+    assert all(o.starts_at.time() == NINE for o in occurrences)  # local 09:00 all year
+    return [o.day for o in occurrences]
+
+
+SEP2 = date(1997, 9, 2)
+
+RFC_CASES = [
+    (
+        "daily for 10 occurrences",
+        _pattern(rec.DAILY, SEP2, count=10),
+        None,
+        _days(1997, 9, (2, 11)),
+    ),
+    (
+        "daily until December 24, 1997",
+        _custom(SEP2, "FREQ=DAILY;UNTIL=19971224T000000Z"),
+        None,
+        _days(1997, 9, (2, 30))
+        + _days(1997, 10, (1, 31))
+        + _days(1997, 11, (1, 30))
+        + _days(1997, 12, (1, 23)),
+    ),
+    (
+        "every other day - forever",
+        _pattern(rec.DAILY, SEP2, interval=2),
+        20,
+        _days(1997, 9, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+        + _days(1997, 10, 2, 4, 6, 8, 10),
+    ),
+    (
+        "every 10 days, 5 occurrences",
+        _pattern(rec.DAILY, SEP2, interval=10, count=5),
+        None,
+        _days(1997, 9, 2, 12, 22) + _days(1997, 10, 2, 12),
+    ),
+    (
+        "weekly for 10 occurrences",
+        _pattern(rec.WEEKLY, SEP2, weekdays=("TU",), count=10),
+        None,
+        _days(1997, 9, 2, 9, 16, 23, 30) + _days(1997, 10, 7, 14, 21, 28) + _days(1997, 11, 4),
+    ),
+    (
+        "weekly until December 24, 1997",
+        _pattern(rec.WEEKLY, SEP2, weekdays=("TU",), ends_on=date(1997, 12, 23)),
+        None,
+        _days(1997, 9, 2, 9, 16, 23, 30)
+        + _days(1997, 10, 7, 14, 21, 28)
+        + _days(1997, 11, 4, 11, 18, 25)
+        + _days(1997, 12, 2, 9, 16, 23),
+    ),
+    (
+        "every other week - forever",
+        _pattern(rec.WEEKLY, SEP2, weekdays=("TU",), interval=2),
+        13,
+        _days(1997, 9, 2, 16, 30)
+        + _days(1997, 10, 14, 28)
+        + _days(1997, 11, 11, 25)
+        + _days(1997, 12, 9, 23)
+        + _days(1998, 1, 6, 20)
+        + _days(1998, 2, 3, 17),
+    ),
+    (
+        "weekly on Tuesday and Thursday for five weeks",
+        _pattern(rec.WEEKLY, SEP2, weekdays=("TU", "TH"), count=10),
+        None,
+        _days(1997, 9, 2, 4, 9, 11, 16, 18, 23, 25, 30) + _days(1997, 10, 2),
+    ),
+    (
+        "weekly on Tuesday and Thursday for five weeks (UNTIL)",
+        _custom(SEP2, "FREQ=WEEKLY;UNTIL=19971007T000000Z;WKST=SU;BYDAY=TU,TH"),
+        None,
+        _days(1997, 9, 2, 4, 9, 11, 16, 18, 23, 25, 30) + _days(1997, 10, 2),
+    ),
+    (
+        "every other week on Monday, Wednesday, and Friday until December 24, 1997",
+        _pattern(
+            rec.WEEKLY,
+            date(1997, 9, 1),
+            weekdays=("MO", "WE", "FR"),
+            interval=2,
+            ends_on=date(1997, 12, 23),
+        ),
+        None,
+        _days(1997, 9, 1, 3, 5, 15, 17, 19, 29)
+        + _days(1997, 10, 1, 3, 13, 15, 17, 27, 29, 31)
+        + _days(1997, 11, 10, 12, 14, 24, 26, 28)
+        + _days(1997, 12, 8, 10, 12, 22),
+    ),
+    (
+        "every other week on Tuesday and Thursday, for 8 occurrences",
+        _pattern(rec.WEEKLY, SEP2, weekdays=("TU", "TH"), interval=2, count=8),
+        None,
+        _days(1997, 9, 2, 4, 16, 18, 30) + _days(1997, 10, 2, 14, 16),
+    ),
+    (
+        "monthly on the first Friday for 10 occurrences",
+        _pattern(
+            rec.MONTHLY_POSITION, date(1997, 9, 5), position=1, position_weekday="FR", count=10
+        ),
+        None,
+        [
+            date(1997, 9, 5),
+            date(1997, 10, 3),
+            date(1997, 11, 7),
+            date(1997, 12, 5),
+            date(1998, 1, 2),
+            date(1998, 2, 6),
+            date(1998, 3, 6),
+            date(1998, 4, 3),
+            date(1998, 5, 1),
+            date(1998, 6, 5),
+        ],
+    ),
+    (
+        "monthly on the first Friday until December 24, 1997",
+        _pattern(
+            rec.MONTHLY_POSITION,
+            date(1997, 9, 5),
+            position=1,
+            position_weekday="FR",
+            ends_on=date(1997, 12, 23),
+        ),
+        None,
+        [date(1997, 9, 5), date(1997, 10, 3), date(1997, 11, 7), date(1997, 12, 5)],
+    ),
+    (
+        "every other month on the first and last Sunday of the month for 10 occurrences",
+        _custom(date(1997, 9, 7), "FREQ=MONTHLY;INTERVAL=2;COUNT=10;BYDAY=1SU,-1SU"),
+        None,
+        _days(1997, 9, 7, 28)
+        + _days(1997, 11, 2, 30)
+        + _days(1998, 1, 4, 25)
+        + _days(1998, 3, 1, 29)
+        + _days(1998, 5, 3, 31),
+    ),
+    (
+        "monthly on the second-to-last Monday of the month for 6 months",
+        _custom(date(1997, 9, 22), "FREQ=MONTHLY;COUNT=6;BYDAY=-2MO"),
+        None,
+        [
+            date(1997, 9, 22),
+            date(1997, 10, 20),
+            date(1997, 11, 17),
+            date(1997, 12, 22),
+            date(1998, 1, 19),
+            date(1998, 2, 16),
+        ],
+    ),
+    (
+        "monthly on the third-to-the-last day of the month, forever",
+        _custom(date(1997, 9, 28), "FREQ=MONTHLY;BYMONTHDAY=-3"),
+        6,
+        [
+            date(1997, 9, 28),
+            date(1997, 10, 29),
+            date(1997, 11, 28),
+            date(1997, 12, 29),
+            date(1998, 1, 29),
+            date(1998, 2, 26),
+        ],
+    ),
+    (
+        "monthly on the 2nd and 15th of the month for 10 occurrences",
+        _custom(SEP2, "FREQ=MONTHLY;COUNT=10;BYMONTHDAY=2,15"),
+        None,
+        _days(1997, 9, 2, 15)
+        + _days(1997, 10, 2, 15)
+        + _days(1997, 11, 2, 15)
+        + _days(1997, 12, 2, 15)
+        + _days(1998, 1, 2, 15),
+    ),
+    (
+        "monthly on the first and last day of the month for 10 occurrences",
+        _custom(date(1997, 9, 30), "FREQ=MONTHLY;COUNT=10;BYMONTHDAY=1,-1"),
+        None,
+        [
+            date(1997, 9, 30),
+            *_days(1997, 10, 1, 31),
+            *_days(1997, 11, 1, 30),
+            *_days(1997, 12, 1, 31),
+            *_days(1998, 1, 1, 31),
+            date(1998, 2, 1),
+        ],
+    ),
+    (
+        "every 18 months on the 10th thru 15th of the month for 10 occurrences",
+        _custom(
+            date(1997, 9, 10), "FREQ=MONTHLY;INTERVAL=18;COUNT=10;BYMONTHDAY=10,11,12,13,14,15"
+        ),
+        None,
+        _days(1997, 9, (10, 15)) + _days(1999, 3, (10, 13)),
+    ),
+    (
+        "every Tuesday, every other month",
+        _custom(SEP2, "FREQ=MONTHLY;INTERVAL=2;BYDAY=TU"),
+        18,
+        _days(1997, 9, 2, 9, 16, 23, 30)
+        + _days(1997, 11, 4, 11, 18, 25)
+        + _days(1998, 1, 6, 13, 20, 27)
+        + _days(1998, 3, 3, 10, 17, 24, 31),
+    ),
+    (
+        "monthly on the 15th (a pattern by day of month)",
+        _pattern(rec.MONTHLY_DAY, date(1997, 9, 15), month_day=15, count=3),
+        None,
+        [date(1997, 9, 15), date(1997, 10, 15), date(1997, 11, 15)],
+    ),
+    (
+        "every Friday the 13th, forever",
+        _custom(SEP2, "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13"),
+        5,
+        [
+            date(1998, 2, 13),
+            date(1998, 3, 13),
+            date(1998, 11, 13),
+            date(1999, 8, 13),
+            date(2000, 10, 13),
+        ],
+    ),
+    (
+        "the first Saturday that follows the first Sunday of the month, forever",
+        _custom(date(1997, 9, 13), "FREQ=MONTHLY;BYDAY=SA;BYMONTHDAY=7,8,9,10,11,12,13"),
+        10,
+        [
+            date(1997, 9, 13),
+            date(1997, 10, 11),
+            date(1997, 11, 8),
+            date(1997, 12, 13),
+            date(1998, 1, 10),
+            date(1998, 2, 7),
+            date(1998, 3, 7),
+            date(1998, 4, 11),
+            date(1998, 5, 9),
+            date(1998, 6, 13),
+        ],
+    ),
+    (
+        "the third instance into the month of one of Tuesday, Wednesday, or Thursday",
+        _custom(date(1997, 9, 4), "FREQ=MONTHLY;COUNT=3;BYDAY=TU,WE,TH;BYSETPOS=3"),
+        None,
+        [date(1997, 9, 4), date(1997, 10, 7), date(1997, 11, 6)],
+    ),
+    (
+        "the second-to-last weekday of the month",
+        _custom(date(1997, 9, 29), "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-2"),
+        7,
+        [
+            date(1997, 9, 29),
+            date(1997, 10, 30),
+            date(1997, 11, 27),
+            date(1997, 12, 30),
+            date(1998, 1, 29),
+            date(1998, 2, 26),
+            date(1998, 3, 30),
+        ],
+    ),
+    (
+        "an invalid date (February 30) is ignored",
+        _custom(date(2007, 1, 15), "FREQ=MONTHLY;BYMONTHDAY=15,30;COUNT=5"),
+        None,
+        [
+            date(2007, 1, 15),
+            date(2007, 1, 30),
+            date(2007, 2, 15),
+            date(2007, 3, 15),
+            date(2007, 3, 30),
+        ],
+    ),
+    (
+        "WKST=MO: every other week on Tuesday and Sunday, 4 occurrences",
+        _pattern(rec.WEEKLY, date(1997, 8, 5), weekdays=("TU", "SU"), interval=2, count=4),
+        None,
+        [date(1997, 8, 5), date(1997, 8, 10), date(1997, 8, 19), date(1997, 8, 24)],
+    ),
+    (
+        "WKST=SU changes it",
+        _custom(date(1997, 8, 5), "FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU"),
+        None,
+        [date(1997, 8, 5), date(1997, 8, 17), date(1997, 8, 19), date(1997, 8, 31)],
+    ),
+    (
+        "yearly in June and July for 10 occurrences",
+        _custom(date(1997, 6, 10), "FREQ=YEARLY;COUNT=10;BYMONTH=6,7"),
+        None,
+        [date(y, m, 10) for y in range(1997, 2002) for m in (6, 7)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "limit", "expected"),
+    [case[1:] for case in RFC_CASES],
+    ids=[case[0] for case in RFC_CASES],
+)
+def test_rfc5545_examples(pattern: rec.Pattern, limit: int | None, expected: list[date]) -> None:
+    assert _run(pattern, until=date(2010, 1, 1), limit=limit) == expected
+
+
+# --- local time across daylight saving ------------------------------------------------------
+
+
+def _utc_times(pattern: rec.Pattern, until: date) -> list[datetime]:
+    return [rec.to_utc(o.starts_at) for o in rec.expand(pattern, until=until).active]
+
+
+def test_weekly_18_00_stays_18_00_across_march_change() -> None:
+    pattern = rec.Pattern(
+        kind=rec.WEEKLY,
+        starts_on=date(2026, 3, 17),
+        start_time=time(18, 0),
+        duration_minutes=180,
+        weekdays=("TU",),
+    )
+    occurrences = rec.expand(pattern, until=date(2026, 4, 7)).active
+    assert [o.starts_at.strftime("%d.%m. %H:%M") for o in occurrences] == [
+        "17.03. 18:00",
+        "24.03. 18:00",
+        "31.03. 18:00",
+        "07.04. 18:00",
+    ]
+    # Winter time is UTC+1, summer time (from 29 March 2026) UTC+2.
+    assert _utc_times(pattern, date(2026, 4, 7)) == [
+        datetime(2026, 3, 17, 17, 0),
+        datetime(2026, 3, 24, 17, 0),
+        datetime(2026, 3, 31, 16, 0),
+        datetime(2026, 4, 7, 16, 0),
+    ]
+    assert rec.to_utc(occurrences[2].ends_at) == datetime(2026, 3, 31, 19, 0)
+
+
+def test_weekly_18_00_stays_18_00_across_october_change() -> None:
+    pattern = rec.Pattern(
+        kind=rec.WEEKLY,
+        starts_on=date(2026, 10, 20),
+        start_time=time(18, 0),
+        duration_minutes=120,
+        weekdays=("TU",),
+    )
+    assert _utc_times(pattern, date(2026, 11, 3)) == [
+        datetime(2026, 10, 20, 16, 0),
+        datetime(2026, 10, 27, 17, 0),  # clocks went back on 25 October
+        datetime(2026, 11, 3, 17, 0),
+    ]
+    for occurrence in rec.expand(pattern, until=date(2026, 11, 3)).active:
+        assert rec.to_local(rec.to_utc(occurrence.starts_at)).strftime("%H:%M") == "18:00"
+
+
+def test_a_course_across_the_night_of_the_change_lasts_its_real_duration() -> None:
+    pattern = rec.Pattern(
+        kind=rec.DAILY,
+        starts_on=date(2026, 3, 28),
+        start_time=time(23, 0),
+        duration_minutes=240,
+        count=1,
+    )
+    (only,) = rec.expand(pattern, until=date(2026, 3, 29)).active
+    # 23:00 CET + 4 hours = 04:00 CEST (the clock skipped 02:00–03:00).
+    assert only.ends_at.strftime("%d.%m. %H:%M") == "29.03. 04:00"
+    assert rec.to_utc(only.ends_at) - rec.to_utc(only.starts_at) == (
+        datetime(2026, 3, 29, 2, 0) - datetime(2026, 3, 28, 22, 0)
+    )
+
+
+def test_a_time_that_does_not_exist_in_march_is_read_before_the_change() -> None:
+    pattern = rec.Pattern(
+        kind=rec.DAILY,
+        starts_on=date(2026, 3, 29),
+        start_time=time(2, 30),
+        duration_minutes=60,
+        count=1,
+    )
+    (only,) = rec.expand(pattern, until=date(2026, 3, 29)).active
+    assert rec.to_utc(only.starts_at) == datetime(2026, 3, 29, 1, 30)  # = 03:30 summer time
+
+
+# --- holidays per Bundesland ---------------------------------------------------------------------
+
+
+def _thursdays_2027(state: str | None) -> rec.Expansion:
+    pattern = rec.Pattern(
+        kind=rec.WEEKLY,
+        starts_on=date(2027, 4, 29),
+        start_time=time(18, 0),
+        duration_minutes=120,
+        weekdays=("TH",),
+        ends_on=date(2027, 6, 3),
+        holidays_in=state,
+    )
+    return rec.expand(pattern, until=date(2027, 12, 31))
+
+
+def test_holidays_are_skipped_per_bundesland() -> None:
+    everything = [o.day for o in _thursdays_2027(None).active]
+    assert everything == [date(2027, 4, 29), *_days(2027, 5, 6, 13, 20, 27), date(2027, 6, 3)]
+    bavaria = _thursdays_2027("BY")
+    # Christi Himmelfahrt (6 May) everywhere, Fronleichnam (27 May) in Bavaria.
+    assert [o.day for o in bavaria.active] == [
+        date(2027, 4, 29),
+        *_days(2027, 5, 13, 20),
+        date(2027, 6, 3),
+    ]
+    skipped = {o.day: o.holiday for o in bavaria.occurrences if o.skipped}
+    assert skipped == {date(2027, 5, 6): "Christi Himmelfahrt", date(2027, 5, 27): "Fronleichnam"}
+    berlin = [o.day for o in _thursdays_2027("BE").active]
+    assert date(2027, 5, 27) in berlin and date(2027, 5, 6) not in berlin
+
+
+def test_regional_holidays_differ_between_states() -> None:
+    # Reformationstag (31 October 2028, a Tuesday) is a holiday in Saxony, not in Bavaria;
+    # Heilige Drei Könige (6 January 2026, a Tuesday) in Bavaria, not in Berlin.
+    assert rec.holiday_name(date(2028, 10, 31), "SN") == "Reformationstag"
+    assert rec.holiday_name(date(2028, 10, 31), "BY") is None
+    assert rec.holiday_name(date(2026, 1, 6), "BY") == "Heilige Drei Könige"
+    assert rec.holiday_name(date(2026, 1, 6), "BE") is None
+    assert rec.holiday_name(date(2026, 3, 8), "BE") == "Frauentag"
+
+
+# --- exceptions ------------------------------------------------------------------------------
+
+
+def test_skip_one_and_move_one() -> None:
+    pattern = rec.Pattern(
+        kind=rec.WEEKLY,
+        starts_on=date(2026, 12, 1),
+        start_time=time(18, 0),
+        duration_minutes=120,
+        weekdays=("TU",),
+        count=4,
+    )
+    moved_to = datetime(2026, 12, 10, 19, 30, tzinfo=rec.BERLIN)
+    expansion = rec.expand(
+        pattern,
+        until=date(2026, 12, 31),
+        exceptions=[
+            rec.Exception_(date(2026, 12, 8), rec.SKIP),
+            rec.Exception_(date(2026, 12, 15), rec.MOVE, moved_to),
+        ],
+    )
+    assert [(o.day, o.starts_at.strftime("%d.%m. %H:%M")) for o in expansion.active] == [
+        (date(2026, 12, 1), "01.12. 18:00"),
+        (date(2026, 12, 15), "10.12. 19:30"),
+        (date(2026, 12, 22), "22.12. 18:00"),
+    ]
+
+
+# --- monthly on the 31st ----------------------------------------------------------------------
+
+
+def test_monthly_on_the_31st_needs_a_choice_and_honours_it() -> None:
+    base = dict(
+        kind=rec.MONTHLY_DAY,
+        starts_on=date(2027, 1, 31),
+        start_time=time(18),
+        duration_minutes=60,
+        month_day=31,
+        count=4,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        rec.validate(rec.Pattern(**base), today=date(2027, 1, 1))
+    assert refused.value.key == "dates.short_months_choice"
+    skip = rec.Pattern(**base, short_months=rec.SHORT_SKIP)
+    last = rec.Pattern(**base, short_months=rec.SHORT_LAST)
+    assert [o.day for o in rec.expand(skip, until=date(2028, 1, 1)).active] == [
+        date(2027, 1, 31),
+        date(2027, 3, 31),
+        date(2027, 5, 31),
+        date(2027, 7, 31),
+    ]
+    assert [o.day for o in rec.expand(last, until=date(2028, 1, 1)).active] == [
+        date(2027, 1, 31),
+        date(2027, 2, 28),
+        date(2027, 3, 31),
+        date(2027, 4, 30),
+    ]
+
+
+def test_monthly_by_position_last_friday_and_second_saturday() -> None:
+    last_friday = rec.Pattern(
+        kind=rec.MONTHLY_POSITION,
+        starts_on=date(2027, 1, 1),
+        start_time=time(18),
+        duration_minutes=60,
+        position=-1,
+        position_weekday="FR",
+        count=3,
+    )
+    assert [o.day for o in rec.expand(last_friday, until=date(2028, 1, 1)).active] == [
+        date(2027, 1, 29),
+        date(2027, 2, 26),
+        date(2027, 3, 26),
+    ]
+    second_saturday = rec.Pattern(
+        **{**last_friday.__dict__, "position": 2, "position_weekday": "SA"}
+    )
+    assert [o.day for o in rec.expand(second_saturday, until=date(2028, 1, 1)).active] == [
+        date(2027, 1, 9),
+        date(2027, 2, 13),
+        date(2027, 3, 13),
+    ]
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+TODAY = date(2026, 11, 25)
+GOOD = rec.Pattern(
+    kind=rec.WEEKLY,
+    starts_on=date(2026, 12, 1),
+    start_time=time(18),
+    duration_minutes=120,
+    weekdays=("TU", "TH"),
+    ends_on=date(2026, 12, 31),
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"ends_on": date(2026, 11, 30)}, "dates.end_before_start"),
+        ({"interval": 0}, "dates.interval_invalid"),
+        ({"interval": -2}, "dates.interval_invalid"),
+        ({"starts_on": date(2026, 11, 24)}, "dates.in_past"),
+        ({"weekdays": ()}, "dates.weekdays_required"),
+        ({"duration_minutes": 0}, "dates.duration_invalid"),
+        ({"count": 0, "ends_on": None}, "dates.count_invalid"),
+        ({"count": 5}, "dates.end_twice"),
+        ({"kind": rec.CUSTOM, "rrule": "FREQ=WOCHENTLICH", "ends_on": None}, "dates.rrule_invalid"),
+        ({"kind": rec.CUSTOM, "rrule": "kein Rhythmus", "ends_on": None}, "dates.rrule_invalid"),
+        ({"kind": rec.CUSTOM, "rrule": "FREQ=HOURLY", "ends_on": None}, "dates.rrule_time_parts"),
+        (
+            {"kind": rec.CUSTOM, "rrule": "FREQ=DAILY;BYHOUR=9,18", "ends_on": None},
+            "dates.rrule_time_parts",
+        ),
+        ({"kind": rec.CUSTOM, "rrule": "FREQ=DAILY;COUNT=3"}, "dates.end_twice"),
+        ({"kind": rec.MONTHLY_DAY, "month_day": 32}, "dates.month_day_invalid"),
+        (
+            {"kind": rec.MONTHLY_POSITION, "position": 5, "position_weekday": "SA"},
+            "dates.position_invalid",
+        ),
+        ({"holidays_in": "XX"}, "dates.state_invalid"),
+    ],
+)
+def test_bad_input_is_refused_with_a_key(changes: dict, key: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        rec.validate(rec.Pattern(**{**GOOD.__dict__, **changes}), today=TODAY)
+    assert refused.value.key == key
+
+
+def test_30_february_is_no_date() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        rec.parse_day("30.02.2027")
+    assert refused.value.key == "dates.day_invalid"
+    assert rec.parse_day("28.02.2027") == date(2027, 2, 28)
+    # …and a rule that asks only for it has no occurrence at all.
+    feb_30 = "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3"
+    only_feb_30 = rec.Pattern(
+        **{**GOOD.__dict__, "kind": rec.CUSTOM, "ends_on": None, "rrule": feb_30}
+    )
+    with pytest.raises(InvalidInput) as refused:
+        rec.check_size(rec.expand(only_feb_30, until=date(2036, 12, 31)))
+    assert refused.value.key == "dates.no_occurrences"
+
+
+def test_more_than_500_occurrences_are_refused() -> None:
+    daily = rec.Pattern(
+        kind=rec.DAILY, starts_on=date(2027, 1, 1), start_time=time(9), duration_minutes=60,
+        count=501,
+    )  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        rec.check_size(rec.expand(daily, until=date(2030, 1, 1), limit=501))
+    assert refused.value.key == "dates.too_many"
+    rec.check_size(rec.expand(replace_count(daily, 500), until=date(2030, 1, 1)))
+
+
+def replace_count(pattern: rec.Pattern, count: int) -> rec.Pattern:
+    return rec.Pattern(**{**pattern.__dict__, "count": count})
+
+
+def test_rule_text_is_rfc5545() -> None:
+    assert rec.rule_text(GOOD) == "FREQ=WEEKLY;UNTIL=20261231T235959;BYDAY=TU,TH"
+    assert rec.to_utc(datetime(2026, 12, 1, 18, 0)) == datetime(2026, 12, 1, 17, 0)
+    assert rec.to_local(datetime(2026, 7, 1, 16, 0)).hour == 18
+    assert rec.to_utc(datetime(2026, 7, 1, 18, 0, tzinfo=UTC)) == datetime(2026, 7, 1, 18, 0)
+
+
+def test_fast_daily_and_weekly_expansion_matches_dateutil() -> None:
+    import random
+
+    rng = random.Random(6)
+    for _ in range(300):
+        kind = rng.choice([rec.DAILY, rec.WEEKLY])
+        start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 400))
+        end_kind = rng.choice(["date", "count", "none"])
+        pattern = rec.Pattern(
+            kind=kind,
+            starts_on=start,
+            start_time=time(rng.randint(0, 23), rng.choice([0, 15, 30])),
+            duration_minutes=90,
+            interval=rng.randint(1, 4),
+            weekdays=tuple(rng.sample(rec.WEEKDAYS, rng.randint(1, 4)))
+            if kind == rec.WEEKLY
+            else (),
+            ends_on=start + timedelta(days=rng.randint(0, 300)) if end_kind == "date" else None,
+            count=rng.randint(1, 60) if end_kind == "count" else None,
+        )
+        until = start + timedelta(days=rng.randint(0, 500))
+        after = start + timedelta(days=rng.randint(-5, 200)) if rng.random() < 0.5 else None
+        rule = rec.build_rule(pattern)
+        expected = [
+            naive
+            for naive in rule.between(
+                datetime.combine(start, time(0)), datetime.combine(until, time(23, 59, 59)),
+                inc=True,
+            )
+            if after is None or naive.date() > after
+        ]  # fmt: skip
+        got = rec.expand(pattern, until=until, after=after).occurrences
+        assert [o.starts_at.replace(tzinfo=None) for o in got] == expected, pattern
+        assert rec.is_finished(pattern, until) == (
+            rule.after(datetime.combine(until, time(23, 59, 59))) is None
+        )
+
+
+def test_pending_is_what_expand_leaves_to_generate() -> None:
+    """The series job's lean expansion: expand's active, unmoved occurrences (naive UTC), for
+    every kind, with holidays, exceptions, windows and both changes of summer time."""
+    import random
+
+    rng = random.Random(66)
+    for _ in range(400):
+        kind = rng.choice(rec.KINDS)
+        start = date(2026, 1, 1) + timedelta(days=rng.randint(0, 500))
+        end_kind = rng.choice(["date", "count", "none"])
+        extra: dict[str, object] = {}
+        if kind == rec.WEEKLY:
+            extra["weekdays"] = tuple(rng.sample(rec.WEEKDAYS, rng.randint(1, 3)))
+        elif kind == rec.MONTHLY_DAY:
+            extra["month_day"] = rng.randint(1, 31)
+            extra["short_months"] = rng.choice([rec.SHORT_SKIP, rec.SHORT_LAST])
+        elif kind == rec.MONTHLY_POSITION:
+            extra["position"] = rng.choice(rec.POSITIONS)
+            extra["position_weekday"] = rng.choice(rec.WEEKDAYS)
+        elif kind == rec.CUSTOM:
+            extra["rrule"] = rng.choice(
+                ["FREQ=WEEKLY;BYDAY=SA,SU", "FREQ=MONTHLY;BYMONTHDAY=1,15", "FREQ=DAILY;INTERVAL=3"]
+            )
+        pattern = rec.Pattern(
+            kind=kind,
+            starts_on=start,
+            # 02:30 does not exist on the last Sunday of March and exists twice in October.
+            start_time=rng.choice([time(2, 30), time(9, 0), time(18, 0), time(23, 45)]),
+            duration_minutes=rng.choice([60, 180, 600]),
+            interval=rng.randint(1, 3),
+            ends_on=start + timedelta(days=rng.randint(0, 400)) if end_kind == "date" else None,
+            count=rng.randint(1, 80) if end_kind == "count" else None,
+            holidays_in=rng.choice([None, "BY", "BE", "NW"]),
+            **extra,
+        )
+        until = start + timedelta(days=rng.randint(0, 500))
+        after = start + timedelta(days=rng.randint(-5, 200)) if rng.random() < 0.5 else None
+        days = [o.day for o in rec.expand(pattern, until=until).occurrences]
+        exceptions = [
+            rec.Exception_(
+                day,
+                rng.choice([rec.SKIP, rec.MOVE]),
+                rng.choice([None, datetime.combine(day + timedelta(days=1), time(20), rec.BERLIN)]),
+            )
+            for day in rng.sample(days, min(len(days), rng.randint(0, 3)))
+        ]
+        expected = [
+            (o.day, o.starts_utc, o.ends_utc)
+            for o in rec.expand(
+                pattern, until=until, after=after, exceptions=exceptions
+            ).occurrences
+            if not o.skipped and not o.moved
+        ]
+        excluded = {e.day for e in exceptions}
+        assert rec.pending(pattern, until=until, after=after, excluded=excluded) == expected, (
+            pattern
+        )
+
+
+def test_pending_weekly_18_00_across_both_changes_of_summer_time() -> None:
+    pattern = rec.Pattern(
+        kind=rec.WEEKLY,
+        starts_on=date(2027, 3, 22),
+        start_time=time(18, 0),
+        duration_minutes=180,
+        weekdays=("MO",),
+        ends_on=date(2027, 11, 1),
+    )
+    got = rec.pending(pattern, until=date(2027, 11, 1), excluded={date(2027, 4, 5)})
+    assert got[:2] == [
+        (date(2027, 3, 22), datetime(2027, 3, 22, 17, 0), datetime(2027, 3, 22, 20, 0)),
+        (date(2027, 3, 29), datetime(2027, 3, 29, 16, 0), datetime(2027, 3, 29, 19, 0)),
+    ]
+    assert date(2027, 4, 5) not in [day for day, _s, _e in got]
+    assert got[-2:] == [
+        (date(2027, 10, 25), datetime(2027, 10, 25, 16, 0), datetime(2027, 10, 25, 19, 0)),
+        (date(2027, 11, 1), datetime(2027, 11, 1, 17, 0), datetime(2027, 11, 1, 20, 0)),
+    ]

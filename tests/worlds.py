@@ -88,6 +88,9 @@ def build_world(db: Databases, *, partners: str = "AB", sync: bool = True) -> No
             city="Hamburg",
             email="info@alpha.example",
             commission_rate=Decimal("25.00"),
+            iban="DE89370400440532013000",
+            bic="COBADEFFXXX",
+            account_holder="Alpha Kochschule GmbH",
         ),
         "B": dict(
             partner_id=2,
@@ -100,6 +103,9 @@ def build_world(db: Databases, *, partners: str = "AB", sync: bool = True) -> No
             city="Eltville am Rhein",
             email="info@beta.example",
             commission_rate=Decimal("20.00"),
+            iban="DE02120300000000202051",
+            bic="BYLADEM1001",
+            account_holder="Beta Wein GbR",
         ),
     }
     # product_id, sku, name, price, owner

@@ -32,6 +32,7 @@ from data.demo.clock import berlin_today
 from data.demo.load import L_DATES, LANES, Layout, Loader, Rows, loader_for
 from data.demo.messages import queue_demo_messages
 from data.demo.orders import OrderMaker
+from data.demo.payouts import create_demo_payouts
 from data.demo.plan import World, catalog_rows, plan_world, portal_rows
 from data.ledger import sync_ledger
 from data.viewer import SYSTEM
@@ -215,6 +216,7 @@ def _build_demo(demo_dir: Path, *, orders: int, seed: int, today: date) -> DemoS
         summary = generate(db, orders=orders, seed=seed, today=today)
         # Pages open on a filled booking ledger; the history announces nothing to partners.
         sync_ledger(SYSTEM, db, notify=False)
+        create_demo_payouts(db, today=today)  # past months settled, credit notes issued
     except BaseException:
         db.dispose()
         for path in (tmp_magento, tmp_portal):

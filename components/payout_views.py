@@ -1,0 +1,208 @@
+"""Payouts and credit notes: the Buchhaltung tabs (partner, or staff viewing as one) and the
+tables the staff page Auszahlungen shares with them.
+
+Every figure comes from data/payouts.py and data/documents.py with the page's viewer, so a
+partner sees (and downloads) only its own payouts, lines and documents.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from components.i18n import day, locale, money, month_label, percent, t
+from components.session import PageContext
+from core import i18n
+from core.table_export import frame_csv, frame_xlsx
+from data import documents, payouts
+
+DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
+
+
+def status_label(status: str) -> str:
+    return t(f"payouts.status_{status}")
+
+
+def payouts_table(frame: pd.DataFrame, *, with_partner: bool = False) -> pd.DataFrame:
+    """The payouts list as shown (and exported): localised headers, formatted values."""
+    columns: dict[str, object] = {}
+    if with_partner:
+        columns[t("payouts.col_partner")] = frame["partner"]
+    columns.update(
+        {
+            t("payouts.col_period"): [month_label(p) for p in frame["period"]],
+            t("payouts.col_status"): [status_label(s) for s in frame["status"]],
+            t("payouts.col_lines"): frame["lines"],
+            t("payouts.col_gross"): [money(v) for v in frame["gross"]],
+            t("payouts.col_commission_gross"): [money(v) for v in frame["commission_gross"]],
+            t("payouts.col_amount"): [money(v) for v in frame["amount"]],
+            t("payouts.col_expected"): [day(v) for v in frame["expected_date"]],
+            t("payouts.col_paid_on"): [day(v) if pd.notna(v) else "" for v in frame["paid_on"]],
+            t("payouts.col_document"): frame["document_number"].fillna(""),
+        }
+    )
+    return pd.DataFrame(columns)
+
+
+def payouts_export_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Typed values for CSV/XLSX (numbers stay numbers, dates stay dates)."""
+    return pd.DataFrame(
+        {
+            t("payouts.col_partner"): frame["partner"],
+            t("payouts.col_period"): [f"{p:%Y-%m}" for p in frame["period"]],
+            t("payouts.col_status"): [status_label(s) for s in frame["status"]],
+            t("payouts.col_lines"): [int(v) for v in frame["lines"]],
+            t("payouts.col_gross"): list(frame["gross"]),
+            t("payouts.col_commission"): list(frame["commission_net"]),
+            t("payouts.col_commission_vat"): list(frame["commission_vat"]),
+            t("payouts.col_commission_gross"): list(frame["commission_gross"]),
+            t("payouts.col_amount"): list(frame["amount"]),
+            t("payouts.col_expected"): list(frame["expected_date"]),
+            t("payouts.col_paid_on"): [v if pd.notna(v) else None for v in frame["paid_on"]],
+            t("payouts.col_document"): frame["document_number"].fillna(""),
+        }
+    )
+
+
+def lines_table(lines: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("payouts.col_order"): lines["increment_id"],
+            t("payouts.col_event"): [
+                day(i18n.to_berlin(v)) if pd.notna(v) else "" for v in lines["event_at"]
+            ],
+            t("payouts.col_course"): lines["course"].fillna(""),
+            t("payouts.col_tickets"): lines["tickets"],
+            t("payouts.col_kind"): [t(f"payouts.kind_{k}") for k in lines["kind"]],
+            t("payouts.col_gross"): [money(v) for v in lines["gross"]],
+            t("payouts.col_rate"): [percent(v / 100) for v in lines["commission_rate"]],
+            t("payouts.col_commission"): [money(v) for v in lines["commission_net"]],
+        }
+    )
+
+
+def download_buttons(frame: pd.DataFrame, *, name: str, key: str) -> None:
+    """CSV and XLSX of a table, side by side."""
+    left, right = st.columns(2)
+    left.download_button(
+        t("payouts.download_csv"),
+        frame_csv(frame, locale=locale()),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        icon=":material/download:",
+    )
+    right.download_button(
+        t("payouts.download_xlsx"),
+        frame_xlsx(frame, sheet=name, locale=locale()),
+        file_name=f"{name}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        icon=":material/download:",
+    )
+
+
+def payout_detail(ctx: PageContext, payout_id: int) -> None:
+    payout = payouts.get_payout(ctx.viewer, ctx.db, payout_id=payout_id)
+    if payout is None:
+        return
+    st.subheader(t("payouts.detail_title", period=month_label(payout.period)))
+    cols = st.columns(3)
+    cols[0].metric(t("payouts.col_gross"), money(payout.gross), border=True)
+    cols[1].metric(t("payouts.col_commission_gross"), money(payout.commission_gross), border=True)
+    cols[2].metric(t("payouts.col_amount"), money(payout.amount), border=True)
+    if payout.paid_on is not None:
+        st.caption(t("payouts.paid_note", date=day(payout.paid_on)))
+    else:
+        st.caption(t("payouts.expected_note", date=day(payout.expected_date)))
+    lines = payouts.list_lines(ctx.viewer, ctx.db, payout_id=payout_id)
+    if (lines["kind"] == "correction").any():
+        st.caption(t("payouts.corrections_note"))
+    st.dataframe(lines_table(lines), hide_index=True, width="stretch")
+
+
+def render_payouts(ctx: PageContext) -> None:
+    """The partner's payout history, and one payout with its lines."""
+    frame = payouts.list_payouts(ctx.viewer, ctx.db)
+    if frame.empty:
+        st.info(t("payouts.empty"), icon=":material/payments:")
+        return
+    st.dataframe(
+        payouts_table(frame, with_partner=ctx.viewer.partner_id is None),
+        hide_index=True,
+        width="stretch",
+    )
+    by_id = frame.set_index("payout_id")
+    chosen = st.selectbox(
+        t("payouts.open_payout"),
+        frame["payout_id"].tolist(),
+        format_func=lambda pid: (
+            f"{month_label(by_id.loc[pid, 'period'])} · {by_id.loc[pid, 'partner']} · "
+            f"{money(by_id.loc[pid, 'amount'])}"
+        ),
+        key="payout_open",
+    )
+    if chosen is not None:
+        payout_detail(ctx, int(chosen))
+
+
+def render_documents(ctx: PageContext, *, key: str = "documents") -> None:
+    """Credit notes and cancellations with filters (month, status) and the PDF download."""
+    periods = payouts.payout_periods(ctx.viewer, ctx.db)
+    left, right = st.columns(2)
+    period: date | None = left.selectbox(
+        t("payouts.filter_period"),
+        [None, *periods],
+        format_func=lambda p: t("payouts.all") if p is None else month_label(p),
+        key=f"{key}_period",
+    )
+    status: str | None = right.selectbox(
+        t("payouts.filter_status"),
+        [None, *DOC_STATUSES],
+        format_func=lambda s: t("payouts.all") if s is None else status_label(s),
+        key=f"{key}_status",
+    )
+    frame = documents.list_documents(ctx.viewer, ctx.db, period=period, status=status)
+    if frame.empty:
+        st.info(
+            t("payouts.empty_filtered" if (period or status) else "payouts.empty_documents"),
+            icon=":material/description:",
+        )
+        return
+    table = {}
+    if ctx.viewer.partner_id is None:
+        table[t("payouts.col_partner")] = frame["partner"]
+    table.update(
+        {
+            t("payouts.col_number"): frame["number"],
+            t("payouts.col_issue_date"): [day(v) for v in frame["issue_date"]],
+            t("payouts.col_period"): [month_label(p) for p in frame["period"]],
+            t("payouts.col_status"): [status_label(s) for s in frame["status"]],
+            t("payouts.col_gross"): [money(v) for v in frame["gross"]],
+            t("payouts.col_commission_gross"): [money(v) for v in frame["commission_gross"]],
+            t("payouts.col_amount"): [money(v) for v in frame["amount"]],
+            t("payouts.col_cancels"): frame["cancels_number"].fillna(""),
+        }
+    )
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    numbers = frame.set_index("document_id")["number"]
+    chosen = st.selectbox(
+        t("payouts.open_document"),
+        frame["document_id"].tolist(),
+        format_func=lambda d: numbers.loc[d],
+        key=f"{key}_open",
+    )
+    if chosen is None:
+        return
+    file = documents.document_pdf(ctx.viewer, ctx.db, document_id=int(chosen))
+    if file is not None:
+        st.download_button(
+            t("payouts.download_pdf"),
+            file.pdf,
+            file_name=file.filename,
+            mime="application/pdf",
+            key=f"{key}_pdf",
+            icon=":material/picture_as_pdf:",
+        )

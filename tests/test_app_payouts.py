@@ -1,0 +1,114 @@
+"""AppTest of the Buchhaltung tabs Auszahlungen/Gutschriften (partner) and of the staff page
+Auszahlungen: the real pages over a two-partner world with October's payouts computed,
+both approved (credit notes issued) and A's paid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+from streamlit.testing.v1 import AppTest
+
+from core.db import Databases
+from data import documents, payouts
+from data.portal_schema import bookings
+from data.viewer import SYSTEM
+from tests.conftest import fresh_databases
+from tests.test_app import _assert_clean, visible_text
+from tests.worlds import B, build_world
+
+pytestmark = pytest.mark.skipif(
+    not documents.renderer_available(),
+    reason="accounting.credit_note.render_pdf (the renderer's part) is not there yet",
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ALPHA, STAFF = 10, 30
+OCTOBER = date(2026, 10, 1)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    tmp = tmp_path_factory.mktemp("app_payouts")
+    with fresh_databases("sqlite", tmp) as db:
+        build_world(db)
+        with db.portal.begin() as conn:
+            conn.execute(update(bookings).values(event_at=datetime(2026, 10, 14, 16, 0)))
+        payouts.compute_payouts(SYSTEM, db, period=OCTOBER)
+        ids = payouts.list_payouts(SYSTEM, db).sort_values("partner_id")["payout_id"].tolist()
+        payouts.approve_payouts(SYSTEM, db, payout_ids=ids)
+        payouts.mark_paid(SYSTEM, db, payout_ids=ids[:1], paid_on=date(2026, 11, 6))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("MIOMENTE_DEMO_DIR", str(tmp / "local"))
+            mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
+            mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
+            mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
+            yield db
+
+
+def _page(page: str, *, user_id: int, locale: str = "de") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
+    at.session_state["auth_user_id"] = user_id
+    at.session_state["locale"] = locale
+    at.run()
+    at.switch_page(f"pages/{page}")
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_partner_sees_own_payouts_lines_and_credit_notes(world: Databases, locale: str) -> None:
+    at = _page("accounting.py", user_id=ALPHA, locale=locale)
+    text = _assert_clean(at)
+    amount = "257,11\u00a0€" if locale == "de" else "€257.11"
+    assert amount in text
+    assert ("Oktober 2026" if locale == "de" else "October 2026") in text
+    # The detail: each line with order number, course and commission.
+    assert "000001001" in text and "000001003" in text and "Alpha Pasta-Werkstatt" in text
+    assert ("22,25\u00a0€" if locale == "de" else "€22.25") in text
+    # Gutschriften: the issued number and the PDF download.
+    assert "GS-" in text
+    downloads = at.get("download_button")
+    assert any(d.proto.label in ("PDF herunterladen", "Download PDF") for d in downloads)
+    for marker in (B.partner_name, *B.course_names, "777,77", "877,65"):
+        assert marker not in text
+
+
+def test_partner_document_filters(world: Databases) -> None:
+    at = _page("accounting.py", user_id=ALPHA)
+    at.selectbox(key="documents_status").set_value("approved").run()
+    text = _assert_clean(at)
+    assert "Keine Einträge für diese Auswahl." in text  # A's note belongs to a paid payout
+    at.selectbox(key="documents_status").set_value("paid").run()
+    assert "Ausgezahlt" in _assert_clean(at)
+
+
+def test_staff_sees_all_and_pays_in_bulk(world: Databases) -> None:
+    at = _page("payouts.py", user_id=STAFF)
+    text = _assert_clean(at)
+    assert "Kochschule Alpha" in text and B.partner_name in text
+    assert at.title[0].value == "Auszahlungen"
+    at.selectbox(key="payouts_status").set_value("approved").run()
+    text = _assert_clean(at)
+    assert B.partner_name in text and "Freigegeben" in text
+    at.checkbox(key="payouts_select_all").check().run()
+    at.button(key="payouts_sepa").click().run()
+    _assert_clean(at)
+    assert any(d.proto.label == "SEPA-XML herunterladen" for d in at.get("download_button"))
+    at.button(key="payouts_datev").click().run()
+    _assert_clean(at)
+    at.button(key="payouts_mark_paid").click().run()
+    text = visible_text(at)
+    assert "1 als ausgezahlt markiert." in text
+    assert payouts.list_payouts(SYSTEM, world, status="approved").empty
+
+
+def test_partner_cannot_open_the_staff_page(world: Databases) -> None:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
+    at.session_state["auth_user_id"] = ALPHA
+    at.run()
+    with pytest.raises(ValueError):
+        at.switch_page("pages/payouts.py")

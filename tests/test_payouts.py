@@ -1,0 +1,268 @@
+"""Payouts on all three databases: lines per partner, reruns, corrections, status changes.
+
+The two-partner world (tests/worlds.py) with every booked item's course date moved into
+October 2026, so the month is fixed whatever day the tests run. Ledger changes (a refund, a
+cancellation) are written into the ledger as the sync would copy them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, update
+
+from accounting.model import VAT_REVERSE_CHARGE, VAT_SMALL_BUSINESS
+from core.db import Databases
+from core.settings import Settings
+from core.validation import InvalidInput
+from data import commission, payouts
+from data.portal_schema import bookings, partners, payout_lines
+from data.portal_schema import payouts as payouts_table
+from data.viewer import SYSTEM, ScopeError, Viewer
+from tests.worlds import B
+
+D = Decimal
+OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
+EVENT = datetime(2026, 10, 14, 16, 0)  # 18:00 Berlin
+NOW = datetime(2026, 11, 3, 9, 0)
+PARTNER_A = Viewer(user_id=10, role="partner", partner_id=1)
+PARTNER_B = Viewer(user_id=20, role="partner", partner_id=2)
+STAFF = Viewer(user_id=30, role="staff")
+A_ITEMS, B_ITEMS = {5001, 5002, 5003}, {5004, 5101, 5102}
+
+
+@pytest.fixture
+def october(shop: Databases) -> Databases:
+    with shop.portal.begin() as conn:
+        conn.execute(update(bookings).values(event_at=EVENT))
+    return shop
+
+
+needs_renderer = pytest.mark.skipif(
+    not __import__("data.documents", fromlist=["x"]).renderer_available(),
+    reason="accounting.credit_note.render_pdf (the renderer's part) is not there yet",
+)
+
+
+def _set_ledger(db: Databases, item_id: int, **values: object) -> None:
+    with db.portal.begin() as conn:
+        conn.execute(update(bookings).where(bookings.c.item_id == item_id).values(**values))
+
+
+def _payout_of(db: Databases, partner_id: int, period: date = OCTOBER) -> payouts.Payout:
+    frame = payouts.list_payouts(STAFF, db, period=period, partner_id=partner_id)
+    assert len(frame) == 1, frame
+    found = payouts.get_payout(STAFF, db, payout_id=int(frame["payout_id"].iloc[0]))
+    assert found is not None
+    return found
+
+
+def test_each_partner_gets_its_own_items_and_exact_totals(october: Databases) -> None:
+    result = payouts.compute_payouts(SYSTEM, october, period=date(2026, 10, 20), now=NOW)
+    assert (result.created, result.partners, result.corrections) == (2, 2, 0)
+    a, b = _payout_of(october, 1), _payout_of(october, 2)
+    a_lines = payouts.list_lines(STAFF, october, payout_id=a.payout_id)
+    b_lines = payouts.list_lines(STAFF, october, payout_id=b.payout_id)
+    # Order 1003 holds one item of each partner: each payout has only its own.
+    assert set(a_lines["item_id"]) == A_ITEMS
+    assert set(b_lines["item_id"]) == B_ITEMS
+    assert "000001003" in set(a_lines["increment_id"]) & set(b_lines["increment_id"])
+    # A: 178 + 99 + 89 at 25 %: commission 44.50 + 24.75 + 22.25; the cancelled order counts 0.
+    assert (a.gross, a.commission_net, a.commission_vat) == (D("366"), D("91.5"), D("17.39"))
+    assert (a.commission_gross, a.amount) == (D("108.89"), D("257.11"))
+    assert a.expected_date == date(2026, 11, 6)
+    assert a.status == "draft" and a.period == OCTOBER
+    # B: 777.77 + 236 + 138 at 20 %.
+    assert (b.gross, b.commission_net, b.amount) == (D("1151.77"), D("230.35"), D("877.65"))
+    for payout, lines in ((a, a_lines), (b, b_lines)):
+        assert sum(lines["gross"]) == payout.gross
+        assert sum(lines["commission_net"]) == payout.commission_net
+        assert set(lines["kind"]) == {"sale"}
+        assert set(lines["vat_rate"]) == {D("19")}
+
+
+def test_rerun_reproduces_and_creates_nothing(october: Databases) -> None:
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    with october.portal.connect() as conn:
+        before = conn.execute(select(payout_lines).order_by(payout_lines.c.line_id)).all()
+    again = payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=datetime(2026, 11, 4))
+    assert (again.created, again.updated, again.unchanged, again.removed) == (0, 0, 2, 0)
+    with october.portal.connect() as conn:
+        after = conn.execute(select(payout_lines).order_by(payout_lines.c.line_id)).all()
+        computed_at = conn.execute(select(payouts_table.c.computed_at)).scalars().all()
+    assert after == before
+    assert set(computed_at) == {NOW}  # nothing was even rewritten
+
+
+def test_a_draft_is_recomputed_when_the_ledger_changes(october: Databases) -> None:
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    _set_ledger(october, 5002, status="refunded", refunded=D("99"))
+    _set_ledger(october, 5001, refunded=D("89"), tickets=1)  # partial refund: one ticket of two
+    result = payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
+    a = _payout_of(october, 1)
+    lines = payouts.list_lines(STAFF, october, payout_id=a.payout_id)
+    assert dict(zip(lines["item_id"], lines["gross"], strict=True)) == {
+        5001: D("89"),
+        5003: D("89"),
+    }
+    assert set(lines["kind"]) == {"sale"}
+    assert a.gross == D("178")
+
+
+def test_nothing_left_drops_the_draft(october: Databases) -> None:
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    for item in A_ITEMS:
+        _set_ledger(october, item, status="cancelled")
+    result = payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    assert result.removed == 1
+    assert payouts.list_payouts(STAFF, october, partner_id=1).empty
+
+
+@needs_renderer
+def test_refund_after_payment_is_a_correction_in_the_next_payout(october: Databases) -> None:
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    a = _payout_of(october, 1)
+    payouts.approve_payouts(STAFF, october, payout_ids=[a.payout_id], now=NOW)
+    payouts.mark_paid(STAFF, october, payout_ids=[a.payout_id], paid_on=date(2026, 11, 6))
+    paid_lines = payouts.list_lines(STAFF, october, payout_id=a.payout_id)
+
+    _set_ledger(october, 5002, status="refunded", refunded=D("99"))  # refunded in November
+    _set_ledger(october, 5001, refunded=D("89"), tickets=1)  # one ticket of two refunded
+    # October again: A's paid payout is never touched.
+    again = payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    assert again.frozen == 1
+    assert payouts.list_lines(STAFF, october, payout_id=a.payout_id).equals(paid_lines)
+    assert _payout_of(october, 1).amount == D("257.11")
+
+    november = payouts.compute_payouts(SYSTEM, october, period=NOVEMBER, now=NOW)
+    assert (november.created, november.corrections) == (1, 2)
+    nov = _payout_of(october, 1, NOVEMBER)
+    lines = payouts.list_lines(STAFF, october, payout_id=nov.payout_id)
+    got = {
+        r.item_id: (r.kind, r.gross, r.commission_net, r.increment_id) for r in lines.itertuples()
+    }
+    assert got == {
+        5001: ("correction", D("-89"), D("-22.25"), "000001001"),
+        5002: ("correction", D("-99"), D("-24.75"), "000001002"),
+    }
+    assert nov.gross == D("-188") and nov.amount == D("-188") + D("47") + D("8.93")
+    # B has nothing to correct and no November events: no payout.
+    assert payouts.list_payouts(STAFF, october, period=NOVEMBER, partner_id=2).empty
+    # A rerun of November creates nothing twice.
+    rerun = payouts.compute_payouts(SYSTEM, october, period=NOVEMBER, now=NOW)
+    assert (rerun.created, rerun.updated, rerun.unchanged) == (0, 0, 1)
+
+
+@needs_renderer
+def test_status_transitions_and_refusals(october: Databases) -> None:
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    a, b = _payout_of(october, 1), _payout_of(october, 2)
+    for viewer in (PARTNER_A, PARTNER_B):
+        with pytest.raises(ScopeError, match="Nur Miomente-Mitarbeiter"):
+            payouts.approve_payouts(viewer, october, payout_ids=[a.payout_id])
+        with pytest.raises(ScopeError):
+            payouts.mark_paid(viewer, october, payout_ids=[a.payout_id], paid_on=date(2026, 11, 6))
+        with pytest.raises(ScopeError):
+            payouts.compute_payouts(viewer, october, period=OCTOBER)
+    # Paying a draft does nothing.
+    early = payouts.mark_paid(STAFF, october, payout_ids=[a.payout_id], paid_on=date(2026, 11, 6))
+    assert (early.done, early.skipped) == ([], [a.payout_id])
+    first = payouts.approve_payouts(STAFF, october, payout_ids=[a.payout_id, b.payout_id], now=NOW)
+    assert first.done == [a.payout_id, b.payout_id] and len(first.documents) == 2
+    twice = payouts.approve_payouts(STAFF, october, payout_ids=[a.payout_id], now=NOW)
+    assert (twice.done, twice.skipped) == ([], [a.payout_id])
+    with pytest.raises(InvalidInput) as missing:
+        payouts.mark_paid(STAFF, october, payout_ids=[a.payout_id], paid_on=None)
+    assert missing.value.key == "payouts.paid_on_missing"
+    with pytest.raises(InvalidInput) as future:
+        payouts.mark_paid(
+            STAFF, october, payout_ids=[a.payout_id], paid_on=date(2999, 1, 1), now=NOW
+        )
+    assert future.value.key == "payouts.paid_on_future"
+    # Staff viewing as A pays only A's payouts, whatever ids it is given.
+    as_a = payouts.mark_paid(
+        STAFF.view_as(1), october, payout_ids=[a.payout_id, b.payout_id], paid_on=date(2026, 11, 6)
+    )
+    assert (as_a.done, as_a.skipped) == ([a.payout_id], [b.payout_id])
+    paid = _payout_of(october, 1)
+    assert paid.status == "paid" and paid.paid_on == date(2026, 11, 6)
+    assert _payout_of(october, 2).status == "approved"
+    history = payouts.list_payouts(PARTNER_A, october)
+    assert list(history["status"]) == ["paid"]
+    assert history["document_number"].iloc[0].startswith("GS-2026-")
+    assert payouts.list_payouts(STAFF, october, status="approved")["partner_id"].tolist() == [2]
+    with pytest.raises(InvalidInput):
+        payouts.list_payouts(STAFF, october, status="bogus")
+
+
+def test_a_partner_never_sees_another_partners_payout(october: Databases) -> None:
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    b = _payout_of(october, 2)
+    frame = payouts.list_payouts(PARTNER_A, october)
+    assert set(frame["partner_id"]) == {1}
+    assert B.partner_name not in frame.to_csv()
+    assert payouts.get_payout(PARTNER_A, october, payout_id=b.payout_id) is None
+    assert payouts.list_lines(PARTNER_A, october, payout_id=b.payout_id).empty
+    assert payouts.list_lines(PARTNER_B, october, payout_id=b.payout_id)["item_id"].size == 3
+    assert payouts.payout_periods(PARTNER_A, october) == [OCTOBER]
+
+
+def test_course_override_from_a_date(october: Databases) -> None:
+    commission.set_course_rate(STAFF, october, product_id=101, rate="30", valid_from=OCTOBER)
+    commission.set_course_rate(
+        STAFF, october, product_id=102, rate="10", valid_from=date(2026, 10, 15)
+    )
+    with pytest.raises(ScopeError):
+        commission.set_course_rate(PARTNER_A, october, product_id=101, rate="1", valid_from=OCTOBER)
+    with pytest.raises(InvalidInput):
+        commission.set_course_rate(STAFF, october, product_id=101, rate="130", valid_from=OCTOBER)
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    lines = payouts.list_lines(STAFF, october, payout_id=_payout_of(october, 1).payout_id)
+    rates = dict(zip(lines["item_id"], lines["commission_rate"], strict=True))
+    # 101 at 30 % from 1 Oct; 102's override starts after its 14 Oct event: the contract's 25.
+    assert rates == {5001: D("30"), 5003: D("30"), 5002: D("25")}
+    assert list(commission.list_rates(PARTNER_A, october)["product_id"]) == [101, 102]
+
+
+@pytest.mark.parametrize(
+    ("values", "case", "commission_vat"),
+    [
+        ({"small_business": True, "vat_id": None}, VAT_SMALL_BUSINESS, D("17.39")),
+        ({"country_id": "AT", "vat_id": "ATU12345678"}, VAT_REVERSE_CHARGE, D("0")),
+    ],
+)
+def test_vat_cases_reach_the_payout(
+    october: Databases, values: dict, case: str, commission_vat: Decimal
+) -> None:
+    with october.portal.begin() as conn:
+        conn.execute(update(partners).where(partners.c.partner_id == 1).values(**values))
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    a = _payout_of(october, 1)
+    assert a.vat_case == case and a.commission_vat == commission_vat
+    lines = payouts.list_lines(STAFF, october, payout_id=a.payout_id)
+    assert set(lines["vat_rate"]) == {D("0")}
+
+
+def test_the_job_builds_last_month(october: Databases, tmp_path) -> None:
+    from core import periods
+    from jobs.__main__ import main
+
+    last = payouts.last_month()
+    start = periods.month_of(last).start
+    with october.portal.begin() as conn:
+        conn.execute(update(bookings).values(event_at=start + timedelta(days=1)))
+    settings = Settings(
+        magento_url=october.magento.url.render_as_string(False),
+        magento_read_url=None,
+        portal_url=october.portal.url.render_as_string(False),
+        demo_dir=tmp_path / "demo",
+        cookie_key="k" * 40,
+    )
+    assert main(["run", "compute-payouts"], settings=settings, db=october) == 0
+    assert main(["run", "compute-payouts"], settings=settings, db=october) == 0
+    frame = payouts.list_payouts(STAFF, october, period=last)
+    assert sorted(frame["partner_id"]) == [1, 2]
+    assert not payouts.is_settled(STAFF, october, period=last)

@@ -93,6 +93,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import Databases
 from data import magento_schema as m
+from data import revenue_rollup
 from data.notifications import Recipient, recipients
 from data.outbox import queue_many
 from data.portal_schema import (
@@ -416,6 +417,9 @@ class _Copier:
     owners: dict[int, int] | None = None
     names: dict[int, str] = field(default_factory=dict)
     contacts: dict[int, tuple[str, list[Recipient]]] = field(default_factory=dict)
+    # False while the roll-ups are filled for the first time: one rebuild after the copy is
+    # far cheaper than recomputing whole months after every batch (data/revenue_rollup.py).
+    rollups: bool = True
     written: int = 0
     inserted: int = 0
     notified: int = 0
@@ -510,7 +514,13 @@ class _Copier:
                     )
                 )
             if rows:
-                _upsert(conn, rows)
+                # The revenue roll-ups of every month these rows leave or enter, recomputed in
+                # this transaction (data/revenue_rollup.py).
+                if self.rollups:
+                    with revenue_rollup.kept_current(conn, rows):
+                        _upsert(conn, rows)
+                else:
+                    _upsert(conn, rows)
             self.written += len(rows)
             fresh = [row for row in rows if row["item_id"] not in existing]
             self.inserted += len(fresh)
@@ -614,6 +624,8 @@ def sync_ledger(
     now = _naive_utc(now) if now else _utcnow()
     state = _ensure_state(db)
     copier = _Copier(db, now, notify=notify and state["watermark_at"] is not None)
+    # Empty roll-ups: the first copy (or one that crashed before its rebuild) fills them once.
+    copier.rollups = not revenue_rollup.is_empty(db.portal)
     cap: Cursor = ((now - timedelta(seconds=OVERLAP_SECONDS)).replace(microsecond=0), 0)
     orders_read = 0
     for page, items in _pages(db, copier, _start_cursor(state, lookback_seconds), batch_size):
@@ -626,6 +638,9 @@ def sync_ledger(
             break
     if orders_read == 0:
         copier.store([], [], touch=True)  # nothing changed: note the sync for ensure_fresh
+    if not copier.rollups and copier.written:
+        with db.portal.begin() as conn:
+            revenue_rollup.rebuild_rollups(conn)
     return SyncResult(
         orders=orders_read,
         items=copier.written,

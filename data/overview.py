@@ -12,11 +12,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import func, select
 
 from core import periods
 from core.db import Databases
-from data import scope
+from data import revenue, scope
 from data.catalog import product_names
 from data.magento_schema import (
     DATE_ACTIVE,
@@ -45,7 +45,6 @@ def _seats(value: Decimal | float | int | None) -> int:
 
 
 _net_qty = item.c.qty_ordered - item.c.qty_canceled - item.c.qty_refunded
-_net_gross = func.coalesce(item.c.row_total_incl_tax, 0) - func.coalesce(item.c.amount_refunded, 0)
 _top_level = item.c.parent_item_id.is_(None)
 
 
@@ -139,31 +138,18 @@ class RevenueComparison:
         return (self.this_month - self.last_month) / self.last_month
 
 
-def _revenue(ids: list[int] | None, db: Databases, period: periods.Period) -> Decimal:
-    query = (
-        select(func.sum(_net_gross))
-        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .where(
-            order.c.state != "canceled",
-            _top_level,
-            order.c.created_at >= period.start,
-            order.c.created_at < period.end,
-            scope.product_filter(item.c.product_id, ids),
-        )
-    )
-    with db.magento_read.connect() as conn:
-        return _cents(conn.execute(query).scalar_one())
-
-
 def revenue_this_month(
     viewer: Viewer, db: Databases, *, today: date | None = None
 ) -> RevenueComparison:
-    """Gross revenue booked this calendar month, against the whole previous month."""
+    """Revenue booked this calendar month, against the whole previous month.
+
+    The same figures as Buchhaltung's dashboard (data/revenue.py, from the monthly roll-ups),
+    so the two screens never disagree and neither reads the shop's order tables.
+    """
     today = today or periods.berlin_today()
-    ids = scope.product_ids(viewer, db)
+    figures = revenue.summary(viewer, db, span=revenue.MonthSpan.month(today))
     return RevenueComparison(
-        this_month=_revenue(ids, db, periods.month_of(today)),
-        last_month=_revenue(ids, db, periods.previous_month(today)),
+        this_month=figures.current.revenue, last_month=figures.previous.revenue
     )
 
 
@@ -196,34 +182,8 @@ def average_rating(viewer: Viewer, db: Databases) -> RatingSummary:
 def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -> pd.DataFrame:
     """Staff's table of partners in scope: courses, open confirmations, revenue, rating."""
     today = today or periods.berlin_today()
-    month = periods.month_of(today)
     owners = scope.product_partner_map(viewer, db)
     ids = None if viewer.sees_all else list(owners)
-    per_product = (
-        select(
-            item.c.product_id,
-            func.sum(
-                case(
-                    (
-                        and_(
-                            order.c.created_at >= month.start,
-                            order.c.created_at < month.end,
-                            order.c.state != "canceled",
-                        ),
-                        _net_gross,
-                    ),
-                    else_=0,
-                )
-            ).label("rev"),
-        )
-        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .where(
-            _top_level,
-            scope.product_filter(item.c.product_id, ids),
-            order.c.created_at >= month.start,
-        )
-        .group_by(item.c.product_id)
-    )
     votes = (
         select(
             review.c.entity_pk_value.label("product_id"),
@@ -240,8 +200,8 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
         .group_by(review.c.entity_pk_value)
     )
     with db.magento_read.connect() as conn:
-        sales = conn.execute(per_product).all()
         ratings = conn.execute(votes).all()
+    sales = revenue.by_partner(viewer, db, span=revenue.MonthSpan.month(today), limit=None)
     with db.portal.connect() as conn:
         partner_rows = conn.execute(
             select(
@@ -278,10 +238,10 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
         }
         for p in partner_rows
     }
-    for product_id, rev in sales:
-        row = table.get(owners.get(product_id))
+    for partner_id, amount in zip(sales["partner_id"], sales["revenue"], strict=True):
+        row = table.get(int(partner_id))
         if row is not None:
-            row["revenue_month"] += _cents(rev)
+            row["revenue_month"] = amount
     for product_id, stars, count in ratings:
         row = table.get(owners.get(product_id))
         if row is not None:

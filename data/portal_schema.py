@@ -12,15 +12,18 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
     Table,
     Text,
+    Time,
     UniqueConstraint,
     false,
     func,
@@ -47,6 +50,10 @@ partners = Table(
     Column("phone", String(50)),
     Column("tax_number", String(50)),
     Column("vat_id", String(50)),
+    # Bank account for the payout transfer (SEPA); migration 0005.
+    Column("iban", String(34)),
+    Column("bic", String(11)),
+    Column("account_holder", String(200)),
     # Contractual commission in percent, e.g. 25.00; courses may override it later.
     Column("commission_rate", Numeric(5, 2), nullable=False, server_default="25.00"),
     Column("small_business", Boolean, nullable=False, server_default=false()),
@@ -223,6 +230,8 @@ bookings = Table(
     Index("ix_miomente_bookings_booked", "booked_at", "item_id"),
     Index("ix_miomente_bookings_event", "event_at", "item_id"),
     Index("ix_miomente_bookings_order", "order_id"),
+    # Staff's all-partner lists filtered by status (migration 0007).
+    Index("ix_miomente_bookings_status_booked", "status", "booked_at", "item_id"),
 )
 
 DECISION_CONFIRMED, DECISION_REJECTED = "confirmed", "rejected"
@@ -258,4 +267,206 @@ sync_state = Table(
 
 # --- series (migration 0004) ----------------------------------------------------------------
 
+SERIES_ACTIVE, SERIES_CANCELLED = "active", "cancelled"
+
+# A recurring series of course dates (data/series.py, core/recurrence.py): the rule's fields
+# (kind, interval, weekdays, month day or position, custom RRULE), start day and local time,
+# duration, seats, price, how it ends, the Bundesland whose holidays it skips, and how far its
+# dates have been generated into the shop (`generated_until`, a local day).
+recurring_patterns = Table(
+    "miomente_recurring_patterns",
+    metadata,
+    Column("series_id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("interval", Integer, nullable=False, server_default="1"),
+    Column("weekdays", String(32)),  # "TU,TH"
+    Column("month_day", Integer),
+    Column("short_months", String(8)),  # skip | last
+    Column("position", Integer),  # 1..4, -1 = last
+    Column("position_weekday", String(2)),
+    Column("rrule", Text, nullable=False),  # the rule as RFC 5545 RRULE (custom: as entered)
+    Column("starts_on", Date, nullable=False),
+    Column("start_time", Time, nullable=False),  # Europe/Berlin wall clock
+    Column("duration_minutes", Integer, nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("price", Numeric(20, 4), nullable=False),
+    Column("ends_on", Date),
+    Column("count", Integer),
+    Column("holidays_in", String(8)),  # Bundesland code, e.g. "BY"
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("generated_until", Date),
+    Column("split_from", Integer),
+    Column("created_by", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    CheckConstraint("status in ('active', 'cancelled')", name="ck_miomente_series_status"),
+    Index("ix_miomente_series_partner", "partner_id", "product_id"),
+    Index("ix_miomente_series_due", "status", "generated_until"),
+)
+
+# One occurrence of a series changed: skipped, or moved (`moved_to`, UTC). `occurs_on` is the
+# rule's local day, the occurrence's identity; one exception per occurrence.
+recurring_exceptions = Table(
+    "miomente_recurring_exceptions",
+    metadata,
+    Column("exception_id", Integer, primary_key=True),
+    Column(
+        "series_id",
+        Integer,
+        ForeignKey("miomente_recurring_patterns.series_id"),
+        nullable=False,
+    ),
+    Column("occurs_on", Date, nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("moved_to", DateTime),
+    Column("date_id", Integer),  # the shop's course date it concerns, once it exists
+    Column("created_by", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    CheckConstraint("action in ('skip', 'move')", name="ck_miomente_series_exception_action"),
+    UniqueConstraint("series_id", "occurs_on", name="uq_miomente_series_exception_day"),
+)
+
 # --- accounting (migration 0005) ------------------------------------------------------------
+
+# Per-course commission: overrides the partner's contractual rate for events on or after
+# valid_from (the latest valid_from not after the event's Berlin date wins).
+commission_rates = Table(
+    "miomente_commission_rates",
+    metadata,
+    Column("rate_id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("rate", Numeric(5, 2), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("created_by", Integer),
+    Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    UniqueConstraint("product_id", "valid_from", name="uq_miomente_commission_rates_from"),
+    Index("ix_miomente_commission_rates_partner", "partner_id"),
+)
+
+PAYOUT_DRAFT, PAYOUT_APPROVED, PAYOUT_PAID = "draft", "approved", "paid"
+PAYOUT_STATUSES = (PAYOUT_DRAFT, PAYOUT_APPROVED, PAYOUT_PAID)
+LINE_SALE, LINE_CORRECTION = "sale", "correction"
+
+# One payout per partner and month of the events (period = the month's first day).
+payouts = Table(
+    "miomente_payouts",
+    metadata,
+    Column("payout_id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("period", Date, nullable=False),
+    Column("status", String(16), nullable=False, server_default=PAYOUT_DRAFT),
+    Column("vat_case", String(16), nullable=False),
+    Column("lines", Integer, nullable=False, server_default="0"),
+    Column("gross", Numeric(14, 2), nullable=False, server_default="0"),
+    Column("commission_net", Numeric(14, 2), nullable=False, server_default="0"),
+    Column("commission_vat_rate", Numeric(5, 2), nullable=False, server_default="0"),
+    Column("commission_vat", Numeric(14, 2), nullable=False, server_default="0"),
+    Column("commission_gross", Numeric(14, 2), nullable=False, server_default="0"),
+    Column("amount", Numeric(14, 2), nullable=False, server_default="0"),
+    Column("expected_date", Date, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    Column("approved_by", Integer),
+    Column("approved_at", DateTime),
+    Column("paid_on", Date),
+    Column("paid_by", Integer),
+    Column("paid_at", DateTime),
+    Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    CheckConstraint("status in ('draft', 'approved', 'paid')", name="ck_miomente_payouts_status"),
+    UniqueConstraint("partner_id", "period", name="uq_miomente_payouts_partner_period"),
+    Index("ix_miomente_payouts_period_status", "period", "status"),
+)
+
+# What a payout settles, one line per order item: a sale, or the correction of an item an
+# earlier approved/paid payout settled (refund, cancellation). Copied from the ledger, so a
+# line stays what was paid even when the ledger changes later.
+payout_lines = Table(
+    "miomente_payout_lines",
+    metadata,
+    Column("line_id", Integer, primary_key=True),
+    Column("payout_id", Integer, ForeignKey("miomente_payouts.payout_id"), nullable=False),
+    Column("partner_id", Integer, nullable=False),
+    Column("item_id", Integer, nullable=False),  # sales_order_item
+    Column("order_id", Integer, nullable=False),
+    Column("increment_id", String(50), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("course", String(255)),
+    Column("event_at", DateTime),
+    Column("tickets", Integer, nullable=False, server_default="0"),
+    Column("kind", String(16), nullable=False),
+    Column("gross", Numeric(14, 2), nullable=False),
+    Column("vat_rate", Numeric(5, 2), nullable=False),
+    Column("commission_rate", Numeric(5, 2), nullable=False),
+    Column("commission_net", Numeric(14, 2), nullable=False),
+    CheckConstraint("kind in ('sale', 'correction')", name="ck_miomente_payout_lines_kind"),
+    UniqueConstraint("payout_id", "item_id", name="uq_miomente_payout_lines_item"),
+    Index("ix_miomente_payout_lines_item", "item_id"),
+)
+
+DOC_CREDIT_NOTE, DOC_CANCELLATION = "credit_note", "cancellation"
+
+# Issued credit notes (Gutschriften) and their cancellations: immutable once written (the
+# migration adds a trigger that refuses UPDATE); numbered without gaps per year.
+documents = Table(
+    "miomente_documents",
+    metadata,
+    Column("document_id", Integer, primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("year", Integer, nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("payout_id", Integer, ForeignKey("miomente_payouts.payout_id"), nullable=False),
+    Column("cancels_document_id", Integer, ForeignKey("miomente_documents.document_id")),
+    Column("period", Date, nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+    Column("issued_by", Integer),
+    Column("gross", Numeric(14, 2), nullable=False),
+    Column("commission_gross", Numeric(14, 2), nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    CheckConstraint("kind in ('credit_note', 'cancellation')", name="ck_miomente_documents_kind"),
+    UniqueConstraint("year", "sequence", name="uq_miomente_documents_year_sequence"),
+    Index("ix_miomente_documents_partner_issued", "partner_id", "issue_date"),
+    Index("ix_miomente_documents_payout", "payout_id"),
+)
+
+# The last number issued per year; the issuer locks the row (UPDATE first) in the transaction
+# that inserts the document, so numbers are gapless and unique under concurrency.
+document_sequences = Table(
+    "miomente_document_sequences",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_number", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+)
+
+# --- revenue roll-ups (migration 0006) -------------------------------------------------------
+
+from sqlalchemy import Date  # noqa: E402 - this section's own import, kept below its marker
+
+# Monthly sums of the booking ledger for the revenue dashboard (data/revenue_rollup.py keeps
+# them in step with every ledger write). One row per partner, basis ("booked": the Berlin month
+# of booked_at; "event": of event_at), Berlin month (first day) and course; product_id 0 is the
+# partner's row over all its courses, the only one whose `orders` (distinct orders) can be
+# summed across courses. Only counted bookings (new, confirmed, completed) are in it.
+REVENUE_ALL_COURSES = 0
+revenue_monthly = Table(
+    "miomente_revenue_monthly",
+    metadata,
+    Column("partner_id", Integer, primary_key=True, autoincrement=False),
+    Column("basis", String(8), primary_key=True),
+    Column("product_id", Integer, primary_key=True, autoincrement=False),
+    Column("month", Date, primary_key=True),
+    Column("gross", Numeric(20, 4), nullable=False, server_default="0"),
+    Column("refunded", Numeric(20, 4), nullable=False, server_default="0"),
+    Column("tickets", Integer, nullable=False, server_default="0"),
+    Column("items", Integer, nullable=False, server_default="0"),
+    Column("orders", Integer, nullable=False, server_default="0"),
+    CheckConstraint("basis in ('booked', 'event')", name="ck_miomente_revenue_monthly_basis"),
+    Index("ix_miomente_revenue_monthly_all", "basis", "product_id", "month", "partner_id"),
+)

@@ -142,5 +142,21 @@ TASKS: Mapping[str, Task] = {
             summary_de="Übernimmt neue und geänderte Shop-Bestellungen ins Buchungsjournal.",
             summary_en="Copies new and changed shop orders into the booking ledger.",
         ),
+        Task(
+            name="generate-series",
+            # Extends every active series to today + 6 months; idempotent (data/series.py).
+            schedule=Daily(time(3, 0)),
+            entry="jobs.generate_series:run",
+            summary_de="Legt die Termine aller laufenden Serien bis sechs Monate im Voraus an.",
+            summary_en="Creates the dates of all running series up to six months ahead.",
+        ),
+        Task(
+            name="compute-payouts",
+            # Daily; acts while last month is not computed or still has drafts.
+            schedule=Daily(time(4, 0)),
+            entry="jobs.compute_payouts:run",
+            summary_de="Berechnet die Auszahlungen des Vormonats (Entwürfe), einmal im Monat.",
+            summary_en="Computes last month's payouts (drafts), once a month.",
+        ),
     )
 }

@@ -12,27 +12,15 @@ import contextlib
 import io
 import math
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pandas as pd
 import xlsxwriter
 
-from core.csv_safe import neutralize, write_csv
+from core.csv_safe import neutralize, number_formatter, write_csv
 
 CENT = Decimal("0.01")
 XLSX_MAX_ROWS = 1_048_575
-
-
-def _number(locale: str):
-    def number(value: int | float | Decimal) -> str:
-        if isinstance(value, int):
-            return str(value)
-        english = f"{Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
-        if locale == "de":
-            return english.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-        return english
-
-    return number
 
 
 def _plain(value: object) -> object:
@@ -63,7 +51,7 @@ def frame_csv(frame: pd.DataFrame, *, locale: str = "de") -> bytes:
     rows = (
         [_text(_plain(v), locale) for v in row] for row in frame.itertuples(index=False, name=None)
     )
-    write_csv(rows, out, header=[str(c) for c in frame.columns], number=_number(locale))
+    write_csv(rows, out, header=[str(c) for c in frame.columns], number=number_formatter(locale))
     return out.getvalue()
 
 

@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 
 from core import i18n, periods
-from core.csv_safe import neutralize, write_csv
+from core.csv_safe import neutralize, number_formatter, write_csv
 from core.db import Databases
 from core.validation import InvalidInput
 from data import scope
@@ -420,20 +420,6 @@ def _moment_formatter(locale: str) -> Callable[[datetime | None], str]:
     return moment
 
 
-def _number_formatter(locale: str) -> Callable[[int | float | Decimal], str]:
-    """Integers plain ("12"); amounts with two decimals and grouping, German "1.234,56"."""
-
-    def number(value: int | float | Decimal) -> str:
-        if isinstance(value, int):
-            return str(value)
-        english = f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
-        if locale == "de":
-            return english.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-        return english
-
-    return number
-
-
 def _labels(locale: str) -> tuple[list[str], dict[str, str]]:
     headers = [i18n.translate(key, locale) for key in EXPORT_HEADERS]
     statuses = {s: i18n.translate(f"bookings.status_{s}", locale) for s in BOOKING_STATUSES}
@@ -493,7 +479,7 @@ def export_csv(
             )
 
     with _snapshot(db) as conn:
-        return write_csv(lines(conn), out, header=headers, number=_number_formatter(loc))
+        return write_csv(lines(conn), out, header=headers, number=number_formatter(loc))
 
 
 def export_xlsx(

@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from accounting import money
+from accounting.credit_note import render_pdf
 from accounting.model import (
     KIND_CANCELLATION,
     KIND_CREDIT_NOTE,
@@ -102,29 +103,6 @@ LIST_COLUMNS = [
     "cancels_number",
 ]
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
-
-
-class RendererMissing(ImportError):
-    """accounting.credit_note.render_pdf is not there (the renderer is not installed)."""
-
-
-def _render(note: CreditNote) -> bytes:
-    try:
-        from accounting.credit_note import render_pdf
-    except ImportError as exc:
-        raise RendererMissing(
-            "accounting.credit_note.render_pdf fehlt: ohne PDF-Renderer kann keine Gutschrift "
-            "ausgestellt werden (credit-note renderer missing)"
-        ) from exc
-    return render_pdf(note)
-
-
-def renderer_available() -> bool:
-    try:
-        from accounting.credit_note import render_pdf  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def _utcnow() -> datetime:
@@ -270,7 +248,7 @@ def _store(
     now: datetime,
     user_id: int,
 ) -> int:
-    pdf = _render(note)
+    pdf = render_pdf(note)
     return conn.execute(
         insert(documents)
         .values(

@@ -6,27 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from core.db import Databases
-from data import documents, payouts
+from data import payouts
 from data.portal_schema import bookings
 from data.viewer import SYSTEM
+from tests.app_support import ALPHA, STAFF, app_environment, new_app, open_page, visible_text
+from tests.app_support import assert_clean as _assert_clean
 from tests.conftest import fresh_databases
-from tests.test_app import _assert_clean, visible_text
 from tests.worlds import B, build_world
 
-pytestmark = pytest.mark.skipif(
-    not documents.renderer_available(),
-    reason="accounting.credit_note.render_pdf (the renderer's part) is not there yet",
-)
-
-ROOT = Path(__file__).resolve().parent.parent
-ALPHA, STAFF = 10, 30
 OCTOBER = date(2026, 10, 1)
 
 
@@ -41,22 +34,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
         ids = payouts.list_payouts(SYSTEM, db).sort_values("partner_id")["payout_id"].tolist()
         payouts.approve_payouts(SYSTEM, db, payout_ids=ids)
         payouts.mark_paid(SYSTEM, db, payout_ids=ids[:1], paid_on=date(2026, 11, 6))
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("MIOMENTE_DEMO_DIR", str(tmp / "local"))
-            mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
-            mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
-            mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
+        with app_environment(db, tmp):
             yield db
 
 
 def _page(page: str, *, user_id: int, locale: str = "de") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
-    at.session_state["auth_user_id"] = user_id
-    at.session_state["locale"] = locale
-    at.run()
-    at.switch_page(f"pages/{page}")
-    at.run()
-    return at
+    return open_page(page, user_id=user_id, locale=locale)
 
 
 @pytest.mark.parametrize("locale", ["de", "en"])
@@ -107,8 +90,7 @@ def test_staff_sees_all_and_pays_in_bulk(world: Databases) -> None:
 
 
 def test_partner_cannot_open_the_staff_page(world: Databases) -> None:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
-    at.session_state["auth_user_id"] = ALPHA
+    at = new_app(user_id=ALPHA)
     at.run()
     with pytest.raises(ValueError):
         at.switch_page("pages/payouts.py")

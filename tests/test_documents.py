@@ -18,11 +18,6 @@ from data.portal_schema import bookings, document_sequences, outbox
 from data.portal_schema import documents as documents_table
 from data.viewer import SYSTEM, ScopeError, Viewer
 
-pytestmark = pytest.mark.skipif(
-    not documents.renderer_available(),
-    reason="accounting.credit_note.render_pdf (the renderer's part) is not there yet",
-)
-
 OCTOBER = date(2026, 10, 1)
 NOW = datetime(2026, 11, 3, 9, 0)
 STAFF = Viewer(user_id=30, role="staff")

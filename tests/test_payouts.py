@@ -40,12 +40,6 @@ def october(shop: Databases) -> Databases:
     return shop
 
 
-needs_renderer = pytest.mark.skipif(
-    not __import__("data.documents", fromlist=["x"]).renderer_available(),
-    reason="accounting.credit_note.render_pdf (the renderer's part) is not there yet",
-)
-
-
 def _set_ledger(db: Databases, item_id: int, **values: object) -> None:
     with db.portal.begin() as conn:
         conn.execute(update(bookings).where(bookings.c.item_id == item_id).values(**values))
@@ -121,7 +115,6 @@ def test_nothing_left_drops_the_draft(october: Databases) -> None:
     assert payouts.list_payouts(STAFF, october, partner_id=1).empty
 
 
-@needs_renderer
 def test_refund_after_payment_is_a_correction_in_the_next_payout(october: Databases) -> None:
     payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
     a = _payout_of(october, 1)
@@ -156,7 +149,6 @@ def test_refund_after_payment_is_a_correction_in_the_next_payout(october: Databa
     assert (rerun.created, rerun.updated, rerun.unchanged) == (0, 0, 1)
 
 
-@needs_renderer
 def test_status_transitions_and_refusals(october: Databases) -> None:
     payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
     a, b = _payout_of(october, 1), _payout_of(october, 2)

@@ -78,7 +78,6 @@ UNSCOPED = {
     "data.documents.format_number": "pure: year and sequence -> GS-YYYY-NNNNN",
     "data.documents.reference": "pure: period and partner name -> transfer reference",
     "data.documents.build_note": "inside the caller's transaction; the caller is scoped",
-    "data.documents.renderer_available": "whether the PDF renderer is installed",
     "data.revenue.change": "pure: two figures -> absolute and relative change",
     "data.revenue_rollup.is_empty": "whether the shared roll-ups were ever filled; returns no data",
     "data.revenue_rollup.berlin_month": "pure: timestamp -> Berlin month",

@@ -20,7 +20,6 @@ from sqlalchemy import select, update
 from core.db import Databases
 from data import payouts
 from data.demo.content import DEMO_LOGINS
-from data.documents import renderer_available
 from data.portal_schema import outbox, partners
 from data.viewer import SYSTEM
 
@@ -55,7 +54,6 @@ def create_demo_payouts(db: Databases, *, today: date, months: int = MONTHS) -> 
     for _ in range(months - 1):
         periods.append((periods[-1] - timedelta(days=1)).replace(day=1))
     periods.reverse()
-    issue = renderer_available()
     with db.portal.connect() as conn:
         logins = [name for name, _pw, role in DEMO_LOGINS if role == "partner"]
         settled = set(
@@ -67,7 +65,7 @@ def create_demo_payouts(db: Databases, *, today: date, months: int = MONTHS) -> 
     for period in periods:
         computed_at = datetime.combine(period + timedelta(days=32), time(3, 0)).replace(day=1)
         payouts.compute_payouts(SYSTEM, db, period=period, now=computed_at)
-        if period == last or not issue:
+        if period == last:
             continue
         frame = payouts.list_payouts(SYSTEM, db, period=period, status="draft")
         frame = frame[frame["partner_id"].isin(settled)]

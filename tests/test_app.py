@@ -6,7 +6,6 @@ environment variables production uses; the viewer is put in session state as aft
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,79 +18,29 @@ from core.db import Databases
 from core.i18n import catalog
 from data.portal_schema import outbox as outbox_table
 from data.portal_schema import users
+from tests.app_support import ALPHA, STAFF, app_environment, assert_clean, new_app
 from tests.conftest import fresh_databases
 from tests.worlds import PASSWORD, B, build_world
-
-ROOT = Path(__file__).resolve().parent.parent
-RAW_KEY = re.compile(
-    r"\b(" + "|".join(sorted({k.split(".")[0] for k in catalog("de")})) + r")\.[a-z_]+\b"
-)
-ALPHA, STAFF = 10, 30
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     tmp = tmp_path_factory.mktemp("app")
-    with fresh_databases("sqlite", tmp) as db:
+    with fresh_databases("sqlite", tmp) as db, app_environment(db, tmp):
         build_world(db)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("MIOMENTE_DEMO_DIR", str(tmp / "local"))  # the local mail transport's files
-            mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
-            mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
-            mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
-            yield db
-
-
-def _app(*, user_id: int | None = None, locale: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
-    if user_id is not None:
-        at.session_state["auth_user_id"] = user_id
-    if locale is not None:
-        at.session_state["locale"] = locale
-    return at
-
-
-def visible_text(at: AppTest) -> str:
-    parts: list[str] = []
-    for kind in (
-        "title",
-        "header",
-        "subheader",
-        "markdown",
-        "caption",
-        "info",
-        "warning",
-        "error",
-        "success",
-    ):
-        parts += [str(el.value) for el in getattr(at, kind)]
-    for metric in at.metric:
-        parts += [str(metric.label), str(metric.value), str(metric.delta or "")]
-    for frame in at.dataframe:
-        parts.append(frame.value.to_csv())
-    for widget in (*at.button, *at.text_input, *at.selectbox):
-        parts.append(str(widget.label))
-    return "\n".join(parts)
-
-
-def _assert_clean(at: AppTest) -> str:
-    assert not at.exception, [e.message for e in at.exception]
-    text = visible_text(at)
-    assert not RAW_KEY.search(text), RAW_KEY.search(text)
-    assert "Traceback" not in text
-    return text
+        yield db
 
 
 @pytest.mark.parametrize("user_id", [ALPHA, STAFF], ids=["partner", "staff"])
 @pytest.mark.parametrize("locale", ["de", "en"])
 @pytest.mark.parametrize("spec", PAGES, ids=[p.key for p in PAGES])
 def test_every_page_renders(world: Databases, spec, user_id: int, locale: str) -> None:
-    at = _app(user_id=user_id, locale=locale)
+    at = new_app(user_id=user_id, locale=locale)
     at.run()
     if not (spec.staff_only and user_id == ALPHA):
         at.switch_page(f"pages/{spec.file}")
         at.run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     if spec.staff_only and user_id == ALPHA:
         # A partner's menu does not even register staff pages.
         with pytest.raises(ValueError):
@@ -106,9 +55,9 @@ def test_every_page_renders(world: Databases, spec, user_id: int, locale: str) -
 
 
 def test_overview_shows_the_partners_own_figures(world: Databases) -> None:
-    at = _app(user_id=ALPHA)
+    at = new_app(user_id=ALPHA)
     at.run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
     # Orders 1001 (2 × 89 €) and A's item of shared order 1003 (89 €) wait for A.
     assert metrics["Offene Bestätigungen"] == "2"
@@ -121,12 +70,12 @@ def test_overview_shows_the_partners_own_figures(world: Databases) -> None:
 
 
 def test_staff_sees_all_partners_and_can_view_as_one(world: Databases) -> None:
-    at = _app(user_id=STAFF)
+    at = new_app(user_id=STAFF)
     at.run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "Kochschule Alpha" in text and B.partner_name in text
     at.selectbox(key="_view_as_choice").select(1).run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "Kochschule Alpha" in text
     assert B.course_names[0] not in text
     metrics = {m.label: m.value for m in at.metric}
@@ -134,18 +83,18 @@ def test_staff_sees_all_partners_and_can_view_as_one(world: Databases) -> None:
 
 
 def test_english_formats_money_the_english_way(world: Databases) -> None:
-    at = _app(user_id=ALPHA, locale="en")
+    at = new_app(user_id=ALPHA, locale="en")
     at.run()
-    _assert_clean(at)
+    assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Revenue this month"] == "€267.00"
 
 
 def test_language_switch_persists_for_the_user(world: Databases) -> None:
-    at = _app(user_id=ALPHA)
+    at = new_app(user_id=ALPHA)
     at.run()
     at.segmented_control(key="_language_choice").set_value("en").run()
-    _assert_clean(at)
+    assert_clean(at)
     assert at.title[0].value == "Hello, Alpha Team"
     with world.portal.connect() as conn:
         assert conn.execute(select(users.c.locale).where(users.c.user_id == ALPHA)).scalar() == "en"
@@ -164,7 +113,7 @@ def _errors(at: AppTest) -> list[str]:
 
 
 def test_login_refuses_a_wrong_password_then_locks_after_five(world: Databases) -> None:
-    at = _app()
+    at = new_app()
     at.run()
     assert at.title[0].value == "Miomente Partner-Portal"
     for attempt in range(1, 5):
@@ -201,7 +150,7 @@ def test_login_refuses_a_wrong_password_then_locks_after_five(world: Databases) 
 def test_bad_login_input_gets_a_german_message(
     world: Databases, username: str, password: str, message: str
 ) -> None:
-    at = _app()
+    at = new_app()
     at.run()
     _login(at, username, password)
     assert _errors(at) == [message]
@@ -212,16 +161,16 @@ def test_bad_login_input_gets_a_german_message(
 
 
 def test_login_succeeds_and_shows_the_overview(world: Databases) -> None:
-    at = _app()
+    at = new_app()
     at.run()
     _login(at, "Alpha ", PASSWORD)
-    _assert_clean(at)
+    assert_clean(at)
     assert at.session_state["auth_user_id"] == ALPHA
     assert at.title[0].value == "Guten Tag, Alpha Team"
 
 
 def test_logout_returns_to_the_login_form(world: Databases) -> None:
-    at = _app(user_id=ALPHA)
+    at = new_app(user_id=ALPHA)
     at.run()
     at.button(key="logout_button").click().run()
     assert "auth_user_id" not in at.session_state
@@ -233,7 +182,7 @@ def test_a_broken_database_shows_a_calm_message_not_a_traceback(tmp_path: Path) 
         mp.setenv("MIOMENTE_MAGENTO_URL", f"sqlite:///{tmp_path}/missing/shop.sqlite")
         mp.setenv("MIOMENTE_PORTAL_URL", f"sqlite:///{tmp_path}/missing/portal.sqlite")
         mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
-        at = _app()
+        at = new_app()
         at.run()
         at.text_input(key="login_username").input("alpha")
         at.text_input(key="login_password").input("x")
@@ -246,14 +195,14 @@ def test_half_a_configuration_is_explained_in_german() -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MIOMENTE_MAGENTO_URL", "sqlite:///nowhere.sqlite")
         mp.delenv("MIOMENTE_PORTAL_URL", raising=False)
-        at = _app()
+        at = new_app()
         at.run()
     assert not at.exception
     assert at.error[0].value.startswith("Die Konfiguration ist unvollständig")
 
 
 def _settings_page(user_id: int) -> AppTest:
-    at = _app(user_id=user_id)
+    at = new_app(user_id=user_id)
     at.run()
     at.switch_page("pages/settings.py")
     return at.run()
@@ -295,13 +244,13 @@ def test_staff_must_choose_a_partner_for_notifications(world: Databases) -> None
 
 
 def test_staff_reads_a_failed_message_and_queues_it_again(world: Databases) -> None:
-    at = _app(user_id=STAFF)
+    at = new_app(user_id=STAFF)
     at.run()
     at.switch_page("pages/outbox.py").run()
-    _assert_clean(at)
+    assert_clean(at)
     at.selectbox(key="outbox_status").select("failed").run()
     at.selectbox(key="outbox_open").select(1).run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "Letzter Fehler: 550 mailbox unavailable" in text
     assert "Betreff" in text
     at.button(key="resend_1").click().run()
@@ -313,19 +262,19 @@ def test_staff_reads_a_failed_message_and_queues_it_again(world: Databases) -> N
 
 
 def test_staff_runs_the_sender_now_from_the_jobs_page(world: Databases) -> None:
-    at = _app(user_id=STAFF)
+    at = new_app(user_id=STAFF)
     at.run()
     at.switch_page("pages/jobs.py").run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "send-outbox" in text and "Noch nie gelaufen." in text
     at.button(key="run_send-outbox").click().run()
     assert [s.value for s in at.success] == ["send-outbox ist fertig."]
     at.run()
-    assert "Letzter Lauf: erfolgreich" in _assert_clean(at)
+    assert "Letzter Lauf: erfolgreich" in assert_clean(at)
 
 
 def _orders_page(user_id: int, **params: str) -> AppTest:
-    at = _app(user_id=user_id)
+    at = new_app(user_id=user_id)
     at.run()
     at.switch_page("pages/orders.py")
     for key, value in params.items():
@@ -335,7 +284,7 @@ def _orders_page(user_id: int, **params: str) -> AppTest:
 
 def test_orders_list_shows_only_the_partners_own_bookings(world: Databases) -> None:
     at = _orders_page(ALPHA)
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "Alpha Pasta-Werkstatt" in text
     assert B.course_names[0] not in text and "777,77" not in text
     assert at.caption[0].value.startswith("4 Buchungen")
@@ -343,7 +292,7 @@ def test_orders_list_shows_only_the_partners_own_bookings(world: Databases) -> N
 
 def test_orders_filter_from_the_url_and_a_bad_value_is_explained(world: Databases) -> None:
     at = _orders_page(ALPHA, status="new", seite="abc")
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert at.caption[0].value.startswith("2 Buchungen")
     assert at.warning, "a bad page number is explained"
     assert "Storniert" not in text
@@ -363,7 +312,7 @@ def test_filter_list_detail_confirm_round_trip(own_world: Databases) -> None:
     world = own_world
     at = _orders_page(ALPHA, status="new")
     at.selectbox(key="order_open").select(1001).run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "Bestellung 000001001" in text
     at.button(key="confirm_1001").click().run()
     assert at.success[0].value.startswith("1 Buchung(en) bestätigt")
@@ -378,5 +327,5 @@ def test_filter_list_detail_confirm_round_trip(own_world: Databases) -> None:
 
 def test_staff_sees_every_partners_bookings(world: Databases) -> None:
     at = _orders_page(STAFF)
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "Kochschule Alpha" in text and B.partner_name in text

@@ -7,7 +7,6 @@ reached through the same environment variables production uses.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -21,60 +20,24 @@ from core.db import Databases
 from core.i18n import catalog
 from data import magento_schema as m
 from data import portal_schema as p
+from tests.app_support import ALPHA, STAFF, app_environment, assert_clean, open_page
 from tests.conftest import fresh_databases
 from tests.worlds import B, build_world
 
-ROOT = Path(__file__).resolve().parent.parent
-RAW_KEY = re.compile(
-    r"\b(" + "|".join(sorted({k.split(".")[0] for k in catalog("de")})) + r")\.[a-z_]+\b"
-)
-ALPHA, STAFF = 10, 30
 D = m.miomente_course_date
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[Databases]:
-    with fresh_databases("sqlite", tmp_path) as db:
+    with fresh_databases("sqlite", tmp_path) as db, app_environment(db, tmp_path):
         build_world(db)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("MIOMENTE_DEMO_DIR", str(tmp_path / "local"))
-            mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
-            mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
-            mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
-            yield db
+        yield db
 
 
 def _dates_page(user_id: int, locale: str = "de") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
-    at.session_state["auth_user_id"] = user_id
-    at.session_state["locale"] = locale
-    at.run()
-    at.switch_page("pages/dates.py")
-    at.run()
-    _assert_clean(at)
+    at = open_page("dates.py", user_id=user_id, locale=locale)
+    assert_clean(at)
     return at
-
-
-def visible_text(at: AppTest) -> str:
-    parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
-                 "error", "success"):  # fmt: skip
-        parts += [str(el.value) for el in getattr(at, kind)]
-    for metric in at.metric:
-        parts += [str(metric.label), str(metric.value)]
-    for frame in at.dataframe:
-        parts.append(frame.value.to_csv())
-    for widget in (*at.button, *at.text_input, *at.selectbox):
-        parts.append(str(widget.label))
-    return "\n".join(parts)
-
-
-def _assert_clean(at: AppTest) -> str:
-    assert not at.exception, [e.message for e in at.exception]
-    text = visible_text(at)
-    assert not RAW_KEY.search(text), RAW_KEY.search(text)
-    assert "Traceback" not in text
-    return text
 
 
 def _series_dates(db: Databases) -> list[tuple[str, str, int]]:
@@ -92,7 +55,7 @@ def _series_dates(db: Databases) -> list[tuple[str, str, int]]:
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_the_page_renders(world: Databases, user_id: int, locale: str) -> None:
     at = _dates_page(user_id, locale)
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert at.title[0].value == catalog(locale)["nav.dates"]
     assert "Alpha Pasta-Werkstatt" in text
     if user_id == ALPHA:
@@ -113,11 +76,11 @@ def test_create_preview_save_then_edit_all_future(world: Databases) -> None:
     at.number_input(key="s_count").set_value(6)
     at.selectbox(key="s_holidays").select("BY")
     at.button(key="s_preview").click().run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "6 Termin(e) werden jetzt angelegt" in text
     assert _series_dates(world) == []  # a preview saves nothing
     at.button(key="s_save").click().run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "Die Serie ist gespeichert, 6 Termin(e) sind angelegt." in text
     saved = _series_dates(world)
     assert len(saved) == 6 and {s[0][11:] for s in saved} == {"18:00"}
@@ -127,7 +90,7 @@ def test_create_preview_save_then_edit_all_future(world: Databases) -> None:
     at.time_input(key="bulk_time").set_value(time(19, 30))
     at.number_input(key="bulk_seats").set_value(8)
     at.button(key="bulk_apply").click().run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "6 Termin(e) geändert." in text
     assert {(s[0][11:], s[2]) for s in _series_dates(world)} == {("19:30", 8)}
 
@@ -139,7 +102,7 @@ def test_bad_series_input_is_explained_in_german_and_saves_nothing(world: Databa
     at.number_input(key="s_month_day").set_value(31)
     at.number_input(key="s_interval").set_value(1)
     at.button(key="s_save").click().run()
-    _assert_clean(at)
+    assert_clean(at)
     assert [e.value for e in at.error] == [
         catalog("de")["dates.short_months_choice"].format(day=31)
     ]
@@ -160,12 +123,12 @@ def test_cancel_a_booked_date_asks_first_and_tells_the_customers(world: Database
     at.run()
     at.text_input(key="cancel_reason").input("Die Küche wird renoviert.")
     at.button(key="cancel_date").click().run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "1 Buchung(en) mit 1 Ticket(s)" in text
     with world.magento.connect() as conn:
         assert conn.execute(select(D.c.status).where(D.c.date_id == 13)).scalar() == "active"
     at.button(key="cancel_confirm").click().run()
-    text = _assert_clean(at)
+    text = assert_clean(at)
     assert "1 Termin(e) abgesagt, 1 Kunden-E-Mail(s) in den Postausgang gelegt." in text
     with world.magento.connect() as conn:
         assert conn.execute(select(D.c.status).where(D.c.date_id == 13)).scalar() == "cancelled"
@@ -180,5 +143,5 @@ def test_cancel_a_booked_date_asks_first_and_tells_the_customers(world: Database
     ]
     # Staff see the refund that is due.
     staff = _dates_page(STAFF)
-    text = _assert_clean(staff)
+    text = assert_clean(staff)
     assert "000007001" in text and "50,00" in text

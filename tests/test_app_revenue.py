@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -22,34 +21,23 @@ from streamlit.testing.v1 import AppTest
 from core import i18n, periods
 from core.db import Databases
 from data.portal_schema import bookings
+from tests.app_support import ALPHA, STAFF, app_environment, open_page
 from tests.conftest import fresh_databases
 from tests.worlds import B, build_world
 
-ROOT = Path(__file__).resolve().parent.parent
-ALPHA, STAFF = 10, 30
 COUNTED = {"new", "confirmed", "completed"}
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     tmp = tmp_path_factory.mktemp("app_revenue")
-    with fresh_databases("sqlite", tmp) as db:
+    with fresh_databases("sqlite", tmp) as db, app_environment(db, tmp):
         build_world(db)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("MIOMENTE_DEMO_DIR", str(tmp / "local"))
-            mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
-            mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
-            mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
-            yield db
+        yield db
 
 
 def _tab(user_id: int, locale: str = "de") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
-    at.session_state["auth_user_id"] = user_id
-    at.session_state["locale"] = locale
-    at.run()
-    at.switch_page("pages/accounting.py")
-    at.run()
+    at = open_page("accounting.py", user_id=user_id, locale=locale)
     assert not at.exception, [e.message for e in at.exception]
     return at
 

@@ -231,3 +231,34 @@ def test_overview_fits_a_phone(browser: Browser, app: RunningApp, tmp_path: Path
         assert main_width <= main_client + 2, f"main area scrolls sideways: {widths}"
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [("bestellungen", "Bestellungen"), ("termine", "Termine"), ("buchhaltung", "Buchhaltung")],
+)
+def test_work_pages_fit_a_phone(
+    browser: Browser, app: RunningApp, tmp_path: Path, path: str, title: str
+) -> None:
+    context = _context(browser, viewport=PHONE, is_mobile=True, has_touch=True,
+                       device_scale_factor=2)  # fmt: skip
+    try:
+        page = context.new_page()
+        _open(page, app)
+        _login(page, "alpha", PASSWORD)
+        _expect_overview(page)
+        _wait_for_cookie(page, present=True)
+        _open(page, app, path)  # a deep link: the cookie logs the user in on that page
+        expect(page.locator("h1", has_text=title).first).to_be_visible()
+        _settle(page)
+        widths = page.evaluate("""() => {
+          const main = document.querySelector('[data-testid="stMain"]');
+          return [document.documentElement.scrollWidth, main.scrollWidth, main.clientWidth];
+        }""")
+        page.screenshot(path=tmp_path / f"{path}-phone.png", full_page=True)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        document_width, main_width, main_client = widths
+        assert document_width <= PHONE["width"] + 2, f"page scrolls sideways: {widths}"
+        assert main_width <= main_client + 2, f"main area scrolls sideways: {widths}"
+    finally:
+        context.close()

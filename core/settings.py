@@ -9,13 +9,29 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "var" / "demo"
+
+# Miomente as the issuer of credit notes and the debtor of SEPA batches, and its DATEV numbers.
+ACCOUNTING_KEYS = (
+    "MIOMENTE_PUBLIC_URL",
+    "MIOMENTE_ISSUER_NAME",
+    "MIOMENTE_ISSUER_STREET",
+    "MIOMENTE_ISSUER_POSTCODE",
+    "MIOMENTE_ISSUER_CITY",
+    "MIOMENTE_ISSUER_EMAIL",
+    "MIOMENTE_ISSUER_TAX_NUMBER",
+    "MIOMENTE_ISSUER_VAT_ID",
+    "MIOMENTE_ISSUER_IBAN",
+    "MIOMENTE_ISSUER_BIC",
+    "MIOMENTE_DATEV_CONSULTANT",
+    "MIOMENTE_DATEV_CLIENT",
+)
 
 # Every key the portal reads; `.streamlit/secrets.toml.example` documents each one.
 KEYS = (
@@ -35,6 +51,7 @@ KEYS = (
     "TWILIO_AUTH_TOKEN",
     "TWILIO_FROM_NUMBER",
     "TWILIO_BASE_URL",
+    *ACCOUNTING_KEYS,
 )
 
 
@@ -79,9 +96,10 @@ def _read_secrets(path: Path) -> dict[str, object]:
     return flat
 
 
-def load_settings(
-    *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
-) -> Settings:
+def _reader(
+    secrets_path: Path | None, env: Mapping[str, str] | None
+) -> Callable[[str], str | None]:
+    """key -> value: the environment first, then secrets.toml; blank counts as unset."""
     env = os.environ if env is None else env
     secrets = _read_secrets(secrets_path or DEFAULT_SECRETS)
 
@@ -92,6 +110,56 @@ def load_settings(
         if value is None or str(value).strip() == "":
             return None
         return str(value).strip()
+
+    return get
+
+
+@dataclass(frozen=True)
+class AccountingConfig:
+    """Miomente's own data on credit notes, SEPA batches and DATEV exports.
+
+    The defaults are placeholders for demo and tests (a sample address, test tax numbers, a
+    valid test IBAN), not Miomente's real data: production sets MIOMENTE_ISSUER_*.
+    """
+
+    public_url: str = "https://partner.miomente.de"
+    name: str = "Miomente GmbH"
+    street: str = "Beispielstraße 1"
+    postcode: str = "80331"
+    city: str = "München"
+    email: str = "buchhaltung@miomente.de"
+    tax_number: str = "143/123/45678"
+    vat_id: str = "DE123456789"
+    iban: str = "DE02120300000000202051"
+    bic: str = "BYLADEM1001"
+    datev_consultant: int = 1001
+    datev_client: int = 1
+
+
+def load_accounting(
+    *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
+) -> AccountingConfig:
+    get = _reader(secrets_path, env)
+    defaults = AccountingConfig()
+    values: dict[str, object] = {}
+    for key in ACCOUNTING_KEYS:
+        field = key.removeprefix("MIOMENTE_").removeprefix("ISSUER_").lower()
+        value = get(key)
+        if value is None:
+            continue
+        if field.startswith("datev_"):
+            if not value.isdigit():
+                raise ConfigError(f"{key} must be a number.")
+            values[field] = int(value)
+        else:
+            values[field] = value.rstrip("/") if field == "public_url" else value
+    return replace(defaults, **values)
+
+
+def load_settings(
+    *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    get = _reader(secrets_path, env)
 
     magento, portal = get("MIOMENTE_MAGENTO_URL"), get("MIOMENTE_PORTAL_URL")
     if (magento is None) != (portal is None):

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
@@ -46,6 +46,7 @@ from accounting.model import (
 from accounting.workdays import next_month
 from core import periods
 from core.db import Databases
+from core.settings import AccountingConfig, load_accounting
 from core.validation import InvalidInput
 from data import scope
 from data.notifications import recipients
@@ -72,21 +73,28 @@ PREFIX = "GS"
 STAFF_ONLY = "Nur Miomente-Mitarbeiter können Gutschriften ausstellen oder stornieren."
 TEMPLATE = "credit_note_available"
 NOTIFY_EVENT = "payout"
-# Where partners open their documents (the link in the message).
-PORTAL_URL = os.environ.get("MIOMENTE_PUBLIC_URL", "https://partner.miomente.de").rstrip("/")
-# Miomente as the issuer of the self-billing documents. The legal data belongs in the
-# configuration of the production deployment (MIOMENTE_ISSUER_*); the defaults are
-# placeholders for demo and tests, not Miomente's real address or tax numbers.
-ISSUER = Party(
-    name=os.environ.get("MIOMENTE_ISSUER_NAME", "Miomente GmbH"),
-    street=os.environ.get("MIOMENTE_ISSUER_STREET", "Beispielstraße 1"),
-    postcode=os.environ.get("MIOMENTE_ISSUER_POSTCODE", "80331"),
-    city=os.environ.get("MIOMENTE_ISSUER_CITY", "München"),
-    country_id="DE",
-    email=os.environ.get("MIOMENTE_ISSUER_EMAIL", "buchhaltung@miomente.de"),
-    tax_number=os.environ.get("MIOMENTE_ISSUER_TAX_NUMBER", "143/123/45678"),
-    vat_id=os.environ.get("MIOMENTE_ISSUER_VAT_ID", "DE123456789"),
-)
+
+
+@lru_cache(maxsize=1)
+def _config() -> AccountingConfig:
+    """Miomente's issuer data and accounts from the configuration (core/settings)."""
+    return load_accounting()
+
+
+def _issuer() -> Party:
+    c = _config()
+    return Party(
+        name=c.name,
+        street=c.street,
+        postcode=c.postcode,
+        city=c.city,
+        country_id="DE",
+        email=c.email,
+        tax_number=c.tax_number,
+        vat_id=c.vat_id,
+    )
+
+
 LIST_COLUMNS = [
     "document_id",
     "number",
@@ -223,7 +231,7 @@ def build_note(
         issue_date=issue_date,
         period_start=period,
         period_end=next_month(period) - timedelta(days=1),
-        issuer=ISSUER,
+        issuer=_issuer(),
         recipient=_party(partner),
         vat_case=case,
         lines=lines,
@@ -298,7 +306,7 @@ def _notify(
                 "payout_date": (
                     note.expected_payout_date.isoformat() if note.expected_payout_date else None
                 ),
-                "document_url": f"{PORTAL_URL}/buchhaltung?gutschrift={note.number}",
+                "document_url": f"{_config().public_url}/buchhaltung?gutschrift={note.number}",
             },
             dedupe_key=f"credit_note:{document_id}:{address.lower()}"[:200],
             partner_id=partner["partner_id"],
@@ -624,13 +632,6 @@ def credit_notes_for_export(
 
 # --- accountant exports ---------------------------------------------------------------------
 
-# Miomente's own account (the debtor of the SEPA batch) and its DATEV numbers: configuration
-# of the deployment; the defaults are test values (a valid test IBAN), not real accounts.
-DEBTOR_IBAN = os.environ.get("MIOMENTE_ISSUER_IBAN", "DE02120300000000202051")
-DEBTOR_BIC = os.environ.get("MIOMENTE_ISSUER_BIC", "BYLADEM1001")
-DATEV_CONSULTANT = int(os.environ.get("MIOMENTE_DATEV_CONSULTANT", "1001"))
-DATEV_CLIENT = int(os.environ.get("MIOMENTE_DATEV_CLIENT", "1"))
-
 
 @dataclass(frozen=True)
 class ExportFile:
@@ -674,7 +675,7 @@ def sepa_export(
         included.append(note.number)
     if not payments:
         return None
-    debtor = replace(ISSUER, iban=DEBTOR_IBAN, bic=DEBTOR_BIC)
+    debtor = replace(_issuer(), iban=_config().iban, bic=_config().bic)
     stamp = f"{now:%Y%m%d%H%M%S}"
     data = sepa_xml(
         debtor=debtor,
@@ -704,8 +705,8 @@ def datev_export(
     entries = [entry for note in notes for entry in datev_bookings_for(note)]
     data = extf_csv(
         bookings=entries,
-        consultant_number=DATEV_CONSULTANT,
-        client_number=DATEV_CLIENT,
+        consultant_number=_config().datev_consultant,
+        client_number=_config().datev_client,
         fiscal_year_start=date(first.year, 1, 1),
         period_start=first,
         period_end=last,

@@ -52,3 +52,19 @@ def test_example_secrets_document_every_key() -> None:
 
     example = (PROJECT_ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8")
     assert [k for k in KEYS if k not in example] == []
+
+
+def test_accounting_data_comes_from_the_configuration(tmp_path) -> None:
+    from core.settings import AccountingConfig, ConfigError, load_accounting
+
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('MIOMENTE_ISSUER_CITY = "Köln"\nMIOMENTE_DATEV_CLIENT = "7"\n')
+    config = load_accounting(
+        secrets_path=secrets,
+        env={"MIOMENTE_ISSUER_VAT_ID": "DE999999999", "MIOMENTE_PUBLIC_URL": "https://p.example/"},
+    )
+    assert (config.city, config.vat_id, config.datev_client) == ("Köln", "DE999999999", 7)
+    assert config.public_url == "https://p.example"
+    assert config.iban == AccountingConfig().iban  # unset: the placeholder
+    with pytest.raises(ConfigError, match="MIOMENTE_DATEV_CONSULTANT"):
+        load_accounting(secrets_path=secrets, env={"MIOMENTE_DATEV_CONSULTANT": "abc"})

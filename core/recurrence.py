@@ -396,7 +396,7 @@ def pending(
     return out
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)  # some wall-clock times x a year or two of days
 def _utc_start(naive: datetime) -> datetime:
     return naive.replace(tzinfo=BERLIN).astimezone(UTC).replace(tzinfo=None)
 

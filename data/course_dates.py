@@ -19,8 +19,13 @@ commit is lost after the shop's, the date is cancelled without mails: cancelling
 accepted (the date stays cancelled) and queues the mails once; a mail is never queued twice.
 
 A changed start time refreshes the booking ledger's `event_at` of the orders booked on it
-(`data.ledger.refresh_orders`). A date of a series whose start moves is recorded as a "move"
-exception of its series (see data/series.py), so the series never generates its day again.
+(`data.ledger.refresh_orders`) and tells the booked customers: `_notify_moved` queues one
+`date_moved` email per booked item (dedupe key: date, item, old and new start and the
+row's updated_at before the move: every move tells them, a retry of the same one does not) in
+the portal transaction that wraps the shop's, as for a cancel. If the portal commit is lost
+after the shop's, the date is moved without mails (saving the same time again is no move and
+queues nothing). A date of a series whose start moves is recorded as a "move" exception of its series (see
+data/series.py), so the series never generates its day again.
 
 Times: arguments are Berlin wall-clock (naive) or aware datetimes; stored naive UTC.
 """
@@ -62,6 +67,7 @@ log = logging.getLogger(__name__)
 
 NOT_FOUND = "dates.not_found"
 CANCEL_TEMPLATE = "date_cancelled"
+MOVE_TEMPLATE = "date_moved"
 MAX_SEATS = 10_000
 MAX_PRICE = Decimal("100000")
 LIST_LIMIT = 5000
@@ -173,6 +179,7 @@ class DateSaved:
     date_id: int
     overlaps: list[int] = field(default_factory=list)  # other dates of the course at that time
     orders_refreshed: int = 0
+    messages: int = 0  # date_moved emails queued now (one per booked item; a repeat queues none)
 
 
 @dataclass(frozen=True)
@@ -658,7 +665,8 @@ def update_date(
     now: datetime | None = None,
 ) -> DateSaved:
     """Change one future, active date of the viewer's. A new start keeps the duration unless
-    `ends_at` is given; the orders booked on it get their event time refreshed in the ledger."""
+    `ends_at` is given; the orders booked on it get their event time refreshed in the ledger,
+    and a new start queues a `date_moved` email to each booked customer (`messages`)."""
     now = _naive_utc(now) if now else _utcnow()
     current = get_date(viewer, db, date_id=date_id)
     partner_id = _require_product(viewer, db, current.product_id)
@@ -694,6 +702,7 @@ def update_date(
         else []
     )
     order_ids: list[int] = []
+    messages = 0
     with db.portal.begin() as pconn:
         if moved and current.series_id is not None:
             _record_move(
@@ -722,8 +731,81 @@ def update_date(
             shop_writes.update_course_dates(conn, changes=[change], now=now)
             if moved:
                 order_ids = _order_ids_on(conn, [int(date_id)])
+            if new_start != locked[0]["starts_at"]:
+                messages = _notify_moved(
+                    pconn,
+                    conn,
+                    date_id=int(date_id),
+                    old_starts_at=locked[0]["starts_at"],
+                    new_starts_at=new_start,
+                    new_ends_at=new_end,
+                    partner_id=partner_id,
+                    revision=locked[0]["updated_at"],
+                )
     refreshed = _refresh(db, order_ids, now)
-    return DateSaved(date_id=int(date_id), overlaps=overlaps, orders_refreshed=refreshed)
+    return DateSaved(
+        date_id=int(date_id), overlaps=overlaps, orders_refreshed=refreshed, messages=messages
+    )
+
+
+def _notify_moved(
+    pconn: Connection,
+    conn: Connection,
+    *,
+    date_id: int,
+    old_starts_at: datetime,
+    new_starts_at: datetime,
+    new_ends_at: datetime | None = None,
+    partner_id: int | None = None,
+    revision: datetime | None = None,
+) -> int:
+    """Queue one `date_moved` email per item booked on `date_id`; how many were new.
+
+    For callers that already checked the viewer may change the date (update_date, the series'
+    moves): `pconn` is the caller's open portal transaction, `conn` its shop connection (the
+    shop transaction that moves the date, so the bookings are read as they are now). Times
+    are naive UTC. Items of void orders and items without tickets left (cancelled, refunded)
+    get nothing; neither do orders without an email address. Dedupe key
+    `date_moved:<date_id>:<item_id>:<old start>><new start>@<revision>`, where `revision` is
+    the date row's updated_at before this change: every move tells the customers (also back
+    to an earlier time), a retry of the same move queues nothing.
+    """
+    from data.outbox import queue_many
+
+    new_start = _naive_utc(new_starts_at).replace(microsecond=0)
+    old_start = _naive_utc(old_starts_at).replace(microsecond=0)
+    # The move (from, to) and the row's version: a retry repeats all three, a later move
+    # (also back to an earlier time) differs in at least one.
+    token = f"{old_start.isoformat()}>{new_start.isoformat()}@{(revision or new_start).isoformat()}"
+    messages: list[dict[str, object]] = []
+    for item in _booked_items(conn, [int(date_id)]):
+        recipient = (item["customer_email"] or "").strip()
+        if not recipient:
+            log.warning("no %s email for item %s: no address", MOVE_TEMPLATE, item["item_id"])
+            continue
+        payload: dict[str, object] = {
+            "customer_name": _customer(item) or recipient,
+            "order_number": item["increment_id"],
+            "course": item["name"] or "",
+            "old_starts_at": old_start.isoformat(),
+            "starts_at": new_start.isoformat(),
+            "tickets": _tickets(item),
+        }
+        if new_ends_at is not None:
+            payload["ends_at"] = _naive_utc(new_ends_at).replace(microsecond=0).isoformat()
+        messages.append(
+            {
+                "channel": CHANNEL_EMAIL,
+                "template": MOVE_TEMPLATE,
+                "recipient": recipient,
+                "recipient_name": str(payload["customer_name"]),
+                "locale": STORE_LOCALES.get(int(item["store_id"] or 0), "de"),
+                "payload": payload,
+                "dedupe_key": f"{MOVE_TEMPLATE}:{int(date_id)}:{item['item_id']}:{token}",
+                "partner_id": partner_id,
+            }
+        )
+    return queue_many(pconn, messages)
 
 
 def _refresh(db: Databases, order_ids: Sequence[int], now: datetime) -> int:

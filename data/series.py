@@ -73,6 +73,7 @@ from data.course_dates import (
     _booked_items,
     _cancel_dates,
     _check_values,
+    _notify_moved,
     _order_ids_on,
     _refresh,
     _require_product,
@@ -145,6 +146,7 @@ class BulkResult:
     changed: int  # dates changed
     orders_refreshed: int = 0
     split_from: int | None = None
+    messages: int = 0  # date_moved emails queued to booked customers
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -790,6 +792,8 @@ def bulk_edit(
     moved_ids = {int(i) for i in _moved_date_ids(db, series.series_id)}
     changes: list[dict[str, object]] = []
     time_changed: list[int] = []
+    moves: list[tuple[Mapping, datetime, datetime]] = []  # (row before, new start, new end)
+    messages = 0
     try:
         with db.portal.begin() as pconn:
             pconn.execute(
@@ -824,6 +828,8 @@ def bulk_edit(
                         change.update(starts_at=start, ends_at=end)
                         if start != row["starts_at"]:
                             time_changed.append(row["date_id"])
+                            if sold.get(row["date_id"], 0) > 0:
+                                moves.append((row, start, end))
                     if seats_value is not None:
                         if seats_value < sold.get(row["date_id"], 0):
                             raise InvalidInput(
@@ -836,6 +842,18 @@ def bulk_edit(
                         changes.append(change)
                 shop_writes.update_course_dates(conn, changes=changes, now=now)
                 order_ids = _order_ids_on(conn, time_changed)
+                # Booked customers hear of the new time, in the same transactions.
+                for row, start, end in moves:
+                    messages += _notify_moved(
+                        pconn,
+                        conn,
+                        date_id=row["date_id"],
+                        old_starts_at=row["starts_at"],
+                        new_starts_at=start,
+                        new_ends_at=end,
+                        partner_id=series.partner_id,
+                        revision=row["updated_at"],
+                    )
     except IntegrityError:
         raise InvalidInput("dates.collision") from None
     refreshed = _refresh(db, order_ids, now)
@@ -844,6 +862,7 @@ def bulk_edit(
         changed=len(changes),
         orders_refreshed=refreshed,
         split_from=split_from,
+        messages=messages,
     )
 
 

@@ -173,6 +173,22 @@ _SPECS = (
         },
     ),
     _spec(
+        "date_moved",
+        audience="customer",
+        sms=True,
+        required=("customer_name", "order_number", "course", "old_starts_at", "starts_at"),
+        personal=("customer_name", "order_number"),
+        sample={
+            "customer_name": "Katrin Vogel",
+            "order_number": "100004714",
+            "course": "Thailändisch kochen – Currys aus dem Wok",
+            "old_starts_at": "2026-12-05T16:00:00",
+            "starts_at": "2026-12-06T13:00:00",
+            "ends_at": "2026-12-06T16:30:00",
+            "tickets": 2,
+        },
+    ),
+    _spec(
         "waitlist_new_date",
         audience="customer",
         sms=True,

@@ -152,7 +152,10 @@ with tab_list:
                     seats=int(seats),
                     price=Decimal(str(price)).quantize(Decimal("0.01")),
                 )
-                st.success(t("dates.date_saved"))
+                if result.messages:
+                    st.success(t("dates.date_saved_told", n=result.messages))
+                else:
+                    st.success(t("dates.date_saved"))
                 if result.overlaps:
                     st.warning(t("dates.overlap", n=len(result.overlaps)))
             except (InvalidInput, ScopeError) as exc:
@@ -403,7 +406,10 @@ with tab_series:
                         price=new_price if new_price != current_series.price else None,
                         from_day=from_day,
                     )
-                    st.success(t("dates.bulk_done", n=result.changed))
+                    if result.messages:
+                        st.success(t("dates.bulk_done_told", n=result.changed, m=result.messages))
+                    else:
+                        st.success(t("dates.bulk_done", n=result.changed))
                 except (InvalidInput, ScopeError) as exc:
                     _refused(exc)
 

@@ -145,3 +145,38 @@ def test_cancel_a_booked_date_asks_first_and_tells_the_customers(world: Database
     staff = _dates_page(STAFF)
     text = assert_clean(staff)
     assert "000007001" in text and "50,00" in text
+
+
+def test_moving_a_booked_date_says_how_many_customers_are_told(world: Databases) -> None:
+    from tests.order_support import _add_order
+
+    _add_order(world, 7001, [(7101, 101, 13)])  # date 13: A's pasta course in 40 days, 18:00
+    at = _dates_page(ALPHA)
+    at.selectbox(key="edit_pick").select(13)
+    at.run()
+    form = [w for w in at.time_input if w.form_id == "edit_13"]
+    assert [w.label for w in form] == ["Beginn", "Ende"]
+    form[0].set_value(time(19, 0))
+    next(b for b in at.button if b.form_id == "edit_13").click().run()
+    text = assert_clean(at)
+    assert "Der Termin ist gespeichert, 1 Kunden-E-Mail(s) zur neuen Zeit" in text
+    with world.portal.connect() as conn:
+        mails = conn.execute(
+            select(p.outbox.c.recipient, p.outbox.c.payload).where(
+                p.outbox.c.template == "date_moved"
+            )
+        ).all()
+    assert [r.recipient for r in mails] == ["kunde7001@example.org"]
+    new_start = _start_of(world, 13)
+    assert rec.to_local(new_start).strftime("%H:%M") == "19:00"
+    assert mails[0].payload["starts_at"] == new_start.isoformat()
+    # Seats alone: saved, nobody told.
+    next(w for w in at.number_input if w.form_id == "edit_13").set_value(20)
+    next(b for b in at.button if b.form_id == "edit_13").click().run()
+    text = assert_clean(at)
+    assert catalog("de")["dates.date_saved"] in text and "Kunden-E-Mail" not in text
+
+
+def _start_of(db: Databases, date_id: int):
+    with db.magento.connect() as conn:
+        return conn.execute(select(D.c.starts_at).where(D.c.date_id == date_id)).scalar()

@@ -197,3 +197,157 @@ def test_another_partner_cannot_edit_or_cancel_a_date(shop: Databases) -> None:
     assert dict(_date_row(shop, 13)) == before
     assert cd.date_bookings(BETA, shop, date_id=11).empty
     assert len(cd.date_bookings(ALPHA, shop, date_id=11)) == 2
+
+
+# --- a moved date tells its customers (date_moved) ------------------------------------------
+
+from messaging.render import render  # noqa: E402
+
+
+def _date_into_future(db: Databases, date_id: int = 11, days: int = 10) -> datetime:
+    """Put a date `days` ahead (its bookings stay); its new start, naive UTC."""
+    future = _utcnow() + timedelta(days=days)
+    with db.magento.begin() as conn:
+        conn.execute(
+            update(D)
+            .where(D.c.date_id == date_id)
+            .values(starts_at=future, ends_at=future + timedelta(hours=3))
+        )
+    return future
+
+
+def _local(moment: datetime) -> datetime:
+    return rec.to_local(moment).replace(tzinfo=None)
+
+
+def _moved_mails(db: Databases) -> list:
+    with db.portal.connect() as conn:
+        return conn.execute(
+            select(p.outbox)
+            .where(p.outbox.c.template == "date_moved")
+            .order_by(p.outbox.c.message_id)
+        ).all()
+
+
+def _shown(moment: datetime, locale: str) -> str:
+    """A naive-UTC moment as the emails show it: Berlin day and time."""
+    local = rec.to_local(moment)
+    return local.strftime("%d.%m.%Y, %H:%M" if locale == "de" else "%d/%m/%Y, %H:%M")
+
+
+def test_moving_a_booked_date_tells_each_booked_customer_in_their_language(
+    shop: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _date_into_future(shop)
+    # Dora (order 1003) bought in an English store view.
+    monkeypatch.setattr(cd, "STORE_LOCALES", {0: "de", 1: "de", 2: "en"})
+    with shop.magento.begin() as conn:
+        conn.execute(
+            update(m.sales_order).where(m.sales_order.c.entity_id == 1003).values(store_id=2)
+        )
+    new = old + timedelta(days=1, hours=2)
+    revision = _date_row(shop, 11)["updated_at"]
+    result = cd.update_date(ALPHA, shop, date_id=11, starts_at=_local(new))
+    # Items 5001 (Anna, 2 tickets) and 5003 (Dora); Carla's cancelled order 1004 gets nothing.
+    assert result.messages == 2
+    mails = _moved_mails(shop)
+    assert sorted((r.recipient, r.locale) for r in mails) == [
+        ("anna.adler@example.org", "de"),
+        ("dora.gemeinsam@example.org", "en"),
+    ]
+    assert {r.dedupe_key for r in mails} == {
+        f"date_moved:11:{item}:{old.isoformat()}>{new.isoformat()}@{revision.isoformat()}"
+        for item in (5001, 5003)
+    }
+    for row in mails:
+        assert row.channel == "email" and row.partner_id == 1 and row.status == "pending"
+        assert row.payload["old_starts_at"] == old.isoformat()
+        assert row.payload["starts_at"] == new.isoformat()
+        out = render("date_moved", locale=row.locale, payload=row.payload)
+        for part in (out.text, out.html):
+            assert _shown(old, row.locale) in part and _shown(new, row.locale) in part
+            assert "Alpha Pasta-Werkstatt" in part
+        if row.locale == "de":
+            assert out.subject.startswith("Neuer Termin für Ihren Kurs: Alpha Pasta-Werkstatt")
+            assert "Guten Tag Anna Adler" in out.text and "000001001" in out.text
+            assert "Tickets:           2" in out.text
+        else:
+            assert out.subject.startswith("New date for your course: Alpha Pasta-Werkstatt")
+            assert "Hello Dora Gemeinsam" in out.text and "000001003" in out.text
+
+
+def test_moving_again_tells_again_but_a_repeat_does_not(shop: Databases) -> None:
+    old = _date_into_future(shop)
+    first = old + timedelta(hours=1)
+    assert cd.update_date(ALPHA, shop, date_id=11, starts_at=_local(first)).messages == 2
+    # Saving the same time again (a second click) is no move: nothing new.
+    again = cd.update_date(ALPHA, shop, date_id=11, starts_at=_local(first), seats=20)
+    assert again.messages == 0 and len(_moved_mails(shop)) == 2
+    # Dora's ticket is refunded meanwhile: the next move tells Anna only.
+    with shop.magento.begin() as conn:
+        conn.execute(
+            update(m.sales_order_item)
+            .where(m.sales_order_item.c.item_id == 5003)
+            .values(qty_refunded=1)
+        )
+    second = first + timedelta(days=2)
+    revision = _date_row(shop, 11)["updated_at"]
+    assert cd.update_date(ALPHA, shop, date_id=11, starts_at=_local(second)).messages == 1
+    mails = _moved_mails(shop)
+    assert len(mails) == 3
+    latest = mails[-1]
+    assert latest.recipient == "anna.adler@example.org"
+    assert (latest.payload["old_starts_at"], latest.payload["starts_at"]) == (
+        first.isoformat(),
+        second.isoformat(),
+    )
+    # The helper itself is idempotent per move (a retried caller queues nothing).
+    with shop.portal.begin() as pconn, shop.magento.connect() as conn:
+        retried = cd._notify_moved(
+            pconn,
+            conn,
+            date_id=11,
+            old_starts_at=first,
+            new_starts_at=second,
+            partner_id=1,
+            revision=revision,
+        )
+    assert retried == 0 and len(_moved_mails(shop)) == 3
+    # Back to the first time and forth again (a minute apart): each move is news to Anna.
+    for minutes, start in ((1, first), (2, second)):
+        at = datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=minutes)
+        assert (
+            cd.update_date(ALPHA, shop, date_id=11, starts_at=_local(start), now=at).messages == 1
+        )
+    assert len(_moved_mails(shop)) == 5
+
+
+def test_seats_price_or_end_time_alone_tell_nobody(shop: Databases) -> None:
+    old = _date_into_future(shop)
+    assert cd.update_date(ALPHA, shop, date_id=11, seats=20, price="95").messages == 0
+    later_end = cd.update_date(
+        ALPHA, shop, date_id=11, starts_at=_local(old), ends_at=_local(old + timedelta(hours=4))
+    )
+    assert later_end.messages == 0 and later_end.orders_refreshed == 3
+    row = _date_row(shop, 11)
+    assert (row["seats_total"], row["ends_at"]) == (20, old + timedelta(hours=4))
+    assert _moved_mails(shop) == []
+
+
+def test_moving_a_date_without_bookings_tells_nobody(shop: Databases) -> None:
+    start = _date_row(shop, 13)["starts_at"]  # A's course in 40 days, not booked
+    result = cd.update_date(ALPHA, shop, date_id=13, starts_at=_local(start + timedelta(hours=2)))
+    assert result.messages == 0
+    assert _date_row(shop, 13)["starts_at"] == start + timedelta(hours=2)
+    assert _moved_mails(shop) == []
+
+
+def test_another_partner_cannot_move_a_booked_date(shop: Databases) -> None:
+    old = _date_into_future(shop)
+    before = dict(_date_row(shop, 11))
+    for viewer in (BETA, STAFF.view_as(2)):
+        with pytest.raises(ScopeError) as refused:
+            cd.update_date(viewer, shop, date_id=11, starts_at=_local(old + timedelta(days=1)))
+        assert str(refused.value) == "dates.not_found"
+    assert dict(_date_row(shop, 11)) == before
+    assert _moved_mails(shop) == []

@@ -61,6 +61,7 @@ def test_specs_are_consistent() -> None:
     assert sms == {
         "new_booking_partner",
         "date_cancelled",
+        "date_moved",
         "waitlist_new_date",
         "booking_confirmed",
     }
@@ -166,6 +167,7 @@ def test_sms_stays_short_with_long_values() -> None:
         ("new_booking_partner", "customer_name"),
         ("booking_rejected", "reason"),
         ("date_cancelled", "reason"),
+        ("date_moved", "course"),
     ],
 )
 def test_evil_value_is_escaped_in_html_and_readable_in_text(
@@ -495,6 +497,39 @@ def test_partner_notice_has_link_and_confirm_hint() -> None:
             "new_booking_partner", locale="de", payload=payload("new_booking_partner", tickets=1)
         ).subject
     )
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_moved_date_shows_old_and_new_time_and_what_to_do(locale: str) -> None:
+    # Sample: from 05.12.2026 16:00 UTC to 06.12.2026 13:00–16:30 UTC (CET: +1 hour).
+    de = locale == "de"
+    old = "05.12.2026, 17:00" if de else "05/12/2026, 17:00"
+    new = "06.12.2026, 14:00–17:30" if de else "06/12/2026, 14:00–17:30"
+    out = preview("date_moved", locale=locale)
+    assert out.subject == (
+        "Neuer Termin für Ihren Kurs: Thailändisch kochen – Currys aus dem Wok am 06.12.2026"
+        if de
+        else "New date for your course: Thailändisch kochen – Currys aus dem Wok on 06/12/2026"
+    )
+    valid = "Ihre Buchung bleibt für den neuen Termin gültig" if de else "booking remains valid"
+    unsuited = (
+        "Melden Sie sich bei uns, wenn der neue Termin nicht passt; wir finden eine Lösung "
+        "oder erstatten den Betrag."
+        if de
+        else "we will find a solution or refund the amount"
+    )
+    for part in (out.text, out.html):
+        assert old in part and new in part and valid in part and unsuited in part
+    assert ("Bisheriger Termin:" if de else "Previous date:") in out.text
+    sms = preview("date_moved", locale=locale, channel="sms").text
+    assert old.replace("–", "-") in sms and new.split("–")[0] in sms
+    assert "100004714" in sms
+    # Without the optional end and tickets: the new start alone, no ticket line.
+    alone = render(
+        "date_moved", locale=locale, payload=payload("date_moved", ends_at=..., tickets=...)
+    )
+    assert new.split("–")[0] in alone.text and "17:30" not in alone.text
+    assert "Tickets" not in alone.text and "Tickets" not in alone.html
 
 
 def test_review_mails_say_how_to_object() -> None:

@@ -379,6 +379,14 @@ def test_bulk_time_change_refreshes_the_booking_ledger(shop: Databases) -> None:
     sync_ledger(SYSTEM, shop, notify=False)
     result = s.bulk_edit(ALPHA, shop, series_id=series_id, start_time=time(17, 15))
     assert result.orders_refreshed == 1
+    # The one booked customer hears of the new time; the unbooked dates tell nobody.
+    assert result.messages == 1
+    with shop.portal.connect() as conn:
+        told = conn.execute(
+            select(p.outbox.c.payload).where(p.outbox.c.template == "date_moved")
+        ).scalars()
+        assert [rec.to_local(datetime.fromisoformat(m["starts_at"])).strftime("%H:%M")
+                for m in told] == ["17:15"]  # fmt: skip
     with shop.portal.connect() as conn:
         event_at = conn.execute(
             select(p.bookings.c.event_at).where(p.bookings.c.item_id == 7101)

@@ -24,8 +24,8 @@ A changed start time refreshes the booking ledger's `event_at` of the orders boo
 row's updated_at before the move: every move tells them, a retry of the same one does not) in
 the portal transaction that wraps the shop's, as for a cancel. If the portal commit is lost
 after the shop's, the date is moved without mails (saving the same time again is no move and
-queues nothing). A date of a series whose start moves is recorded as a "move" exception of its series (see
-data/series.py), so the series never generates its day again.
+queues nothing). A date of a series whose start moves is recorded as a "move" exception of
+its series (see data/series.py), so the series never generates its day again.
 
 Times: arguments are Berlin wall-clock (naive) or aware datetimes; stored naive UTC.
 """

@@ -28,7 +28,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -65,7 +65,7 @@ from data.portal_schema import (
     payout_lines,
     payouts,
 )
-from data.revenue_rules import revenue_amount
+from data.revenue_rules import payable_amount, payable_filter
 from data.viewer import ScopeError, Viewer
 
 FROZEN = (PAYOUT_APPROVED, PAYOUT_PAID)
@@ -189,6 +189,7 @@ def _ledger_columns() -> list:
         bookings.c.gross,
         bookings.c.refunded,
         bookings.c.status,
+        bookings.c.order_state,
     ]
 
 
@@ -226,6 +227,31 @@ def _settled_elsewhere(
     return out
 
 
+# How far back an item that was not payable in its own month (unpaid order) is still picked up.
+LATE_MONTHS = 12
+
+
+def _late_items(
+    conn: Connection, viewer: Viewer, bounds: periods.Period, period: date
+) -> list[Mapping]:
+    """Items of earlier months that no other payout settled and that are payable now: their
+    order was still unpaid when their own month was paid out. They join this payout."""
+    lines_elsewhere = (
+        select(payout_lines.c.item_id)
+        .select_from(payout_lines.join(payouts))
+        .where(payouts.c.period != period)
+    )
+    since = (bounds.start - timedelta(days=31 * LATE_MONTHS)).replace(day=1)
+    query = select(*_ledger_columns()).where(
+        bookings.c.event_at >= since,
+        bookings.c.event_at < bounds.start,
+        payable_filter(),
+        bookings.c.item_id.not_in(lines_elsewhere),
+        scope.partner_filter(bookings.c.partner_id, viewer),
+    )
+    return list(conn.execute(query).mappings())
+
+
 def _correction_candidates(conn: Connection, viewer: Viewer, period: date) -> list[Mapping]:
     """Ledger rows of items settled by approved/paid payouts of earlier months whose revenue
     now differs from everything settled for them so far (in any other payout)."""
@@ -251,14 +277,14 @@ def _correction_candidates(conn: Connection, viewer: Viewer, period: date) -> li
             scope.partner_filter(payouts.c.partner_id, viewer),
         )
     )
-    from data.revenue_rules import revenue_amount_sql
+    from data.revenue_rules import payable_amount_sql
 
     query = (
         select(*_ledger_columns())
         .select_from(bookings.join(settled, settled.c.item_id == bookings.c.item_id))
         .where(
             bookings.c.item_id.in_(frozen_items),
-            revenue_amount_sql() != settled.c.settled,
+            payable_amount_sql() != settled.c.settled,
             scope.partner_filter(bookings.c.partner_id, viewer),
         )
     )
@@ -378,10 +404,11 @@ def compute_payouts(
     with db.portal.connect() as conn:
         month_rows = _month_items(conn, viewer, bounds)
         corrections = _correction_candidates(conn, viewer, period)
+        late = _late_items(conn, viewer, bounds, period)
         existing, existing_lines = _existing(conn, viewer, period)
         frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
         candidates: dict[int, Mapping] = {}
-        for row in [*month_rows, *corrections]:
+        for row in [*month_rows, *corrections, *late]:
             if row["partner_id"] not in frozen_partners:
                 candidates[row["item_id"]] = row
         settled = _settled_elsewhere(conn, viewer, list(candidates), period)
@@ -403,7 +430,8 @@ def compute_payouts(
     for item_id in sorted(candidates):
         row = candidates[item_id]
         before = settled.get(item_id, (Decimal(0), Decimal(0)))[0]
-        due = money.cents(revenue_amount(row["status"], row["gross"], row["refunded"]) - before)
+        payable = payable_amount(row["status"], row["order_state"], row["gross"], row["refunded"])
+        due = money.cents(payable - before)
         if due == 0:
             continue
         pid = row["partner_id"]

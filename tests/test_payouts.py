@@ -149,6 +149,28 @@ def test_refund_after_payment_is_a_correction_in_the_next_payout(october: Databa
     assert (rerun.created, rerun.updated, rerun.unchanged) == (0, 0, 1)
 
 
+def test_an_unpaid_order_is_paid_out_in_the_payout_after_its_payment(october: Databases) -> None:
+    # Order 1001 (item 5001) was still awaiting payment when October was paid out.
+    _set_ledger(october, 5001, order_state="pending_payment")
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    a = _payout_of(october, 1)
+    october_lines = payouts.list_lines(STAFF, october, payout_id=a.payout_id)
+    assert set(october_lines["item_id"]) == A_ITEMS - {5001}
+    assert a.gross == D("188")
+    payouts.approve_payouts(SYSTEM, october, payout_ids=[a.payout_id], now=NOW)
+    # Paid in November: the November payout carries it, although its event was in October.
+    _set_ledger(october, 5001, order_state="processing")
+    payouts.compute_payouts(SYSTEM, october, period=NOVEMBER, now=datetime(2026, 12, 2, 9))
+    november = _payout_of(october, 1, NOVEMBER)
+    lines = payouts.list_lines(STAFF, october, payout_id=november.payout_id)
+    assert list(lines["item_id"]) == [5001] and list(lines["gross"]) == [D("178")]
+    assert november.gross == D("178")
+    # Computing again settles it nowhere else: October stays as approved, nothing twice.
+    again = payouts.compute_payouts(SYSTEM, october, period=NOVEMBER, now=datetime(2026, 12, 3))
+    assert (again.created, again.updated) == (0, 0)
+    assert _payout_of(october, 1).gross == D("188")
+
+
 def test_status_transitions_and_refusals(october: Databases) -> None:
     payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
     a, b = _payout_of(october, 1), _payout_of(october, 2)

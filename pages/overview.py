@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.cache import cached
+from components.date_form import new_date_dialog, show_flash
 from components.i18n import day, money, month_label, number, percent, t, time_of_day, weekday
 from components.session import page_context
 from core import periods
@@ -67,6 +68,11 @@ cols[3].metric(
 
 span = periods.week_of(today)
 st.subheader(t("overview.week_title", first=day(span.first_day), last=day(span.last_day)))
+show_flash()  # what the "Neuer Termin" dialog saved
+if not viewer.sees_all and st.button(
+    t("dates.new_date"), icon=":material/add:", key="overview_new_date"
+):
+    new_date_dialog(ctx)
 if week.empty:
     st.info(t("overview.week_empty"), icon=":material/event_available:")
 else:

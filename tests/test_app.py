@@ -329,3 +329,17 @@ def test_staff_sees_every_partners_bookings(world: Databases) -> None:
     at = _orders_page(STAFF)
     text = assert_clean(at)
     assert "Kochschule Alpha" in text and B.partner_name in text
+
+
+def test_new_date_quick_action_on_the_overview(world: Databases) -> None:
+    at = new_app(user_id=ALPHA)
+    at.run()
+    at.button(key="overview_new_date").click().run()
+    assert_clean(at)
+    # The dialog's form offers only the partner's own courses.
+    course = next(box for box in at.selectbox if box.label == "Kurs")
+    assert "Alpha Pasta-Werkstatt" in course.options
+    assert not any(name in course.options for name in B.course_names)
+    staff = new_app(user_id=STAFF)
+    staff.run()
+    assert not [b for b in staff.button if b.key == "overview_new_date"]

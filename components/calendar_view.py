@@ -1,15 +1,18 @@
-"""A month or week calendar of course dates (HTML table; scrolls sideways on a phone)."""
+"""A month or week calendar of course dates (HTML table; scrolls sideways on a phone), and the
+Termine → Kalender tab that shows the viewer's dates in it."""
 
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from components.i18n import t, time_of_day, weekday
-from core.recurrence import local_day
+from components.session import PageContext
+from core import recurrence as rec
+from data import course_dates as cd
 
 _CSS = (
     "<style>.mio-cal{overflow-x:auto}.mio-cal table{border-collapse:collapse;width:100%;"
@@ -43,7 +46,7 @@ def calendar(frame: pd.DataFrame, *, view: str, anchor: date) -> None:
     days = days_shown(view, anchor)
     by_day: dict[date, list[str]] = {}
     for row in frame.itertuples():
-        by_day.setdefault(local_day(row.starts_at), []).append(_entry(row))
+        by_day.setdefault(rec.local_day(row.starts_at), []).append(_entry(row))
     head = "".join(f"<th>{weekday(d)}</th>" for d in days[:7])
     body = []
     for begin in range(0, len(days), 7):
@@ -59,3 +62,25 @@ def calendar(frame: pd.DataFrame, *, view: str, anchor: date) -> None:
         f'{_CSS}<div class="mio-cal"><table><tr>{head}</tr>{"".join(body)}</table></div>',
         unsafe_allow_html=True,
     )
+
+
+def render_calendar(ctx: PageContext, today: date) -> None:
+    a, b = st.columns(2)
+    view = a.segmented_control(
+        t("dates.view"),
+        ["month", "week"],
+        format_func=lambda v: t(f"dates.view_{v}"),
+        default="month",
+        key="cal_view",
+    )
+    anchor = b.date_input(t("dates.cal_anchor"), value=today, format="DD.MM.YYYY", key="cal_day")
+    # A segmented control can be clicked back to no selection.
+    view = view or "month"
+    shown = days_shown(view, anchor)
+    frame = cd.list_dates(
+        ctx.viewer,
+        ctx.db,
+        start=rec.to_utc(rec.local_start(shown[0], time(0))),
+        end=rec.to_utc(rec.local_start(shown[-1] + timedelta(days=1), time(0))),
+    )
+    calendar(frame, view=view, anchor=anchor)

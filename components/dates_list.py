@@ -1,0 +1,174 @@
+"""Termine → Liste and → Erstattungen: the filtered list of dates, editing or cancelling one
+future date, and the refunds that cancelled dates left due.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from components.confirm import ask_first, confirm_action
+from components.date_feedback import REFUSALS, date_cancel_warning, flash, refused
+from components.i18n import moment, money, t, time_of_day
+from components.session import PageContext
+from core import recurrence as rec
+from data import course_dates as cd
+
+CONFIRM_KEY = "_confirm_cancel_date"
+
+
+def _table(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            t("dates.col_start"): [moment(v) for v in frame["starts_at"]],
+            t("dates.col_end"): [time_of_day(v) for v in frame["ends_at"]],
+            t("dates.col_course"): frame["course"],
+            t("dates.col_seats"): [
+                t("dates.cal_seats", sold=int(s), total=int(n))
+                for s, n in zip(frame["seats_sold"], frame["seats_total"], strict=True)
+            ],
+            t("dates.col_waitlist"): frame["waitlist"],
+            t("dates.col_price"): [money(v) for v in frame["price"]],
+            t("dates.col_status"): [t(f"dates.status_{s}") for s in frame["status"]],
+            t("dates.col_series"): ["" if pd.isna(v) else f"#{int(v)}" for v in frame["series_id"]],
+        }
+    )
+
+
+def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
+    names = dict(zip(courses["product_id"], courses["name"], strict=True))
+    left, mid, right = st.columns([2, 2, 1])
+    course_filter = left.selectbox(
+        t("dates.course"),
+        [None, *names],
+        format_func=lambda pid: t("dates.all_courses") if pid is None else names[pid],
+        key="list_course",
+    )
+    span = mid.date_input(
+        t("dates.range"),
+        value=(today, today + timedelta(days=90)),
+        format="DD.MM.YYYY",
+        key="list_range",
+    )
+    show_cancelled = right.toggle(t("dates.show_cancelled"), value=False, key="list_cancelled")
+    # While the partner is still picking the range, the widget holds only its first day.
+    first, last = (span[0], span[-1]) if isinstance(span, tuple | list) and span else (today, today)
+    dates = cd.list_dates(
+        ctx.viewer,
+        ctx.db,
+        start=rec.to_utc(rec.local_start(first, time(0))),
+        end=rec.to_utc(rec.local_start(last + timedelta(days=1), time(0))),
+        product_id=course_filter,
+        include_cancelled=show_cancelled,
+    )
+    if dates.empty:
+        st.info(t("dates.empty"), icon=":material/event_busy:")
+    else:
+        st.dataframe(_table(dates), hide_index=True, width="stretch")
+
+    now = datetime.now(UTC).replace(tzinfo=None)  # starts_at is naive UTC
+    editable = dates[(dates["status"] == "active") & (dates["starts_at"] > now)]
+    labels = {int(r.date_id): f"{moment(r.starts_at)} · {r.course}" for r in editable.itertuples()}
+    if not labels:
+        return
+    st.subheader(t("dates.edit_title"))
+    picked = st.selectbox(
+        t("dates.pick_date"), list(labels), format_func=labels.get, key="edit_pick"
+    )
+    _edit_form(ctx, picked)
+    _cancel(ctx, picked)
+
+
+def _edit_form(ctx: PageContext, date_id: int) -> None:
+    current = cd.get_date(ctx.viewer, ctx.db, date_id=date_id)
+    local = rec.to_local(current.starts_at)
+    # The form key names the date, so picking another one starts from its own values.
+    with st.form(f"edit_{date_id}"):
+        a, b, c = st.columns(3)
+        new_day = a.date_input(t("dates.day"), value=local.date(), format="DD.MM.YYYY")
+        new_start = b.time_input(t("dates.start_time"), value=local.time())
+        new_end = c.time_input(t("dates.end_time"), value=rec.to_local(current.ends_at).time())
+        d, e = st.columns(2)
+        seats = d.number_input(t("dates.seats"), value=current.seats_total, step=1)
+        price = e.number_input(
+            t("dates.price"), value=float(current.price), step=1.0, format="%.2f"
+        )
+        saved = st.form_submit_button(t("dates.save_changes"), type="primary")
+    if not saved:
+        return
+    try:
+        result = cd.update_date(
+            ctx.viewer,
+            ctx.db,
+            date_id=date_id,
+            starts_at=datetime.combine(new_day, new_start),
+            ends_at=datetime.combine(new_day, new_end),
+            seats=int(seats),
+            price=Decimal(str(price)).quantize(Decimal("0.01")),
+        )
+    except REFUSALS as exc:
+        refused(exc)
+        return
+    if result.messages:
+        st.success(t("dates.date_saved_told", n=result.messages))
+    else:
+        st.success(t("dates.date_saved"))
+    if result.overlaps:
+        st.warning(t("dates.overlap", n=len(result.overlaps)))
+
+
+def _cancel(ctx: PageContext, date_id: int) -> None:
+    reason = st.text_input(t("dates.cancel_reason"), key="cancel_reason", max_chars=500)
+    if st.button(t("dates.cancel_date"), key="cancel_date", icon=":material/event_busy:"):
+        try:
+            outcome = cd.cancel_date(ctx.viewer, ctx.db, date_id=date_id, reason=reason or None)
+            if outcome.needs_confirmation:
+                ask_first(CONFIRM_KEY, date_id)
+            elif outcome.cancelled:
+                flash("success", t("dates.cancelled", n=len(outcome.cancelled)))
+                st.rerun()
+        except REFUSALS as exc:
+            refused(exc)
+
+    def cancel_confirmed() -> None:
+        outcome = cd.cancel_date(
+            ctx.viewer, ctx.db, date_id=date_id, confirm=True, reason=reason or None
+        )
+        flash(
+            "success", t("dates.cancelled_told", n=len(outcome.cancelled), mails=outcome.messages)
+        )
+
+    confirm_action(
+        CONFIRM_KEY,
+        date_id,
+        warning=lambda: date_cancel_warning(ctx, date_id),
+        button_label=t("dates.confirm_cancel_button"),
+        button_key="cancel_confirm",
+        on_confirm=cancel_confirmed,
+    )
+
+
+def render_refunds(ctx: PageContext) -> None:
+    st.caption(t("dates.refunds_hint"))
+    due = cd.refunds_due(ctx.viewer, ctx.db)
+    if due.empty:
+        st.info(t("dates.refunds_none"), icon=":material/check_circle:")
+        return
+    st.metric(t("dates.refunds_total"), money(sum(due["amount_due"], Decimal(0))))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("dates.col_start"): [moment(v) for v in due["starts_at"]],
+                t("dates.col_course"): due["course"],
+                t("dates.col_order"): due["increment_id"],
+                t("dates.col_customer"): due["customer_name"],
+                t("dates.col_tickets"): due["tickets"],
+                t("dates.col_amount"): [money(v) for v in due["amount_due"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,0 +1,360 @@
+"""Termine → Serien: a new series (pattern, preview, save) and the partner's active series
+(edit all or later dates at once, move or skip one date, cancel the whole series).
+
+Cancelling booked dates (skip one, or the series) asks first through components.confirm.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from components.confirm import ask_first, confirm_action
+from components.date_feedback import (
+    REFUSALS,
+    cancel_warning,
+    date_cancel_warning,
+    flash,
+    refused,
+)
+from components.i18n import day, moment, t
+from components.session import PageContext
+from core import recurrence as rec
+from data import course_dates as cd
+from data import series as sr
+from data.series import Series
+
+PREVIEW_KEY = "_series_preview"
+CONFIRM_SKIP_KEY = "_confirm_skip"
+CONFIRM_CANCEL_KEY = "_confirm_cancel_series"
+
+
+def _cents(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _weekday_label(code: str) -> str:
+    return t(f"dates.weekday_{code.lower()}")
+
+
+def render_series(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
+    names = dict(zip(courses["product_id"], courses["name"], strict=True))
+    st.subheader(t("dates.new_series"))
+    course, pattern, offer = _new_series_fields(courses, names, today)
+    _preview_and_save(ctx, course, pattern, offer)
+
+    all_series = sr.list_series(ctx.viewer, ctx.db, active_only=True)
+    if all_series.empty:
+        return
+    st.divider()
+    st.subheader(t("dates.series_title"))
+    series_labels = {
+        int(r.series_id): t(
+            "dates.series_label",
+            id=int(r.series_id),
+            course=names.get(r.product_id, str(r.product_id)),
+            rule=r.rrule,
+        )
+        for r in all_series.itertuples()
+    }
+    chosen = st.selectbox(
+        t("dates.pick_series"), list(series_labels), format_func=series_labels.get,
+        key="series_pick",
+    )  # fmt: skip
+    current = sr.get_series(ctx.viewer, ctx.db, series_id=chosen)
+    upcoming = cd.list_dates(
+        ctx.viewer, ctx.db, series_id=chosen, start=datetime.now(UTC), include_cancelled=False
+    )
+    st.caption(t("dates.series_upcoming", n=len(upcoming)))
+    _bulk_edit(ctx, current, today)
+    _move_or_skip(ctx, current, upcoming)
+    _cancel_series(ctx, chosen)
+
+
+def _new_series_fields(
+    courses: pd.DataFrame, names: dict[int, str], today: date
+) -> tuple[int, rec.Pattern, dict[str, object]]:
+    """The new-series widgets; the course, the pattern they describe and seats/price."""
+    course = st.selectbox(t("dates.course"), list(names), format_func=names.get, key="s_course")
+    kind = st.selectbox(
+        t("dates.kind"), list(rec.KINDS), format_func=lambda k: t(f"dates.kind_{k}"), key="s_kind"
+    )
+    weekdays: list[str] = []
+    month_day = position = position_weekday = short = rrule_text = None
+    if kind == rec.WEEKLY:
+        weekdays = st.multiselect(
+            t("dates.weekdays"), list(rec.WEEKDAYS), format_func=_weekday_label,
+            default=["TU"], key="s_weekdays",
+        )  # fmt: skip
+    elif kind == rec.MONTHLY_DAY:
+        month_day = int(st.number_input(t("dates.month_day"), value=1, step=1, key="s_month_day"))
+        short = st.radio(
+            t("dates.short_months"),
+            [None, rec.SHORT_SKIP, rec.SHORT_LAST],
+            format_func=lambda v: t(f"dates.short_{v or 'unset'}"),
+            key="s_short",
+            horizontal=True,
+        )
+    elif kind == rec.MONTHLY_POSITION:
+        a, b = st.columns(2)
+        position = a.selectbox(
+            t("dates.position"), list(rec.POSITIONS),
+            format_func=lambda v: t("dates.position_last") if v == -1 else f"{v}.",
+            key="s_position",
+        )  # fmt: skip
+        position_weekday = b.selectbox(
+            t("dates.weekday"), list(rec.WEEKDAYS), format_func=_weekday_label,
+            key="s_pos_weekday",
+        )  # fmt: skip
+    elif kind == rec.CUSTOM:
+        rrule_text = st.text_input(
+            t("dates.rrule"), placeholder="FREQ=WEEKLY;BYDAY=TU,TH", key="s_rrule"
+        )
+    a, b, c = st.columns(3)
+    interval = int(a.number_input(t("dates.interval"), value=1, step=1, key="s_interval"))
+    starts_on = b.date_input(
+        t("dates.first_day"), value=today + timedelta(days=1), format="DD.MM.YYYY", key="s_start"
+    )
+    start_time = c.time_input(t("dates.start_time"), value=time(18, 0), key="s_time")
+    a, b, c = st.columns(3)
+    duration = int(a.number_input(t("dates.duration"), value=180, step=15, key="s_duration"))
+    seats = int(b.number_input(t("dates.seats"), value=10, step=1, key="s_seats"))
+    price = c.number_input(
+        t("dates.price"), value=float(courses.set_index("product_id")["price"].get(course) or 0),
+        step=1.0, format="%.2f", key="s_price",
+    )  # fmt: skip
+    end_kind = st.radio(
+        t("dates.ends"),
+        ["date", "count", "never"],
+        format_func=lambda v: t(f"dates.ends_{v}"),
+        horizontal=True,
+        key="s_end",
+    )
+    ends_on = count = None
+    if end_kind == "date":
+        ends_on = st.date_input(
+            t("dates.last_day"), value=date(today.year, 12, 31), format="DD.MM.YYYY",
+            key="s_ends_on",
+        )  # fmt: skip
+    elif end_kind == "count":
+        count = int(st.number_input(t("dates.count"), value=10, step=1, key="s_count"))
+    state = st.selectbox(
+        t("dates.holidays"),
+        [None, *rec.BUNDESLAENDER],
+        format_func=lambda v: t("dates.holidays_none") if v is None else t(f"dates.state_{v}"),
+        key="s_holidays",
+    )
+    pattern = rec.Pattern(
+        kind=kind,
+        starts_on=starts_on,
+        start_time=start_time,
+        duration_minutes=duration,
+        interval=interval,
+        weekdays=tuple(weekdays),
+        month_day=month_day,
+        short_months=short,
+        position=position,
+        position_weekday=position_weekday,
+        rrule=rrule_text,
+        ends_on=ends_on,
+        count=count,
+        holidays_in=state,
+    )
+    return course, pattern, {"seats": seats, "price": _cents(price)}
+
+
+def _preview_and_save(
+    ctx: PageContext, course: int, pattern: rec.Pattern, offer: dict[str, object]
+) -> None:
+    p_col, s_col = st.columns(2)
+    if p_col.button(t("dates.preview"), key="s_preview", width="stretch"):
+        st.session_state[PREVIEW_KEY] = pattern
+    # The preview stays while the fields describe the same pattern; any change hides it.
+    if st.session_state.get(PREVIEW_KEY) == pattern:
+        try:
+            _preview(ctx, course, pattern, offer)
+        except REFUSALS as exc:
+            refused(exc)
+    if s_col.button(t("dates.save_series"), type="primary", key="s_save", width="stretch"):
+        try:
+            saved = sr.create_series(
+                ctx.viewer, ctx.db, product_id=course, pattern=pattern, **offer
+            )
+            st.session_state.pop(PREVIEW_KEY, None)
+            st.success(t("dates.series_saved", n=saved.created))
+            if saved.overlaps:
+                st.warning(t("dates.overlap", n=len(saved.overlaps)))
+        except REFUSALS as exc:
+            refused(exc)
+
+
+def _preview(ctx: PageContext, course: int, pattern: rec.Pattern, offer: dict[str, object]) -> None:
+    preview = sr.preview_series(ctx.viewer, ctx.db, product_id=course, pattern=pattern, **offer)
+    st.caption(t("dates.preview_count", n=preview.to_create, rule=preview.rule))
+    if preview.open_ended:
+        st.caption(t("dates.preview_open"))
+    rows = [
+        {
+            t("dates.col_start"): f"{day(o.starts_at)} {o.starts_at.strftime('%H:%M')}",
+            t("dates.col_status"): (
+                t("dates.preview_holiday", name=o.holiday) if o.holiday else t("dates.preview_new")
+            ),
+        }
+        for o in preview.occurrences
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=240)
+    if preview.overlaps:
+        st.warning(t("dates.overlap", n=len(preview.overlaps)), icon=":material/warning:")
+
+
+def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
+    with st.expander(t("dates.bulk_title"), icon=":material/edit_calendar:"):
+        scope_choice = st.radio(
+            t("dates.bulk_scope"),
+            ["all", "from"],
+            format_func=lambda v: t(f"dates.bulk_scope_{v}"),
+            horizontal=True,
+            key="bulk_scope",
+        )
+        from_day = None
+        if scope_choice == "from":
+            from_day = st.date_input(
+                t("dates.bulk_from"), value=today + timedelta(days=7), format="DD.MM.YYYY",
+                key="bulk_from",
+            )  # fmt: skip
+        a, b, c = st.columns(3)
+        start_time = a.time_input(
+            t("dates.start_time"), value=series.pattern.start_time, key="bulk_time"
+        )
+        seats = int(b.number_input(t("dates.seats"), value=series.seats, key="bulk_seats"))
+        price = c.number_input(
+            t("dates.price"), value=float(series.price), step=1.0, format="%.2f",
+            key="bulk_price",
+        )  # fmt: skip
+        if not st.button(t("dates.bulk_apply"), type="primary", key="bulk_apply"):
+            return
+        new_price = _cents(price)
+        try:
+            # Only what the partner changed is passed on; None leaves a field as it is.
+            result = sr.bulk_edit(
+                ctx.viewer,
+                ctx.db,
+                series_id=series.series_id,
+                start_time=start_time if start_time != series.pattern.start_time else None,
+                seats=seats if seats != series.seats else None,
+                price=new_price if new_price != series.price else None,
+                from_day=from_day,
+            )
+        except REFUSALS as exc:
+            refused(exc)
+            return
+        if result.messages:
+            st.success(t("dates.bulk_done_told", n=result.changed, m=result.messages))
+        else:
+            st.success(t("dates.bulk_done", n=result.changed))
+
+
+def _move_or_skip(ctx: PageContext, series: Series, upcoming: pd.DataFrame) -> None:
+    occurrences = {rec.local_day(r.starts_at): moment(r.starts_at) for r in upcoming.itertuples()}
+    with st.expander(t("dates.move_title"), icon=":material/move_item:"):
+        if not occurrences:
+            st.caption(t("dates.empty"))
+            return
+        series_id = series.series_id
+        move_day = st.selectbox(
+            t("dates.pick_occurrence"), list(occurrences), format_func=occurrences.get,
+            key="move_day",
+        )  # fmt: skip
+        a, b = st.columns(2)
+        target_day = a.date_input(
+            t("dates.new_day"), value=move_day, format="DD.MM.YYYY", key="move_to_day"
+        )
+        target_time = b.time_input(
+            t("dates.start_time"), value=series.pattern.start_time, key="move_to_time"
+        )
+        move_col, skip_col = st.columns(2)
+        if move_col.button(t("dates.move"), key="move_apply", width="stretch"):
+            try:
+                sr.move_occurrence(
+                    ctx.viewer, ctx.db, series_id=series_id, day=move_day,
+                    new_start=datetime.combine(target_day, target_time),
+                )  # fmt: skip
+                flash("success", t("dates.moved"))
+                st.rerun()
+            except REFUSALS as exc:
+                refused(exc)
+        target = (series_id, move_day)
+        if skip_col.button(t("dates.skip"), key="skip_apply", width="stretch"):
+            try:
+                outcome = sr.skip_occurrence(ctx.viewer, ctx.db, series_id=series_id, day=move_day)
+                if outcome.needs_confirmation:
+                    ask_first(CONFIRM_SKIP_KEY, target)
+                else:
+                    flash("success", t("dates.cancelled", n=len(outcome.cancelled)))
+                    st.rerun()
+            except REFUSALS as exc:
+                refused(exc)
+
+        def skip_confirmed() -> None:
+            outcome = sr.skip_occurrence(
+                ctx.viewer, ctx.db, series_id=series_id, day=move_day, confirm=True
+            )
+            flash(
+                "success",
+                t("dates.cancelled_told", n=len(outcome.cancelled), mails=outcome.messages),
+            )
+
+        date_ids = {rec.local_day(r.starts_at): int(r.date_id) for r in upcoming.itertuples()}
+        confirm_action(
+            CONFIRM_SKIP_KEY,
+            target,
+            warning=lambda: date_cancel_warning(ctx, date_ids.get(move_day, 0)),
+            button_label=t("dates.confirm_cancel_button"),
+            button_key="skip_confirm",
+            on_confirm=skip_confirmed,
+        )
+
+
+def _cancel_series(ctx: PageContext, series_id: int) -> None:
+    with st.expander(t("dates.cancel_series_title"), icon=":material/cancel:"):
+        reason = st.text_input(t("dates.cancel_reason"), key="series_reason", max_chars=500)
+        if st.button(t("dates.cancel_series"), key="series_cancel"):
+            try:
+                outcome = sr.cancel_series(
+                    ctx.viewer, ctx.db, series_id=series_id, reason=reason or None
+                )
+                if outcome.needs_confirmation:
+                    ask_first(CONFIRM_CANCEL_KEY, series_id)
+                else:
+                    flash("success", t("dates.series_cancelled_done", n=len(outcome.cancelled)))
+                    st.rerun()
+            except REFUSALS as exc:
+                refused(exc)
+
+        def warning() -> str:
+            # Without confirm the data layer only counts what a cancel would touch.
+            would = sr.cancel_series(ctx.viewer, ctx.db, series_id=series_id)
+            return cancel_warning(
+                bookings=would.bookings, tickets=would.tickets, amount=would.refund_total
+            )
+
+        def cancel_confirmed() -> None:
+            outcome = sr.cancel_series(
+                ctx.viewer, ctx.db, series_id=series_id, confirm=True, reason=reason or None
+            )
+            flash(
+                "success",
+                t("dates.cancelled_told", n=len(outcome.cancelled), mails=outcome.messages),
+            )
+
+        confirm_action(
+            CONFIRM_CANCEL_KEY,
+            series_id,
+            warning=warning,
+            button_label=t("dates.confirm_cancel_button"),
+            button_key="series_cancel_confirm",
+            on_confirm=cancel_confirmed,
+        )

@@ -16,6 +16,7 @@ from components.i18n import day, locale, money, month_label, percent, t
 from components.session import PageContext
 from core import i18n
 from core.table_export import frame_csv, frame_xlsx
+from core.validation import InvalidInput
 from data import documents, payouts
 
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
@@ -206,3 +207,78 @@ def render_documents(ctx: PageContext, *, key: str = "documents") -> None:
             key=f"{key}_pdf",
             icon=":material/picture_as_pdf:",
         )
+
+
+_REISSUE_FLASH = "_reissue_flash"
+_REISSUE_ROUND = "_reissue_round"  # bumped after a reissue: choice, reason and confirmation reset
+
+
+def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = "reissue") -> None:
+    """Staff: cancel a credit note and issue a new one (data.documents.reissue_document).
+
+    The choice lists every credit note in scope, valid ones first; labels carry nothing that
+    changes with the status, so a note cancelled meanwhile (another tab) stays chosen and the
+    data layer refuses it with its German message instead of a silent switch to another note.
+    """
+    done = st.session_state.pop(_REISSUE_FLASH, None)
+    if done:
+        st.success(t("payouts.reissued", **done), icon=":material/check_circle:")
+    st.caption(t("payouts.reissue_caption"))
+    frame = documents.list_documents(ctx.viewer, ctx.db, partner_id=partner_id)
+    notes = frame[frame["kind"] == "credit_note"]
+    if notes.empty:
+        st.info(t("payouts.reissue_none"), icon=":material/description:")
+        return
+    notes = notes.assign(_valid=notes["status"] != "cancelled").sort_values(
+        ["_valid", "number"], ascending=[False, False]
+    )
+    by_id = notes.set_index("document_id")
+    round_ = st.session_state.get(_REISSUE_ROUND, 0)
+    chosen = st.selectbox(
+        t("payouts.reissue_choose"),
+        notes["document_id"].tolist(),
+        index=None,
+        placeholder=t("payouts.reissue_placeholder"),
+        format_func=lambda d: (
+            f"{by_id.loc[d, 'number']} · {by_id.loc[d, 'partner']} · "
+            f"{month_label(by_id.loc[d, 'period'])} · {money(by_id.loc[d, 'amount'])}"
+        ),
+        key=f"{key}_document_{round_}",
+    )
+    if chosen is not None:
+        st.caption(t("payouts.reissue_status", status=status_label(by_id.loc[chosen, "status"])))
+    reason = st.text_input(
+        t("payouts.reissue_reason"),
+        max_chars=documents.REASON_MAX,
+        placeholder=t("payouts.reissue_reason_placeholder"),
+        key=f"{key}_reason_{round_}",
+    )
+    confirmed = st.checkbox(t("payouts.reissue_confirm"), key=f"{key}_confirm_{round_}")
+    clicked = st.button(
+        t("payouts.reissue"),
+        type="primary",
+        disabled=chosen is None or not confirmed,
+        icon=":material/restart_alt:",
+        key=f"{key}_go_{round_}",
+    )
+    if not clicked:
+        return
+    if chosen is None or not confirmed:
+        st.warning(t("payouts.reissue_pick_first"))
+        return
+    try:
+        result = documents.reissue_document(
+            ctx.viewer, ctx.db, document_id=int(chosen), reason=reason
+        )
+    except InvalidInput as exc:
+        st.error(t(exc.key, **exc.params), icon=":material/error:")
+        return
+    if result is None:
+        st.error(t("payouts.reissue_not_found"), icon=":material/error:")
+        return
+    st.session_state[_REISSUE_FLASH] = {
+        "cancellation": result.cancellation,
+        "credit_note": result.credit_note,
+    }
+    st.session_state[_REISSUE_ROUND] = round_ + 1
+    st.rerun()

@@ -24,17 +24,93 @@ from data.viewer import ScopeError, Viewer
 
 COLUMNS = ["rate_id", "partner_id", "product_id", "rate", "valid_from", "created_at"]
 STAFF_ONLY = "Nur Miomente-Mitarbeiter können Provisionssätze ändern."
+CENT = Decimal("0.01")
 
 
-def list_rates(viewer: Viewer, db: Databases) -> pd.DataFrame:
-    """The per-course overrides in the viewer's scope, newest first per course."""
+def _parse_rate(raw: Decimal | int | str) -> Decimal:
+    """A percentage as typed ("22,5", "22.50 %", Decimal("22.5")) -> Decimal("22.50").
+
+    InvalidInput("payouts.invalid_rate") unless it is a number from 0 to 100 with at most two
+    decimal places."""
+    if isinstance(raw, bool):
+        raise InvalidInput("payouts.invalid_rate")
+    text = str(raw).strip().removesuffix("%").strip().replace(",", ".")
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise InvalidInput("payouts.invalid_rate") from exc
+    # The range first: quantize refuses a huge exponent ("1E+30") with an exception.
+    if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(CENT):
+        raise InvalidInput("payouts.invalid_rate")
+    return as_rate(value)
+
+
+def list_rates(viewer: Viewer, db: Databases, *, partner_id: int | None = None) -> pd.DataFrame:
+    """The per-course overrides in the viewer's scope (of one partner if given), newest
+    first per course."""
     query = (
         select(*(commission_rates.c[c] for c in COLUMNS))
         .where(scope.partner_filter(commission_rates.c.partner_id, viewer))
         .order_by(commission_rates.c.product_id, commission_rates.c.valid_from.desc())
     )
+    if partner_id is not None:
+        query = query.where(commission_rates.c.partner_id == partner_id)
     with db.portal.connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=COLUMNS)
+
+
+def contract_rate(viewer: Viewer, db: Databases, *, partner_id: int) -> Decimal | None:
+    """The partner's contractual rate in percent; None when the partner is not in scope."""
+    query = select(partners.c.commission_rate).where(
+        partners.c.partner_id == partner_id,
+        scope.partner_filter(partners.c.partner_id, viewer),
+    )
+    with db.portal.connect() as conn:
+        value = conn.execute(query).scalar()
+    return None if value is None else as_rate(value)
+
+
+def set_contract_rate(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    partner_id: int,
+    rate: Decimal | str,
+    now: datetime | None = None,
+) -> bool:
+    """Staff: change the partner's contractual rate (audit-logged with the previous rate).
+
+    It applies to every payout computed from now on; approved payouts keep the rates copied
+    onto their lines. False when the partner is not in the viewer's scope (nothing written)."""
+    if not viewer.is_staff:
+        raise ScopeError(STAFF_ONLY)
+    value = _parse_rate(rate)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    with db.portal.begin() as conn:
+        key = (partners.c.partner_id == partner_id) & scope.partner_filter(
+            partners.c.partner_id, viewer
+        )
+        # The UPDATE first: it locks the row, so the "previous" in the audit is the real one.
+        conn.execute(update(partners).where(key).values(commission_rate=partners.c.commission_rate))
+        previous = conn.execute(select(partners.c.commission_rate).where(key)).scalar()
+        if previous is None:
+            return False
+        previous = as_rate(previous)
+        if previous == value:
+            return True
+        conn.execute(update(partners).where(key).values(commission_rate=value))
+        conn.execute(
+            insert(audit_log).values(
+                at=now,
+                user_id=viewer.user_id,
+                partner_id=partner_id,
+                action="commission_contract_set",
+                entity="partner",
+                entity_id=str(partner_id),
+                details={"rate": str(value), "previous": str(previous)},
+            )
+        )
+    return True
 
 
 def set_course_rate(
@@ -44,19 +120,19 @@ def set_course_rate(
     product_id: int,
     rate: Decimal | str,
     valid_from: date,
+    partner_id: int | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Staff: the course's commission from `valid_from` on (same day again: replaced).
 
-    False when the course is not in the viewer's scope (nothing is written)."""
+    `partner_id`, when given, is the partner the rate is meant for: a course of another
+    partner is refused (InvalidInput). False when the course is not in the viewer's scope
+    (nothing is written)."""
     if not viewer.is_staff:
         raise ScopeError(STAFF_ONLY)
-    try:
-        value = as_rate(Decimal(str(rate)))
-    except (InvalidOperation, TypeError) as exc:
-        raise InvalidInput("payouts.invalid_rate") from exc
-    if not Decimal(0) <= value <= Decimal(100):
-        raise InvalidInput("payouts.invalid_rate")
+    value = _parse_rate(rate)
+    if not isinstance(valid_from, date):
+        raise InvalidInput("partners.invalid_valid_from")
     now = now or datetime.now(UTC).replace(tzinfo=None)
     with db.portal.begin() as conn:
         owner = conn.execute(
@@ -67,6 +143,8 @@ def set_course_rate(
         ).scalar()
         if owner is None:
             return False
+        if partner_id is not None and owner != partner_id:
+            raise InvalidInput("partners.course_other_partner", course=product_id)
         key = (commission_rates.c.product_id == product_id) & (
             commission_rates.c.valid_from == valid_from
         )

@@ -390,13 +390,25 @@ class Reissue:
     credit_note: str  # number of the new credit note
 
 
+REASON_MAX = 500
+
+
 def reissue_document(
-    viewer: Viewer, db: Databases, *, document_id: int, now: datetime | None = None
+    viewer: Viewer,
+    db: Databases,
+    *,
+    document_id: int,
+    reason: str | None = None,
+    now: datetime | None = None,
 ) -> Reissue | None:
     """Staff: correct an issued credit note: a cancellation of it plus a new credit note
     from today's partner data and the payout's lines. The old document stays as it was.
+    `reason` (optional, at most REASON_MAX characters) goes into the audit log.
     None when the document is not in the viewer's scope."""
     _require_staff(viewer)
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > REASON_MAX:
+        raise InvalidInput("payouts.reason_too_long", n=REASON_MAX)
     now = now or _utcnow()
     with db.portal.connect() as conn:
         old = (
@@ -472,6 +484,7 @@ def reissue_document(
                 entity="document",
                 entity_id=str(old["document_id"]),
                 details={"cancellation": numbers[0], "credit_note": numbers[1]},
+                note=reason,
             )
         )
     return Reissue(cancellation=numbers[0], credit_note=numbers[1])

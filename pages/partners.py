@@ -1,4 +1,4 @@
-"""Partner (staff): every partner with kind and city; details arrive with later issues."""
+"""Partner (staff): every partner with kind and city, and one partner's commission rates."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from components.cache import cached
+from components.commission_view import render_commission
 from components.i18n import t
+from components.layout import run_guarded
 from components.session import page_context
 from data.partners import list_partners
 
@@ -25,3 +27,15 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+
+st.subheader(t("partners.commission_title"))
+st.caption(t("partners.commission_caption"))
+names = partners.set_index("partner_id")["name"]
+chosen = st.selectbox(
+    t("partners.choose_partner"),
+    names.index.tolist(),
+    format_func=lambda pid: names.get(pid, str(pid)),
+    key="partners_commission_partner",
+)
+if chosen is not None:
+    run_guarded("partners/commission", lambda: render_commission(ctx, partner_id=int(chosen)))

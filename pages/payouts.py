@@ -2,7 +2,8 @@
 
 Filters by month, status and partner; bulk approval (issues each credit note) and "paid" with
 the transfer date; the approved payouts as SEPA credit transfer and DATEV booking batch; the
-table as CSV/XLSX; the credit notes below. The data layer refuses all of it to partners.
+table as CSV/XLSX; the credit notes below, with the correction of one (Storno-Gutschrift plus
+a new credit note). The data layer refuses all of it to partners.
 """
 
 from __future__ import annotations
@@ -187,4 +188,8 @@ else:
 
 st.divider()
 st.subheader(t("accounting.tab_documents"))
+with st.expander(t("payouts.reissue_title"), icon=":material/restart_alt:"):
+    run_guarded(
+        "payouts/reissue", lambda: payout_views.reissue_form(ctx, partner_id=partner, key="reissue")
+    )
 run_guarded("payouts/documents", lambda: payout_views.render_documents(ctx, key="staff_docs"))

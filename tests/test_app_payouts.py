@@ -12,7 +12,7 @@ from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from core.db import Databases
-from data import payouts
+from data import documents, payouts
 from data.portal_schema import bookings
 from data.viewer import SYSTEM
 from tests.app_support import ALPHA, STAFF, app_environment, new_app, open_page, visible_text
@@ -94,3 +94,56 @@ def test_partner_cannot_open_the_staff_page(world: Databases) -> None:
     at.run()
     with pytest.raises(ValueError):
         at.switch_page("pages/payouts.py")
+
+
+def test_staff_reissues_a_credit_note_and_a_second_time_is_refused(world: Databases) -> None:
+    before = documents.list_documents(SYSTEM, world)
+    old = before[before["partner_id"] == 2].iloc[0]
+    at = _page("payouts.py", user_id=STAFF)
+    _assert_clean(at)
+    at.selectbox(key="reissue_document_0").set_value(int(old["document_id"])).run()
+    at.text_input(key="reissue_reason_0").input("Neue Anschrift")
+    at.checkbox(key="reissue_confirm_0").check().run()
+    at.button(key="reissue_go_0").click().run()
+    text = _assert_clean(at)
+    after = documents.list_documents(SYSTEM, world).set_index("number")
+    new = sorted(set(after.index) - set(before["number"]))
+    assert len(new) == 2
+    storno, credit_note = new
+    assert after.loc[storno, "status"] == "cancellation"
+    assert after.loc[storno, "cancels_number"] == old["number"]
+    assert after.loc[old["number"], "status"] == "cancelled"
+    assert f"Storno-Gutschrift {storno} und neue Gutschrift {credit_note} ausgestellt." in text
+    listed = at.dataframe[-1].value.to_csv()
+    assert storno in listed and credit_note in listed and "Storno-Gutschrift" in listed
+    # The choice was reset; choosing the cancelled note again is refused by the data layer.
+    assert at.selectbox(key="reissue_document_1").value is None
+    at.selectbox(key="reissue_document_1").set_value(int(old["document_id"])).run()
+    assert "Status: Storniert" in visible_text(at)
+    at.checkbox(key="reissue_confirm_1").check().run()
+    at.button(key="reissue_go_1").click().run()
+    _assert_clean(at)
+    assert [e.value for e in at.error] == ["Diese Gutschrift wurde bereits storniert."]
+    assert len(documents.list_documents(SYSTEM, world)) == len(after)
+
+
+def test_reissue_needs_the_confirmation(world: Databases) -> None:
+    count = len(documents.list_documents(SYSTEM, world))
+    at = _page("payouts.py", user_id=STAFF)
+    first = documents.list_documents(SYSTEM, world)
+    valid = first[(first["kind"] == "credit_note") & (first["status"] != "cancelled")]
+    at.selectbox(key="reissue_document_0").set_value(int(valid["document_id"].iloc[0])).run()
+    _assert_clean(at)
+    assert at.button(key="reissue_go_0").disabled  # until confirmed
+    at.checkbox(key="reissue_confirm_0").check().run()
+    assert not at.button(key="reissue_go_0").disabled
+    at.checkbox(key="reissue_confirm_0").uncheck().run()
+    assert at.button(key="reissue_go_0").disabled
+    assert len(documents.list_documents(SYSTEM, world)) == count
+
+
+def test_partner_sees_no_correction_tool(world: Databases) -> None:
+    at = _page("accounting.py", user_id=ALPHA)
+    text = _assert_clean(at)
+    assert "Gutschrift korrigieren" not in text
+    assert not [b for b in at.button if b.key and b.key.startswith("reissue")]

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from core.db import Databases
 from core.validation import InvalidInput
 from data import documents, payouts
-from data.portal_schema import bookings, document_sequences, outbox
+from data.portal_schema import audit_log, bookings, document_sequences, outbox
 from data.portal_schema import documents as documents_table
 from data.viewer import SYSTEM, ScopeError, Viewer
 
@@ -126,6 +126,27 @@ def test_correction_is_a_cancellation_plus_a_new_document(approved: Databases) -
     for number in ("GS-2026-00001", "GS-2027-00001"):
         with pytest.raises(InvalidInput):
             documents.reissue_document(STAFF, approved, document_id=_doc_id(approved, number))
+
+
+def test_the_reason_of_a_correction_is_audited(approved: Databases) -> None:
+    old = _doc_id(approved, "GS-2026-00002")
+    with pytest.raises(InvalidInput) as refused:
+        documents.reissue_document(STAFF, approved, document_id=old, reason="x" * 501)
+    assert refused.value.key == "payouts.reason_too_long"
+    assert len(documents.list_documents(STAFF, approved)) == 2  # nothing issued
+    later = datetime(2026, 11, 20, 10, 0)
+    result = documents.reissue_document(
+        STAFF, approved, document_id=old, reason="  Neue Anschrift  ", now=later
+    )
+    assert (result.cancellation, result.credit_note) == ("GS-2026-00003", "GS-2026-00004")
+    with approved.portal.connect() as conn:
+        row = conn.execute(
+            select(audit_log.c.note, audit_log.c.details, audit_log.c.partner_id).where(
+                audit_log.c.action == "credit_note_reissued"
+            )
+        ).one()
+    assert row.note == "Neue Anschrift" and row.partner_id == 2
+    assert row.details == {"cancellation": "GS-2026-00003", "credit_note": "GS-2026-00004"}
 
 
 def test_export_values_match_the_issued_documents(approved: Databases) -> None:

@@ -18,7 +18,7 @@ from core.db import Databases
 from core.settings import Settings
 from core.validation import InvalidInput
 from data import commission, payouts
-from data.portal_schema import bookings, partners, payout_lines
+from data.portal_schema import audit_log, bookings, partners, payout_lines
 from data.portal_schema import payouts as payouts_table
 from data.viewer import SYSTEM, ScopeError, Viewer
 from tests.worlds import B
@@ -239,6 +239,63 @@ def test_course_override_from_a_date(october: Databases) -> None:
     # 101 at 30 % from 1 Oct; 102's override starts after its 14 Oct event: the contract's 25.
     assert rates == {5001: D("30"), 5003: D("30"), 5002: D("25")}
     assert list(commission.list_rates(PARTNER_A, october)["product_id"]) == [101, 102]
+
+
+def test_course_rate_input_and_partner_check(october: Databases) -> None:
+    # German decimal comma and a percent sign are fine; the stored rate has two places.
+    assert commission.set_course_rate(
+        STAFF, october, product_id=101, rate="22,5 %", valid_from=OCTOBER, partner_id=1
+    )
+    for bad in ("100,01", "-1", "12,345", "abc", "", "NaN", "Infinity", "1E+30", True):
+        with pytest.raises(InvalidInput) as refused:
+            commission.set_course_rate(
+                STAFF, october, product_id=101, rate=bad, valid_from=NOVEMBER, partner_id=1
+            )
+        assert refused.value.key == "payouts.invalid_rate", bad
+    # A course of another partner is refused for the partner the form is about.
+    with pytest.raises(InvalidInput) as refused:
+        commission.set_course_rate(
+            STAFF, october, product_id=201, rate="10", valid_from=OCTOBER, partner_id=1
+        )
+    assert refused.value.key == "partners.course_other_partner"
+    # Staff viewing as A do not reach B's course at all.
+    assert not commission.set_course_rate(
+        STAFF.view_as(1), october, product_id=201, rate="10", valid_from=OCTOBER
+    )
+    frame = commission.list_rates(STAFF, october)
+    assert list(zip(frame["product_id"], frame["rate"], strict=True)) == [(101, D("22.50"))]
+    assert commission.list_rates(STAFF, october, partner_id=2).empty
+    assert commission.list_rates(PARTNER_B, october, partner_id=1).empty
+
+
+def test_contract_rate_change_is_audited_and_reaches_the_next_payout(
+    october: Databases,
+) -> None:
+    assert commission.contract_rate(STAFF, october, partner_id=1) == D("25.00")
+    assert commission.contract_rate(PARTNER_A, october, partner_id=1) == D("25.00")
+    assert commission.contract_rate(PARTNER_B, october, partner_id=1) is None
+    with pytest.raises(ScopeError):
+        commission.set_contract_rate(PARTNER_A, october, partner_id=1, rate="5")
+    with pytest.raises(InvalidInput):
+        commission.set_contract_rate(STAFF, october, partner_id=1, rate="101")
+    assert not commission.set_contract_rate(STAFF.view_as(2), october, partner_id=1, rate="5")
+    assert commission.set_contract_rate(STAFF, october, partner_id=1, rate="27,5", now=NOW)
+    assert commission.set_contract_rate(STAFF, october, partner_id=1, rate="27.50", now=NOW)
+    assert commission.contract_rate(STAFF, october, partner_id=1) == D("27.50")
+    assert commission.contract_rate(STAFF, october, partner_id=2) == D("20.00")
+    with october.portal.connect() as conn:
+        audit = conn.execute(
+            select(audit_log.c.user_id, audit_log.c.partner_id, audit_log.c.details).where(
+                audit_log.c.action == "commission_contract_set"
+            )
+        ).all()
+    # Once: the second call changed nothing.
+    assert [(a.user_id, a.partner_id, a.details) for a in audit] == [
+        (30, 1, {"rate": "27.50", "previous": "25.00"})
+    ]
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    lines = payouts.list_lines(STAFF, october, payout_id=_payout_of(october, 1).payout_id)
+    assert set(lines["commission_rate"]) == {D("27.50")}
 
 
 @pytest.mark.parametrize(

@@ -110,6 +110,8 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.jobs.finish_run": {"run_id": 1, "status": "ok", "now": NOW},
     "data.jobs.close_interrupted": {"task": "send-outbox", "before_run_id": 1, "now": NOW},
     "data.commission.set_course_rate": {"product_id": 201, "rate": "30", "valid_from": NOW.date()},
+    "data.commission.contract_rate": {"partner_id": 1},
+    "data.commission.set_contract_rate": {"partner_id": 2, "rate": "22", "now": NOW},
     "data.payouts.compute_payouts": {"period": NOW.date(), "now": NOW},
     "data.payouts.is_settled": {"period": NOW.date()},
     "data.payouts.approve_payouts": {"payout_ids": [1, 2], "now": NOW},
@@ -177,6 +179,7 @@ STAFF_OWN = {"data.users.set_locale", "data.partners.choosable_partners", "data.
 # Staff-only payout actions: a partner is refused, staff viewing as A act on A's rows.
 STAFF_OWN |= {
     "data.commission.set_course_rate",
+    "data.commission.set_contract_rate",
     "data.payouts.compute_payouts",
     "data.payouts.approve_payouts",
     "data.payouts.mark_paid",

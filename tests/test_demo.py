@@ -474,3 +474,39 @@ def test_ensure_demo_rebuilds_an_incomplete_build(
     finally:
         db.dispose()
     assert (tmp_path / demo.MARKER_NAME).is_file()
+
+
+def test_the_demo_partner_has_paid_payouts_with_credit_notes(tmp_path: Path) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from data import documents, payouts
+    from data.viewer import Viewer
+
+    db = demo.ensure_demo(_settings(tmp_path))
+    try:
+        with db.portal.connect() as conn:
+            partner_id, legal_name = conn.execute(
+                select(p.partners.c.partner_id, p.partners.c.legal_name).where(
+                    p.partners.c.slug == "kochschule"
+                )
+            ).one()
+            user_id = conn.execute(
+                select(p.users.c.user_id).where(p.users.c.username == "kochschule")
+            ).scalar_one()
+        viewer = Viewer(user_id=user_id, role=p.ROLE_PARTNER, partner_id=partner_id)
+        history = payouts.list_payouts(viewer, db).sort_values("period")
+        # Four months: the older three approved and paid, the newest still a draft.
+        assert list(history["status"]) == ["paid", "paid", "paid", "draft"]
+        assert set(history["partner_id"]) == {partner_id}
+        for row in history.itertuples():
+            assert row.gross > 0 and row.amount == row.gross - row.commission_gross
+        notes = documents.list_documents(viewer, db)
+        assert len(notes) == 3 and all(n.startswith("GS-") for n in notes["number"])
+        pdf = documents.document_pdf(viewer, db, document_id=int(notes["document_id"].iloc[0]))
+        assert pdf is not None
+        text = PdfReader(io.BytesIO(pdf.pdf)).pages[0].extract_text()
+        assert "Gutschrift" in text and legal_name in text
+    finally:
+        db.dispose()

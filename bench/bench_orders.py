@@ -149,6 +149,24 @@ def p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def bench_people(db: Databases) -> tuple[int, int, int]:
+    """(partner id, its first user, a staff user) of the measured partner PARTNER_SLUG."""
+    with db.portal.connect() as conn:
+        partner_id = conn.execute(
+            select(partners.c.partner_id).where(partners.c.slug == PARTNER_SLUG)
+        ).scalar_one()
+        user_id = conn.execute(
+            select(users.c.user_id)
+            .where(users.c.partner_id == partner_id, users.c.role == ROLE_PARTNER)
+            .order_by(users.c.user_id)
+            .limit(1)
+        ).scalar_one()
+        staff_user = conn.execute(
+            select(users.c.user_id).where(users.c.role == ROLE_STAFF).limit(1)
+        ).scalar_one()
+    return partner_id, user_id, staff_user
+
+
 # --- the cases ---------------------------------------------------------------------------------
 
 
@@ -338,19 +356,8 @@ def run(args: argparse.Namespace, shop_url: str, portal_url: str, stack: ExitSta
         buffer_pool = conn.execute(text("SELECT @@innodb_buffer_pool_size")).scalar_one()
     print(f"shop: {shop_orders:,} orders; MariaDB buffer pool {int(buffer_pool) / 2**20:,.0f} MB")
 
+    partner_id, user_id, staff_user = bench_people(db)
     with db.portal.connect() as conn:
-        partner_id = conn.execute(
-            select(partners.c.partner_id).where(partners.c.slug == PARTNER_SLUG)
-        ).scalar_one()
-        user_id = conn.execute(
-            select(users.c.user_id)
-            .where(users.c.partner_id == partner_id, users.c.role == ROLE_PARTNER)
-            .order_by(users.c.user_id)
-            .limit(1)
-        ).scalar_one()
-        staff_user = conn.execute(
-            select(users.c.user_id).where(users.c.role == ROLE_STAFF).limit(1)
-        ).scalar_one()
         partner_order = conn.execute(
             select(ledger.c.order_id)
             .where(ledger.c.partner_id == partner_id)

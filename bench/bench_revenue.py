@@ -31,7 +31,18 @@ from contextlib import ExitStack
 from sqlalchemy import Engine, func, select, text
 
 from bench.bench_demo_seed import MYSQL_URL, POSTGRES_URL
-from bench.bench_orders import Captured, Case, Floor, Recorder, databases, explain, p, timings
+from bench.bench_orders import (
+    PARTNER_SLUG,
+    Captured,
+    Case,
+    Floor,
+    Recorder,
+    bench_people,
+    databases,
+    explain,
+    p,
+    timings,
+)
 from core.db import Databases, make_engine
 from data import revenue
 from data.ledger import refresh_orders, sync_ledger
@@ -39,15 +50,12 @@ from data.portal_schema import (
     ROLE_PARTNER,
     ROLE_STAFF,
     bookings,
-    partners,
     revenue_monthly,
-    users,
 )
 from data.revenue import MonthSpan
 from data.revenue_rollup import COUNTED_STATUSES, rebuild_rollups
 from data.viewer import SYSTEM, Viewer
 
-PARTNER_SLUG = "kochschule"
 GOAL_PARTNER_MS, GOAL_ALL_MS = 100.0, 500.0
 
 
@@ -116,19 +124,8 @@ def run(args: argparse.Namespace, shop_url: str, portal_url: str, stack: ExitSta
     )
     _analyze(db.portal, revenue_monthly.name)
 
+    partner_id, user_id, staff_user = bench_people(db)
     with db.portal.connect() as conn:
-        partner_id = conn.execute(
-            select(partners.c.partner_id).where(partners.c.slug == PARTNER_SLUG)
-        ).scalar_one()
-        user_id = conn.execute(
-            select(users.c.user_id)
-            .where(users.c.partner_id == partner_id, users.c.role == ROLE_PARTNER)
-            .order_by(users.c.user_id)
-            .limit(1)
-        ).scalar_one()
-        staff_user = conn.execute(
-            select(users.c.user_id).where(users.c.role == ROLE_STAFF).limit(1)
-        ).scalar_one()
         newest_order = conn.execute(
             select(bookings.c.order_id)
             .where(bookings.c.partner_id == partner_id)

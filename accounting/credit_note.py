@@ -10,7 +10,8 @@ commission is shown with its own VAT (or the reverse-charge note). What is print
 - the lines (order, event date, course, tickets, partner VAT rate, gross; corrections marked),
   the table header repeated on every page;
 - the totals: gross, the partner's VAT per rate (or the § 19 note), commission net, VAT on
-  commission (or the reverse-charge note), commission gross, amount paid out;
+  commission (or the reverse-charge note), commission gross, an offset earlier negative payout
+  ("Verrechnung mit Gutschrift GS-…", only when there is one), amount paid out;
 - every page: "Gutschrift GS-… · Seite n von m" in the footer.
 
 The output is reproducible: the PDF dates come from the issue date and no clock or random id
@@ -388,8 +389,16 @@ def totals_rows(note: CreditNote) -> list[tuple[str, str, bool]]:
             )
         )
     rows.append(("Provision brutto", eur(-totals.commission_gross), False))
+    if totals.carried:
+        rows.append((carried_label(note), eur(totals.carried), False))
     rows.append(("Auszahlungsbetrag", eur(totals.payout), True))
     return rows
+
+
+def carried_label(note: CreditNote) -> str:
+    """ "Verrechnung mit Gutschrift GS-…": the earlier negative payout(s) offset here."""
+    noun = "Gutschriften" if len(note.carried_from) > 1 else "Gutschrift"
+    return f"Verrechnung mit {noun} {', '.join(note.carried_from) or '–'}"
 
 
 def _totals(pdf: _Document, note: CreditNote) -> None:
@@ -419,6 +428,15 @@ def _notes(pdf: _Document, note: CreditNote) -> None:
         "Die Vermittlungsprovision ist die Leistung von Miomente an Sie; sie wird mit Ihrem "
         "Kursumsatz verrechnet. Der Auszahlungsbetrag wird auf Ihr hinterlegtes Konto überwiesen."
     )
+    if note.totals.carried:
+        texts.append(
+            "Verrechnung: Der Betrag, der aus der genannten früheren Gutschrift zugunsten von "
+            "Miomente offen war, ist mit dieser Gutschrift ausgeglichen."
+        )
+    if note.kind != KIND_CANCELLATION and note.totals.payout < 0:
+        texts.append(
+            "Der Auszahlungsbetrag ist negativ: Er wird mit Ihrer nächsten Auszahlung verrechnet."
+        )
     if note.recipient.iban:
         texts.append(f"Empfängerkonto: IBAN {_iban_grouped(note.recipient.iban)}")
     texts.append("Bitte prüfen Sie diese Gutschrift und melden Sie uns Abweichungen umgehend.")
@@ -435,6 +453,7 @@ def _iban_grouped(iban: str) -> str:
 
 __all__ = [
     "cancellation_text",
+    "carried_label",
     "filename",
     "render_pdf",
     "title",

@@ -27,7 +27,8 @@ How a credit note is booked in Miomente's books (`datev_bookings_for`, SKR03 def
 3. Optionally (`with_payment=True`) the transfer: Soll creditor / Haben 1200 Bank, payout — off
    by default because the bank statement import usually books it.
 
-After 1 and 2 the creditor account shows exactly the payout owed to the partner.
+After 1 and 2 the creditor account shows the balance owed to the partner: this payout, less a
+negative earlier payout it offsets (that one was booked as a debit when it was issued).
 """
 
 from __future__ import annotations

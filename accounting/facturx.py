@@ -22,13 +22,15 @@ Miomente's commission is *not* an allowance on the partner's invoice: an allowan
 the partner's taxable amount and VAT, which is wrong — the commission is Miomente's own supply
 to the partner with its own VAT. It is settled by set-off (Verrechnung), which EN 16931 can only
 express as an amount already paid: TotalPrepaidAmount (BT-113) = commission gross, with a note
-that states commission net, VAT and gross. This keeps every EN 16931 sum exact:
+that states commission net, VAT and gross. An earlier negative payout offset against this one
+(`totals.carried` ≤ 0, Verrechnung) is settled money too: it is added to BT-113 with its own note
+naming the offset credit notes. This keeps every EN 16931 sum exact:
 
     LineTotalAmount (BT-106)      = Σ line net                     = Σ breakdown basis
     TaxBasisTotalAmount (BT-109)  = BT-106 (no allowances/charges)
     TaxTotalAmount (BT-110)       = Σ breakdown VAT                = Σ totals.revenue_vat.vat
     GrandTotalAmount (BT-112)     = BT-109 + BT-110                = totals.gross
-    TotalPrepaidAmount (BT-113)   = totals.commission_gross
+    TotalPrepaidAmount (BT-113)   = totals.commission_gross − totals.carried
     DuePayableAmount (BT-115)     = BT-112 − BT-113                = totals.payout
 
 Line nets: each line's net is its gross divided by (1 + rate), rounded half-up; the rounding
@@ -192,10 +194,10 @@ def _amounts(
         raise FacturXError(
             f"Gutschrift {note.number}: Positionen und Summe (brutto) passen nicht zusammen"
         )
-    if totals.gross - totals.commission_gross != totals.payout:
+    if totals.gross - totals.commission_gross + totals.carried != totals.payout:
         raise FacturXError(
-            f"Gutschrift {note.number}: Brutto − Provision brutto ergibt nicht den "
-            f"Auszahlungsbetrag"
+            f"Gutschrift {note.number}: Brutto − Provision brutto + Verrechnung ergibt nicht "
+            f"den Auszahlungsbetrag"
         )
     signed_lines = []
     for index, line in enumerate(note.lines):
@@ -279,6 +281,19 @@ def commission_note(note: CreditNote) -> str:
     return text
 
 
+def carried_note(note: CreditNote) -> str | None:
+    """The note that explains an offset earlier negative payout (also in BT-113), or None."""
+    if not note.totals.carried:
+        return None
+    numbers = ", ".join(note.carried_from) or "–"
+    noun = "Gutschriften" if len(note.carried_from) > 1 else "Gutschrift"
+    return (
+        f"Verrechnung mit {noun} {numbers}: {_amount(note.totals.carried)} EUR (Restbetrag "
+        "zugunsten von Miomente aus einer früheren Abrechnung; als bereits gezahlter Betrag "
+        "ausgewiesen)."
+    )
+
+
 def facturx_xml(note: CreditNote) -> bytes:
     """The CII XML (Factur-X EN 16931) of the credit note, UTF-8, deterministic."""
     lines, breakdowns = _amounts(note)
@@ -314,6 +329,9 @@ def facturx_xml(note: CreditNote) -> bytes:
     if note.vat_case == VAT_SMALL_BUSINESS:
         notes.append(("Gemäß § 19 UStG wird keine Umsatzsteuer ausgewiesen.", "TXD"))
     notes.append((commission_note(note), "AAI"))
+    carried = carried_note(note)
+    if carried:
+        notes.append((carried, "AAI"))
     for content, subject in notes:
         included = _el(document, "ram:IncludedNote")
         _el(included, "ram:Content", content)
@@ -397,7 +415,10 @@ def facturx_xml(note: CreditNote) -> bytes:
     _el(summation, "ram:TaxBasisTotalAmount", _amount(line_total))
     _el(summation, "ram:TaxTotalAmount", _amount(tax_total), currencyID=note.currency)
     _el(summation, "ram:GrandTotalAmount", _amount(line_total + tax_total))
-    _el(summation, "ram:TotalPrepaidAmount", _amount(totals.commission_gross * sign))
+    # The commission and an offset earlier deficit are both settled already (by set-off), so
+    # BT-113 holds both and BT-115 = BT-112 − BT-113 is the amount transferred.
+    prepaid = totals.commission_gross - totals.carried
+    _el(summation, "ram:TotalPrepaidAmount", _amount(prepaid * sign))
     _el(summation, "ram:DuePayableAmount", _amount(totals.payout * sign))
     if cancellation and note.cancels_number:
         referenced = _el(settlement, "ram:InvoiceReferencedDocument")

@@ -65,7 +65,9 @@ class CreditNoteTotals:
     commission_vat_rate: Decimal  # 19 in Germany; 0 under reverse charge
     commission_vat: Decimal
     commission_gross: Decimal
-    payout: Decimal  # gross − commission_gross: the amount transferred
+    payout: Decimal  # gross − commission_gross + carried: the amount transferred
+    # ≤ 0: earlier negative payouts set off against this one (Verrechnung), see data/payouts.py
+    carried: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -84,5 +86,6 @@ class CreditNote:
     expected_payout_date: date | None = None
     cancels_number: str | None = None  # for KIND_CANCELLATION: the number it cancels
     cancels_issue_date: date | None = None  # for KIND_CANCELLATION: the cancelled note's date
+    carried_from: tuple[str, ...] = ()  # numbers of the credit notes `totals.carried` offsets
     currency: str = "EUR"
     locale: str = "de"

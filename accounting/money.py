@@ -126,8 +126,11 @@ def split_gross(gross: Decimal, vat_rate: Decimal) -> tuple[Decimal, Decimal]:
     return net, gross - net
 
 
-def settle(lines: Iterable[CreditNoteLine], case: str) -> CreditNoteTotals:
-    """The document totals of already rounded lines: sums first, document VAT last."""
+def settle(lines: Iterable[CreditNoteLine], case: str, carried: Decimal = ZERO) -> CreditNoteTotals:
+    """The document totals of already rounded lines: sums first, document VAT last.
+
+    `carried` (≤ 0) is an earlier negative payout set off against this one: it lowers only the
+    amount transferred, not the revenue, the VAT or the commission of this document."""
     lines = list(lines)
     gross = sum((cents(line.gross) for line in lines), ZERO)
     commission_net = sum((cents(line.commission_net) for line in lines), ZERO)
@@ -150,5 +153,6 @@ def settle(lines: Iterable[CreditNoteLine], case: str) -> CreditNoteTotals:
         commission_vat_rate=vat_rate,
         commission_vat=commission_vat,
         commission_gross=commission_gross,
-        payout=gross - commission_gross,
+        payout=gross - commission_gross + cents(carried),
+        carried=cents(carried),
     )

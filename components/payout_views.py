@@ -114,7 +114,20 @@ def payout_detail(ctx: PageContext, payout_id: int) -> None:
     cols[0].metric(t("payouts.col_gross"), money(payout.gross), border=True)
     cols[1].metric(t("payouts.col_commission_gross"), money(payout.commission_gross), border=True)
     cols[2].metric(t("payouts.col_amount"), money(payout.amount), border=True)
-    if payout.paid_on is not None:
+    if payout.carried:
+        # The offset of an earlier negative payout (Verrechnung, see data/payouts.py): shown so
+        # the partner can see why the amount is lower than gross minus commission.
+        st.info(
+            t(
+                "payouts.carried_note",
+                amount=money(payout.carried),
+                documents=", ".join(payout.carried_from) or "–",
+            ),
+            icon=":material/sync_alt:",
+        )
+    if payout.amount < 0:
+        st.caption(t("payouts.negative_note"))
+    elif payout.paid_on is not None:
         st.caption(t("payouts.paid_note", date=day(payout.paid_on)))
     else:
         st.caption(t("payouts.expected_note", date=day(payout.expected_date)))

@@ -63,6 +63,7 @@ from data.portal_schema import (
     documents,
     partners,
     payout_lines,
+    payout_offsets,
     payouts,
 )
 from data.viewer import ScopeError, Viewer
@@ -202,6 +203,24 @@ def _lines(conn: Connection, payout_id: int, *, negate: bool = False) -> tuple:
     return tuple(out)
 
 
+def _carried_from(conn: Connection, payout_id: int) -> tuple[str, ...]:
+    """Numbers of the current credit notes of the negative payouts this payout offsets."""
+    from data.payouts import _current_document
+
+    current = _current_document()
+    rows = conn.execute(
+        select(documents.c.number)
+        .select_from(
+            payout_offsets.join(
+                current, current.c.payout_id == payout_offsets.c.offsets_payout_id
+            ).join(documents, documents.c.document_id == current.c.document_id)
+        )
+        .where(payout_offsets.c.payout_id == payout_id)
+        .order_by(documents.c.number)
+    )
+    return tuple(rows.scalars())
+
+
 def reference(period: date, partner_name: str) -> str:
     return f"Auszahlung {period:%Y-%m} {partner_name}"[:140]
 
@@ -225,6 +244,11 @@ def build_note(
     lines = _lines(conn, payout_id, negate=kind == KIND_CANCELLATION)
     case = payout["vat_case"]
     period = payout["period"]
+    # The offset (Verrechnung) is part of what the document settles; a cancellation reverses it
+    # like the lines (the new credit note of a reissue carries it again).
+    carried = money.cents(payout["carried"])
+    if kind == KIND_CANCELLATION:
+        carried = -carried
     note = CreditNote(
         number=number,
         kind=kind,
@@ -235,11 +259,12 @@ def build_note(
         recipient=_party(partner),
         vat_case=case,
         lines=lines,
-        totals=money.settle(lines, case),
+        totals=money.settle(lines, case, carried),
         payout_reference=reference(period, partner["name"]),
         expected_payout_date=payout["expected_date"],
         cancels_number=cancels["number"] if cancels else None,
         cancels_issue_date=cancels["issue_date"] if cancels else None,
+        carried_from=_carried_from(conn, payout_id) if carried else (),
     )
     return note, partner
 

@@ -18,6 +18,25 @@ settled for it`. So:
   *correction* line (negative) in the partner's next payout that is still a draft; an
   increase likewise (positive). Corrections flow forward only: from payouts of earlier months.
 
+Negative payouts (Verrechnung)
+------------------------------
+A month with only corrections (a refund after the payout was paid, no new sales) gives a
+negative payout: it is approved with its (negative) credit note and nothing is transferred, so
+the partner owes Miomente that amount. It is set off against the partner's next payout:
+
+- when a month's draft is computed, every approved/paid payout of the partner of an *earlier*
+  month with amount < 0 that no other payout offsets yet is carried into it
+  (`miomente_payout_offsets`, one row per offset deficit, primary key on the offset payout, so
+  a deficit is offset exactly once); `carried` (≤ 0) is their sum and
+  amount = gross − commission_gross + carried;
+- if the amount is still negative, that payout in turn is carried into the next one once it is
+  approved: a chain, the deficit is never lost and never counted twice;
+- only a partner that has a payout in the month anyway (lines: sales or corrections) takes the
+  carry; an open deficit alone creates no payout — it waits for a month with something to
+  settle, so no empty credit notes that only repeat an old figure are issued;
+- dropping or recomputing a draft drops or recomputes its offsets with it; approved and paid
+  payouts keep theirs.
+
 Status: draft -> approved (staff; issues the credit note, see data/documents.py) -> paid
 (staff, with the transfer date). Every change is in the audit log.
 """
@@ -63,6 +82,7 @@ from data.portal_schema import (
     documents,
     partners,
     payout_lines,
+    payout_offsets,
     payouts,
 )
 from data.revenue_rules import payable_amount, payable_filter
@@ -128,6 +148,7 @@ _TOTAL_FIELDS = (
     "commission_vat_rate",
     "commission_vat",
     "commission_gross",
+    "carried",
     "amount",
     "expected_date",
 )
@@ -351,8 +372,10 @@ def _line_key(line: Mapping) -> tuple:
     return tuple(values)
 
 
-def _totals(lines: Sequence[Mapping], case: str, period: date) -> dict[str, object]:
-    totals = money.settle((_model_line(line) for line in lines), case)
+def _totals(
+    lines: Sequence[Mapping], case: str, period: date, carried: Decimal = money.ZERO
+) -> dict[str, object]:
+    totals = money.settle((_model_line(line) for line in lines), case, carried)
     return {
         "vat_case": case,
         "lines": len(lines),
@@ -361,6 +384,7 @@ def _totals(lines: Sequence[Mapping], case: str, period: date) -> dict[str, obje
         "commission_vat_rate": totals.commission_vat_rate,
         "commission_vat": totals.commission_vat,
         "commission_gross": totals.commission_gross,
+        "carried": totals.carried,
         "amount": totals.payout,
         "expected_date": expected_payout_date(period),
     }
@@ -379,6 +403,60 @@ def _model_line(line: Mapping) -> CreditNoteLine:
         commission_net=money.cents(line["commission_net"]),
         is_correction=line["kind"] == LINE_CORRECTION,
     )
+
+
+# An offset: (the negative payout it settles, that payout's amount).
+_Offset = tuple[int, Decimal]
+
+
+def _open_deficits(conn: Connection, viewer: Viewer, period: date) -> dict[int, list[_Offset]]:
+    """partner -> the approved/paid negative payouts of earlier months that no payout offsets
+    yet, or that the partner's payout of `period` itself offsets (so a rerun finds the same)."""
+    this_month = select(payouts.c.payout_id).where(payouts.c.period == period)
+    query = (
+        select(payouts.c.partner_id, payouts.c.payout_id, payouts.c.amount)
+        .select_from(
+            payouts.outerjoin(
+                payout_offsets, payout_offsets.c.offsets_payout_id == payouts.c.payout_id
+            )
+        )
+        .where(
+            payouts.c.status.in_(FROZEN),
+            payouts.c.period < period,
+            payouts.c.amount < 0,
+            payout_offsets.c.payout_id.is_(None) | payout_offsets.c.payout_id.in_(this_month),
+            scope.partner_filter(payouts.c.partner_id, viewer),
+        )
+        .order_by(payouts.c.partner_id, payouts.c.payout_id)
+    )
+    out: dict[int, list[_Offset]] = defaultdict(list)
+    for pid, payout_id, amount in conn.execute(query):
+        out[pid].append((payout_id, money.cents(amount)))
+    return out
+
+
+def _existing_offsets(conn: Connection, payout_ids: Sequence[int]) -> dict[int, list[_Offset]]:
+    """payout -> its offsets, ordered like `_open_deficits`."""
+    out: dict[int, list[_Offset]] = defaultdict(list)
+    for chunk in _chunks(sorted(payout_ids)):
+        for payout_id, offsets_id, amount in conn.execute(
+            select(
+                payout_offsets.c.payout_id,
+                payout_offsets.c.offsets_payout_id,
+                payout_offsets.c.amount,
+            )
+            .where(payout_offsets.c.payout_id.in_(chunk))
+            .order_by(payout_offsets.c.offsets_payout_id)
+        ):
+            out[payout_id].append((offsets_id, money.cents(amount)))
+    return out
+
+
+def _offset_rows(payout_id: int, offsets: Sequence[_Offset]) -> list[dict]:
+    return [
+        {"payout_id": payout_id, "offsets_payout_id": offsets_id, "amount": amount}
+        for offsets_id, amount in offsets
+    ]
 
 
 def _same_totals(row: Mapping, totals: Mapping) -> bool:
@@ -406,6 +484,8 @@ def compute_payouts(
         corrections = _correction_candidates(conn, viewer, period)
         late = _late_items(conn, viewer, bounds, period)
         existing, existing_lines = _existing(conn, viewer, period)
+        deficits = _open_deficits(conn, viewer, period)
+        existing_offsets = _existing_offsets(conn, [r["payout_id"] for r in existing.values()])
         frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
         candidates: dict[int, Mapping] = {}
         for row in [*month_rows, *corrections, *late]:
@@ -460,7 +540,7 @@ def compute_payouts(
     ordered = sorted(plans)
     for chunk in _chunks(ordered, PARTNER_CHUNK):
         with db.portal.begin() as conn:
-            new_rows, new_lines = [], []
+            new_rows, new_lines, new_offsets = [], [], []
             for pid in chunk:
                 plan = plans[pid]
                 row = existing.get(pid)
@@ -468,7 +548,10 @@ def compute_payouts(
                     if row is not None and row["status"] == PAYOUT_DRAFT:
                         removed += _drop_draft(conn, row["payout_id"])
                     continue
-                totals = _totals(plan.lines, cases[pid], period)
+                # Only a partner with something to settle takes the carry (module doc).
+                offsets = deficits.get(pid, [])
+                carried = sum((amount for _id, amount in offsets), money.ZERO)
+                totals = _totals(plan.lines, cases[pid], period, carried)
                 if row is None:
                     new_rows.append(
                         {
@@ -481,14 +564,17 @@ def compute_payouts(
                         }
                     )
                     new_lines.append(plan.lines)
+                    new_offsets.append(offsets)
                     continue
                 old = existing_lines.get(row["payout_id"], [])
-                if sorted(map(_line_key, old)) == sorted(
-                    map(_line_key, plan.lines)
-                ) and _same_totals(row, totals):
+                if (
+                    sorted(map(_line_key, old)) == sorted(map(_line_key, plan.lines))
+                    and _same_totals(row, totals)
+                    and existing_offsets.get(row["payout_id"], []) == offsets
+                ):
                     unchanged += 1
                     continue
-                if _replace_draft(conn, row["payout_id"], plan.lines, totals, pid, now):
+                if _replace_draft(conn, row["payout_id"], plan.lines, totals, pid, now, offsets):
                     updated += 1
             if new_rows:
                 ids = conn.execute(
@@ -497,10 +583,15 @@ def compute_payouts(
                     ),
                     new_rows,
                 ).all()
-                rows = []
-                for (payout_id, pid), lines in zip(ids, new_lines, strict=True):
+                rows, offset_rows = [], []
+                for (payout_id, pid), lines, offsets in zip(
+                    ids, new_lines, new_offsets, strict=True
+                ):
                     rows += [{**line, "payout_id": payout_id, "partner_id": pid} for line in lines]
+                    offset_rows += _offset_rows(payout_id, offsets)
                 conn.execute(insert(payout_lines), rows)
+                if offset_rows:
+                    conn.execute(insert(payout_offsets), offset_rows)
                 created += len(new_rows)
     with db.portal.connect() as conn:
         count_query = (
@@ -545,6 +636,8 @@ def _drop_draft(conn: Connection, payout_id: int) -> int:
     ).rowcount
     if not locked:
         return 0
+    # Its offsets go with it: those deficits are open again for a later payout.
+    conn.execute(delete(payout_offsets).where(payout_offsets.c.payout_id == payout_id))
     conn.execute(delete(payout_lines).where(payout_lines.c.payout_id == payout_id))
     conn.execute(delete(payouts).where(payouts.c.payout_id == payout_id))
     return 1
@@ -557,6 +650,7 @@ def _replace_draft(
     totals: Mapping,
     partner_id: int,
     now: datetime,
+    offsets: Sequence[_Offset] = (),
 ) -> bool:
     locked = conn.execute(
         update(payouts)
@@ -570,6 +664,9 @@ def _replace_draft(
         insert(payout_lines),
         [{**line, "payout_id": payout_id, "partner_id": partner_id} for line in lines],
     )
+    conn.execute(delete(payout_offsets).where(payout_offsets.c.payout_id == payout_id))
+    if offsets:
+        conn.execute(insert(payout_offsets), _offset_rows(payout_id, offsets))
     return True
 
 
@@ -780,14 +877,18 @@ class Payout:
     commission_vat_rate: Decimal
     commission_vat: Decimal
     commission_gross: Decimal
+    carried: Decimal  # ≤ 0: earlier negative payouts offset against this one
     amount: Decimal
     expected_date: date
     approved_at: datetime | None
     paid_on: date | None
+    carried_from: tuple[str, ...] = ()  # credit-note numbers of the offset negative payouts
 
 
 def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | None:
-    fields = [f for f in Payout.__dataclass_fields__ if f != "partner"]
+    from data.documents import _carried_from
+
+    fields = [f for f in Payout.__dataclass_fields__ if f not in ("partner", "carried_from")]
     query = (
         select(*(payouts.c[f] for f in fields), partners.c.name.label("partner"))
         .select_from(payouts.join(partners, partners.c.partner_id == payouts.c.partner_id))
@@ -798,9 +899,10 @@ def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | Non
     )
     with db.portal.connect() as conn:
         row = conn.execute(query).mappings().first()
-    if row is None:
-        return None
-    return Payout(**{f: row[f] for f in Payout.__dataclass_fields__})
+        if row is None:
+            return None
+        carried_from = _carried_from(conn, payout_id) if row["carried"] else ()
+    return Payout(**{f: row[f] for f in [*fields, "partner"]}, carried_from=carried_from)
 
 
 def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame:

@@ -470,3 +470,29 @@ revenue_monthly = Table(
     CheckConstraint("basis in ('booked', 'event')", name="ck_miomente_revenue_monthly_basis"),
     Index("ix_miomente_revenue_monthly_all", "basis", "product_id", "month", "partner_id"),
 )
+
+# --- payout offsets (migration 0008) ----------------------------------------------------------
+
+# A payout whose amount is negative (only corrections that month) leaves the partner owing
+# Miomente; that deficit is set off against the partner's next payout ("Verrechnung"). One row
+# per offset: `payout_id` is the payout that absorbs it, `offsets_payout_id` the approved/paid
+# negative payout it settles, `amount` that payout's (negative) amount. The primary key on
+# `offsets_payout_id` makes sure a deficit is offset exactly once; `miomente_payouts.carried`
+# is the sum of a payout's offsets (amount = gross − commission_gross + carried).
+payout_offsets = Table(
+    "miomente_payout_offsets",
+    metadata,
+    Column(
+        "offsets_payout_id",
+        Integer,
+        ForeignKey("miomente_payouts.payout_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("payout_id", Integer, ForeignKey("miomente_payouts.payout_id"), nullable=False),
+    Column("amount", Numeric(14, 2), nullable=False),
+    CheckConstraint("amount < 0", name="ck_miomente_payout_offsets_amount"),
+    CheckConstraint("payout_id <> offsets_payout_id", name="ck_miomente_payout_offsets_self"),
+    Index("ix_miomente_payout_offsets_payout", "payout_id"),
+)
+payouts.append_column(Column("carried", Numeric(14, 2), nullable=False, server_default="0"))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from core.db import Databases
@@ -147,3 +147,46 @@ def test_partner_sees_no_correction_tool(world: Databases) -> None:
     text = _assert_clean(at)
     assert "Gutschrift korrigieren" not in text
     assert not [b for b in at.button if b.key and b.key.startswith("reissue")]
+
+
+def test_partner_sees_the_offset_of_an_earlier_negative_payout(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Its own world: October paid, a refund makes November negative, December offsets it."""
+    from decimal import Decimal
+
+    from data.portal_schema import payouts as payouts_table
+    from tests.test_payouts import _add_sale
+
+    tmp = tmp_path_factory.mktemp("app_offsets")
+    with fresh_databases("sqlite", tmp) as db:
+        build_world(db)
+        with db.portal.begin() as conn:
+            conn.execute(update(bookings).values(event_at=datetime(2026, 10, 14, 16, 0)))
+        for period in (OCTOBER, date(2026, 11, 1)):
+            if period != OCTOBER:
+                with db.portal.begin() as conn:
+                    conn.execute(
+                        update(bookings)
+                        .where(bookings.c.item_id == 5002)
+                        .values(status="refunded", refunded=Decimal("99"))
+                    )
+            payouts.compute_payouts(SYSTEM, db, period=period)
+            ids = payouts.list_payouts(SYSTEM, db, period=period, partner_id=1)["payout_id"]
+            payouts.approve_payouts(SYSTEM, db, payout_ids=ids.tolist())
+        _add_sale(db, 5901, like=5003, event_at=datetime(2026, 12, 10, 16), gross="200")
+        payouts.compute_payouts(SYSTEM, db, period=date(2026, 12, 1))
+        with db.portal.connect() as conn:
+            carried = conn.execute(
+                select(payouts_table.c.carried).where(payouts_table.c.period == date(2026, 12, 1))
+            ).scalar_one()
+        assert carried == Decimal("-69.55")
+        with app_environment(db, tmp):
+            at = _page("accounting.py", user_id=ALPHA)
+            text = _assert_clean(at)  # the newest payout (December) is open
+            assert "Verrechnet mit früheren negativen Auszahlungen (GS-2026-00002)" in text
+            assert "-69,55\u00a0€" in text and "70,95\u00a0€" in text
+            at.selectbox(key="payout_open").set_value(
+                int(payouts.list_payouts(SYSTEM, db, period=date(2026, 11, 1))["payout_id"][0])
+            ).run()
+            assert "Er wird mit Ihrer nächsten Auszahlung verrechnet." in _assert_clean(at)

@@ -297,3 +297,56 @@ def test_same_note_gives_the_same_bytes(standard_pdf: bytes) -> None:
     info = PdfReader(io.BytesIO(standard_pdf)).metadata
     assert info["/CreationDate"].startswith("D:20261106")  # the issue date, not the clock
     assert PdfReader(io.BytesIO(standard_pdf)).pdf_header == "%PDF-1.6"
+
+
+def _with_carried(note: CreditNote, carried: str, numbers: tuple[str, ...]) -> CreditNote:
+    totals = settle(note.lines, note.vat_case, D(carried))
+    return CreditNote(**{**note.__dict__, "totals": totals, "carried_from": numbers})
+
+
+@pytest.mark.parametrize("case", [VAT_STANDARD, VAT_REVERSE_CHARGE])
+def test_an_offset_earlier_deficit_is_shown_and_settled_in_the_xml(case: str) -> None:
+    from accounting.credit_note import totals_rows
+
+    plain = make_note(case)
+    note = _with_carried(plain, "-12.34", ("GS-2026-00012",))
+    assert note.totals.payout == plain.totals.payout - D("12.34")
+    rows = totals_rows(note)
+    labels = [label for label, _amount, _bold in rows]
+    # The Verrechnung comes right before the amount paid out.
+    assert labels[-2:] == ["Verrechnung mit Gutschrift GS-2026-00012", "Auszahlungsbetrag"]
+    assert rows[-2][1].replace("\u00a0", " ") == "-12,34 €"
+    pdf = render_pdf(note)
+    assert "Verrechnung mit Gutschrift GS-2026-00012" in "\n".join(pdf_text(pdf))
+    root = embedded_xml(pdf)  # validates
+    assert amount(root, "GrandTotalAmount") == note.totals.gross
+    assert amount(root, "TotalPrepaidAmount") == note.totals.commission_gross + D("12.34")
+    assert amount(root, "DuePayableAmount") == note.totals.payout
+    notes = [e.text for e in root.iterfind(".//ram:IncludedNote/ram:Content", NSMAP)]
+    assert any(n.startswith("Verrechnung mit Gutschrift GS-2026-00012: -12.34 EUR") for n in notes)
+    # Two offsets: one line naming both; a note without an offset has no such line.
+    both = _with_carried(plain, "-20", ("GS-2026-00012", "GS-2026-00015"))
+    assert totals_rows(both)[-2][0] == "Verrechnung mit Gutschriften GS-2026-00012, GS-2026-00015"
+    assert not any(label.startswith("Verrechnung") for label, _a, _b in totals_rows(plain))
+
+
+def test_a_cancellation_reverses_the_offset_and_validates() -> None:
+    lines = tuple(
+        CreditNoteLine(
+            **{**line.__dict__, "gross": -line.gross, "commission_net": -line.commission_net}
+        )
+        for line in make_note().lines
+    )
+    note = _with_carried(
+        make_note(kind=KIND_CANCELLATION, lines=lines), "12.34", ("GS-2026-00012",)
+    )
+    xml = facturx_xml(note)
+    validate(xml)
+    root = etree.fromstring(xml)
+    assert amount(root, "DuePayableAmount") == -note.totals.payout
+    # A payout that does not add up with its offset is refused.
+    from dataclasses import replace
+
+    broken = replace(note, totals=replace(note.totals, carried=D("1")))
+    with pytest.raises(FacturXError):
+        facturx_xml(broken)

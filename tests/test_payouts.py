@@ -337,3 +337,172 @@ def test_the_job_builds_last_month(october: Databases, tmp_path) -> None:
     frame = payouts.list_payouts(STAFF, october, period=last)
     assert sorted(frame["partner_id"]) == [1, 2]
     assert not payouts.is_settled(STAFF, october, period=last)
+
+
+# --- negative payouts: offset against the next payout (Verrechnung) ---------------------------
+
+DECEMBER, JANUARY = date(2026, 12, 1), date(2027, 1, 1)
+
+
+def _add_sale(db: Databases, item_id: int, *, like: int, event_at: datetime, gross: str) -> None:
+    """A new booked item in the ledger, copied from item `like` (same partner and course)."""
+    with db.portal.begin() as conn:
+        row = dict(
+            conn.execute(select(bookings).where(bookings.c.item_id == like)).mappings().one()
+        )
+        row.update(
+            item_id=item_id,
+            order_id=item_id,
+            increment_id=f"00000{item_id}",
+            event_at=event_at,
+            gross=D(gross),
+            refunded=D("0"),
+            tickets=1,
+        )
+        conn.execute(bookings.insert().values(**row))
+
+
+def _approve(db: Databases, *payout_ids: int) -> list[str]:
+    return payouts.approve_payouts(STAFF, db, payout_ids=list(payout_ids), now=NOW).documents
+
+
+def _offsets(db: Databases) -> list[tuple[int, int, Decimal]]:
+    from data.portal_schema import payout_offsets
+
+    with db.portal.connect() as conn:
+        return [
+            (r.payout_id, r.offsets_payout_id, r.amount)
+            for r in conn.execute(
+                select(payout_offsets).order_by(payout_offsets.c.offsets_payout_id)
+            )
+        ]
+
+
+def _negative_november(db: Databases) -> tuple[payouts.Payout, payouts.Payout]:
+    """October approved for A and B (A paid), then one refund each: November is negative."""
+    payouts.compute_payouts(SYSTEM, db, period=OCTOBER, now=NOW)
+    a, b = _payout_of(db, 1), _payout_of(db, 2)
+    assert _approve(db, a.payout_id, b.payout_id) == ["GS-2026-00001", "GS-2026-00002"]
+    payouts.mark_paid(STAFF, db, payout_ids=[a.payout_id], paid_on=date(2026, 11, 6))
+    _set_ledger(db, 5002, status="refunded", refunded=D("99"))  # A: 99 at 25 %
+    _set_ledger(db, 5102, status="refunded", refunded=D("138"))  # B
+    payouts.compute_payouts(SYSTEM, db, period=NOVEMBER, now=NOW)
+    nov_a, nov_b = _payout_of(db, 1, NOVEMBER), _payout_of(db, 2, NOVEMBER)
+    # -99 + (24.75 commission + 4.70 VAT): only a correction, so A owes Miomente 69.55.
+    assert (nov_a.amount, nov_a.carried) == (D("-69.55"), D("0"))
+    assert nov_b.amount < 0
+    assert _approve(db, nov_a.payout_id, nov_b.payout_id) == ["GS-2026-00003", "GS-2026-00004"]
+    return nov_a, nov_b
+
+
+def test_a_negative_payout_is_offset_once_against_the_next_payout(october: Databases) -> None:
+    from accounting.facturx import NSMAP
+    from data import documents
+    from tests.test_credit_note import amount, embedded_xml, pdf_text
+
+    nov_a, nov_b = _negative_november(october)
+    # The SEPA file leaves November out: nothing to transfer.
+    assert (
+        documents.sepa_export(
+            STAFF, october, payout_ids=[nov_a.payout_id], execution_date=date(2026, 12, 7)
+        )
+        is None
+    )
+    _add_sale(october, 5901, like=5003, event_at=datetime(2026, 12, 10, 16), gross="200")  # A
+    _add_sale(october, 5902, like=5101, event_at=datetime(2026, 12, 10, 16), gross="100")  # B
+    december = payouts.compute_payouts(SYSTEM, october, period=DECEMBER, now=NOW)
+    assert december.created == 2
+    dec_a, dec_b = _payout_of(october, 1, DECEMBER), _payout_of(october, 2, DECEMBER)
+    # A: 200 − (50 + 9.50) = 140.50 of its own, less November's 69.55.
+    assert (dec_a.gross, dec_a.commission_gross) == (D("200"), D("59.5"))
+    assert (dec_a.carried, dec_a.amount) == (D("-69.55"), D("70.95"))
+    # Tenant safety: B's deficit lowers B's payout only.
+    assert dec_b.carried == nov_b.amount
+    assert dec_b.amount == D("100") - dec_b.commission_gross + nov_b.amount
+    assert _offsets(october) == [
+        (dec_a.payout_id, nov_a.payout_id, D("-69.55")),
+        (dec_b.payout_id, nov_b.payout_id, nov_b.amount),
+    ]
+    # A rerun changes nothing.
+    rerun = payouts.compute_payouts(SYSTEM, october, period=DECEMBER, now=datetime(2026, 12, 2))
+    assert (rerun.created, rerun.updated, rerun.unchanged, rerun.removed) == (0, 0, 2, 0)
+    assert _payout_of(october, 1, DECEMBER) == dec_a
+    # The partner's view names the offset credit note; B's never reaches A.
+    seen = payouts.get_payout(PARTNER_A, october, payout_id=dec_a.payout_id)
+    assert seen is not None and seen.carried_from == ("GS-2026-00003",)
+    assert payouts.get_payout(PARTNER_A, october, payout_id=dec_b.payout_id) is None
+
+    [number] = _approve(october, dec_a.payout_id)
+    assert number == "GS-2026-00005"
+    doc_id = int(documents.list_documents(STAFF, october, period=DECEMBER)["document_id"].iloc[0])
+    file = documents.document_pdf(PARTNER_A, october, document_id=doc_id)
+    assert file is not None
+    text = "\n".join(pdf_text(file.pdf))
+    assert "Verrechnung mit Gutschrift GS-2026-00003" in text
+    assert "-69,55 €" in text and "70,95 €" in text
+    assert "GS-2026-00004" not in text  # B's November note
+    root = embedded_xml(file.pdf)  # validates (XSD and EN 16931 sums)
+    assert amount(root, "GrandTotalAmount") == D("200.00")
+    assert amount(root, "TotalPrepaidAmount") == D("129.05")  # 59.50 commission + 69.55
+    assert amount(root, "DuePayableAmount") == D("70.95")
+    notes = [e.text for e in root.iterfind(".//ram:IncludedNote/ram:Content", NSMAP)]
+    assert any("Verrechnung mit Gutschrift GS-2026-00003: -69.55 EUR" in n for n in notes)
+
+    sepa = documents.sepa_export(
+        STAFF,
+        october,
+        payout_ids=[nov_a.payout_id, dec_a.payout_id],
+        execution_date=date(2027, 1, 8),
+    )
+    assert sepa is not None
+    assert (sepa.included, sepa.skipped) == (["GS-2026-00005"], ["GS-2026-00003"])
+    assert b'<InstdAmt Ccy="EUR">70.95</InstdAmt>' in sepa.data
+
+    # A reissue (cancellation + new note) keeps the offset; both documents validate.
+    reissued = documents.reissue_document(STAFF, october, document_id=doc_id, now=NOW)
+    assert reissued is not None
+    again = documents.sepa_export(
+        STAFF, october, payout_ids=[dec_a.payout_id], execution_date=date(2027, 1, 8)
+    )
+    assert again is not None and again.included == [reissued.credit_note]
+    assert b'<InstdAmt Ccy="EUR">70.95</InstdAmt>' in again.data
+
+    # January: November is offset already; nothing carries again.
+    _add_sale(october, 5903, like=5003, event_at=datetime(2027, 1, 12, 16), gross="100")
+    payouts.compute_payouts(SYSTEM, october, period=JANUARY, now=NOW)
+    jan_a = _payout_of(october, 1, JANUARY)
+    assert (jan_a.carried, jan_a.amount) == (D("0"), D("100") - jan_a.commission_gross)
+    assert len(_offsets(october)) == 2
+
+
+def test_a_still_negative_month_carries_on_and_a_carry_alone_makes_no_payout(
+    october: Databases,
+) -> None:
+    nov_a, _nov_b = _negative_november(october)
+    # December has nothing for A: the deficit waits, no payout only for the carry.
+    payouts.compute_payouts(SYSTEM, october, period=DECEMBER, now=NOW)
+    assert payouts.list_payouts(STAFF, october, period=DECEMBER, partner_id=1).empty
+    # A December refund: −89 + (22.25 + 4.23) = −62.52, plus November's −69.55.
+    _set_ledger(october, 5003, status="refunded", refunded=D("89"))
+    payouts.compute_payouts(SYSTEM, october, period=DECEMBER, now=NOW)
+    dec_a = _payout_of(october, 1, DECEMBER)
+    assert (dec_a.carried, dec_a.amount) == (D("-69.55"), D("-132.07"))
+    # Dropping the draft (the refund is undone) frees November's deficit again.
+    _set_ledger(october, 5003, status="confirmed", refunded=D("0"))
+    assert payouts.compute_payouts(SYSTEM, october, period=DECEMBER, now=NOW).removed == 1
+    assert all(o[1] != nov_a.payout_id for o in _offsets(october))
+    _set_ledger(october, 5003, status="refunded", refunded=D("89"))
+    payouts.compute_payouts(SYSTEM, october, period=DECEMBER, now=NOW)
+    dec_a = _payout_of(october, 1, DECEMBER)
+    assert dec_a.amount == D("-132.07")
+    _approve(october, dec_a.payout_id)
+    # January: only December's deficit carries (it contains November's), never November again.
+    _add_sale(october, 5901, like=5001, event_at=datetime(2027, 1, 12, 16), gross="200")
+    payouts.compute_payouts(SYSTEM, october, period=JANUARY, now=NOW)
+    jan_a = _payout_of(october, 1, JANUARY)
+    assert (jan_a.carried, jan_a.amount) == (D("-132.07"), D("140.50") - D("132.07"))
+    offsets = [o for o in _offsets(october) if o[1] in (nov_a.payout_id, dec_a.payout_id)]
+    assert offsets == [
+        (dec_a.payout_id, nov_a.payout_id, D("-69.55")),
+        (jan_a.payout_id, dec_a.payout_id, D("-132.07")),
+    ]

@@ -25,18 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from bench.bench_demo_seed import POSTGRES_URL, scratch_database  # noqa: E402
 from core.db import make_engine  # noqa: E402 - after the path setup
 from core.migrate import upgrade_portal  # noqa: E402
 from data import outbox  # noqa: E402
@@ -44,25 +41,7 @@ from data.portal_schema import job_runs  # noqa: E402
 from messaging.render import TEMPLATES  # noqa: E402
 from tests.fakes import SendGridFake  # noqa: E402
 
-POSTGRES_URL = os.environ.get(
-    "MIOMENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 TEMPLATE = "waitlist_new_date"
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, uniquely named PostgreSQL database, dropped afterwards."""
-    name = f"mio_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))  # name generated above
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def queue(portal_url: str, count: int) -> float:
@@ -169,7 +148,7 @@ def main() -> None:
             print(f"portal: SQLite ({url})")
             bench(url, work, count=args.messages, latency=args.latency)
             return
-        with postgres_database() as url:
+        with scratch_database(POSTGRES_URL, keep=False) as url:
             print(f"portal: PostgreSQL ({make_url(url).database})")
             bench(url, work, count=args.messages, latency=args.latency)
 

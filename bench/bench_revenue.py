@@ -59,20 +59,29 @@ from data.viewer import SYSTEM, Viewer
 GOAL_PARTNER_MS, GOAL_ALL_MS = 100.0, 500.0
 
 
-def ledger_floor_sql(partner_id: int | None, span: MonthSpan) -> str:
+def ledger_floor_sql(partner_id: int | None, span: MonthSpan) -> tuple[str, dict[str, object]]:
     """Revenue by Berlin month straight from the ledger (PostgreSQL), the no-roll-up answer.
 
-    Only generated values go into the text (ints, dates, the fixed status list).
+    Values are bind parameters (psycopg's %(name)s); the only interpolated part is the
+    ledger's own table name from the schema module.
     """
-    statuses = ", ".join(f"'{s}'" for s in COUNTED_STATUSES)
-    start = f"(TIMESTAMP '{span.first} 00:00' AT TIME ZONE 'Europe/Berlin') AT TIME ZONE 'UTC'"
-    end_month = revenue._add_months(span.last, 1)
-    end = f"(TIMESTAMP '{end_month} 00:00' AT TIME ZONE 'Europe/Berlin') AT TIME ZONE 'UTC'"
-    where = f"partner_id = {int(partner_id)} AND " if partner_id is not None else ""
+    params: dict[str, object] = {
+        "statuses": list(COUNTED_STATUSES),
+        "start": f"{span.first} 00:00",
+        "end": f"{revenue._add_months(span.last, 1)} 00:00",
+    }
+    where = ""
+    if partner_id is not None:
+        where, params["partner_id"] = "partner_id = %(partner_id)s AND ", int(partner_id)
+    berlin = "(%({})s::timestamp AT TIME ZONE 'Europe/Berlin') AT TIME ZONE 'UTC'"
     month = "date_trunc('month', (booked_at AT TIME ZONE 'UTC') AT TIME ZONE 'Europe/Berlin')"
     sums = "SUM(gross - refunded), SUM(tickets), COUNT(DISTINCT order_id)"
-    filters = f"{where}status IN ({statuses}) AND booked_at >= {start} AND booked_at < {end}"
-    return f"SELECT {month} AS month, {sums} FROM {bookings.name} WHERE {filters} GROUP BY 1"  # noqa: S608
+    filters = (
+        f"{where}status = ANY(%(statuses)s) "
+        f"AND booked_at >= {berlin.format('start')} AND booked_at < {berlin.format('end')}"
+    )
+    sql = f"SELECT {month} AS month, {sums} FROM {bookings.name} WHERE {filters} GROUP BY 1"  # noqa: S608
+    return sql, params
 
 
 def main() -> None:
@@ -179,8 +188,8 @@ def run(args: argparse.Namespace, shop_url: str, portal_url: str, stack: ExitSta
     floor = Floor([db.magento, db.portal])
     stack.callback(floor.close)
     plain: dict[str, list[float]] = {}
-    for who, sql in ledger_floors.items():
-        statement = [Captured(db.portal, sql, None)]
+    for who, (sql, params) in ledger_floors.items():
+        statement = [Captured(db.portal, sql, params)]
         plain[who] = timings(
             lambda s=statement: floor.run(s), runs=max(5, args.runs // 3), warmup=2
         )

@@ -48,6 +48,7 @@ from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data import scope, shop_writes
 from data.catalog import product_names
+from data.ledger import refresh_orders
 from data.magento_schema import (
     DATE_ACTIVE,
     DATE_CANCELLED,
@@ -56,6 +57,7 @@ from data.magento_schema import (
     sales_order,
     sales_order_item,
 )
+from data.outbox import queue_many, queue_message
 from data.portal_schema import (
     CHANNEL_EMAIL,
     audit_log,
@@ -770,7 +772,6 @@ def _notify_moved(
     the date row's updated_at before this change: every move tells the customers (also back
     to an earlier time), a retry of the same move queues nothing.
     """
-    from data.outbox import queue_many
 
     new_start = _naive_utc(new_starts_at).replace(microsecond=0)
     old_start = _naive_utc(old_starts_at).replace(microsecond=0)
@@ -812,7 +813,6 @@ def _refresh(db: Databases, order_ids: Sequence[int], now: datetime) -> int:
     """The ledger's event_at (and status) of these orders, from the shop's primary."""
     if not order_ids:
         return 0
-    from data.ledger import refresh_orders
 
     refresh_orders(SYSTEM, db, order_ids=sorted(set(order_ids)), now=now)
     return len(set(order_ids))
@@ -938,7 +938,6 @@ def _refund_comment(items: Sequence[Mapping]) -> str:
 def _queue_cancel_mail(
     pconn: Connection, item: Mapping, reason: str | None, partner_id: int
 ) -> int:
-    from data.outbox import queue_message
 
     recipient = (item["customer_email"] or "").strip()
     if not recipient:

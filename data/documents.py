@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
@@ -36,6 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from accounting import money
 from accounting.credit_note import render_pdf
+from accounting.datev import datev_bookings_for, extf_csv
 from accounting.model import (
     KIND_CANCELLATION,
     KIND_CREDIT_NOTE,
@@ -43,6 +44,7 @@ from accounting.model import (
     CreditNoteLine,
     Party,
 )
+from accounting.sepa import SepaPayment, iban_is_valid, sepa_xml
 from accounting.workdays import next_month
 from core import periods
 from core.db import Databases
@@ -688,9 +690,6 @@ def sepa_export(
     now: datetime | None = None,
 ) -> ExportFile | None:
     """Staff: a SEPA credit transfer (pain.001) of approved payouts; None if none qualifies."""
-    from dataclasses import replace
-
-    from accounting.sepa import SepaPayment, iban_is_valid, sepa_xml
 
     now = now or _utcnow()
     notes = credit_notes_for_export(viewer, db, payout_ids=payout_ids)
@@ -730,7 +729,6 @@ def datev_export(
 ) -> ExportFile | None:
     """Staff: the DATEV EXTF booking batch of the approved payouts' credit notes (one fiscal
     year per file: InvalidInput when the issue dates span two)."""
-    from accounting.datev import datev_bookings_for, extf_csv
 
     now = now or _utcnow()
     notes = credit_notes_for_export(viewer, db, payout_ids=payout_ids)

@@ -291,6 +291,7 @@ def _row(
     now: datetime,
 ) -> dict[str, object]:
     first, last = order["customer_firstname"] or "", order["customer_lastname"] or ""
+    # A display value for the ledger row (bound as a parameter on insert), not SQL.
     name = _text(f"{first} {last}", 260)
     email = _text(order["customer_email"], 128)
     increment_id = str(order["increment_id"])

@@ -85,7 +85,7 @@ from data.portal_schema import (
     payout_offsets,
     payouts,
 )
-from data.revenue_rules import payable_amount, payable_filter
+from data.revenue_rules import payable_amount, payable_amount_sql, payable_filter
 from data.viewer import ScopeError, Viewer
 
 FROZEN = (PAYOUT_APPROVED, PAYOUT_PAID)
@@ -298,7 +298,6 @@ def _correction_candidates(conn: Connection, viewer: Viewer, period: date) -> li
             scope.partner_filter(payouts.c.partner_id, viewer),
         )
     )
-    from data.revenue_rules import payable_amount_sql
 
     query = (
         select(*_ledger_columns())

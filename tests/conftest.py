@@ -9,6 +9,7 @@ with CI=true, where it is a failure.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,16 @@ def _unreachable(kind: str, exc: Exception) -> None:
     pytest.skip(reason)
 
 
+_GENERATED_NAME = re.compile(r"mio_test_[0-9a-f]{12}")
+
+
+def _safe(name: str) -> str:
+    """The generated database name, refused if it is anything else (it goes into DDL text)."""
+    if not _GENERATED_NAME.fullmatch(name):
+        raise ValueError(f"not a generated test database name: {name!r}")
+    return name
+
+
 @contextmanager
 def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
     """Create a uniquely named database on a server, yield its URL, drop it afterwards."""
@@ -51,11 +62,13 @@ def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             if url.get_backend_name() == "postgresql":
-                conn.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above
+                # DDL takes no bind parameters; the name is our own mio_test_<hex>.
+                conn.execute(text(f'CREATE DATABASE "{_safe(name)}"'))
             else:
                 conn.execute(
                     text(
-                        f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                        f"CREATE DATABASE `{_safe(name)}` "
+                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
                     )
                 )
     except Exception as exc:  # noqa: BLE001 - any connection problem means "unreachable"
@@ -66,9 +79,10 @@ def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             if url.get_backend_name() == "postgresql":
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # generated
+                # As for CREATE: no bind parameters in DDL, a checked generated name.
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{_safe(name)}" WITH (FORCE)'))
             else:
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))  # generated name
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{_safe(name)}`"))  # checked name
         admin.dispose()
 
 

@@ -234,19 +234,26 @@ def test_overview_fits_a_phone(browser: Browser, app: RunningApp, tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    ("path", "title"),
-    [("bestellungen", "Bestellungen"), ("termine", "Termine"), ("buchhaltung", "Buchhaltung")],
+    ("user", "path", "title"),
+    [
+        ("alpha", "bestellungen", "Bestellungen"),
+        ("alpha", "termine", "Termine"),
+        ("alpha", "buchhaltung", "Buchhaltung"),
+        ("staff", "buchhaltung", "Buchhaltung"),
+        ("staff", "auszahlungen", "Auszahlungen"),
+        ("staff", "partner", "Partner"),
+    ],
 )
 def test_work_pages_fit_a_phone(
-    browser: Browser, app: RunningApp, tmp_path: Path, path: str, title: str
+    browser: Browser, app: RunningApp, tmp_path: Path, user: str, path: str, title: str
 ) -> None:
     context = _context(browser, viewport=PHONE, is_mobile=True, has_touch=True,
                        device_scale_factor=2)  # fmt: skip
     try:
         page = context.new_page()
         _open(page, app)
-        _login(page, "alpha", PASSWORD)
-        _expect_overview(page)
+        _login(page, user, PASSWORD)
+        expect(page.locator("h1", has_text="Guten Tag").first).to_be_visible()
         _wait_for_cookie(page, present=True)
         _open(page, app, path)  # a deep link: the cookie logs the user in on that page
         expect(page.locator("h1", has_text=title).first).to_be_visible()

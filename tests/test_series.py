@@ -260,6 +260,7 @@ def test_bulk_insert_with_shared_values(kind: str, tmp_path) -> None:
     from tests.conftest import MYSQL_URL, POSTGRES_URL, server_database
 
     scratch = {
+        # A database URL from pytest's temp dir, not SQL.
         "sqlite": nullcontext(f"sqlite:///{tmp_path / 'shop.sqlite'}"),
         "mariadb": server_database(MYSQL_URL, kind="MariaDB"),
         "postgresql": server_database(POSTGRES_URL, kind="PostgreSQL"),

@@ -1,5 +1,6 @@
 """What a credit note (Gutschrift) says, as plain values: the contract between the payout
-engine (data/payouts.py, data/documents.py) and the renderers (PDF, Factur-X XML, SEPA, DATEV).
+engine (data/money/payouts.py, data/money/documents.py) and the renderers (PDF, Factur-X XML, SEPA,
+DATEV).
 
 All money is Decimal rounded to the cent; the engine computes, the renderers only print.
 """
@@ -66,7 +67,8 @@ class CreditNoteTotals:
     commission_vat: Decimal
     commission_gross: Decimal
     payout: Decimal  # gross − commission_gross + carried: the amount transferred
-    # ≤ 0: earlier negative payouts set off against this one (Verrechnung), see data/payouts.py
+    # ≤ 0: earlier negative payouts set off against this one (Verrechnung), see
+    # data/money/payouts.py
     carried: Decimal = Decimal("0.00")
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.pool import NullPool
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
 from data.demo import DemoSummary, berlin_today, generate
-from data.magento_schema import create_shop_schema
+from data.shop.schema import create_shop_schema
 
 MYSQL_URL = os.environ.get("MIOMENTE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 POSTGRES_URL = os.environ.get(

@@ -48,10 +48,11 @@ from sqlalchemy import Engine, event, func, select, text
 from bench.bench_demo_seed import MYSQL_URL, POSTGRES_URL, scratch_database, seed_and_report
 from core import i18n, periods
 from core.db import Databases, make_engine
-from data import bookings as bk
+from data.access.viewer import SYSTEM, Viewer
+from data.bookings import listing as bk
+from data.bookings.ledger import sync_ledger
+from data.bookings.orders import get_order
 from data.demo import berlin_today
-from data.ledger import sync_ledger
-from data.orders import get_order
 from data.portal_schema import (
     BOOKING_CONFIRMED,
     BOOKING_NEW,
@@ -61,7 +62,6 @@ from data.portal_schema import (
     users,
 )
 from data.portal_schema import bookings as ledger
-from data.viewer import SYSTEM, Viewer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PARTNER_SLUG = "kochschule"
@@ -286,7 +286,7 @@ def app_rerun(shop_url: str, portal_url: str, user_id: int, runs: int) -> tuple[
     at = AppTest.from_file(str(PROJECT_ROOT / "Home.py"), default_timeout=120)
     at.session_state["auth_user_id"] = user_id
     at.run()
-    at.switch_page("pages/orders.py")
+    at.switch_page("pages/verkauf/bestellungen.py")
     at.run()
     problem = "; ".join([e.message for e in at.exception] + [str(e.value) for e in at.error])[:300]
     times = timings(at.run, runs=runs, warmup=2)

@@ -36,10 +36,10 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from bench.bench_demo_seed import POSTGRES_URL, scratch_database  # noqa: E402
 from core.db import make_engine  # noqa: E402 - after the path setup
 from core.migrate import upgrade_portal  # noqa: E402
-from data import outbox  # noqa: E402
+from data.comms import outbox  # noqa: E402
 from data.portal_schema import job_runs  # noqa: E402
 from messaging.render import TEMPLATES  # noqa: E402
-from tests.fakes import SendGridFake  # noqa: E402
+from tests.support.fakes import SendGridFake  # noqa: E402
 
 TEMPLATE = "waitlist_new_date"
 

@@ -33,10 +33,10 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from core.db import Databases, make_engine  # noqa: E402 - after the path setup
 from core.migrate import upgrade_portal  # noqa: E402
-from data import payouts  # noqa: E402
-from data.magento_schema import create_shop_schema  # noqa: E402
+from data.access.viewer import SYSTEM  # noqa: E402
+from data.money import payouts  # noqa: E402
 from data.portal_schema import bookings, courses, partners  # noqa: E402
-from data.viewer import SYSTEM  # noqa: E402
+from data.shop.schema import create_shop_schema  # noqa: E402
 
 PERIOD = date(2026, 10, 1)
 CHUNK = 10_000

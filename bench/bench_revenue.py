@@ -8,7 +8,7 @@ Usage (from the project root):
 Seeds a shop on MariaDB and a portal on PostgreSQL with N orders (bench_orders' seeding, i.e.
 bench_demo_seed's `seed_and_report`), runs the initial `sync_ledger` (timed; it maintains the
 monthly roll-ups as it goes), times a full `rebuild_rollups` and one incremental
-`refresh_orders` of an order, then measures `data.revenue.monthly` over 24 months for the
+`refresh_orders` of an order, then measures `data.money.revenue.monthly` over 24 months for the
 biggest partner ("kochschule") and for all partners (staff), plus the other dashboard calls.
 
 Each figure is p50/p95 over --runs after --warmup, next to two floors:
@@ -44,17 +44,17 @@ from bench.bench_orders import (
     timings,
 )
 from core.db import Databases, make_engine
-from data import revenue
-from data.ledger import refresh_orders, sync_ledger
+from data.access.viewer import SYSTEM, Viewer
+from data.bookings.ledger import refresh_orders, sync_ledger
+from data.money import revenue
+from data.money.revenue import MonthSpan
+from data.money.rollup import COUNTED_STATUSES, rebuild_rollups
 from data.portal_schema import (
     ROLE_PARTNER,
     ROLE_STAFF,
     bookings,
     revenue_monthly,
 )
-from data.revenue import MonthSpan
-from data.revenue_rollup import COUNTED_STATUSES, rebuild_rollups
-from data.viewer import SYSTEM, Viewer
 
 GOAL_PARTNER_MS, GOAL_ALL_MS = 100.0, 500.0
 

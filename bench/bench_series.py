@@ -7,7 +7,7 @@ Usage (from the project root):
 Creates two uniquely named databases (shop on MariaDB, portal on PostgreSQL; admin URLs from
 MIOMENTE_TEST_MYSQL_URL / MIOMENTE_TEST_POSTGRES_URL or the standard local ports; dropped at
 the end unless --keep), one partner with 500 courses and N weekly series (each on one weekday,
-18:00 Berlin, from tomorrow for `--days` days), then times `data.series.generate_series` — the
+18:00 Berlin, from tomorrow for `--days` days), then times `data.dates.series.generate_series` — the
 code path of the daily job — with a horizon covering the whole year. Prints dates/s, the
 time per phase (portal reads, expansion, shop reads, inserts, watermarks) and the peak RSS;
 then a second run (must create 0) and a third one with every watermark lost, as after a run
@@ -32,11 +32,11 @@ from core import recurrence as rec
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
 from data import portal_schema as p
-from data import series as series_module
-from data import shop_writes
-from data.magento_schema import create_shop_schema, miomente_course_date
-from data.series import generate_series
-from data.viewer import SYSTEM
+from data.access.viewer import SYSTEM
+from data.dates import series as series_module
+from data.dates.series import generate_series
+from data.shop import writes as shop_writes
+from data.shop.schema import create_shop_schema, miomente_course_date
 
 COURSES = 500
 GOAL = 20_000

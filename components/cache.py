@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from core.db import Databases
-from data.viewer import Viewer
+from data.access.viewer import Viewer
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import streamlit as st
 from components.i18n import t, time_of_day, weekday
 from components.session import PageContext
 from core import recurrence as rec
-from data import course_dates as cd
+from data.dates import course_dates as cd
 
 _CSS = (
     "<style>.mio-cal{overflow-x:auto}.mio-cal table{border-collapse:collapse;width:100%;"

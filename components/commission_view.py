@@ -1,7 +1,7 @@
 """Provision (staff, on the page Partner): one partner's contract rate and course rates.
 
 Shows the contractual rate and the per-course overrides (course, rate, valid from), adds an
-override and changes the contract rate. Every read and write goes through data/commission.py
+override and changes the contract rate. Every read and write goes through data/money/commission.py
 with the page's viewer; the data layer refuses partners and checks the input (German message
 from its locale key, nothing saved).
 """
@@ -19,8 +19,8 @@ from components.i18n import day, locale, moment, number, t
 from components.session import PageContext
 from core import periods
 from core.validation import InvalidInput
-from data import commission
-from data.catalog import list_courses
+from data.money import commission
+from data.shop.catalog import list_courses
 
 _FLASH = "_commission_flash"
 _ROUND = "_commission_round"  # bumped after a save: the forms start empty again

@@ -14,8 +14,8 @@ from components.date_form import FLASH_KEY
 from components.i18n import money, t
 from components.session import PageContext
 from core.validation import InvalidInput
-from data import course_dates as cd
-from data.viewer import ScopeError
+from data.access.viewer import ScopeError
+from data.dates import course_dates as cd
 
 # What the tabs catch around a data call; anything else is a bug for run_guarded to log.
 REFUSALS: tuple[type[Exception], ...] = (InvalidInput, ScopeError)

@@ -1,7 +1,7 @@
 """Quick action "Neuer Termin": a dialog any page can open (`new_date_dialog(ctx, product_id)`).
 
 The Warteliste and other screens call it with the course preselected; on save it creates one
-date through `data.course_dates.create_date`, warns about overlapping dates of the course and
+date through `data.dates.course_dates.create_date`, warns about overlapping dates of the course and
 leaves a message for the page's next run.
 """
 
@@ -15,9 +15,9 @@ import streamlit as st
 from components.i18n import day, t
 from components.session import PageContext
 from core.validation import InvalidInput
-from data.catalog import list_courses
-from data.course_dates import create_date
-from data.viewer import ScopeError
+from data.access.viewer import ScopeError
+from data.dates.course_dates import create_date
+from data.shop.catalog import list_courses
 
 FLASH_KEY = "_dates_flash"
 

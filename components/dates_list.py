@@ -15,7 +15,7 @@ from components.date_feedback import REFUSALS, date_cancel_warning, flash, refus
 from components.i18n import moment, money, t, time_of_day
 from components.session import PageContext
 from core import recurrence as rec
-from data import course_dates as cd
+from data.dates import course_dates as cd
 
 CONFIRM_KEY = "_confirm_cancel_date"
 

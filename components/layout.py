@@ -14,8 +14,8 @@ from components.i18n import locale, t
 from core import i18n
 from core.db import Databases
 from core.settings import Settings
-from data.partners import choosable_partners
-from data.users import LoginOutcome, User, authenticate, set_locale
+from data.access.partners import choosable_partners
+from data.access.users import LoginOutcome, User, authenticate, set_locale
 
 log = logging.getLogger(__name__)
 

@@ -13,32 +13,35 @@ from core.settings import PROJECT_ROOT
 @dataclass(frozen=True)
 class PageSpec:
     key: str  # nav.<key> is the label
-    file: str  # under pages/
-    url_path: str
+    url_path: str  # the German URL, and the file's name: pages/<section>/<url_path>.py
     icon: str
-    section: str  # nav.section_<section>
+    section: str  # nav.section_<section>, and the folder under pages/
     staff_only: bool = False
 
+    @property
+    def file(self) -> str:
+        return f"{self.section}/{self.url_path}.py"
 
+
+# In menu order; a section appears where its first page is.
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "overview.py", "uebersicht", ":material/dashboard:", "business"),
-    PageSpec("orders", "orders.py", "bestellungen", ":material/receipt_long:", "business"),
-    PageSpec(
-        "accounting", "accounting.py", "buchhaltung", ":material/account_balance:", "business"
-    ),
-    PageSpec("dates", "dates.py", "termine", ":material/calendar_month:", "business"),
-    PageSpec("waitlist", "waitlist.py", "warteliste", ":material/hourglass_top:", "business"),
-    PageSpec("reviews", "reviews.py", "bewertungen", ":material/star:", "business"),
-    PageSpec("marketing", "marketing.py", "marketing", ":material/campaign:", "business"),
-    PageSpec("integrations", "integrations.py", "integrationen", ":material/widgets:", "account"),
-    PageSpec("news", "news.py", "neuigkeiten", ":material/notifications:", "account"),
-    PageSpec("settings", "settings.py", "einstellungen", ":material/settings:", "account"),
-    PageSpec("partners", "partners.py", "partner", ":material/storefront:", "staff", True),
-    PageSpec("payouts", "payouts.py", "auszahlungen", ":material/payments:", "staff", True),
-    PageSpec("moderation", "moderation.py", "moderation", ":material/gavel:", "staff", True),
-    PageSpec("outbox", "outbox.py", "postausgang", ":material/outbox:", "staff", True),
-    PageSpec("jobs", "jobs.py", "jobs", ":material/schedule:", "staff", True),
+    PageSpec("overview", "uebersicht", ":material/dashboard:", "verkauf"),
+    PageSpec("orders", "bestellungen", ":material/receipt_long:", "verkauf"),
+    PageSpec("dates", "termine", ":material/calendar_month:", "angebot"),
+    PageSpec("waitlist", "warteliste", ":material/hourglass_top:", "angebot"),
+    PageSpec("reviews", "bewertungen", ":material/star:", "angebot"),
+    PageSpec("marketing", "marketing", ":material/campaign:", "angebot"),
+    PageSpec("accounting", "buchhaltung", ":material/account_balance:", "buchhaltung"),
+    PageSpec("payouts", "auszahlungen", ":material/payments:", "buchhaltung", staff_only=True),
+    PageSpec("integrations", "integrationen", ":material/widgets:", "konto"),
+    PageSpec("news", "neuigkeiten", ":material/notifications:", "konto"),
+    PageSpec("settings", "einstellungen", ":material/settings:", "konto"),
+    PageSpec("partners", "partner", ":material/storefront:", "verwaltung", staff_only=True),
+    PageSpec("moderation", "moderation", ":material/gavel:", "verwaltung", staff_only=True),
+    PageSpec("outbox", "postausgang", ":material/outbox:", "verwaltung", staff_only=True),
+    PageSpec("jobs", "jobs", ":material/schedule:", "verwaltung", staff_only=True),
 )
+BY_KEY = {spec.key: spec for spec in PAGES}
 
 
 def page_path(spec: PageSpec) -> str:

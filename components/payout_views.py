@@ -1,8 +1,8 @@
 """Payouts and credit notes: the Buchhaltung tabs (partner, or staff viewing as one) and the
 tables the staff page Auszahlungen shares with them.
 
-Every figure comes from data/payouts.py and data/documents.py with the page's viewer, so a
-partner sees (and downloads) only its own payouts, lines and documents.
+Every figure comes from data/money/payouts.py and data/money/documents.py with the page's viewer,
+so a partner sees (and downloads) only its own payouts, lines and documents.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from components.session import PageContext
 from core import i18n
 from core.table_export import frame_csv, frame_xlsx
 from core.validation import InvalidInput
-from data import documents, payouts
+from data.money import documents, payouts
 
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
 
@@ -115,8 +115,8 @@ def payout_detail(ctx: PageContext, payout_id: int) -> None:
     cols[1].metric(t("payouts.col_commission_gross"), money(payout.commission_gross), border=True)
     cols[2].metric(t("payouts.col_amount"), money(payout.amount), border=True)
     if payout.carried:
-        # The offset of an earlier negative payout (Verrechnung, see data/payouts.py): shown so
-        # the partner can see why the amount is lower than gross minus commission.
+        # The offset of an earlier negative payout (Verrechnung, see data/money/payouts.py): shown
+        # so the partner can see why the amount is lower than gross minus commission.
         st.info(
             t(
                 "payouts.carried_note",
@@ -227,7 +227,7 @@ _REISSUE_ROUND = "_reissue_round"  # bumped after a reissue: choice, reason and 
 
 
 def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = "reissue") -> None:
-    """Staff: cancel a credit note and issue a new one (data.documents.reissue_document).
+    """Staff: cancel a credit note and issue a new one (data.money.documents.reissue_document).
 
     The choice lists every credit note in scope, valid ones first; labels carry nothing that
     changes with the status, so a note cancelled meanwhile (another tab) stays chosen and the

@@ -4,8 +4,8 @@ Period picker (month, quarter, year, a range of months) and the month basis (boo
 event date) at the top; then the period's figures with their change against the previous
 period and the same period last year, revenue by month and by year (Plotly, German number
 formats), revenue per course (chart and table) and, for staff who see all partners, the top
-partners with the commission earned. Figures come from data.revenue (cached for a minute per
-viewer and arguments); this module runs no SQL. Definitions: data/revenue.py.
+partners with the commission earned. Figures come from data.money.revenue (cached for a minute per
+viewer and arguments); this module runs no SQL. Definitions: data/money/revenue.py.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from components.cache import cached
 from components.i18n import day, locale, money, month_label, number, percent, t
 from components.session import PageContext
 from core import periods
-from data import ledger, revenue
-from data.revenue import Change, MonthSpan, Summary
-from data.revenue_rollup import BASIS_BOOKED, BASIS_EVENT
+from data.bookings import ledger
+from data.money import revenue
+from data.money.revenue import Change, MonthSpan, Summary
+from data.money.rollup import BASIS_BOOKED, BASIS_EVENT
 
 KINDS = ("month", "quarter", "year", "range")
 MONTHS_BACK = 36  # months offered by the month pickers

@@ -23,9 +23,9 @@ from components.date_feedback import (
 from components.i18n import day, moment, t
 from components.session import PageContext
 from core import recurrence as rec
-from data import course_dates as cd
-from data import series as sr
-from data.series import Series
+from data.dates import course_dates as cd
+from data.dates import series as sr
+from data.dates.series import Series
 
 PREVIEW_KEY = "_series_preview"
 CONFIRM_SKIP_KEY = "_confirm_skip"

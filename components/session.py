@@ -1,7 +1,7 @@
 """Per-session state: the databases, who is logged in, whom staff view as, the page context.
 
 Login: our own German form checks the password and the lockout in the portal database
-(data.users.authenticate); streamlit-authenticator keeps the signed re-authentication cookie,
+(data.access.users.authenticate); streamlit-authenticator keeps the signed re-authentication cookie,
 so a reload on any page keeps the user logged in and on that page.
 """
 
@@ -18,8 +18,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core.db import Databases, open_databases
 from core.settings import Settings, load_settings
-from data.users import User, load_user
-from data.viewer import Viewer
+from data.access.users import User, load_user
+from data.access.viewer import Viewer
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,12 @@ from sqlalchemy import func, select
 
 from core import periods
 from core.db import Databases
-from data import revenue, scope
-from data.catalog import product_names
-from data.magento_schema import (
+from data.access import scope
+from data.access.viewer import Viewer
+from data.money import revenue
+from data.portal_schema import BOOKING_NEW, bookings, courses, partners
+from data.shop.catalog import product_names
+from data.shop.schema import (
     DATE_ACTIVE,
     REVIEW_APPROVED,
     VOID_STATES,
@@ -28,8 +31,6 @@ from data.magento_schema import (
     sales_order,
     sales_order_item,
 )
-from data.portal_schema import BOOKING_NEW, bookings, courses, partners
-from data.viewer import Viewer
 
 CENT = Decimal("0.01")
 item, order = sales_order_item, sales_order
@@ -143,7 +144,7 @@ def revenue_this_month(
 ) -> RevenueComparison:
     """Revenue booked this calendar month, against the whole previous month.
 
-    The same figures as Buchhaltung's dashboard (data/revenue.py, from the monthly roll-ups),
+    The same figures as Buchhaltung's dashboard (data/money/revenue.py, from the monthly roll-ups),
     so the two screens never disagree and neither reads the shop's order tables.
     """
     today = today or periods.berlin_today()

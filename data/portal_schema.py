@@ -269,7 +269,7 @@ sync_state = Table(
 
 SERIES_ACTIVE, SERIES_CANCELLED = "active", "cancelled"
 
-# A recurring series of course dates (data/series.py, core/recurrence.py): the rule's fields
+# A recurring series of course dates (data/dates/series.py, core/recurrence.py): the rule's fields
 # (kind, interval, weekdays, month day or position, custom RRULE), start day and local time,
 # duration, seats, price, how it ends, the Bundesland whose holidays it skips, and how far its
 # dates have been generated into the shop (`generated_until`, a local day).
@@ -449,7 +449,7 @@ document_sequences = Table(
 
 from sqlalchemy import Date  # noqa: E402 - this section's own import, kept below its marker
 
-# Monthly sums of the booking ledger for the revenue dashboard (data/revenue_rollup.py keeps
+# Monthly sums of the booking ledger for the revenue dashboard (data/money/rollup.py keeps
 # them in step with every ledger write). One row per partner, basis ("booked": the Berlin month
 # of booked_at; "event": of event_at), Berlin month (first day) and course; product_id 0 is the
 # partner's row over all its courses, the only one whose `orders` (distinct orders) can be

@@ -23,8 +23,8 @@ from typing import TextIO
 from core import i18n
 from core.db import Databases, open_databases
 from core.settings import ConfigError, Settings, load_settings
-from data import jobs as job_log
-from data.viewer import SYSTEM
+from data.access.viewer import SYSTEM
+from data.ops import job_runs as job_log
 from jobs.registry import TASKS, Task
 from jobs.runner import (
     EXIT_FAILED,

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from sqlalchemy import func, select
 
 from core import periods
-from data import payouts
+from data.money import payouts
 from data.portal_schema import bookings
 from jobs.runner import JobContext, TaskResult
 

@@ -3,7 +3,7 @@
 Runs daily at 03:00 Berlin time (`python -m jobs run-due`). Idempotent and crash-safe: a day
 that already has a date of the series (or an exception) is never written again, and a series'
 `generated_until` moves only after its dates were committed in the shop, so a run that dies
-half-way is completed by the next one without duplicates (see data/series.py). `--dry-run`
+half-way is completed by the next one without duplicates (see data/dates/series.py). `--dry-run`
 only counts the series that would be extended.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from data.series import generate_series, pending_series
+from data.dates.series import generate_series, pending_series
 from jobs.runner import JobContext, TaskResult
 
 

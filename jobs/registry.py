@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
-    from data.jobs import ScheduleMarks
+    from data.ops.job_runs import ScheduleMarks
     from jobs.runner import JobContext, TaskResult
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -144,7 +144,7 @@ TASKS: Mapping[str, Task] = {
         ),
         Task(
             name="generate-series",
-            # Extends every active series to today + 6 months; idempotent (data/series.py).
+            # Extends every active series to today + 6 months; idempotent (data/dates/series.py).
             schedule=Daily(time(3, 0)),
             entry="jobs.generate_series:run",
             summary_de="Legt die Termine aller laufenden Serien bis sechs Monate im Voraus an.",

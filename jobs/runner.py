@@ -19,9 +19,9 @@ from enum import StrEnum
 
 from core.db import Databases
 from core.settings import Settings
-from data import jobs as job_log
+from data.access.viewer import SYSTEM, Viewer
+from data.ops import job_runs as job_log
 from data.portal_schema import JOB_FAILED, JOB_OK
-from data.viewer import SYSTEM, Viewer
 from jobs.locks import LockBusy, task_lock
 from jobs.registry import Task, is_due
 

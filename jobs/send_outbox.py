@@ -31,7 +31,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from core.db import Databases
-from data.outbox import (
+from data.access.viewer import SYSTEM, Viewer
+from data.comms.outbox import (
     LEASE,
     Message,
     claim_due,
@@ -42,7 +43,6 @@ from data.outbox import (
     release,
 )
 from data.portal_schema import CHANNEL_EMAIL, OUTBOX_PENDING
-from data.viewer import SYSTEM, Viewer
 from jobs.runner import JobContext, Progress, TaskResult
 from messaging.render import render, render_for_batch
 from messaging.transports import (
@@ -65,7 +65,7 @@ PER_REQUEST = 1000
 # request, so a crash repeats at most one of them. (The commit costs a few milliseconds, a
 # provider request tens of them.)
 SINGLES_PER_SEND = 1
-# Units are sent only within this part of the claim's lease (data.outbox.LEASE).
+# Units are sent only within this part of the claim's lease (data.comms.outbox.LEASE).
 LEASE_USE = LEASE * 0.8
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)

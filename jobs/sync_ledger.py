@@ -1,7 +1,7 @@
 """`sync-ledger`: copy new and changed shop orders into the booking ledger.
 
 Runs every minute (`python -m jobs run-due`); the Bestellungen page keeps the ledger fresher in
-between (`data.ledger.ensure_fresh`). Each run also re-reads the last `LOOKBACK_SECONDS` of
+between (`data.bookings.ledger.ensure_fresh`). Each run also re-reads the last `LOOKBACK_SECONDS` of
 order changes before the watermark, which reconciles orders that became visible late (slow
 commits, replica lag). The first run copies the whole history in batches, with a progress
 line; a killed run loses nothing and the next one goes on from the last committed batch.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from data.ledger import pending_orders, sync_ledger
+from data.bookings.ledger import pending_orders, sync_ledger
 from jobs.runner import JobContext, TaskResult
 
 LOOKBACK_SECONDS = 600.0

@@ -1,5 +1,5 @@
 -- Indexes the Miomente partner portal needs on the shop database, beyond Magento's own.
--- Generated from data/magento_schema.py (EXTRA_INDEXES); reviewed for the shop's DBA.
+-- Generated from data/shop/schema.py (EXTRA_INDEXES); reviewed for the shop's DBA.
 -- On a large shop create them in a quiet hour (InnoDB builds them online).
 CREATE INDEX mio_idx_soi_product_order ON sales_order_item (product_id, order_id);
 CREATE INDEX mio_idx_soi_sku ON sales_order_item (sku);

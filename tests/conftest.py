@@ -22,7 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
-from data.magento_schema import create_shop_schema
+from data.shop.schema import create_shop_schema
 
 MYSQL_URL = os.environ.get("MIOMENTE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 POSTGRES_URL = os.environ.get(
@@ -153,7 +153,7 @@ def portal_databases(module_databases: Databases) -> Databases:
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Read-only: the two-partner world of tests/worlds.py, built once per module and backend."""
-    from tests.worlds import build_world
+    from tests.support.worlds import build_world
 
     with fresh_databases(request.param, tmp_path_factory.mktemp("world")) as db:
         build_world(db)
@@ -170,9 +170,9 @@ def shop(module_databases: Databases) -> Databases:
     """The two-partner world, rebuilt for each test that writes (the schemas are built once)."""
     from sqlalchemy import delete
 
-    from data import magento_schema as m
     from data import portal_schema as p
-    from tests.worlds import build_world
+    from data.shop import schema as m
+    from tests.support.worlds import build_world
 
     db = module_databases
     with db.portal.begin() as conn:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from core import periods
 from core.db import Databases
 from data import overview
-from data.viewer import Viewer
+from data.access.viewer import Viewer
 
 ALPHA = Viewer(user_id=10, role="partner", partner_id=1)
 BETA = Viewer(user_id=20, role="partner", partner_id=2)

@@ -26,16 +26,16 @@ from sqlalchemy import Engine, event, func, select
 from core.db import Databases, make_engine, open_databases
 from core.migrate import upgrade_portal
 from core.settings import Settings
-from data import magento_schema as m
 from data import portal_schema as p
+from data.access.viewer import SYSTEM
+from data.bookings.ledger import sync_ledger
 from data.demo.clock import berlin_today
 from data.demo.load import L_DATES, LANES, Layout, Loader, Rows, loader_for
 from data.demo.messages import queue_demo_messages
 from data.demo.orders import OrderMaker
 from data.demo.payouts import create_demo_payouts
 from data.demo.plan import World, catalog_rows, plan_world, portal_rows
-from data.ledger import sync_ledger
-from data.viewer import SYSTEM
+from data.shop import schema as m
 
 DEFAULT_ORDERS = 10_000
 DEFAULT_SEED = 42

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, Index, Table, create_engine, insert
 from sqlalchemy.pool import NullPool
 
-from data import magento_schema as m
 from data import portal_schema as p
 from data.demo.clock import to_datetime, ts_text
+from data.shop import schema as m
 
 # =============================================================================================
 # Table layouts. One letter per column tells the loaders how to write the value:

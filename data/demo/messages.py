@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from core.db import Databases
-from data import magento_schema as m
 from data import portal_schema as p
-from data.outbox import queue_message
+from data.comms.outbox import queue_message
+from data.shop import schema as m
 
 MESSAGES = 12
 SENT, FAILED = 8, 2  # the rest stay pending

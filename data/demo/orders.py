@@ -9,7 +9,6 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from data import magento_schema as m
 from data.demo.clock import DAY, HOUR, to_datetime
 from data.demo.content import (
     CANCEL_REASONS,
@@ -40,6 +39,7 @@ from data.demo.load import (
     Rows,
 )
 from data.demo.plan import Course, Partner, World, cumulative, pick
+from data.shop import schema as m
 
 _STATE_OF = {status: state for status, _label, state, _default in m.ORDER_STATUSES}
 _PAID = {m.STATUS_PENDING_PARTNER, m.STATUS_CONFIRMED, "complete", "closed", "holded"}

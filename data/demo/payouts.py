@@ -18,10 +18,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select, update
 
 from core.db import Databases
-from data import payouts
+from data.access.viewer import SYSTEM
 from data.demo.content import DEMO_LOGINS
+from data.money import payouts
 from data.portal_schema import outbox, partners
-from data.viewer import SYSTEM
 
 MONTHS = 4
 DEMO_BLZ = "37040044"  # a real bank code format; the accounts are made up

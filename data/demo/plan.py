@@ -18,7 +18,6 @@ from typing import Any
 
 import bcrypt
 
-from data import magento_schema as m
 from data import portal_schema as p
 from data.demo.clock import DAY, HOUR, Clock, add_months, hm
 from data.demo.content import (
@@ -49,6 +48,7 @@ from data.demo.load import (
     Layout,
     Rows,
 )
+from data.shop import schema as m
 
 
 @dataclass(slots=True)

@@ -38,7 +38,7 @@ def upgrade() -> None:
     )
     op.create_index(INDEX, TABLE, ["basis", "product_id", "month", "partner_id"])
     # Fill from an existing ledger (the module's table definitions match this revision's).
-    from data.revenue_rollup import rebuild_rollups
+    from data.money.rollup import rebuild_rollups
 
     rebuild_rollups(op.get_bind())
 

@@ -1,0 +1,122 @@
+"""Notification preferences: which events reach a partner by email and/or SMS, and where.
+
+Bookings may go to the team, money to accounting: each event has its own addresses. Without
+a saved row an event goes by email to the partner's main address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import insert, select, update
+
+from core.db import Databases
+from core.validation import InvalidInput, email_list, normalize_phone
+from data.access.viewer import ScopeError, Viewer
+from data.portal_schema import audit_log, notification_prefs, partners
+
+# Events a partner hears about; labels live in locales under notifications.event_<name>.
+EVENTS = (
+    "new_booking",
+    "booking_cancelled",
+    "waitlist",
+    "date_request",
+    "review",
+    "payout",
+)
+COLUMNS = ["event", "email_enabled", "sms_enabled", "emails", "phone"]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    channel: str  # "email" | "sms"
+    address: str
+
+
+def _partner_id(viewer: Viewer) -> int:
+    if viewer.partner_id is None:
+        raise ScopeError("notification preferences belong to one partner; choose one first")
+    return viewer.partner_id
+
+
+def get_prefs(viewer: Viewer, db: Databases) -> pd.DataFrame:
+    """One row per event, defaults filled in for events never saved."""
+    if viewer.partner_id is None:
+        return pd.DataFrame(columns=COLUMNS)
+    query = select(*(notification_prefs.c[c] for c in COLUMNS)).where(
+        notification_prefs.c.partner_id == viewer.partner_id
+    )
+    with db.portal.connect() as conn:
+        saved = {r["event"]: dict(r) for r in conn.execute(query).mappings()}
+    default = {"email_enabled": True, "sms_enabled": False, "emails": "", "phone": None}
+    return pd.DataFrame(
+        [saved.get(event, {"event": event, **default}) for event in EVENTS], columns=COLUMNS
+    )
+
+
+def _validated(event: str, row: Mapping[str, object]) -> dict[str, object]:
+    if event not in EVENTS:
+        raise InvalidInput("validation.unknown_event")
+    try:
+        addresses = email_list(str(row.get("emails") or ""))
+        phone = str(row.get("phone") or "").strip()
+        number = normalize_phone(phone) if phone else None
+    except InvalidInput as exc:
+        exc.params["event"] = event
+        raise
+    if row.get("sms_enabled") and number is None:
+        raise InvalidInput("validation.sms_needs_phone", event=event)
+    return {
+        "email_enabled": bool(row.get("email_enabled")),
+        "sms_enabled": bool(row.get("sms_enabled")),
+        "emails": ", ".join(addresses),
+        "phone": number,
+    }
+
+
+def save_prefs(viewer: Viewer, db: Databases, *, prefs: Sequence[Mapping[str, object]]) -> None:
+    """Store several events' settings at once: all valid, or InvalidInput and nothing saved."""
+    partner_id = _partner_id(viewer)
+    checked = {str(row.get("event")): _validated(str(row.get("event")), row) for row in prefs}
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with db.portal.begin() as conn:
+        for event, values in checked.items():
+            key = (notification_prefs.c.partner_id == partner_id) & (
+                notification_prefs.c.event == event
+            )
+            values = {**values, "updated_at": now}
+            if conn.execute(update(notification_prefs).where(key).values(**values)).rowcount == 0:
+                conn.execute(
+                    insert(notification_prefs).values(partner_id=partner_id, event=event, **values)
+                )
+        conn.execute(
+            insert(audit_log).values(
+                user_id=viewer.user_id,
+                partner_id=partner_id,
+                action="notification_prefs_saved",
+                entity="notification_prefs",
+                details={"events": sorted(checked)},
+            )
+        )
+
+
+def recipients(viewer: Viewer, db: Databases, *, event: str) -> list[Recipient]:
+    """Where the viewer's partner wants `event` to go (main address when nothing is saved)."""
+    partner_id = _partner_id(viewer)
+    prefs = get_prefs(viewer, db).set_index("event").loc[event]
+    out: list[Recipient] = []
+    if prefs["email_enabled"]:
+        addresses = [a for a in str(prefs["emails"] or "").split(", ") if a]
+        if not addresses:
+            with db.portal.connect() as conn:
+                main = conn.execute(
+                    select(partners.c.email).where(partners.c.partner_id == partner_id)
+                ).scalar()
+            addresses = [main] if main else []
+        out += [Recipient("email", a) for a in addresses]
+    if prefs["sms_enabled"] and prefs["phone"]:
+        out.append(Recipient("sms", str(prefs["phone"])))
+    return out

@@ -1,0 +1,924 @@
+"""Payouts: what Miomente owes each partner per month of the events, line by line.
+
+Computing (`compute_payouts`, the `compute-payouts` job, staff only)
+-------------------------------------------------------------------
+For a month (Berlin calendar month of the course dates) every partner with booked items in
+that month, or with a change to an item an approved/paid payout already settled, gets one
+payout (unique per partner and month). Each line is one order item, copied from the booking
+ledger with the amount that counts as revenue (`data.money.rules`), the partner's VAT rate
+of the shop item (`sales_order_item.tax_percent`, read from the shop by item id), the
+commission rate (`data.money.commission`) and the rounded commission.
+
+What an item still needs settling is always `revenue now - everything other payouts already
+settled for it`. So:
+
+- a rerun reproduces the same lines and writes nothing (lines and totals are compared first);
+- a draft payout is recomputed freely; approved and paid payouts are never touched;
+- a refund, cancellation or rejection after the item's payout was approved becomes a
+  *correction* line (negative) in the partner's next payout that is still a draft; an
+  increase likewise (positive). Corrections flow forward only: from payouts of earlier months.
+
+Negative payouts (Verrechnung)
+------------------------------
+A month with only corrections (a refund after the payout was paid, no new sales) gives a
+negative payout: it is approved with its (negative) credit note and nothing is transferred, so
+the partner owes Miomente that amount. It is set off against the partner's next payout:
+
+- when a month's draft is computed, every approved/paid payout of the partner of an *earlier*
+  month with amount < 0 that no other payout offsets yet is carried into it
+  (`miomente_payout_offsets`, one row per offset deficit, primary key on the offset payout, so
+  a deficit is offset exactly once); `carried` (≤ 0) is their sum and
+  amount = gross − commission_gross + carried;
+- if the amount is still negative, that payout in turn is carried into the next one once it is
+  approved: a chain, the deficit is never lost and never counted twice;
+- only a partner that has a payout in the month anyway (lines: sales or corrections) takes the
+  carry; an open deficit alone creates no payout — it waits for a month with something to
+  settle, so no empty credit notes that only repeat an old figure are issued;
+- dropping or recomputing a draft drops or recomputes its offsets with it; approved and paid
+  payouts keep theirs.
+
+Status: draft -> approved (staff; issues the credit note, see data/money/documents.py) -> paid
+(staff, with the transfer date). Every change is in the audit log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import (
+    Connection,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from accounting import money
+from accounting.model import CreditNoteLine
+from accounting.workdays import expected_payout_date, month_start
+from core import i18n, periods
+from core.db import Databases
+from core.validation import InvalidInput
+from data.access import scope
+from data.access.viewer import ScopeError, Viewer
+from data.money.commission import _rate_book
+from data.money.rules import payable_amount, payable_amount_sql, payable_filter
+from data.portal_schema import (
+    LINE_CORRECTION,
+    LINE_SALE,
+    PAYOUT_APPROVED,
+    PAYOUT_DRAFT,
+    PAYOUT_PAID,
+    PAYOUT_STATUSES,
+    audit_log,
+    bookings,
+    documents,
+    partners,
+    payout_lines,
+    payout_offsets,
+    payouts,
+)
+from data.shop import schema as m
+
+FROZEN = (PAYOUT_APPROVED, PAYOUT_PAID)
+STAFF_ONLY = "Nur Miomente-Mitarbeiter können Auszahlungen berechnen, freigeben oder bezahlen."
+# Partners per write transaction of a compute run.
+PARTNER_CHUNK = 250
+ID_CHUNK = 1000
+LIST_COLUMNS = [
+    "payout_id",
+    "partner_id",
+    "partner",
+    "period",
+    "status",
+    "lines",
+    "gross",
+    "commission_net",
+    "commission_vat",
+    "commission_gross",
+    "amount",
+    "expected_date",
+    "approved_at",
+    "paid_on",
+    "document_id",
+    "document_number",
+]
+LINE_COLUMNS = [
+    "line_id",
+    "item_id",
+    "order_id",
+    "increment_id",
+    "event_at",
+    "course",
+    "tickets",
+    "kind",
+    "gross",
+    "vat_rate",
+    "commission_rate",
+    "commission_net",
+]
+# What a line is made of; two computations are equal when these are.
+_LINE_FIELDS = (
+    "item_id",
+    "order_id",
+    "increment_id",
+    "product_id",
+    "course",
+    "event_at",
+    "tickets",
+    "kind",
+    "gross",
+    "vat_rate",
+    "commission_rate",
+    "commission_net",
+)
+_TOTAL_FIELDS = (
+    "vat_case",
+    "lines",
+    "gross",
+    "commission_net",
+    "commission_vat_rate",
+    "commission_vat",
+    "commission_gross",
+    "carried",
+    "amount",
+    "expected_date",
+)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _require_staff(viewer: Viewer) -> None:
+    if not viewer.is_staff:
+        raise ScopeError(STAFF_ONLY)
+
+
+def _chunks(values: Sequence, size: int = ID_CHUNK) -> Iterable[Sequence]:
+    for begin in range(0, len(values), size):
+        yield values[begin : begin + size]
+
+
+def berlin_day(moment: datetime | None) -> date | None:
+    return None if moment is None else i18n.to_berlin(moment).date()
+
+
+# =============================================================================================
+# compute
+# =============================================================================================
+
+
+@dataclass(frozen=True)
+class ComputeResult:
+    period: date
+    partners: int  # partners with a payout for the period after the run
+    created: int  # payouts created
+    updated: int  # draft payouts recomputed with changed lines
+    unchanged: int  # draft payouts the run left as they were
+    removed: int  # draft payouts dropped (nothing left to settle)
+    frozen: int  # partners whose payout for the period is approved or paid: not touched
+    lines: int  # lines of the period's draft payouts after the run
+    corrections: int  # of which corrections
+    seconds: float = 0.0
+
+
+@dataclass
+class _Plan:
+    partner_id: int
+    lines: list[dict] = field(default_factory=list)
+
+
+def _ledger_columns() -> list:
+    return [
+        bookings.c.item_id,
+        bookings.c.order_id,
+        bookings.c.increment_id,
+        bookings.c.partner_id,
+        bookings.c.product_id,
+        bookings.c.course,
+        bookings.c.event_at,
+        bookings.c.tickets,
+        bookings.c.gross,
+        bookings.c.refunded,
+        bookings.c.status,
+        bookings.c.order_state,
+    ]
+
+
+def _month_items(conn: Connection, viewer: Viewer, bounds: periods.Period) -> list[Mapping]:
+    query = select(*_ledger_columns()).where(
+        bookings.c.event_at >= bounds.start,
+        bookings.c.event_at < bounds.end,
+        scope.partner_filter(bookings.c.partner_id, viewer),
+    )
+    return list(conn.execute(query).mappings())
+
+
+def _settled_elsewhere(
+    conn: Connection, viewer: Viewer, item_ids: Sequence[int], period: date
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """item -> (sum of gross, last vat rate) over lines of payouts of other periods."""
+    out: dict[int, tuple[Decimal, Decimal]] = {}
+    for chunk in _chunks(sorted(item_ids)):
+        query = (
+            select(
+                payout_lines.c.item_id,
+                func.sum(payout_lines.c.gross),
+                func.max(payout_lines.c.vat_rate),
+            )
+            .select_from(payout_lines.join(payouts))
+            .where(
+                payout_lines.c.item_id.in_(chunk),
+                payouts.c.period != period,
+                scope.partner_filter(payouts.c.partner_id, viewer),
+            )
+            .group_by(payout_lines.c.item_id)
+        )
+        for item_id, gross, vat_rate in conn.execute(query):
+            out[item_id] = (Decimal(gross), Decimal(vat_rate))
+    return out
+
+
+# How far back an item that was not payable in its own month (unpaid order) is still picked up.
+LATE_MONTHS = 12
+
+
+def _late_items(
+    conn: Connection, viewer: Viewer, bounds: periods.Period, period: date
+) -> list[Mapping]:
+    """Items of earlier months that no other payout settled and that are payable now: their
+    order was still unpaid when their own month was paid out. They join this payout."""
+    lines_elsewhere = (
+        select(payout_lines.c.item_id)
+        .select_from(payout_lines.join(payouts))
+        .where(payouts.c.period != period)
+    )
+    since = (bounds.start - timedelta(days=31 * LATE_MONTHS)).replace(day=1)
+    query = select(*_ledger_columns()).where(
+        bookings.c.event_at >= since,
+        bookings.c.event_at < bounds.start,
+        payable_filter(),
+        bookings.c.item_id.not_in(lines_elsewhere),
+        scope.partner_filter(bookings.c.partner_id, viewer),
+    )
+    return list(conn.execute(query).mappings())
+
+
+def _correction_candidates(conn: Connection, viewer: Viewer, period: date) -> list[Mapping]:
+    """Ledger rows of items settled by approved/paid payouts of earlier months whose revenue
+    now differs from everything settled for them so far (in any other payout)."""
+    settled = (
+        select(
+            payout_lines.c.item_id.label("item_id"),
+            func.sum(payout_lines.c.gross).label("settled"),
+        )
+        .select_from(payout_lines.join(payouts))
+        .where(
+            payouts.c.period != period,
+            scope.partner_filter(payouts.c.partner_id, viewer),
+        )
+        .group_by(payout_lines.c.item_id)
+        .subquery()
+    )
+    frozen_items = (
+        select(payout_lines.c.item_id)
+        .select_from(payout_lines.join(payouts))
+        .where(
+            payouts.c.status.in_(FROZEN),
+            payouts.c.period < period,
+            scope.partner_filter(payouts.c.partner_id, viewer),
+        )
+    )
+
+    query = (
+        select(*_ledger_columns())
+        .select_from(bookings.join(settled, settled.c.item_id == bookings.c.item_id))
+        .where(
+            bookings.c.item_id.in_(frozen_items),
+            payable_amount_sql() != settled.c.settled,
+            scope.partner_filter(bookings.c.partner_id, viewer),
+        )
+    )
+    return list(conn.execute(query).mappings())
+
+
+def _shop_vat_rates(db: Databases, item_ids: Sequence[int]) -> dict[int, Decimal]:
+    """The partner's VAT rate per shop item (Magento's tax_percent), by primary key."""
+    out: dict[int, Decimal] = {}
+    item = m.sales_order_item
+    with db.magento_read.connect() as conn:
+        for chunk in _chunks(sorted(set(item_ids))):
+            for item_id, percent in conn.execute(
+                select(item.c.item_id, item.c.tax_percent).where(item.c.item_id.in_(chunk))
+            ):
+                out[item_id] = Decimal(percent if percent is not None else money.DEFAULT_VAT_RATE)
+    return out
+
+
+def _partner_cases(conn: Connection, partner_ids: Sequence[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    for chunk in _chunks(sorted(partner_ids)):
+        for pid, country, vat_id, small in conn.execute(
+            select(
+                partners.c.partner_id,
+                partners.c.country_id,
+                partners.c.vat_id,
+                partners.c.small_business,
+            ).where(partners.c.partner_id.in_(chunk))
+        ):
+            out[pid] = money.vat_case(country, vat_id, bool(small))
+    return out
+
+
+def _existing(
+    conn: Connection, viewer: Viewer, period: date
+) -> tuple[dict[int, Mapping], dict[int, list[dict]]]:
+    """The period's payouts per partner, and the lines of its drafts per payout."""
+    rows = {
+        r["partner_id"]: r
+        for r in conn.execute(
+            select(payouts).where(
+                payouts.c.period == period, scope.partner_filter(payouts.c.partner_id, viewer)
+            )
+        ).mappings()
+    }
+    drafts = [r["payout_id"] for r in rows.values() if r["status"] == PAYOUT_DRAFT]
+    lines: dict[int, list[dict]] = defaultdict(list)
+    for chunk in _chunks(drafts):
+        for line in conn.execute(
+            select(payout_lines).where(payout_lines.c.payout_id.in_(chunk))
+        ).mappings():
+            lines[line["payout_id"]].append(dict(line))
+    return rows, lines
+
+
+def _line_key(line: Mapping) -> tuple:
+    values = []
+    for name in _LINE_FIELDS:
+        value = line[name]
+        if isinstance(value, Decimal):
+            value = value.normalize()
+        values.append(value)
+    return tuple(values)
+
+
+def _totals(
+    lines: Sequence[Mapping], case: str, period: date, carried: Decimal = money.ZERO
+) -> dict[str, object]:
+    totals = money.settle((_model_line(line) for line in lines), case, carried)
+    return {
+        "vat_case": case,
+        "lines": len(lines),
+        "gross": totals.gross,
+        "commission_net": totals.commission_net,
+        "commission_vat_rate": totals.commission_vat_rate,
+        "commission_vat": totals.commission_vat,
+        "commission_gross": totals.commission_gross,
+        "carried": totals.carried,
+        "amount": totals.payout,
+        "expected_date": expected_payout_date(period),
+    }
+
+
+def _model_line(line: Mapping) -> CreditNoteLine:
+    return CreditNoteLine(
+        order_number=str(line["increment_id"]),
+        item_id=int(line["item_id"]),
+        event_date=berlin_day(line["event_at"]) or date.min,
+        description=str(line["course"] or ""),
+        tickets=int(line["tickets"] or 0),
+        gross=money.cents(line["gross"]),
+        vat_rate=money.rate(line["vat_rate"]),
+        commission_rate=money.rate(line["commission_rate"]),
+        commission_net=money.cents(line["commission_net"]),
+        is_correction=line["kind"] == LINE_CORRECTION,
+    )
+
+
+# An offset: (the negative payout it settles, that payout's amount).
+_Offset = tuple[int, Decimal]
+
+
+def _open_deficits(conn: Connection, viewer: Viewer, period: date) -> dict[int, list[_Offset]]:
+    """partner -> the approved/paid negative payouts of earlier months that no payout offsets
+    yet, or that the partner's payout of `period` itself offsets (so a rerun finds the same)."""
+    this_month = select(payouts.c.payout_id).where(payouts.c.period == period)
+    query = (
+        select(payouts.c.partner_id, payouts.c.payout_id, payouts.c.amount)
+        .select_from(
+            payouts.outerjoin(
+                payout_offsets, payout_offsets.c.offsets_payout_id == payouts.c.payout_id
+            )
+        )
+        .where(
+            payouts.c.status.in_(FROZEN),
+            payouts.c.period < period,
+            payouts.c.amount < 0,
+            payout_offsets.c.payout_id.is_(None) | payout_offsets.c.payout_id.in_(this_month),
+            scope.partner_filter(payouts.c.partner_id, viewer),
+        )
+        .order_by(payouts.c.partner_id, payouts.c.payout_id)
+    )
+    out: dict[int, list[_Offset]] = defaultdict(list)
+    for pid, payout_id, amount in conn.execute(query):
+        out[pid].append((payout_id, money.cents(amount)))
+    return out
+
+
+def _existing_offsets(conn: Connection, payout_ids: Sequence[int]) -> dict[int, list[_Offset]]:
+    """payout -> its offsets, ordered like `_open_deficits`."""
+    out: dict[int, list[_Offset]] = defaultdict(list)
+    for chunk in _chunks(sorted(payout_ids)):
+        for payout_id, offsets_id, amount in conn.execute(
+            select(
+                payout_offsets.c.payout_id,
+                payout_offsets.c.offsets_payout_id,
+                payout_offsets.c.amount,
+            )
+            .where(payout_offsets.c.payout_id.in_(chunk))
+            .order_by(payout_offsets.c.offsets_payout_id)
+        ):
+            out[payout_id].append((offsets_id, money.cents(amount)))
+    return out
+
+
+def _offset_rows(payout_id: int, offsets: Sequence[_Offset]) -> list[dict]:
+    return [
+        {"payout_id": payout_id, "offsets_payout_id": offsets_id, "amount": amount}
+        for offsets_id, amount in offsets
+    ]
+
+
+def _same_totals(row: Mapping, totals: Mapping) -> bool:
+    for name in _TOTAL_FIELDS:
+        a, b = row[name], totals[name]
+        if isinstance(a, Decimal) or isinstance(b, Decimal):
+            if Decimal(a) != Decimal(b):
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def compute_payouts(
+    viewer: Viewer, db: Databases, *, period: date, now: datetime | None = None
+) -> ComputeResult:
+    """Build or recompute the month's draft payouts of every partner in the viewer's scope."""
+    _require_staff(viewer)
+    started = time.perf_counter()
+    now = now or _utcnow()
+    period = month_start(period)
+    bounds = periods.month_of(period)
+    with db.portal.connect() as conn:
+        month_rows = _month_items(conn, viewer, bounds)
+        corrections = _correction_candidates(conn, viewer, period)
+        late = _late_items(conn, viewer, bounds, period)
+        existing, existing_lines = _existing(conn, viewer, period)
+        deficits = _open_deficits(conn, viewer, period)
+        existing_offsets = _existing_offsets(conn, [r["payout_id"] for r in existing.values()])
+        frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
+        candidates: dict[int, Mapping] = {}
+        for row in [*month_rows, *corrections, *late]:
+            if row["partner_id"] not in frozen_partners:
+                candidates[row["item_id"]] = row
+        settled = _settled_elsewhere(conn, viewer, list(candidates), period)
+        partner_ids = {r["partner_id"] for r in candidates.values()} | {
+            pid for pid, r in existing.items() if r["status"] == PAYOUT_DRAFT
+        }
+        cases = _partner_cases(conn, list(partner_ids))
+        rates = _rate_book(conn, partner_ids)
+
+    # VAT rates: reuse what a line of the item already says; ask the shop for the rest.
+    known_vat: dict[int, Decimal] = {i: v for i, (_g, v) in settled.items()}
+    for lines in existing_lines.values():
+        for line in lines:
+            known_vat[line["item_id"]] = Decimal(line["vat_rate"])
+    missing = [i for i in candidates if i not in known_vat]
+    shop_vat = _shop_vat_rates(db, missing) if missing else {}
+
+    plans: dict[int, _Plan] = {pid: _Plan(pid) for pid in partner_ids}
+    for item_id in sorted(candidates):
+        row = candidates[item_id]
+        before = settled.get(item_id, (Decimal(0), Decimal(0)))[0]
+        payable = payable_amount(row["status"], row["order_state"], row["gross"], row["refunded"])
+        due = money.cents(payable - before)
+        if due == 0:
+            continue
+        pid = row["partner_id"]
+        case = cases[pid]
+        event_day = berlin_day(row["event_at"])
+        commission_rate = rates.rate(pid, row["product_id"], event_day)
+        shop_rate = known_vat.get(item_id, shop_vat.get(item_id, money.DEFAULT_VAT_RATE))
+        plans[pid].lines.append(
+            {
+                "item_id": item_id,
+                "order_id": row["order_id"],
+                "increment_id": row["increment_id"],
+                "product_id": row["product_id"],
+                "course": row["course"],
+                "event_at": row["event_at"],
+                "tickets": int(row["tickets"] or 0),
+                "kind": LINE_CORRECTION if item_id in settled else LINE_SALE,
+                "gross": due,
+                "vat_rate": money.line_vat_rate(case, shop_rate),
+                "commission_rate": commission_rate,
+                "commission_net": money.commission(due, commission_rate),
+            }
+        )
+
+    created = updated = unchanged = removed = 0
+    ordered = sorted(plans)
+    for chunk in _chunks(ordered, PARTNER_CHUNK):
+        with db.portal.begin() as conn:
+            new_rows, new_lines, new_offsets = [], [], []
+            for pid in chunk:
+                plan = plans[pid]
+                row = existing.get(pid)
+                if not plan.lines:
+                    if row is not None and row["status"] == PAYOUT_DRAFT:
+                        removed += _drop_draft(conn, row["payout_id"])
+                    continue
+                # Only a partner with something to settle takes the carry (module doc).
+                offsets = deficits.get(pid, [])
+                carried = sum((amount for _id, amount in offsets), money.ZERO)
+                totals = _totals(plan.lines, cases[pid], period, carried)
+                if row is None:
+                    new_rows.append(
+                        {
+                            "partner_id": pid,
+                            "period": period,
+                            "status": PAYOUT_DRAFT,
+                            "computed_at": now,
+                            "created_at": now,
+                            **totals,
+                        }
+                    )
+                    new_lines.append(plan.lines)
+                    new_offsets.append(offsets)
+                    continue
+                old = existing_lines.get(row["payout_id"], [])
+                if (
+                    sorted(map(_line_key, old)) == sorted(map(_line_key, plan.lines))
+                    and _same_totals(row, totals)
+                    and existing_offsets.get(row["payout_id"], []) == offsets
+                ):
+                    unchanged += 1
+                    continue
+                if _replace_draft(conn, row["payout_id"], plan.lines, totals, pid, now, offsets):
+                    updated += 1
+            if new_rows:
+                ids = conn.execute(
+                    insert(payouts).returning(
+                        payouts.c.payout_id, payouts.c.partner_id, sort_by_parameter_order=True
+                    ),
+                    new_rows,
+                ).all()
+                rows, offset_rows = [], []
+                for (payout_id, pid), lines, offsets in zip(
+                    ids, new_lines, new_offsets, strict=True
+                ):
+                    rows += [{**line, "payout_id": payout_id, "partner_id": pid} for line in lines]
+                    offset_rows += _offset_rows(payout_id, offsets)
+                conn.execute(insert(payout_lines), rows)
+                if offset_rows:
+                    conn.execute(insert(payout_offsets), offset_rows)
+                created += len(new_rows)
+    with db.portal.connect() as conn:
+        count_query = (
+            select(
+                func.count(func.distinct(payouts.c.partner_id)),
+                func.count(payout_lines.c.line_id),
+                func.count(payout_lines.c.line_id).filter(payout_lines.c.kind == LINE_CORRECTION),
+            )
+            .select_from(payouts.outerjoin(payout_lines))
+            .where(
+                payouts.c.period == period,
+                payouts.c.status == PAYOUT_DRAFT,
+                scope.partner_filter(payouts.c.partner_id, viewer),
+            )
+        )
+        _drafts, line_count, correction_count = conn.execute(count_query).one()
+        partner_count = conn.execute(
+            select(func.count())
+            .select_from(payouts)
+            .where(payouts.c.period == period, scope.partner_filter(payouts.c.partner_id, viewer))
+        ).scalar_one()
+    return ComputeResult(
+        period=period,
+        partners=int(partner_count),
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        removed=removed,
+        frozen=len(frozen_partners),
+        lines=int(line_count or 0),
+        corrections=int(correction_count or 0),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _drop_draft(conn: Connection, payout_id: int) -> int:
+    # Still a draft? (A staff member may have approved it since the run read it.)
+    locked = conn.execute(
+        update(payouts)
+        .where(payouts.c.payout_id == payout_id, payouts.c.status == PAYOUT_DRAFT)
+        .values(lines=0)
+    ).rowcount
+    if not locked:
+        return 0
+    # Its offsets go with it: those deficits are open again for a later payout.
+    conn.execute(delete(payout_offsets).where(payout_offsets.c.payout_id == payout_id))
+    conn.execute(delete(payout_lines).where(payout_lines.c.payout_id == payout_id))
+    conn.execute(delete(payouts).where(payouts.c.payout_id == payout_id))
+    return 1
+
+
+def _replace_draft(
+    conn: Connection,
+    payout_id: int,
+    lines: Sequence[Mapping],
+    totals: Mapping,
+    partner_id: int,
+    now: datetime,
+    offsets: Sequence[_Offset] = (),
+) -> bool:
+    locked = conn.execute(
+        update(payouts)
+        .where(payouts.c.payout_id == payout_id, payouts.c.status == PAYOUT_DRAFT)
+        .values(computed_at=now, **totals)
+    ).rowcount
+    if not locked:
+        return False
+    conn.execute(delete(payout_lines).where(payout_lines.c.payout_id == payout_id))
+    conn.execute(
+        insert(payout_lines),
+        [{**line, "payout_id": payout_id, "partner_id": partner_id} for line in lines],
+    )
+    conn.execute(delete(payout_offsets).where(payout_offsets.c.payout_id == payout_id))
+    if offsets:
+        conn.execute(insert(payout_offsets), _offset_rows(payout_id, offsets))
+    return True
+
+
+def last_month(today: date | None = None) -> date:
+    """The first day of the month before `today` (Berlin): the month the job settles."""
+    return periods.previous_month(today or periods.berlin_today()).first_day
+
+
+def is_settled(viewer: Viewer, db: Databases, *, period: date) -> bool:
+    """Whether the month has payouts in the viewer's scope and none of them is a draft."""
+    query = (
+        select(
+            func.count(),
+            func.sum(case((payouts.c.status == PAYOUT_DRAFT, 1), else_=0)),
+        )
+        .select_from(payouts)
+        .where(
+            payouts.c.period == month_start(period),
+            scope.partner_filter(payouts.c.partner_id, viewer),
+        )
+    )
+    with db.portal.connect() as conn:
+        total, drafts = conn.execute(query).one()
+    return bool(total) and not drafts
+
+
+# =============================================================================================
+# status: draft -> approved -> paid
+# =============================================================================================
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    done: list[int]  # payout ids that changed
+    skipped: list[int]  # not in scope or not in the required status
+    documents: list[str] = field(default_factory=list)  # credit notes issued on the way
+
+
+def approve_payouts(
+    viewer: Viewer, db: Databases, *, payout_ids: Sequence[int], now: datetime | None = None
+) -> TransitionResult:
+    """Staff: draft -> approved, issuing each payout's credit note in the same transaction.
+
+    Each payout is its own transaction, so a bulk approval keeps what it achieved if one
+    fails; a second click (or a second tab) finds the payout approved and skips it.
+    """
+    _require_staff(viewer)
+    from data.money.documents import issue_for_payout
+
+    now = now or _utcnow()
+    done, skipped, numbers = [], [], []
+    for payout_id in dict.fromkeys(int(p) for p in payout_ids):
+        number = issue_for_payout(viewer, db, payout_id=payout_id, now=now)
+        if number is None:
+            skipped.append(payout_id)
+        else:
+            done.append(payout_id)
+            numbers.append(number)
+    return TransitionResult(done, skipped, numbers)
+
+
+def mark_paid(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    payout_ids: Sequence[int],
+    paid_on: date | None,
+    now: datetime | None = None,
+) -> TransitionResult:
+    """Staff: approved -> paid on `paid_on` (the transfer's date; not in the future)."""
+    _require_staff(viewer)
+    now = now or _utcnow()
+    if paid_on is None:
+        raise InvalidInput("payouts.paid_on_missing")
+    if paid_on > periods.berlin_today(now.replace(tzinfo=UTC)):
+        raise InvalidInput("payouts.paid_on_future")
+    ids = list(dict.fromkeys(int(p) for p in payout_ids))
+    done: list[int] = []
+    with db.portal.begin() as conn:
+        for chunk in _chunks(ids):
+            rows = conn.execute(
+                update(payouts)
+                .where(
+                    payouts.c.payout_id.in_(chunk),
+                    payouts.c.status == PAYOUT_APPROVED,
+                    scope.partner_filter(payouts.c.partner_id, viewer),
+                )
+                .values(status=PAYOUT_PAID, paid_on=paid_on, paid_by=viewer.user_id, paid_at=now)
+                .returning(payouts.c.payout_id, payouts.c.partner_id)
+            ).all()
+            done += [r[0] for r in rows]
+            if rows:
+                conn.execute(
+                    insert(audit_log),
+                    [
+                        {
+                            "at": now,
+                            "user_id": viewer.user_id,
+                            "partner_id": pid,
+                            "action": "payout_paid",
+                            "entity": "payout",
+                            "entity_id": str(payout_id),
+                            "details": {"paid_on": paid_on.isoformat()},
+                        }
+                        for payout_id, pid in rows
+                    ],
+                )
+    return TransitionResult(sorted(done), [p for p in ids if p not in set(done)])
+
+
+# =============================================================================================
+# reading
+# =============================================================================================
+
+
+def _current_document():
+    """The payout's valid credit note: a credit note no later document cancels."""
+    cancelled = select(documents.c.cancels_document_id).where(
+        documents.c.cancels_document_id.is_not(None)
+    )
+    return (
+        select(
+            documents.c.payout_id,
+            func.max(documents.c.document_id).label("document_id"),
+        )
+        .where(documents.c.kind == "credit_note", documents.c.document_id.not_in(cancelled))
+        .group_by(documents.c.payout_id)
+        .subquery()
+    )
+
+
+def list_payouts(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    period: date | None = None,
+    status: str | None = None,
+    partner_id: int | None = None,
+    limit: int = 5000,
+) -> pd.DataFrame:
+    """Payouts in scope, newest month first; filters by month, status and (staff) partner."""
+    current = _current_document()
+    query = (
+        select(
+            payouts.c.payout_id,
+            payouts.c.partner_id,
+            partners.c.name.label("partner"),
+            payouts.c.period,
+            payouts.c.status,
+            payouts.c.lines,
+            payouts.c.gross,
+            payouts.c.commission_net,
+            payouts.c.commission_vat,
+            payouts.c.commission_gross,
+            payouts.c.amount,
+            payouts.c.expected_date,
+            payouts.c.approved_at,
+            payouts.c.paid_on,
+            current.c.document_id,
+            documents.c.number.label("document_number"),
+        )
+        .select_from(
+            payouts.join(partners, partners.c.partner_id == payouts.c.partner_id)
+            .outerjoin(current, current.c.payout_id == payouts.c.payout_id)
+            .outerjoin(documents, documents.c.document_id == current.c.document_id)
+        )
+        .where(scope.partner_filter(payouts.c.partner_id, viewer))
+    )
+    if period is not None:
+        query = query.where(payouts.c.period == month_start(period))
+    if status:
+        if status not in PAYOUT_STATUSES:
+            raise InvalidInput("payouts.unknown_status")
+        query = query.where(payouts.c.status == status)
+    if partner_id is not None:
+        query = query.where(payouts.c.partner_id == partner_id)
+    query = query.order_by(payouts.c.period.desc(), partners.c.name, payouts.c.payout_id).limit(
+        max(1, min(int(limit), 50_000))
+    )
+    with db.portal.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=LIST_COLUMNS)
+    return frame
+
+
+def payout_periods(viewer: Viewer, db: Databases) -> list[date]:
+    """Months that have payouts in scope, newest first (for the period filter)."""
+    query = (
+        select(payouts.c.period)
+        .where(scope.partner_filter(payouts.c.partner_id, viewer))
+        .group_by(payouts.c.period)
+        .order_by(payouts.c.period.desc())
+    )
+    with db.portal.connect() as conn:
+        return [r[0] for r in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class Payout:
+    payout_id: int
+    partner_id: int
+    partner: str
+    period: date
+    status: str
+    vat_case: str
+    lines: int
+    gross: Decimal
+    commission_net: Decimal
+    commission_vat_rate: Decimal
+    commission_vat: Decimal
+    commission_gross: Decimal
+    carried: Decimal  # ≤ 0: earlier negative payouts offset against this one
+    amount: Decimal
+    expected_date: date
+    approved_at: datetime | None
+    paid_on: date | None
+    carried_from: tuple[str, ...] = ()  # credit-note numbers of the offset negative payouts
+
+
+def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | None:
+    from data.money.documents import _carried_from
+
+    fields = [f for f in Payout.__dataclass_fields__ if f not in ("partner", "carried_from")]
+    query = (
+        select(*(payouts.c[f] for f in fields), partners.c.name.label("partner"))
+        .select_from(payouts.join(partners, partners.c.partner_id == payouts.c.partner_id))
+        .where(
+            payouts.c.payout_id == payout_id,
+            scope.partner_filter(payouts.c.partner_id, viewer),
+        )
+    )
+    with db.portal.connect() as conn:
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        carried_from = _carried_from(conn, payout_id) if row["carried"] else ()
+    return Payout(**{f: row[f] for f in [*fields, "partner"]}, carried_from=carried_from)
+
+
+def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame:
+    """The payout's lines (order number, event, course, gross, commission), in scope."""
+    query = (
+        select(*(payout_lines.c[c] for c in LINE_COLUMNS))
+        .select_from(payout_lines.join(payouts))
+        .where(
+            payout_lines.c.payout_id == payout_id,
+            scope.partner_filter(payouts.c.partner_id, viewer),
+        )
+        .order_by(payout_lines.c.event_at, payout_lines.c.increment_id, payout_lines.c.item_id)
+    )
+    with db.portal.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=LINE_COLUMNS)
+
+
+def history(viewer: Viewer, db: Databases) -> pd.DataFrame:
+    """Every payout of the viewer's partner(s), newest first: the partner's payout history."""
+    return list_payouts(viewer, db)

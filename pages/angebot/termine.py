@@ -1,0 +1,63 @@
+"""Termine: the partner's course dates as list and calendar, single dates, series, iCal.
+
+The page keeps the quick actions on top ("Neuer Termin", the iCal file); each tab is rendered
+by a component (dates_list, calendar_view, series_view) and guarded, so one failing tab
+leaves the others usable.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from components import calendar_view, dates_list, series_view
+from components.date_form import new_date_dialog, show_flash
+from components.i18n import t
+from components.layout import run_guarded
+from components.session import page_context
+from core import recurrence as rec
+from core.ical import build_ics
+from data.dates import course_dates as cd
+from data.shop.catalog import list_courses
+
+ctx = page_context()
+st.title(t("nav.dates"))
+show_flash()
+
+courses = list_courses(ctx.viewer, ctx.db)
+if courses.empty:
+    st.info(t("dates.no_courses"), icon=":material/event_busy:")
+    st.stop()
+today = rec.local_day(datetime.now(UTC))
+
+new_col, ics_col = st.columns(2)
+if new_col.button(t("dates.new_date"), icon=":material/add:", key="new_date", width="stretch"):
+    new_date_dialog(ctx)
+window = cd.list_dates(
+    ctx.viewer,
+    ctx.db,
+    start=datetime.now(UTC) - timedelta(days=31),
+    end=datetime.now(UTC) + timedelta(days=400),
+)
+ics_col.download_button(
+    t("dates.ical"),
+    build_ics(window.to_dict("records"), name=t("dates.ical_name")),
+    file_name="miomente-termine.ics",
+    mime="text/calendar",
+    icon=":material/calendar_add_on:",
+    key="ical",
+    width="stretch",
+)
+
+list_tab, calendar_tab, series_tab, refunds_tab = st.tabs(
+    [t("dates.tab_list"), t("dates.tab_calendar"), t("dates.tab_series"), t("dates.tab_refunds")]
+)
+with list_tab:
+    run_guarded("dates/list", lambda: dates_list.render_list(ctx, courses, today))
+with calendar_tab:
+    run_guarded("dates/calendar", lambda: calendar_view.render_calendar(ctx, today))
+with series_tab:
+    run_guarded("dates/series", lambda: series_view.render_series(ctx, courses, today))
+with refunds_tab:
+    run_guarded("dates/refunds", lambda: dates_list.render_refunds(ctx))

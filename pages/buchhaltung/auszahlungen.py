@@ -1,0 +1,195 @@
+"""Auszahlungen (staff): every partner's payouts; compute, approve, mark paid, export.
+
+Filters by month, status and partner; bulk approval (issues each credit note) and "paid" with
+the transfer date; the approved payouts as SEPA credit transfer and DATEV booking batch; the
+table as CSV/XLSX; the credit notes below, with the correction of one (Storno-Gutschrift plus
+a new credit note). The data layer refuses all of it to partners.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from components import payout_views
+from components.i18n import day, money, month_label, number, t
+from components.layout import run_guarded
+from components.session import page_context
+from core import periods
+from core.validation import InvalidInput
+from data.access.partners import choosable_partners
+from data.money import documents, payouts
+from data.portal_schema import PAYOUT_STATUSES
+
+ctx = page_context()
+viewer, db = ctx.viewer, ctx.db
+st.title(t("nav.payouts"))
+st.caption(t("payouts.staff_caption"))
+today = periods.berlin_today()
+
+
+def _refusal(exc: InvalidInput) -> None:
+    st.error(t(exc.key, **exc.params), icon=":material/error:")
+
+
+with st.expander(t("payouts.compute"), icon=":material/calculate:"):
+    months = [payouts.last_month(today)]
+    for _ in range(11):
+        months.append(periods.previous_month(months[-1]).first_day)
+    month = st.selectbox(
+        t("payouts.compute_month"), months, format_func=month_label, key="payouts_compute_month"
+    )
+    if st.button(t("payouts.compute"), key="payouts_compute"):
+        result = payouts.compute_payouts(viewer, db, period=month)
+        st.success(
+            t(
+                "payouts.computed",
+                month=month_label(result.period),
+                partners=number(result.partners),
+                created=number(result.created),
+                updated=number(result.updated),
+                unchanged=number(result.unchanged),
+            )
+        )
+
+partner_names = choosable_partners(ctx.user.viewer, db).set_index("partner_id")["name"]
+left, middle, right = st.columns(3)
+period = left.selectbox(
+    t("payouts.filter_period"),
+    [None, *payouts.payout_periods(viewer, db)],
+    format_func=lambda p: t("payouts.all") if p is None else month_label(p),
+    key="payouts_period",
+)
+status = middle.selectbox(
+    t("payouts.filter_status"),
+    [None, *PAYOUT_STATUSES],
+    format_func=lambda s: t("payouts.all") if s is None else payout_views.status_label(s),
+    key="payouts_status",
+)
+partner = right.selectbox(
+    t("payouts.filter_partner"),
+    [None, *partner_names.index.tolist()],
+    format_func=lambda p: t("payouts.all") if p is None else partner_names.get(p, str(p)),
+    key="payouts_partner",
+)
+frame = payouts.list_payouts(viewer, db, period=period, status=status, partner_id=partner)
+if frame.empty:
+    st.info(t("payouts.empty_filtered"), icon=":material/payments:")
+else:
+    cols = st.columns(2)
+    cols[0].metric(t("payouts.count"), number(len(frame)), border=True)
+    cols[1].metric(t("payouts.total_amount"), money(sum(frame["amount"])), border=True)
+    st.dataframe(
+        payout_views.payouts_table(frame, with_partner=True), hide_index=True, width="stretch"
+    )
+    payout_views.download_buttons(
+        payout_views.payouts_export_frame(frame), name="Auszahlungen", key="payouts_table"
+    )
+
+    by_id = frame.set_index("payout_id")
+    select_all = st.checkbox(t("payouts.select_all"), key="payouts_select_all")
+    options = frame["payout_id"].tolist()
+    chosen = st.multiselect(
+        t("payouts.select"),
+        options,
+        default=options if select_all else [],
+        format_func=lambda pid: (
+            f"{by_id.loc[pid, 'partner']} · {month_label(by_id.loc[pid, 'period'])} · "
+            f"{payout_views.status_label(by_id.loc[pid, 'status'])} · "
+            f"{money(by_id.loc[pid, 'amount'])}"
+        ),
+        key=f"payouts_selection_{select_all}",
+    )
+    act_left, act_right = st.columns(2)
+    if act_left.button(t("payouts.approve"), key="payouts_approve", type="primary"):
+        if not chosen:
+            st.warning(t("payouts.nothing_selected"))
+        else:
+            result = payouts.approve_payouts(viewer, db, payout_ids=chosen)
+            st.success(
+                t(
+                    "payouts.approved_done",
+                    n=len(result.done),
+                    numbers=", ".join(result.documents) or "–",
+                )
+            )
+            if result.skipped:
+                st.info(t("payouts.skipped", n=len(result.skipped)))
+    paid_on = act_right.date_input(
+        t("payouts.paid_date"), value=today, max_value=today, format="DD.MM.YYYY",
+        key="payouts_paid_on",
+    )  # fmt: skip
+    if act_right.button(t("payouts.mark_paid"), key="payouts_mark_paid"):
+        if not chosen:
+            st.warning(t("payouts.nothing_selected"))
+        else:
+            try:
+                result = payouts.mark_paid(viewer, db, payout_ids=chosen, paid_on=paid_on)
+            except InvalidInput as exc:
+                _refusal(exc)
+            else:
+                st.success(t("payouts.paid_done", n=len(result.done)))
+                if result.skipped:
+                    st.info(t("payouts.skipped", n=len(result.skipped)))
+
+    st.subheader(t("payouts.export_title"))
+    approved_ids = [p for p in (chosen or options) if by_id.loc[p, "status"] == "approved"]
+    exp_left, exp_right = st.columns(2)
+    execution = exp_left.date_input(
+        t("payouts.execution_date"), value=today, min_value=today, format="DD.MM.YYYY",
+        key="payouts_execution",
+    )  # fmt: skip
+    stamp = datetime.now(UTC).replace(tzinfo=None)
+    if exp_left.button(t("payouts.sepa"), key="payouts_sepa"):
+        try:
+            sepa = documents.sepa_export(
+                viewer, db, payout_ids=approved_ids, execution_date=execution, now=stamp
+            )
+        except ValueError as exc:  # the renderer's German reason (InvalidInput is one too)
+            st.error(t("payouts.export_failed", reason=str(exc)))
+        else:
+            if sepa is None:
+                st.info(t("payouts.export_none"))
+            else:
+                if sepa.skipped:
+                    st.warning(t("payouts.export_skipped", numbers=", ".join(sepa.skipped)))
+                st.download_button(
+                    t("payouts.download_sepa"), sepa.data, file_name=sepa.filename,
+                    mime="application/xml", key="payouts_sepa_file",
+                )  # fmt: skip
+    if exp_right.button(t("payouts.datev"), key="payouts_datev"):
+        try:
+            datev = documents.datev_export(viewer, db, payout_ids=approved_ids, now=stamp)
+        except InvalidInput as exc:
+            _refusal(exc)
+        except ValueError as exc:
+            st.error(t("payouts.export_failed", reason=str(exc)))
+        else:
+            if datev is None:
+                st.info(t("payouts.export_none"))
+            else:
+                st.download_button(
+                    t("payouts.download_datev"), datev.data, file_name=datev.filename,
+                    mime="text/csv", key="payouts_datev_file",
+                )  # fmt: skip
+
+    open_id = st.selectbox(
+        t("payouts.open_payout"),
+        options,
+        format_func=lambda pid: (
+            f"{by_id.loc[pid, 'partner']} · {month_label(by_id.loc[pid, 'period'])} · "
+            f"{day(by_id.loc[pid, 'expected_date'])}"
+        ),
+        key="payouts_open",
+    )
+    if open_id is not None:
+        run_guarded("payouts/detail", lambda: payout_views.payout_detail(ctx, int(open_id)))
+
+st.divider()
+st.subheader(t("accounting.tab_documents"))
+with st.expander(t("payouts.reissue_title"), icon=":material/restart_alt:"):
+    run_guarded(
+        "payouts/reissue", lambda: payout_views.reissue_form(ctx, partner_id=partner, key="reissue")
+    )
+run_guarded("payouts/documents", lambda: payout_views.render_documents(ctx, key="staff_docs"))

@@ -1,0 +1,74 @@
+"""Einstellungen: the account, and who hears about which event by email or SMS."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.i18n import t
+from components.session import page_context
+from core.validation import InvalidInput
+from data.comms.notifications import get_prefs, save_prefs
+
+ctx = page_context()
+user = ctx.user
+st.title(t("settings.title"))
+
+st.subheader(t("settings.account"))
+role = t("settings.role_staff") if user.viewer.is_staff else t("settings.role_partner")
+rows = [
+    (t("settings.username"), user.username),
+    (t("settings.email"), user.email),
+    (t("settings.role"), role),
+]
+if user.partner_name:
+    rows.append((t("settings.partner"), user.partner_name))
+for label, value in rows:
+    st.markdown(f"**{label}:** {value}")
+st.caption(t("settings.language_hint"))
+
+st.subheader(t("notifications.title"))
+if ctx.viewer.partner_id is None:
+    st.info(t("notifications.choose_partner"), icon=":material/storefront:")
+    st.stop()
+st.caption(t("notifications.intro"))
+prefs = get_prefs(ctx.viewer, ctx.db)
+labels = {e: t(f"notifications.event_{e}") for e in prefs["event"]}
+# One small card per event rather than a wide grid: it stays usable on a 390 px phone.
+with st.form("notification_prefs"):
+    for row in prefs.to_dict("records"):
+        event = row["event"]
+        with st.container(border=True):
+            st.markdown(f"**{labels[event]}**")
+            left, right = st.columns(2)
+            left.checkbox(
+                t("notifications.col_email"),
+                value=bool(row["email_enabled"]),
+                key=f"pref_{event}_email_enabled",
+            )
+            right.checkbox(
+                t("notifications.col_sms"),
+                value=bool(row["sms_enabled"]),
+                key=f"pref_{event}_sms_enabled",
+            )
+            left.text_input(
+                t("notifications.col_emails"), value=row["emails"] or "", key=f"pref_{event}_emails"
+            )
+            right.text_input(
+                t("notifications.col_phone"), value=row["phone"] or "", key=f"pref_{event}_phone"
+            )
+    submitted = st.form_submit_button(t("notifications.save"), type="primary")
+if submitted:
+    fields = ("email_enabled", "sms_enabled", "emails", "phone")
+    records = [
+        {"event": e, **{f: st.session_state[f"pref_{e}_{f}"] for f in fields}} for e in labels
+    ]
+    try:
+        save_prefs(ctx.viewer, ctx.db, prefs=records)
+    except InvalidInput as exc:
+        message = t(exc.key, **{k: v for k, v in exc.params.items() if k != "event"})
+        event = exc.params.get("event")
+        st.error(
+            t("validation.in_event", event=labels[event], message=message) if event else message
+        )
+    else:
+        st.success(t("notifications.saved"))

@@ -1,0 +1,127 @@
+"""Übersicht: what needs attention now and how business is going, for the viewer's scope."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.cache import cached
+from components.date_form import new_date_dialog, show_flash
+from components.i18n import day, money, month_label, number, percent, t, time_of_day, weekday
+from components.session import page_context
+from core import periods
+from data import overview
+from data.access.partners import list_partners
+
+ctx = page_context()
+viewer, db = ctx.viewer, ctx.db
+today = periods.berlin_today()
+
+if viewer.sees_all:
+    subtitle = t("overview.subtitle_staff")
+elif ctx.user.viewer.is_staff:
+    subtitle = None  # the "view as" banner already names the partner
+else:
+    subtitle = t("overview.subtitle_partner", partner=ctx.user.partner_name)
+st.title(t("overview.greeting", name=ctx.user.display_name))
+if subtitle:
+    st.caption(subtitle)
+
+pending = cached(overview.pending_confirmations, viewer, db)
+revenue = cached(overview.revenue_this_month, viewer, db, today=today)
+rating = cached(overview.average_rating, viewer, db)
+week = cached(overview.week_dates, viewer, db, today=today)
+partners_list = cached(list_partners, viewer, db) if viewer.sees_all else None
+
+cols = st.columns(4)
+cols[0].metric(t("overview.pending"), number(pending), help=t("overview.pending_help"), border=True)
+last_month = periods.previous_month(today).first_day
+cols[1].metric(
+    t("overview.revenue_month"),
+    money(revenue.this_month),
+    delta=t("overview.vs_last_month", change=percent(revenue.change, signed=True))
+    if revenue.change is not None
+    else None,
+    delta_color="normal" if revenue.change is None or revenue.change >= 0 else "inverse",
+    help=t("overview.revenue_help", last=f"{month_label(last_month)}: {money(revenue.last_month)}"),
+    border=True,
+)
+cols[2].metric(
+    t("overview.rating"),
+    t("overview.rating_value", stars=number(rating.average, digits=1))
+    if rating.average is not None
+    else t("overview.no_rating"),
+    delta=t("overview.rating_count", n=number(rating.reviews)) if rating.reviews else None,
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+)
+sold, total = int(week["seats_sold"].sum()), int(week["seats_total"].sum())
+cols[3].metric(
+    t("overview.week_dates"),
+    number(len(week)),
+    delta=t("overview.week_seats", sold=number(sold), total=number(total)),
+    delta_color="off",
+    delta_arrow="off",
+    border=True,
+)
+
+span = periods.week_of(today)
+st.subheader(t("overview.week_title", first=day(span.first_day), last=day(span.last_day)))
+show_flash()  # what the "Neuer Termin" dialog saved
+if not viewer.sees_all and st.button(
+    t("dates.new_date"), icon=":material/add:", key="overview_new_date"
+):
+    new_date_dialog(ctx)
+if week.empty:
+    st.info(t("overview.week_empty"), icon=":material/event_available:")
+else:
+    columns: dict[str, object] = {}
+    if viewer.sees_all:
+        names = dict(zip(partners_list["partner_id"], partners_list["name"], strict=True))
+        columns[t("overview.col_partner")] = [names.get(pid, "–") for pid in week["partner_id"]]
+    table = pd.DataFrame(
+        {
+            **columns,
+            t("overview.col_day"): [f"{weekday(s.date())} {day(s)}" for s in week["starts_at"]],
+            t("overview.col_time"): [time_of_day(s) for s in week["starts_at"]],
+            t("overview.col_course"): week["course"],
+            t("overview.col_seats"): [
+                f"{a} / {b}" for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
+            ],
+            t("overview.col_occupancy"): [
+                round(100 * a / b) if b else 0
+                for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
+            ],
+        }
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            t("overview.col_occupancy"): st.column_config.ProgressColumn(
+                format="%d %%", min_value=0, max_value=100
+            )
+        },
+    )
+
+if viewer.sees_all:
+    st.subheader(t("overview.partners_title"))
+    partners = cached(overview.partner_table, viewer, db, today=today)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("overview.col_partner"): partners["name"],
+                t("overview.col_city"): partners["city"],
+                t("overview.col_courses"): partners["courses"],
+                t("overview.col_pending"): partners["pending"],
+                t("overview.col_revenue"): [money(v) for v in partners["revenue_month"]],
+                t("overview.col_rating"): [
+                    number(v, digits=1) if v is not None else "–" for v in partners["rating"]
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,0 +1,358 @@
+"""Tenant safety: no data function lets one partner see another partner's rows or money.
+
+Every public function in `data/` whose first parameter is `viewer` is discovered and called
+for partner A in two worlds: one with partner B (who shares order 1003 with A) and one
+without B. The results must be identical, so no row, count or amount of B reaches A; the
+same holds the other way round, and for staff viewing the portal as A. A new data function
+is covered without editing this file; a public data function without a viewer must be
+listed in UNSCOPED with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import io
+import json
+import pkgutil
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import data
+from core.db import Databases
+from core.recurrence import Pattern
+from data.access.viewer import ScopeError, Viewer
+from tests.conftest import fresh_databases
+from tests.support.worlds import B, build_world
+
+NOW = datetime(2026, 11, 25, 12, 0)
+_WEEKLY = Pattern(
+    kind="weekly",
+    starts_on=date(2026, 12, 7),
+    start_time=time(10, 0),
+    duration_minutes=120,
+    weekdays=("MO",),
+    count=3,
+)
+# Modules of data/ that hold no viewer-facing functions at all.
+NOT_QUERIES = {"data.demo", "data.shop.schema", "data.portal_schema", "data.access.viewer"}
+# Public functions that by nature run without a viewer.
+UNSCOPED = {
+    "data.access.users.authenticate": "login happens before there is a viewer",
+    "data.access.users.load_user": "re-authentication from the cookie, before there is a viewer",
+    "data.access.users.hash_password": "pure function",
+    "data.access.scope.product_filter": "builds the filter from ids the caller scoped",
+    "data.access.scope.partner_filter": "builds the filter from the viewer it is given",
+    "data.shop.catalog.product_names": "a subquery joined into scoped queries",
+    "data.bookings.listing.parse_params": "pure: query string -> filters",
+    "data.bookings.listing.to_params": "pure: filters -> query string",
+    "data.bookings.ledger.partner_status": "pure: order state + decision -> booking status",
+    "data.shop.writes.shop_transaction": "the caller's Magento transaction; the caller is scoped",
+    "data.shop.writes.lock_order": "inside the caller's transaction; the caller is scoped",
+    "data.shop.writes.change_order_status": "inside the caller's transaction; the caller is scoped",
+    "data.shop.writes.add_order_comment": "inside the caller's transaction; the caller is scoped",
+    "data.shop.writes.insert_course_dates": "inside the caller's transaction; caller is scoped",
+    "data.shop.writes.insert_course_date": "inside the caller's transaction; caller is scoped",
+    "data.shop.writes.lock_course_dates": "inside the caller's transaction; caller is scoped",
+    "data.shop.writes.update_course_dates": "inside the caller's transaction; caller is scoped",
+    "data.shop.writes.cancel_course_dates": "inside the caller's transaction; caller is scoped",
+    "data.comms.outbox.queue_message": "runs inside the caller's transaction; the caller is scoped",
+    "data.comms.outbox.queue_many": "runs inside the caller's transaction; the caller is scoped",
+    "data.bookings.orders.money": "pure: amount -> Decimal in cents",
+    "data.bookings.orders.qty": "pure: quantity -> Decimal",
+    "data.bookings.orders.item_query": "a query the caller filters by the products it scoped",
+    "data.bookings.orders.status_labels": "the shop's status labels, the same for everyone",
+    "data.bookings.orders.item_decisions": "decisions of item ids the caller already scoped",
+    "data.money.rules.counts_as_revenue": "pure: booking status -> counts or not",
+    "data.money.rules.revenue_amount": "pure: status and amounts -> revenue",
+    "data.money.rules.revenue_filter": "builds a WHERE clause the caller scopes",
+    "data.money.rules.revenue_amount_sql": "builds an expression the caller scopes",
+    "data.money.rules.payable_amount": "pure: status, order state and amounts -> payable",
+    "data.money.rules.payable_filter": "builds a WHERE clause the caller scopes",
+    "data.money.rules.payable_amount_sql": "builds an expression the caller scopes",
+    "data.money.payouts.berlin_day": "pure: UTC moment -> Berlin date",
+    "data.money.payouts.last_month": "pure: today -> first day of last month",
+    "data.money.documents.format_number": "pure: year and sequence -> GS-YYYY-NNNNN",
+    "data.money.documents.reference": "pure: period and partner name -> transfer reference",
+    "data.money.documents.build_note": "inside the caller's transaction; the caller is scoped",
+    "data.money.revenue.change": "pure: two figures -> absolute and relative change",
+    "data.money.rollup.is_empty": "whether the shared roll-ups were ever filled; returns no data",
+    "data.money.rollup.berlin_month": "pure: timestamp -> Berlin month",
+    "data.money.rollup.keys_of": "pure: ledger rows -> roll-up keys",
+    "data.money.rollup.ledger_keys": "inside the ledger's write transaction (system scope)",
+    "data.money.rollup.kept_current": "inside the ledger's write transaction (system scope)",
+    "data.money.rollup.refresh_rollups": "inside the ledger's write transaction (system scope)",
+    "data.money.rollup.rebuild_rollups": "maintenance in the caller's transaction: migration",
+}
+# Arguments for viewer functions that need more than (viewer, db).
+SAMPLE_KWARGS: dict[str, dict[str, object]] = {
+    "data.access.users.set_locale": {"locale": "de"},
+    "data.comms.outbox.mark_sent": {"results": [(1, "x"), (2, "y")]},
+    "data.comms.outbox.mark_failed": {"message_id": 2, "error": "x", "retry_at": None},
+    "data.comms.outbox.get_message": {"message_id": 2},
+    "data.comms.outbox.resend": {"message_id": 2},
+    "data.comms.outbox.release": {"message_ids": [1, 2], "retry_at": NOW, "reason": "x"},
+    "data.comms.notifications.recipients": {"event": "new_booking"},
+    "data.dates.course_dates.future_dates": {"product_id": 101},
+    "data.bookings.orders.get_order": {"order_id": 1003},
+    "data.bookings.decisions.decide": {"item_ids": [5003], "decision": "confirmed", "now": NOW},
+    "data.bookings.ledger.refresh_orders": {"order_ids": [1003], "now": NOW},
+    "data.bookings.ledger.ensure_fresh": {"max_age_seconds": 0},
+    "data.bookings.listing.export_csv": {"out": io.BytesIO()},
+    "data.bookings.listing.export_xlsx": {"out": io.BytesIO()},
+    "data.ops.job_runs.start_run": {"task": "send-outbox", "now": NOW},
+    "data.ops.job_runs.finish_run": {"run_id": 1, "status": "ok", "now": NOW},
+    "data.ops.job_runs.close_interrupted": {"task": "send-outbox", "before_run_id": 1, "now": NOW},
+    "data.money.commission.set_course_rate": {
+        "product_id": 201,
+        "rate": "30",
+        "valid_from": NOW.date(),
+    },
+    "data.money.commission.contract_rate": {"partner_id": 1},
+    "data.money.commission.set_contract_rate": {"partner_id": 2, "rate": "22", "now": NOW},
+    "data.money.payouts.compute_payouts": {"period": NOW.date(), "now": NOW},
+    "data.money.payouts.is_settled": {"period": NOW.date()},
+    "data.money.payouts.approve_payouts": {"payout_ids": [1, 2], "now": NOW},
+    "data.money.payouts.mark_paid": {"payout_ids": [1, 2], "paid_on": NOW.date(), "now": NOW},
+    "data.money.payouts.get_payout": {"payout_id": 1},
+    "data.money.payouts.list_lines": {"payout_id": 1},
+    "data.money.documents.issue_for_payout": {"payout_id": 1, "now": NOW},
+    "data.money.documents.reissue_document": {"document_id": 1, "now": NOW},
+    "data.money.documents.document_pdf": {"document_id": 1},
+    "data.money.documents.credit_notes_for_export": {"payout_ids": [1, 2]},
+    "data.money.documents.sepa_export": {"payout_ids": [1, 2], "execution_date": NOW.date()},
+    "data.money.documents.datev_export": {"payout_ids": [1, 2], "now": NOW},
+    "data.comms.notifications.save_prefs": {
+        "prefs": [{"event": "payout", "emails": "buchhaltung@example.org", "phone": ""}]
+    },
+    # Termine: reads on the world's dates; writes aimed at ids that are nobody's (refused for
+    # every viewer) or idempotent (seats unchanged, cancel without confirmation of a booked date).
+    "data.dates.course_dates.get_date": {"date_id": 13},
+    "data.dates.course_dates.date_bookings": {"date_id": 11},
+    "data.dates.course_dates.overlapping": {
+        "product_id": 101,
+        "ranges": [(datetime(2000, 1, 1), datetime(2100, 1, 1))],
+    },
+    "data.dates.course_dates.create_date": {
+        "product_id": 999,
+        "starts_at": datetime(2030, 1, 8, 18),
+        "ends_at": datetime(2030, 1, 8, 21),
+        "seats": 10,
+        "price": "50",
+    },
+    "data.dates.course_dates.update_date": {"date_id": 13, "seats": 12},
+    "data.dates.course_dates.cancel_date": {"date_id": 11},
+    "data.dates.series.preview_series": {
+        "product_id": 101,
+        "pattern": _WEEKLY,
+        "seats": 10,
+        "price": "50",
+        "now": NOW,
+    },
+    "data.dates.series.create_series": {
+        "product_id": 999,
+        "pattern": _WEEKLY,
+        "seats": 10,
+        "price": "50",
+        "now": NOW,
+    },
+    "data.dates.series.generate_series": {"now": NOW},
+    "data.dates.series.pending_series": {"now": NOW},
+    "data.dates.series.get_series": {"series_id": 999},
+    "data.dates.series.bulk_edit": {"series_id": 999, "seats": 5, "now": NOW},
+    "data.dates.series.split_series": {
+        "series_id": 999,
+        "from_day": date(2026, 12, 14),
+        "now": NOW,
+    },
+    "data.dates.series.cancel_series": {"series_id": 999, "now": NOW},
+    "data.dates.series.skip_occurrence": {"series_id": 999, "day": date(2026, 12, 7), "now": NOW},
+    "data.dates.series.move_occurrence": {
+        "series_id": 999,
+        "day": date(2026, 12, 7),
+        "new_start": datetime(2026, 12, 8, 10),
+        "now": NOW,
+    },
+}
+
+# Functions that answer for the staff member, not for the partner staff are viewing as, and
+# staff-only actions that a partner is refused.
+STAFF_OWN = {
+    "data.access.users.set_locale",
+    "data.access.partners.choosable_partners",
+    "data.comms.outbox.resend",
+}
+# Staff-only payout actions: a partner is refused, staff viewing as A act on A's rows.
+STAFF_OWN |= {
+    "data.money.commission.set_course_rate",
+    "data.money.commission.set_contract_rate",
+    "data.money.payouts.compute_payouts",
+    "data.money.payouts.approve_payouts",
+    "data.money.payouts.mark_paid",
+    "data.money.documents.issue_for_payout",
+    "data.money.documents.reissue_document",
+    "data.money.documents.credit_notes_for_export",
+    "data.money.documents.sepa_export",
+    "data.money.documents.datev_export",
+}
+
+PARTNER_A = Viewer(user_id=10, role="partner", partner_id=1)
+PARTNER_B = Viewer(user_id=20, role="partner", partner_id=2)
+STAFF = Viewer(user_id=30, role="staff")
+
+
+def _public_functions() -> Iterator[tuple[str, Callable]]:
+    # Every module of every domain package; a package's private `_*` modules are reached only
+    # through its public functions, which are called here.
+    for info in pkgutil.walk_packages(data.__path__, prefix="data."):
+        if info.ispkg or _private(info.name) or _not_queries(info.name):
+            continue
+        module = importlib.import_module(info.name)
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                yield f"{module.__name__}.{name}", fn
+
+
+def _private(module: str) -> bool:
+    return any(part.startswith("_") for part in module.split("."))
+
+
+def _not_queries(module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in NOT_QUERIES)
+
+
+def test_discovery_walks_the_domain_packages() -> None:
+    found = {qualname.rsplit(".", 1)[0] for qualname, _ in _public_functions()}
+    assert {"data.bookings.listing", "data.money.payouts", "data.dates.series"} <= found
+    assert not any(module.startswith("data.demo") for module in found)
+
+
+def _viewer_functions() -> list[tuple[str, Callable]]:
+    return [
+        (qualname, fn)
+        for qualname, fn in _public_functions()
+        if next(iter(inspect.signature(fn).parameters), None) == "viewer"
+    ]
+
+
+def test_every_public_data_function_takes_the_viewer_first() -> None:
+    missing = [
+        qualname
+        for qualname, fn in _public_functions()
+        if next(iter(inspect.signature(fn).parameters), None) != "viewer"
+        and qualname not in UNSCOPED
+    ]
+    assert missing == [], f"data functions without a viewer: {missing}"
+    assert len(_viewer_functions()) >= 8
+
+
+def _normal(value: object) -> object:
+    """A comparable, JSON-able form of whatever a data function returns."""
+    if isinstance(value, pd.DataFrame):
+        records = value.astype(object).where(value.notna(), None).to_dict("records")
+        return sorted((_normal(r) for r in records), key=lambda r: json.dumps(r, sort_keys=True))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _normal(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _normal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        items = [_normal(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set) else items
+    if isinstance(value, Decimal | float):
+        return str(Decimal(str(value)).normalize())
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return str(value)
+
+
+def _results(
+    db: Databases, viewer: Viewer, *, skip: frozenset[str] = frozenset()
+) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for qualname, fn in _viewer_functions():
+        if qualname in skip:
+            continue
+        try:
+            out[qualname] = _normal(fn(viewer, db, **SAMPLE_KWARGS.get(qualname, {})))
+        except ScopeError as exc:
+            out[qualname] = f"refused: {exc}"
+    return out
+
+
+@pytest.fixture(scope="module", params=["sqlite", "server"])
+def worlds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Three pairs of databases: both partners, A only, B only."""
+    made: dict[str, Databases] = {}
+    stack = []
+    try:
+        for keep in ("AB", "A", "B"):
+            tmp: Path = tmp_path_factory.mktemp(f"world_{keep}")
+            ctx = fresh_databases(request.param, tmp)
+            db = ctx.__enter__()
+            stack.append(ctx)
+            build_world(db, partners=keep)
+            made[keep] = db
+        yield made
+    finally:
+        for ctx in reversed(stack):
+            ctx.__exit__(None, None, None)
+
+
+def test_partner_a_sees_nothing_of_b(worlds: dict[str, Databases]) -> None:
+    with_b = _results(worlds["AB"], PARTNER_A)
+    without_b = _results(worlds["A"], PARTNER_A)
+    for qualname in with_b:
+        assert with_b[qualname] == without_b[qualname], f"{qualname} leaks partner B's data"
+    text = json.dumps(with_b, ensure_ascii=False)
+    for marker in (B.partner_name, *B.course_names, B.customer_email, str(B.amount)):
+        assert marker not in text
+
+
+def test_partner_b_sees_nothing_of_a(worlds: dict[str, Databases]) -> None:
+    with_a = _results(worlds["AB"], PARTNER_B)
+    without_a = _results(worlds["B"], PARTNER_B)
+    for qualname in with_a:
+        assert with_a[qualname] == without_a[qualname], f"{qualname} leaks partner A's data"
+    assert "Kochschule Alpha" not in json.dumps(with_a, ensure_ascii=False)
+
+
+def _dir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "server"])
+def test_staff_viewing_as_a_sees_what_a_sees(backend: str, tmp_path: Path) -> None:
+    # The functions include writes (a decision, a cancelled date) that record who acted. So:
+    # two identical fresh worlds, A acts in both first, then staff-as-A reads one and A the
+    # other, both from the same state.
+    worlds = {}
+    with (
+        fresh_databases(backend, _dir(tmp_path / "as_a")) as worlds["as_a"],
+        fresh_databases(backend, _dir(tmp_path / "own")) as worlds["own"],
+    ):
+        for db in worlds.values():
+            build_world(db)
+            _results(db, PARTNER_A)
+        # Staff's own actions (computing payouts …) would change what A then reads.
+        as_a = _results(worlds["as_a"], STAFF.view_as(1), skip=frozenset(STAFF_OWN))
+        own = _results(worlds["own"], PARTNER_A)
+    for qualname in as_a:
+        assert as_a[qualname] == own[qualname], qualname
+
+
+def test_staff_sees_both_partners(worlds: dict[str, Databases]) -> None:
+    everything = json.dumps(_results(worlds["AB"], STAFF), ensure_ascii=False)
+    assert B.partner_name in everything
+    assert "Kochschule Alpha" in everything
+
+
+def test_a_partner_cannot_view_as_another() -> None:
+    with pytest.raises(ScopeError):
+        PARTNER_A.view_as(2)

@@ -1,0 +1,63 @@
+"""Languages: both catalogs carry every key; money, numbers and dates look German or English."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from core import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+USED_KEY = re.compile(r"""\bt\(\s*f?["']([a-z_]+\.[a-z_{}.]+)["']""")
+
+
+def test_both_languages_have_the_same_keys() -> None:
+    de, en = set(i18n.catalog("de")), set(i18n.catalog("en"))
+    assert de - en == set(), "missing in English"
+    assert en - de == set(), "missing in German"
+
+
+def test_placeholders_match_between_languages() -> None:
+    field = re.compile(r"{(\w+)}")
+    for key, german in i18n.catalog("de").items():
+        english = i18n.catalog("en")[key]
+        assert set(field.findall(german)) == set(field.findall(english)), key
+
+
+def test_every_key_the_code_uses_exists() -> None:
+    de = i18n.catalog("de")
+    from components.navigation import PAGES
+
+    used = {f"nav.{p.key}" for p in PAGES} | {f"nav.section_{p.section}" for p in PAGES}
+    for path in [ROOT / "Home.py", *ROOT.glob("pages/**/*.py"), *ROOT.glob("components/*.py")]:
+        used |= {k for k in USED_KEY.findall(path.read_text()) if "{" not in k}
+    assert used, "the scan found no keys"
+    assert sorted(k for k in used if k not in de) == []
+
+
+def test_money_in_german_and_english() -> None:
+    assert i18n.money(Decimal("1234.56"), "de") == "1.234,56\u00a0€"
+    assert i18n.money(Decimal("1234.56"), "en") == "€1,234.56"
+    assert i18n.money(Decimal("-0.5"), "de") == "-0,50\u00a0€"
+
+
+def test_numbers_percent_and_dates() -> None:
+    assert i18n.number(12345, "de") == "12.345"
+    assert i18n.number(Decimal("4.56"), "en", digits=1) == "4.6"
+    assert i18n.percent(Decimal("0.125"), "de", signed=True) == "+12,5\u00a0%"
+    assert i18n.day(date(2026, 11, 24), "de") == "24.11.2026"
+    assert i18n.day(date(2026, 11, 24), "en") == "24/11/2026"
+    assert i18n.month_label(date(2026, 3, 1), "de") == "März 2026"
+
+
+def test_times_are_shown_in_berlin_across_daylight_saving() -> None:
+    # Stored naive UTC: 17:00 UTC is 18:00 in winter, 19:00 in summer in Berlin.
+    assert i18n.moment(datetime(2026, 1, 15, 17, 0), "de") == "15.01.2026 18:00"
+    assert i18n.moment(datetime(2026, 7, 15, 17, 0), "de") == "15.07.2026 19:00"
+
+
+def test_a_missing_key_falls_back_to_german_and_never_crashes() -> None:
+    assert i18n.translate("nav.overview", "fr") == "Übersicht"
+    assert i18n.translate("does.not_exist", "en") == "does.not_exist"

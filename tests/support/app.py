@@ -1,0 +1,78 @@
+"""The Streamlit app through AppTest, as every page test uses it.
+
+`app_environment` points the app at a test world through the same environment variables
+production uses; `open_page` logs a user in (the viewer in session state, as after login) and
+runs one page; `assert_clean` checks what every rendered page must satisfy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import Databases
+from core.i18n import catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+# A locale key shown raw ("orders.empty") means a missing translation.
+RAW_KEY = re.compile(
+    r"\b(" + "|".join(sorted({k.split(".")[0] for k in catalog("de")})) + r")\.[a-z_]+\b"
+)
+ALPHA, STAFF = 10, 30  # tests/worlds.py: partner A's user and the staff user
+
+
+@contextmanager
+def app_environment(db: Databases, tmp: Path) -> Iterator[Databases]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MIOMENTE_DEMO_DIR", str(tmp / "local"))  # the local mail transport's files
+        mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
+        mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
+        mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
+        yield db
+
+
+def new_app(*, user_id: int | None = None, locale: str | None = None) -> AppTest:
+    """The app, not yet run; with `user_id` as if that user had logged in."""
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
+    if user_id is not None:
+        at.session_state["auth_user_id"] = user_id
+    if locale is not None:
+        at.session_state["locale"] = locale
+    return at
+
+
+def open_page(page: str, *, user_id: int, locale: str = "de") -> AppTest:
+    """`pages/<page>` rendered for the user."""
+    at = new_app(user_id=user_id, locale=locale)
+    at.run()
+    at.switch_page(f"pages/{page}")
+    at.run()
+    return at
+
+
+def visible_text(at: AppTest) -> str:
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
+                 "error", "success"):  # fmt: skip
+        parts += [str(el.value) for el in getattr(at, kind)]
+    for metric in at.metric:
+        parts += [str(metric.label), str(metric.value), str(metric.delta or "")]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv())
+    for widget in (*at.button, *at.text_input, *at.selectbox):
+        parts.append(str(widget.label))
+    return "\n".join(parts)
+
+
+def assert_clean(at: AppTest) -> str:
+    """No exception, no raw locale key, no traceback; returns the visible text."""
+    assert not at.exception, [e.message for e in at.exception]
+    text = visible_text(at)
+    assert not RAW_KEY.search(text), RAW_KEY.search(text)
+    assert "Traceback" not in text
+    return text

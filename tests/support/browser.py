@@ -1,0 +1,122 @@
+"""Helpers for the real-browser tests: the app as a `streamlit run` subprocess, Chromium.
+
+Playwright's own browser download does not work here, so the tests drive Debian's Chromium
+(`apt-get install chromium`). Missing Chromium: skipped with the reason, except with CI=true,
+where it is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COOKIE_KEY = "browser-test-cookie-key-" + "k" * 24  # >= 32 characters, as settings insist
+STARTUP_SECONDS = 60.0
+
+
+def require_chromium() -> str:
+    """The Chromium executable, or skip (fail under CI) with the reason."""
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return str(CHROMIUM)
+    reason = f"{CHROMIUM} not found (apt-get install chromium)"
+    if IN_CI:
+        pytest.fail(f"CI needs {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    log: Path
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log.is_file():
+            return "(no app log)"
+        text = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def streamlit_app(*, magento_url: str, portal_url: str, tmp_dir: Path) -> Iterator[RunningApp]:
+    """`streamlit run Home.py` on a free port against the given databases; stopped afterwards."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "MIOMENTE_MAGENTO_URL": magento_url,
+        "MIOMENTE_PORTAL_URL": portal_url,
+        "MIOMENTE_COOKIE_KEY": COOKIE_KEY,
+        "MIOMENTE_DEMO_DIR": str(tmp_dir / "demo"),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", "Home.py",
+        "--server.port", str(port),
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    log = tmp_dir / "streamlit.log"
+    app = RunningApp(url=url, log=log)
+    with log.open("wb") as log_file:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while not _healthy(url):
+                if proc.poll() is not None:
+                    pytest.fail(f"streamlit exited with {proc.returncode}:\n{app.log_tail()}")
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"streamlit not healthy after {STARTUP_SECONDS:.0f} s:\n{app.log_tail()}"
+                    )
+                time.sleep(0.2)  # polling the health endpoint, not a timing assertion
+            yield app
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)

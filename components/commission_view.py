@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from components.cache import cached
+from components.feedback import show_refusal
 from components.i18n import day, locale, moment, number, t
 from components.session import PageContext
 from core import periods
@@ -45,10 +46,6 @@ def _saved(message: str) -> None:
     st.session_state[_FLASH] = message
     st.session_state[_ROUND] = st.session_state.get(_ROUND, 0) + 1
     st.rerun()
-
-
-def _refusal(exc: InvalidInput) -> None:
-    st.error(t(exc.key, **exc.params), icon=":material/error:")
 
 
 def overrides_table(overrides: pd.DataFrame, courses: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +88,7 @@ def render_commission(ctx: PageContext, *, partner_id: int) -> None:
             try:
                 done = commission.set_contract_rate(viewer, db, partner_id=partner_id, rate=raw)
             except InvalidInput as exc:
-                _refusal(exc)
+                show_refusal(exc)
             else:
                 if not done:
                     st.warning(t("partners.not_found"))
@@ -158,7 +155,7 @@ def _add_override(
             partner_id=partner_id,
         )
     except InvalidInput as exc:
-        _refusal(exc)
+        show_refusal(exc)
         return
     if not done:
         st.warning(t("partners.not_found"))

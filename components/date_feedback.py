@@ -1,7 +1,7 @@
 """What the Termine tabs say back: refusals, messages kept across a rerun, the cancel warning.
 
-Every refusal the partner can act on is a German sentence from the data layer's key; a date
-out of scope (or gone) reads like one that does not exist.
+Every refusal is shown by components.feedback from the data layer's key; a date out of scope
+(or gone) reads like one that does not exist.
 """
 
 from __future__ import annotations
@@ -11,21 +11,21 @@ from decimal import Decimal
 import streamlit as st
 
 from components.date_form import FLASH_KEY
+from components.feedback import show_refusal
 from components.i18n import money, t
 from components.session import PageContext
+from core.errors import Refusal
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates import course_dates as cd
 
 # What the tabs catch around a data call; anything else is a bug for run_guarded to log.
-REFUSALS: tuple[type[Exception], ...] = (InvalidInput, ScopeError)
+REFUSALS: tuple[type[Refusal], ...] = (InvalidInput, ScopeError)
 
 
-def refused(exc: Exception) -> None:
-    if isinstance(exc, InvalidInput):
-        st.error(t(exc.key, **exc.params), icon=":material/error:")
-    else:
-        st.error(t("dates.not_found"), icon=":material/block:")
+def refused(exc: Refusal) -> None:
+    # A date out of scope reads like a missing one (its key is dates.not_found), marked apart.
+    show_refusal(exc, icon=":material/block:" if isinstance(exc, ScopeError) else None)
 
 
 def flash(kind: str, message: str) -> None:

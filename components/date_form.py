@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import streamlit as st
 
+from components.feedback import show_refusal
 from components.i18n import day, t
 from components.session import PageContext
 from core.validation import InvalidInput
@@ -44,11 +45,8 @@ def save_new_date(
             seats=seats,
             price=Decimal(str(price)),
         )
-    except InvalidInput as exc:
-        st.error(t(exc.key, **exc.params))
-        return False
-    except ScopeError:
-        st.error(t("dates.not_found"))
+    except (InvalidInput, ScopeError) as exc:
+        show_refusal(exc)
         return False
     message = t("dates.date_created", day=day(on), time=start.strftime("%H:%M"))
     st.session_state[FLASH_KEY] = [("success", message)]

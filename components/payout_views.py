@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from components.feedback import show_refusal
 from components.i18n import day, locale, money, month_label, percent, t
 from components.session import PageContext
 from core import i18n
@@ -284,7 +285,7 @@ def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = 
             ctx.viewer, ctx.db, document_id=int(chosen), reason=reason
         )
     except InvalidInput as exc:
-        st.error(t(exc.key, **exc.params), icon=":material/error:")
+        show_refusal(exc)
         return
     if result is None:
         st.error(t("payouts.reissue_not_found"), icon=":material/error:")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
@@ -19,6 +20,7 @@ from babel.dates import format_datetime as _babel_datetime
 from babel.dates import format_time as _babel_time
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from core.errors import Refusal
 from core.settings import PROJECT_ROOT
 
 LOCALES = ("de", "en")
@@ -58,6 +60,18 @@ def translate(key: str, locale: str, **params: object) -> str:
         log.warning("missing translation %s for %s", key, locale)
         text = catalog(DEFAULT_LOCALE).get(key, key)
     return text.format(**params) if params else text
+
+
+def render_refusal(
+    refusal: Refusal, locale: str, *, quote: Callable[[str], str] | None = None
+) -> str:
+    """The refusal's sentence in `locale`; `quote` guards text parameters (they may come from
+    users) for where the sentence goes, e.g. Markdown in the app."""
+    params = {
+        name: quote(value) if quote and isinstance(value, str) else value
+        for name, value in refusal.params.items()
+    }
+    return translate(refusal.key, locale, **params)
 
 
 def money(amount: Decimal | int | None, locale: str, *, currency: str = "EUR") -> str:

@@ -1,12 +1,14 @@
 """Input checks shared by forms, jobs and the API; failures carry a locale key, not a text.
 
-Pages show `t(error.key, **error.params)`, so the same refusal reads German or English and
-nothing is saved.
+Pages show one with `components.feedback.show_refusal`, so the same refusal reads German or
+English, and nothing is saved.
 """
 
 from __future__ import annotations
 
 import re
+
+from core.errors import Refusal
 
 # Pragmatic: one @, a dot in the domain, no spaces. Delivery is the real test.
 _EMAIL = re.compile(
@@ -16,11 +18,8 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_RECIPIENTS = 10
 
 
-class InvalidInput(ValueError):
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
+class InvalidInput(Refusal, ValueError):
+    """The input cannot be used as given; nothing was saved."""
 
 
 def is_email(value: str) -> bool:

@@ -7,7 +7,8 @@
 
 Exit codes: 0 ok; 1 a task (or the setup) failed; 2 wrong usage, e.g. an unknown task;
 3 the task is already running elsewhere and was skipped (`run` only; `run-due` logs it and
-exits 0, because under cron that is normal). Messages follow MIOMENTE_DEFAULT_LOCALE.
+exits 0, because under cron that is normal). Messages follow MIOMENTE_DEFAULT_LOCALE; their
+texts are the `jobs.cli_*` keys of locales/*.toml.
 """
 
 from __future__ import annotations
@@ -38,39 +39,22 @@ from jobs.runner import (
 
 log = logging.getLogger("jobs")
 
-TEXT = {
-    "de": {
-        "unknown": "Unbekannte Aufgabe „{name}“. Bekannte Aufgaben: {known}",
-        "config": "Konfiguration fehlerhaft: {error}",
-        "setup": "Datenbank nicht erreichbar oder nicht migriert: {error}",
-        "header": ("Aufgabe", "Zeitplan", "cron", "Letzter Lauf"),
-        "never": "noch nie",
-        "counts": "{processed} verarbeitet, {failed} fehlgeschlagen",
-        "dry": "Probelauf",
-    },
-    "en": {
-        "unknown": "Unknown task '{name}'. Known tasks: {known}",
-        "config": "Configuration error: {error}",
-        "setup": "Database not reachable or not migrated: {error}",
-        "header": ("Task", "Schedule", "cron", "Last run"),
-        "never": "never",
-        "counts": "{processed} processed, {failed} failed",
-        "dry": "dry run",
-    },
-}
+
+def _text(key: str, locale: str, **params: object) -> str:
+    return i18n.translate(f"jobs.{key}", locale, **params)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(locale: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m jobs", description="Miomente Partner-Portal: Hintergrundaufgaben (cron)."
+        prog="python -m jobs", description=_text("cli_description", locale)
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="Aufgaben, Zeitpläne und letzte Läufe zeigen")
-    run = commands.add_parser("run", help="eine Aufgabe jetzt ausführen")
-    run.add_argument("task", help="Name der Aufgabe, z. B. send-outbox")
-    run.add_argument("--dry-run", action="store_true", help="nur zählen, nichts senden/ändern")
-    due = commands.add_parser("run-due", help="alle fälligen Aufgaben ausführen (für cron)")
-    due.add_argument("--dry-run", action="store_true", help="fällige Aufgaben als Probelauf")
+    commands.add_parser("list", help=_text("cli_help_list", locale))
+    run = commands.add_parser("run", help=_text("cli_help_run", locale))
+    run.add_argument("task", help=_text("cli_help_task", locale))
+    run.add_argument("--dry-run", action="store_true", help=_text("cli_help_dry_run", locale))
+    due = commands.add_parser("run-due", help=_text("cli_help_run_due", locale))
+    due.add_argument("--dry-run", action="store_true", help=_text("cli_help_due_dry_run", locale))
     return parser
 
 
@@ -98,14 +82,13 @@ def open_for_jobs(settings: Settings) -> Databases:
 
 
 def _last_run_text(row: Mapping | None, locale: str) -> str:
-    text = TEXT[locale]
     if row is None:
-        return text["never"]
+        return _text("cli_never", locale)
     parts = [str(row["status"]), i18n.moment(row["started_at"], locale)]
     if row["status"] != "running":
-        parts.append(text["counts"].format(processed=row["processed"], failed=row["failed"]))
+        parts.append(_text("cli_counts", locale, processed=row["processed"], failed=row["failed"]))
     if row["dry_run"]:
-        parts.append(text["dry"])
+        parts.append(_text("cli_dry", locale))
     return " · ".join(parts)
 
 
@@ -124,7 +107,9 @@ def print_list(
         )
         for task in tasks.values()
     ]
-    header = TEXT[locale]["header"]
+    header = tuple(
+        _text(f"cli_col_{column}", locale) for column in ("task", "schedule", "cron", "last_run")
+    )
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]
@@ -142,23 +127,25 @@ def main(
     now: datetime | None = None,
 ) -> int:
     """Parse, run, return the exit code; tests pass settings, databases and tasks in."""
-    args = _parser().parse_args(argv)
+    # The settings (and so the locale) are read after parsing, so that --help works without them.
+    given = i18n.normalize_locale(settings.default_locale if settings else None)
+    args = _parser(given).parse_args(argv)
     tasks = TASKS if tasks is None else tasks
     try:
         settings = settings or load_settings()
     except ConfigError as exc:
-        print(TEXT["de"]["config"].format(error=exc), file=sys.stderr)
+        print(_text("cli_config", given, error=exc), file=sys.stderr)
         return EXIT_USAGE
     locale = i18n.normalize_locale(settings.default_locale)
     if args.command == "run" and args.task not in tasks:
         known = ", ".join(sorted(tasks))
-        print(TEXT[locale]["unknown"].format(name=args.task, known=known), file=sys.stderr)
+        print(_text("cli_unknown", locale, name=args.task, known=known), file=sys.stderr)
         return EXIT_USAGE
     own_db = db is None
     try:
         db = db or open_for_jobs(settings)
     except Exception as exc:  # noqa: BLE001 - report any setup failure as one readable line
-        print(TEXT[locale]["setup"].format(error=exc), file=sys.stderr)
+        print(_text("cli_setup", locale, error=exc), file=sys.stderr)
         return EXIT_FAILED
     try:
         return _dispatch(
@@ -184,7 +171,7 @@ def _dispatch(
             return run_task(tasks[args.task], ctx).exit_code
         return run_due_exit_code(run_due(tasks, ctx, now=now))
     except Exception as exc:  # noqa: BLE001 - e.g. the job log unreachable: say so, exit 1
-        print(TEXT[locale]["setup"].format(error=exc), file=sys.stderr)
+        print(_text("cli_setup", locale, error=exc), file=sys.stderr)
         return EXIT_FAILED
 
 

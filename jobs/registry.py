@@ -17,6 +17,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
+from core.i18n import translate
+
 if TYPE_CHECKING:
     from data.ops.job_runs import ScheduleMarks
     from jobs.runner import JobContext, TaskResult
@@ -54,8 +56,8 @@ class Every:
 
     def describe(self, locale: str) -> str:
         if self.minutes == 1:
-            return "jede Minute" if locale == "de" else "every minute"
-        return f"alle {self.minutes} Minuten" if locale == "de" else f"every {self.minutes} minutes"
+            return translate("jobs.every_minute", locale)
+        return translate("jobs.every_minutes", locale, n=self.minutes)
 
     def cron(self) -> str:
         return "* * * * *" if self.minutes == 1 else f"*/{self.minutes} * * * *"
@@ -80,10 +82,7 @@ class Daily:
         return timedelta(minutes=30)
 
     def describe(self, locale: str) -> str:
-        clock = self.at.strftime("%H:%M")
-        if locale == "de":
-            return f"täglich um {clock} Uhr ({self.tz.key})"
-        return f"daily at {clock} ({self.tz.key})"
+        return translate("jobs.daily_at", locale, time=self.at.strftime("%H:%M"), zone=self.tz.key)
 
     def cron(self) -> str:
         return f"{self.at.minute} {self.at.hour} * * * ({self.tz.key})"
@@ -110,8 +109,7 @@ class Task:
     schedule: Schedule
     # "module:function" (imported when the task runs) or the function itself.
     entry: str | TaskFunction
-    summary_de: str
-    summary_en: str
+    summary_key: str  # what it does, in locales/*.toml
 
     def load(self) -> TaskFunction:
         if callable(self.entry):
@@ -120,7 +118,7 @@ class Task:
         return getattr(importlib.import_module(module), function)
 
     def summary(self, locale: str) -> str:
-        return self.summary_de if locale == "de" else self.summary_en
+        return translate(self.summary_key, locale)
 
 
 TASKS: Mapping[str, Task] = {
@@ -131,32 +129,28 @@ TASKS: Mapping[str, Task] = {
             # As often as run-due is called: the crontab line sets the pace.
             schedule=Every(1),
             entry="jobs.send_outbox:run",
-            summary_de="Versendet fällige E-Mails und SMS aus dem Postausgang.",
-            summary_en="Sends due emails and text messages from the outbox.",
+            summary_key="jobs.task_send_outbox",
         ),
         Task(
             name="sync-ledger",
             # Bookings should show within seconds; the Bestellungen page syncs on demand too.
             schedule=Every(1),
             entry="jobs.sync_ledger:run",
-            summary_de="Übernimmt neue und geänderte Shop-Bestellungen ins Buchungsjournal.",
-            summary_en="Copies new and changed shop orders into the booking ledger.",
+            summary_key="jobs.task_sync_ledger",
         ),
         Task(
             name="generate-series",
             # Extends every active series to today + 6 months; idempotent (data/dates/series.py).
             schedule=Daily(time(3, 0)),
             entry="jobs.generate_series:run",
-            summary_de="Legt die Termine aller laufenden Serien bis sechs Monate im Voraus an.",
-            summary_en="Creates the dates of all running series up to six months ahead.",
+            summary_key="jobs.task_generate_series",
         ),
         Task(
             name="compute-payouts",
             # Daily; acts while last month is not computed or still has drafts.
             schedule=Daily(time(4, 0)),
             entry="jobs.compute_payouts:run",
-            summary_de="Berechnet die Auszahlungen des Vormonats (Entwürfe), einmal im Monat.",
-            summary_en="Computes last month's payouts (drafts), once a month.",
+            summary_key="jobs.task_compute_payouts",
         ),
     )
 }

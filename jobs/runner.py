@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from core import i18n
 from core.db import Databases
 from core.settings import Settings
 from data.access.viewer import SYSTEM, Viewer
@@ -48,8 +49,10 @@ class Progress:
         *,
         every: int = 1000,
         clock: Callable[[], float] = time.monotonic,
+        locale: str = i18n.DEFAULT_LOCALE,
     ) -> None:
         self.label, self.total, self.every, self.clock = label, total, every, clock
+        self.locale = locale
         self.done = 0
         self._started = clock()
 
@@ -62,12 +65,20 @@ class Progress:
         seconds = max(self.clock() - self._started, 1e-9)
         total = max(self.total, self.done)
         percent = 100 * self.done // total if total else 100
-        rate = _grouped(round(self.done / seconds))
-        return f"{self.label}: {_grouped(self.done)}/{_grouped(total)} ({percent} %), {rate}/s"
+        return say(
+            "log_progress",
+            self.locale,
+            label=self.label,
+            done=i18n.number(self.done, self.locale),
+            total=i18n.number(total, self.locale),
+            percent=percent,
+            rate=i18n.number(round(self.done / seconds), self.locale),
+        )
 
 
-def _grouped(number: int) -> str:
-    return f"{number:,}".replace(",", ".")  # German thousands separator
+def say(key: str, locale: str, **params: object) -> str:
+    """A line of the sidecar's output: `jobs.<key>` from locales/*.toml."""
+    return i18n.translate(f"jobs.{key}", locale, **params)
 
 
 @dataclass
@@ -77,8 +88,12 @@ class JobContext:
     dry_run: bool = False
     viewer: Viewer = SYSTEM
 
+    @property
+    def locale(self) -> str:
+        return i18n.normalize_locale(self.settings.default_locale)
+
     def progress(self, label: str, total: int, *, every: int = 1000) -> Progress:
-        return Progress(label, total, every=every)
+        return Progress(label, total, every=every, locale=self.locale)
 
 
 class RunStatus(StrEnum):
@@ -114,7 +129,7 @@ def run_task(task: Task, ctx: JobContext, *, host: str | None = None) -> RunRepo
         with task_lock(ctx.db.portal, task.name, fallback_dir=ctx.settings.demo_dir):
             report = _run_locked(task, ctx, host or socket.gethostname())
     except LockBusy:
-        log.warning("%s läuft bereits, übersprungen (already running, skipped)", task.name)
+        log.warning("%s", say("log_busy", ctx.locale, task=task.name))
         return RunReport(task.name, RunStatus.LOCKED)
     return replace(report, seconds=time.monotonic() - started)
 
@@ -123,16 +138,15 @@ def _run_locked(task: Task, ctx: JobContext, host: str) -> RunReport:
     run_id = job_log.start_run(ctx.viewer, ctx.db, task=task.name, dry_run=ctx.dry_run, host=host)
     stale = job_log.close_interrupted(ctx.viewer, ctx.db, task=task.name, before_run_id=run_id)
     if stale:
-        log.warning(
-            "%s: %d abgebrochene(r) Lauf/Läufe als fehlgeschlagen markiert", task.name, stale
-        )
-    log.info("%s gestartet (Lauf %d%s)", task.name, run_id, ", Probelauf" if ctx.dry_run else "")
+        log.warning("%s", say("log_interrupted", ctx.locale, task=task.name, n=stale))
+    started = "log_started_dry" if ctx.dry_run else "log_started"
+    log.info("%s", say(started, ctx.locale, task=task.name, run_id=run_id))
     try:
         result = task.load()(ctx)
     except Exception as exc:  # noqa: BLE001 - any failure of a task is logged, not raised
         error = error_summary(exc)
         job_log.finish_run(ctx.viewer, ctx.db, run_id=run_id, status=JOB_FAILED, error=error)
-        log.error("%s fehlgeschlagen (failed):\n%s", task.name, error)
+        log.error("%s\n%s", say("log_failed", ctx.locale, task=task.name), error)
         return RunReport(task.name, RunStatus.FAILED, run_id, error=error)
     except BaseException:
         # Ctrl-C or SystemExit: still close the row, then let the interruption through.
@@ -149,9 +163,10 @@ def _run_locked(task: Task, ctx: JobContext, host: str) -> RunReport:
         failed=result.failed,
         details=result.details,
     )
-    log.info(
-        "%s fertig: %d verarbeitet, %d fehlgeschlagen", task.name, result.processed, result.failed
+    done = say(
+        "log_done", ctx.locale, task=task.name, processed=result.processed, failed=result.failed
     )
+    log.info("%s", done)
     return RunReport(task.name, RunStatus.OK, run_id, result)
 
 
@@ -167,7 +182,7 @@ def run_due(
     now = now or datetime.now(UTC).replace(tzinfo=None)
     due = due_tasks(tasks, ctx, now=now)
     if not due:
-        log.info("Keine Aufgabe fällig (nothing due).")
+        log.info("%s", say("log_nothing_due", ctx.locale))
     return [run_task(task, ctx) for task in due]
 
 

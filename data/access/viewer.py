@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from core.errors import Refusal
 from data.portal_schema import ROLE_PARTNER, ROLE_STAFF
 
 
-class ScopeError(PermissionError):
-    """The viewer may not do this; the data layer refuses, whatever the page showed."""
+class ScopeError(Refusal, PermissionError):
+    """The viewer may not do this; the data layer refuses, whatever the page showed.
+
+    `ScopeError("access.staff_only")`: a locale key (default "access.denied") and parameters.
+    """
+
+    def __init__(self, key: str = "access.denied", /, **params: object) -> None:
+        super().__init__(key, **params)
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Viewer:
     def view_as(self, partner_id: int | None) -> Viewer:
         """Staff only: narrow the scope to one partner (or back to all with None)."""
         if not self.is_staff:
-            raise ScopeError("only staff can view the portal as another partner")
+            raise ScopeError("access.view_as_staff_only")
         return replace(self, partner_id=partner_id)
 
 

@@ -520,7 +520,7 @@ def decide(
     docstring for the order of operations across the two databases.
     """
     if viewer.sees_all:
-        raise ScopeError("a decision belongs to one partner; choose a partner first")
+        raise ScopeError("access.choose_partner")
     reason, alternative_ids = _validate(decision, reason, alternatives)
     wanted = list(dict.fromkeys(int(i) for i in item_ids))
     if len(wanted) > MAX_ITEMS:
@@ -551,7 +551,7 @@ def decide(
             select(partners).where(partners.c.partner_id == viewer.partner_id)
         ).first()
     if partner is None:
-        raise ScopeError("unknown partner")
+        raise ScopeError("access.unknown_partner")
 
     by_order: dict[int, list[Mapping]] = defaultdict(list)
     for item_id in wanted:

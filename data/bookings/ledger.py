@@ -133,7 +133,7 @@ NOTIFY_EVENT = "new_booking"
 REFRESH_CHUNK = 1000
 CENT = Decimal("0.01")
 NAME_ATTRIBUTE_ID = m.PRODUCT_ATTRIBUTES["name"][0]
-SYSTEM_ONLY = "only the system (staff scope over all partners) copies the booking ledger"
+SYSTEM_ONLY = "access.system_only"  # staff scope over all partners copies the ledger
 
 o, i, d = m.sales_order, m.sales_order_item, m.miomente_course_date
 Cursor = tuple[datetime, int]

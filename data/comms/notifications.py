@@ -38,7 +38,7 @@ class Recipient:
 
 def _partner_id(viewer: Viewer) -> int:
     if viewer.partner_id is None:
-        raise ScopeError("notification preferences belong to one partner; choose one first")
+        raise ScopeError("notifications.choose_partner")
     return viewer.partner_id
 
 

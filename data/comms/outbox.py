@@ -166,7 +166,7 @@ def queue_many(conn: Connection, messages: Sequence[Mapping[str, object]]) -> in
 
 def _require_system(viewer: Viewer) -> None:
     if not viewer.sees_all:
-        raise ScopeError("only the sender (staff scope) handles the whole outbox")
+        raise ScopeError("access.system_only")
 
 
 def _message(row: Mapping) -> Message:
@@ -411,7 +411,7 @@ def get_message(viewer: Viewer, db: Databases, *, message_id: int) -> Message | 
 def resend(viewer: Viewer, db: Databases, *, message_id: int) -> bool:
     """Staff: put a failed message back in the queue (once; a second click changes nothing)."""
     if not viewer.is_staff:
-        raise ScopeError("only staff can resend messages")
+        raise ScopeError("access.resend_staff_only")
     now = _utcnow()
     with db.portal.begin() as conn:
         result = conn.execute(

@@ -23,7 +23,7 @@ from data.access.viewer import ScopeError, Viewer
 from data.portal_schema import audit_log, commission_rates, courses, partners
 
 COLUMNS = ["rate_id", "partner_id", "product_id", "rate", "valid_from", "created_at"]
-STAFF_ONLY = "Nur Miomente-Mitarbeiter können Provisionssätze ändern."
+STAFF_ONLY = "access.commission_staff_only"
 CENT = Decimal("0.01")
 
 

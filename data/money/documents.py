@@ -73,7 +73,7 @@ from data.portal_schema import (
 log = logging.getLogger("data.money.documents")
 
 PREFIX = "GS"
-STAFF_ONLY = "Nur Miomente-Mitarbeiter können Gutschriften ausstellen oder stornieren."
+STAFF_ONLY = "access.documents_staff_only"
 TEMPLATE = "credit_note_available"
 NOTIFY_EVENT = "payout"
 

@@ -89,7 +89,7 @@ from data.portal_schema import (
 from data.shop import schema as m
 
 FROZEN = (PAYOUT_APPROVED, PAYOUT_PAID)
-STAFF_ONLY = "Nur Miomente-Mitarbeiter können Auszahlungen berechnen, freigeben oder bezahlen."
+STAFF_ONLY = "access.payouts_staff_only"
 # Partners per write transaction of a compute run.
 PARTNER_CHUNK = 250
 ID_CHUNK = 1000

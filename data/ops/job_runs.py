@@ -58,7 +58,7 @@ def _utcnow() -> datetime:
 
 def _require_system(viewer: Viewer) -> None:
     if not viewer.sees_all:
-        raise ScopeError("only the jobs sidecar (staff scope) writes the job log")
+        raise ScopeError("access.system_only")
 
 
 def start_run(

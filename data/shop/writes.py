@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import BindParameter
 
+from core.errors import Refusal
 from data.shop.schema import (
     DATE_ACTIVE,
     DATE_CANCELLED,
@@ -38,13 +39,8 @@ PORTAL_COMMENT_PREFIX = "Partnerportal: "
 MAX_COMMENT_LENGTH = 4000
 
 
-class ShopStateError(Exception):
+class ShopStateError(Refusal):
     """The order is not in a state that allows this write; `key` is a locale key."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components import payout_views
+from components.feedback import show_refusal
 from components.i18n import day, money, month_label, number, t
 from components.layout import run_guarded
 from components.session import page_context
@@ -27,10 +28,6 @@ viewer, db = ctx.viewer, ctx.db
 st.title(t("nav.payouts"))
 st.caption(t("payouts.staff_caption"))
 today = periods.berlin_today()
-
-
-def _refusal(exc: InvalidInput) -> None:
-    st.error(t(exc.key, **exc.params), icon=":material/error:")
 
 
 with st.expander(t("payouts.compute"), icon=":material/calculate:"):
@@ -127,7 +124,7 @@ else:
             try:
                 result = payouts.mark_paid(viewer, db, payout_ids=chosen, paid_on=paid_on)
             except InvalidInput as exc:
-                _refusal(exc)
+                show_refusal(exc)
             else:
                 st.success(t("payouts.paid_done", n=len(result.done)))
                 if result.skipped:
@@ -146,7 +143,9 @@ else:
             sepa = documents.sepa_export(
                 viewer, db, payout_ids=approved_ids, execution_date=execution, now=stamp
             )
-        except ValueError as exc:  # the renderer's German reason (InvalidInput is one too)
+        except InvalidInput as exc:
+            show_refusal(exc)
+        except ValueError as exc:  # the SEPA renderer's German reason
             st.error(t("payouts.export_failed", reason=str(exc)))
         else:
             if sepa is None:
@@ -162,7 +161,7 @@ else:
         try:
             datev = documents.datev_export(viewer, db, payout_ids=approved_ids, now=stamp)
         except InvalidInput as exc:
-            _refusal(exc)
+            show_refusal(exc)
         except ValueError as exc:
             st.error(t("payouts.export_failed", reason=str(exc)))
         else:

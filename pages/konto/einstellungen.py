@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.feedback import refusal_text
 from components.i18n import t
 from components.session import page_context
 from core.validation import InvalidInput
@@ -65,7 +66,7 @@ if submitted:
     try:
         save_prefs(ctx.viewer, ctx.db, prefs=records)
     except InvalidInput as exc:
-        message = t(exc.key, **{k: v for k, v in exc.params.items() if k != "event"})
+        message = refusal_text(exc)
         event = exc.params.get("event")
         st.error(
             t("validation.in_event", event=labels[event], message=message) if event else message

@@ -14,6 +14,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from components.feedback import show_refusal
 from components.i18n import day, locale, moment, money, number, t, time_of_day
 from components.session import page_context
 from core.validation import InvalidInput
@@ -44,7 +45,7 @@ except Exception:  # a stale list is better than no list; the sync job catches u
 raw = {key: st.query_params.get_all(key) for key in st.query_params}
 parsed = bk.parse_params(raw)
 for error in parsed.errors:
-    st.warning(t(error.key, **error.params), icon=":material/warning:")
+    show_refusal(error, warning=True)
 view = parsed.filters
 
 
@@ -155,7 +156,7 @@ try:
         viewer, db, filters=view, sort=parsed.sort, page=parsed.page, page_size=parsed.page_size
     )
 except InvalidInput as exc:
-    st.error(t(exc.key, **exc.params))
+    show_refusal(exc)
     st.stop()
 
 st.caption(
@@ -346,7 +347,7 @@ if pending and viewer.partner_id is not None:
                     alternatives=offered,
                 )
             except InvalidInput as exc:
-                st.error(t(exc.key, **exc.params))
+                show_refusal(exc)
             else:
                 if outcome.decided:
                     st.success(t("orders.rejected_n", n=len(outcome.decided)))

@@ -52,7 +52,7 @@ def exploding(ctx: JobContext) -> TaskResult:
 
 
 def _task(name: str, schedule: object, entry: object) -> Task:
-    return Task(name, schedule, entry, f"{name} (de)", f"{name} (en)")  # type: ignore[arg-type]
+    return Task(name, schedule, entry, "jobs.task_send_outbox")  # type: ignore[arg-type]
 
 
 TEST_TASKS = {

@@ -64,9 +64,8 @@ def _validated(event: str, row: Mapping[str, object]) -> dict[str, object]:
         addresses = email_list(str(row.get("emails") or ""))
         phone = str(row.get("phone") or "").strip()
         number = normalize_phone(phone) if phone else None
-    except InvalidInput as exc:
-        exc.params["event"] = event
-        raise
+    except InvalidInput as exc:  # the same refusal, told which event's row it is about
+        raise InvalidInput(exc.key, **{**exc.params, "event": event}) from exc
     if row.get("sms_enabled") and number is None:
         raise InvalidInput("validation.sms_needs_phone", event=event)
     return {

@@ -1,4 +1,5 @@
-"""What the Termine tabs say back: refusals, messages kept across a rerun, the cancel warning.
+"""What the Termine tabs say back: refusals and the cancel warning (messages kept across a
+rerun: components.confirm).
 
 Every refusal the partner can act on is a German sentence from the data layer's key; a date
 out of scope (or gone) reads like one that does not exist.
@@ -10,7 +11,6 @@ from decimal import Decimal
 
 import streamlit as st
 
-from components.date_form import FLASH_KEY
 from components.i18n import money, t
 from components.session import PageContext
 from core.validation import InvalidInput
@@ -26,11 +26,6 @@ def refused(exc: Exception) -> None:
         st.error(t(exc.key, **exc.params), icon=":material/error:")
     else:
         st.error(t("dates.not_found"), icon=":material/block:")
-
-
-def flash(kind: str, message: str) -> None:
-    """Keep `message` for the next run (shown by date_form.show_flash), e.g. before a rerun."""
-    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
 
 
 def cancel_warning(*, bookings: int, tickets: int, amount: Decimal) -> str:

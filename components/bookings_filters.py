@@ -66,6 +66,9 @@ def filter_form(
     `partner_names` is None for a partner (no partner filter).
     """
     view = parsed.filters
+    # Labels looked up now, not in format_func: it may run outside this script run (AppTest).
+    status_labels = {s: t(f"bookings.status_{s}") for s in BOOKING_STATUSES}
+    sort_labels = {s: t(f"orders.sort_{s}") for s in bk.SORTS}
     expander = st.expander(t("orders.filters"), icon=":material/filter_list:", expanded=False)
     with expander, st.form("order_filters"):
         left, right = st.columns(2)
@@ -86,7 +89,7 @@ def filter_form(
             t("orders.status"),
             list(BOOKING_STATUSES),
             default=list(view.statuses),
-            format_func=lambda s: t(f"bookings.status_{s}"),
+            format_func=status_labels.get,
             key="f_statuses",
         )
         partners: list[int] = []
@@ -103,7 +106,7 @@ def filter_form(
             t("orders.sort"),
             list(bk.SORTS),
             index=list(bk.SORTS).index(parsed.sort),
-            format_func=lambda s: t(f"orders.sort_{s}"),
+            format_func=sort_labels.get,
             key="f_sort",
         )
         page_size = size_col.selectbox(

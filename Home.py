@@ -1,8 +1,9 @@
 """Miomente Partner-Portal: the entry point (`streamlit run Home.py`).
 
 Sets up the page, logs the user in (or restores them from the cookie), builds the menu for
-their role and runs the chosen page. Anything unexpected is logged with its context and shown
-as a calm message, never as a traceback.
+their role, draws the chosen page's title and the messages the last action left (the flash),
+and runs the page. Anything unexpected is logged with its context and shown as a calm
+message, never as a traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from components import layout, navigation, session
+from components import confirm, layout, navigation, session
 from components.i18n import t
 from core.settings import ConfigError
 
@@ -26,6 +27,7 @@ def main() -> None:
         log.error("configuration error: %s", exc)
         st.error(t("app.config_error", details=str(exc)), icon=":material/settings_alert:")
         st.stop()
+    navigation.hidden_menu()  # before the slow part: no raw file names in the sidebar meanwhile
     db = session.databases()
     auth = session.authenticator(settings)
     cookie_slot = st.container()  # the cookie components live here, above everything else
@@ -34,13 +36,14 @@ def main() -> None:
         user = layout.login_form(db, settings)
     session.sync_cookie(auth, cookie_slot)
     if user is None:
-        navigation.hidden_menu()
         return
     ctx = session.PageContext(db=db, user=user, viewer=session.viewer_for(user), settings=settings)
     st.session_state["_page_context"] = ctx
     page = navigation.menu(is_staff=user.viewer.is_staff)
     layout.sidebar(ctx)
+    st.title(navigation.spec_of(page).title(name=user.display_name))
     layout.view_as_banner(ctx)
+    confirm.show_flash()
     with layout.friendly_errors(f"page {page.url_path} for user {user.user_id}"):
         page.run()
 

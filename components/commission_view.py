@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from components.cache import cached
+from components.confirm import done
 from components.feedback import show_refusal
 from components.i18n import day, locale, moment, number, t
 from components.session import PageContext
@@ -23,7 +24,6 @@ from core.validation import InvalidInput
 from data.money import commission
 from data.shop.catalog import list_courses
 
-_FLASH = "_commission_flash"
 _ROUND = "_commission_round"  # bumped after a save: the forms start empty again
 
 
@@ -43,9 +43,8 @@ def _course_label(courses: pd.DataFrame, product_id: int) -> str:
 
 
 def _saved(message: str) -> None:
-    st.session_state[_FLASH] = message
     st.session_state[_ROUND] = st.session_state.get(_ROUND, 0) + 1
-    st.rerun()
+    done(("success", message))
 
 
 def overrides_table(overrides: pd.DataFrame, courses: pd.DataFrame) -> pd.DataFrame:
@@ -62,9 +61,6 @@ def overrides_table(overrides: pd.DataFrame, courses: pd.DataFrame) -> pd.DataFr
 def render_commission(ctx: PageContext, *, partner_id: int) -> None:
     """The partner's rates and the two staff forms (the data layer refuses anyone else)."""
     viewer, db = ctx.viewer, ctx.db
-    flash = st.session_state.pop(_FLASH, None)
-    if flash:
-        st.success(flash, icon=":material/check_circle:")
     current = commission.contract_rate(viewer, db, partner_id=partner_id)
     if current is None:
         st.warning(t("partners.not_found"))

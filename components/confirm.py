@@ -1,16 +1,57 @@
-"""Destructive actions that need a yes first: ask, remember what awaits the yes, then act.
+"""One way for every page to finish an action: act → (ask first) → flash → rerun.
 
-The first click runs the action without confirmation; when the data layer answers that it
-would touch bookings, the page calls `ask_first` and `confirm_action` shows the warning with
-its confirm button on this and every following run until the partner says yes (or picks
-something else: the pending yes belongs to one target only).
+An action that changed something calls `done(...)`: its messages are kept for the next run
+(the *flash*) and the page runs again at once, so the header, statuses, lists, counts and
+buttons all show the new state and a second click on a button that no longer applies is
+impossible rather than refused. The entry point shows the flash once, at the top of the page,
+under the title (`show_flash`).
+
+Destructive actions need a yes first: the first click runs the action without confirmation;
+when the data layer answers that it would touch bookings, the page calls `ask_first` and
+`confirm_action` shows the warning with its confirm button on this and every following run
+until the user says yes (or picks something else: the pending yes belongs to one target only).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import Literal, NoReturn
 
 import streamlit as st
+
+Kind = Literal["success", "info", "warning"]
+Message = tuple[Kind, str]
+
+FLASH_KEY = "_flash"
+_SHOW: dict[str, Callable[..., object]] = {
+    "success": st.success,
+    "info": st.info,
+    "warning": st.warning,
+}
+_ICONS = {
+    "success": ":material/check_circle:",
+    "info": ":material/info:",
+    "warning": ":material/warning:",
+}
+
+
+def flash(kind: Kind, message: str) -> None:
+    """Keep `message` for the next run of this session's page."""
+    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
+
+
+def show_flash() -> None:
+    """The messages the last action left, once (then forgotten)."""
+    for kind, message in st.session_state.pop(FLASH_KEY, []):
+        _SHOW.get(kind, st.info)(message, icon=_ICONS.get(kind))
+
+
+def done(*messages: Message) -> NoReturn:
+    """After an action: keep its messages and run the whole page again with the new state."""
+    for kind, message in messages:
+        flash(kind, message)
+    st.rerun(scope="app")  # also from inside a fragment: lists and counts change too
+    raise AssertionError("st.rerun returns only in bare mode")  # pragma: no cover
 
 
 def ask_first(key: str, target: Hashable) -> None:
@@ -39,5 +80,5 @@ def confirm_action(
     if st.button(button_label, type="primary", key=button_key):
         on_confirm()
         st.session_state.pop(key, None)
-        st.rerun()
+        done()
     return True

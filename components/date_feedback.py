@@ -1,4 +1,5 @@
-"""What the Termine tabs say back: refusals, messages kept across a rerun, the cancel warning.
+"""What the Termine tabs say back: refusals and the cancel warning (messages kept across a
+rerun: components.confirm).
 
 Every refusal is shown by components.feedback from the data layer's key; a date out of scope
 (or gone) reads like one that does not exist.
@@ -8,9 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import streamlit as st
-
-from components.date_form import FLASH_KEY
 from components.feedback import show_refusal
 from components.i18n import money, t
 from components.session import PageContext
@@ -26,11 +24,6 @@ REFUSALS: tuple[type[Refusal], ...] = (InvalidInput, ScopeError)
 def refused(exc: Refusal) -> None:
     # A date out of scope reads like a missing one (its key is dates.not_found), marked apart.
     show_refusal(exc, icon=":material/block:" if isinstance(exc, ScopeError) else None)
-
-
-def flash(kind: str, message: str) -> None:
-    """Keep `message` for the next run (shown by date_form.show_flash), e.g. before a rerun."""
-    st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
 
 
 def cancel_warning(*, bookings: int, tickets: int, amount: Decimal) -> str:

@@ -12,15 +12,14 @@ from decimal import Decimal
 
 import streamlit as st
 
+from components.cache import viewer_courses
+from components.confirm import done, flash
 from components.feedback import show_refusal
 from components.i18n import day, t
 from components.session import PageContext
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates.course_dates import create_date
-from data.shop.catalog import list_courses
-
-FLASH_KEY = "_dates_flash"
 
 
 def save_new_date(
@@ -48,16 +47,15 @@ def save_new_date(
     except (InvalidInput, ScopeError) as exc:
         show_refusal(exc)
         return False
-    message = t("dates.date_created", day=day(on), time=start.strftime("%H:%M"))
-    st.session_state[FLASH_KEY] = [("success", message)]
+    flash("success", t("dates.date_created", day=day(on), time=start.strftime("%H:%M")))
     if saved.overlaps:
-        st.session_state[FLASH_KEY].append(("warning", t("dates.overlap", n=len(saved.overlaps))))
+        flash("warning", t("dates.overlap", n=len(saved.overlaps)))
     return True
 
 
 def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str = "nd") -> bool:
     """The fields of a new single date; True once saved."""
-    courses = list_courses(ctx.viewer, ctx.db)
+    courses = viewer_courses(ctx)
     if courses.empty:
         st.info(t("dates.no_courses"))
         return False
@@ -94,15 +92,9 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
 
 def _dialog_body(ctx: PageContext, product_id: int | None) -> None:
     if new_date_form(ctx, product_id=product_id, key="nd_dialog"):
-        st.rerun()
+        done()  # closes the dialog; the page shows the new date and the flash
 
 
 def new_date_dialog(ctx: PageContext, product_id: int | None = None) -> None:
     """Open the "Neuer Termin" dialog (call it from a button's branch)."""
     st.dialog(t("dates.new_date"))(_dialog_body)(ctx, product_id)
-
-
-def show_flash() -> None:
-    """Messages a dialog or an action left for this run (then forgotten)."""
-    for kind, message in st.session_state.pop(FLASH_KEY, []):
-        (st.success if kind == "success" else st.warning)(message)

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from components.confirm import ask_first, confirm_action
-from components.date_feedback import REFUSALS, date_cancel_warning, flash, refused
+from components.confirm import ask_first, confirm_action, done, flash
+from components.date_feedback import REFUSALS, date_cancel_warning, refused
 from components.i18n import moment, money, t, time_of_day
 from components.session import PageContext
 from core import recurrence as rec
@@ -112,12 +112,9 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
     except REFUSALS as exc:
         refused(exc)
         return
-    if result.messages:
-        st.success(t("dates.date_saved_told", n=result.messages))
-    else:
-        st.success(t("dates.date_saved"))
-    if result.overlaps:
-        st.warning(t("dates.overlap", n=len(result.overlaps)))
+    saved = t("dates.date_saved_told", n=result.messages) if result.messages else None
+    overlap = [("warning", t("dates.overlap", n=len(result.overlaps)))] if result.overlaps else []
+    done(("success", saved or t("dates.date_saved")), *overlap)
 
 
 def _cancel(ctx: PageContext, date_id: int) -> None:
@@ -128,8 +125,7 @@ def _cancel(ctx: PageContext, date_id: int) -> None:
             if outcome.needs_confirmation:
                 ask_first(CONFIRM_KEY, date_id)
             elif outcome.cancelled:
-                flash("success", t("dates.cancelled", n=len(outcome.cancelled)))
-                st.rerun()
+                done(("success", t("dates.cancelled", n=len(outcome.cancelled))))
         except REFUSALS as exc:
             refused(exc)
 

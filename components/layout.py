@@ -10,11 +10,11 @@ from datetime import UTC
 import streamlit as st
 
 from components import session
+from components.cache import choosable
 from components.i18n import locale, t
 from core import i18n
 from core.db import Databases
 from core.settings import Settings
-from data.access.partners import choosable_partners
 from data.access.users import LoginOutcome, User, authenticate, set_locale
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def sidebar(ctx: session.PageContext) -> None:
 
 
 def _view_as(ctx: session.PageContext) -> None:
-    choices = choosable_partners(ctx.user.viewer, ctx.db)
+    choices = choosable(ctx)
     options: list[int | None] = [None, *choices["partner_id"].tolist()]
     names = dict(zip(choices["partner_id"], choices["name"], strict=True))
     current = st.session_state.get(session.VIEW_AS_KEY)
@@ -142,23 +142,16 @@ def _language_switch(ctx: session.PageContext) -> None:
         st.rerun()
 
 
-def header(title_key: str, *, subtitle: str | None = None) -> None:
-    st.title(t(title_key))
-    if subtitle:
-        st.caption(subtitle)
-
-
 def view_as_banner(ctx: session.PageContext) -> None:
     if ctx.user.viewer.is_staff and ctx.viewer.partner_id is not None:
-        name = choosable_partners(ctx.user.viewer, ctx.db).set_index("partner_id")["name"]
+        name = choosable(ctx).set_index("partner_id")["name"]
         st.info(
             t("view_as.active", partner=name.get(ctx.viewer.partner_id, "?")),
             icon=":material/visibility:",
         )
 
 
-def coming_soon(title_key: str) -> None:
-    header(title_key)
+def coming_soon() -> None:
     st.info(t("app.coming_soon"), icon=":material/construction:")
 
 

@@ -17,15 +17,22 @@ class PageSpec:
     icon: str
     section: str  # nav.section_<section>, and the folder under pages/
     staff_only: bool = False
+    heading_key: str | None = None  # the page's title if not its menu label; may use {name}
 
     @property
     def file(self) -> str:
         return f"{self.section}/{self.url_path}.py"
 
+    def title(self, *, name: str) -> str:
+        """The page's title, drawn once by the entry point; `name` is the user's."""
+        return t(self.heading_key or f"nav.{self.key}", name=name)
+
 
 # In menu order; a section appears where its first page is.
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("overview", "uebersicht", ":material/dashboard:", "verkauf"),
+    PageSpec(
+        "overview", "uebersicht", ":material/dashboard:", "verkauf", heading_key="overview.greeting"
+    ),
     PageSpec("orders", "bestellungen", ":material/receipt_long:", "verkauf"),
     PageSpec("dates", "termine", ":material/calendar_month:", "angebot"),
     PageSpec("waitlist", "warteliste", ":material/hourglass_top:", "angebot"),
@@ -35,13 +42,22 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("payouts", "auszahlungen", ":material/payments:", "buchhaltung", staff_only=True),
     PageSpec("integrations", "integrationen", ":material/widgets:", "konto"),
     PageSpec("news", "neuigkeiten", ":material/notifications:", "konto"),
-    PageSpec("settings", "einstellungen", ":material/settings:", "konto"),
+    PageSpec(
+        "settings", "einstellungen", ":material/settings:", "konto", heading_key="settings.title"
+    ),
     PageSpec("partners", "partner", ":material/storefront:", "verwaltung", staff_only=True),
     PageSpec("moderation", "moderation", ":material/gavel:", "verwaltung", staff_only=True),
     PageSpec("outbox", "postausgang", ":material/outbox:", "verwaltung", staff_only=True),
     PageSpec("jobs", "jobs", ":material/schedule:", "verwaltung", staff_only=True),
 )
 BY_KEY = {spec.key: spec for spec in PAGES}
+DEFAULT = "overview"  # the page at "/"
+_BY_URL = {spec.url_path: spec for spec in PAGES}
+
+
+def spec_of(page: st.Page) -> PageSpec:
+    """The spec of a page `menu` returned (the default page's URL path is empty)."""
+    return _BY_URL.get(page.url_path) or BY_KEY[DEFAULT]
 
 
 def page_path(spec: PageSpec) -> str:
@@ -54,7 +70,7 @@ def _page(spec: PageSpec, *, hidden: bool = False) -> st.Page:
         title=t(f"nav.{spec.key}"),
         icon=spec.icon,
         url_path=spec.url_path,
-        default=spec.key == "overview",
+        default=spec.key == DEFAULT,
         visibility="hidden" if hidden else "visible",
     )
 
@@ -70,5 +86,9 @@ def menu(*, is_staff: bool) -> st.Page:
 
 
 def hidden_menu() -> st.Page:
-    """Before login: every page is known (so a deep link or reload keeps its URL) but hidden."""
+    """Before login, and at the very start of every run (before the databases open, which on a
+    demo's first start takes a while): every page is known, so a deep link or reload keeps its
+    URL, but none is listed. Until a script calls st.navigation, Streamlit would list the
+    pages/ folder's own files in the sidebar, staff pages included.
+    """
     return st.navigation([_page(spec, hidden=True) for spec in PAGES], position="hidden")

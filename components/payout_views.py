@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from components.confirm import done
 from components.feedback import show_refusal
 from components.i18n import day, locale, money, month_label, percent, t
 from components.session import PageContext
@@ -223,7 +224,6 @@ def render_documents(ctx: PageContext, *, key: str = "documents") -> None:
         )
 
 
-_REISSUE_FLASH = "_reissue_flash"
 _REISSUE_ROUND = "_reissue_round"  # bumped after a reissue: choice, reason and confirmation reset
 
 
@@ -234,9 +234,6 @@ def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = 
     changes with the status, so a note cancelled meanwhile (another tab) stays chosen and the
     data layer refuses it with its German message instead of a silent switch to another note.
     """
-    done = st.session_state.pop(_REISSUE_FLASH, None)
-    if done:
-        st.success(t("payouts.reissued", **done), icon=":material/check_circle:")
     st.caption(t("payouts.reissue_caption"))
     frame = documents.list_documents(ctx.viewer, ctx.db, partner_id=partner_id)
     notes = frame[frame["kind"] == "credit_note"]
@@ -290,9 +287,14 @@ def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = 
     if result is None:
         st.error(t("payouts.reissue_not_found"), icon=":material/error:")
         return
-    st.session_state[_REISSUE_FLASH] = {
-        "cancellation": result.cancellation,
-        "credit_note": result.credit_note,
-    }
     st.session_state[_REISSUE_ROUND] = round_ + 1
-    st.rerun()
+    done(
+        (
+            "success",
+            t(
+                "payouts.reissued",
+                cancellation=result.cancellation,
+                credit_note=result.credit_note,
+            ),
+        )
+    )

@@ -12,12 +12,11 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from components.confirm import ask_first, confirm_action
+from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import (
     REFUSALS,
     cancel_warning,
     date_cancel_warning,
-    flash,
     refused,
 )
 from components.i18n import day, moment, t
@@ -252,9 +251,8 @@ def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
             refused(exc)
             return
         if result.messages:
-            st.success(t("dates.bulk_done_told", n=result.changed, m=result.messages))
-        else:
-            st.success(t("dates.bulk_done", n=result.changed))
+            done(("success", t("dates.bulk_done_told", n=result.changed, m=result.messages)))
+        done(("success", t("dates.bulk_done", n=result.changed)))
 
 
 def _move_or_skip(ctx: PageContext, series: Series, upcoming: pd.DataFrame) -> None:
@@ -282,8 +280,7 @@ def _move_or_skip(ctx: PageContext, series: Series, upcoming: pd.DataFrame) -> N
                     ctx.viewer, ctx.db, series_id=series_id, day=move_day,
                     new_start=datetime.combine(target_day, target_time),
                 )  # fmt: skip
-                flash("success", t("dates.moved"))
-                st.rerun()
+                done(("success", t("dates.moved")))
             except REFUSALS as exc:
                 refused(exc)
         target = (series_id, move_day)
@@ -293,8 +290,7 @@ def _move_or_skip(ctx: PageContext, series: Series, upcoming: pd.DataFrame) -> N
                 if outcome.needs_confirmation:
                     ask_first(CONFIRM_SKIP_KEY, target)
                 else:
-                    flash("success", t("dates.cancelled", n=len(outcome.cancelled)))
-                    st.rerun()
+                    done(("success", t("dates.cancelled", n=len(outcome.cancelled))))
             except REFUSALS as exc:
                 refused(exc)
 
@@ -329,8 +325,7 @@ def _cancel_series(ctx: PageContext, series_id: int) -> None:
                 if outcome.needs_confirmation:
                     ask_first(CONFIRM_CANCEL_KEY, series_id)
                 else:
-                    flash("success", t("dates.series_cancelled_done", n=len(outcome.cancelled)))
-                    st.rerun()
+                    done(("success", t("dates.series_cancelled_done", n=len(outcome.cancelled))))
             except REFUSALS as exc:
                 refused(exc)
 

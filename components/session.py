@@ -16,6 +16,7 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.delta_generator import DeltaGenerator
 
+from components.i18n import t
 from core.db import Databases, open_databases
 from core.settings import Settings, load_settings
 from data.access.users import User, load_user
@@ -57,7 +58,13 @@ def settings() -> Settings:
 
 
 def databases() -> Databases:
-    return _databases(settings())
+    """The open databases; in demo mode built first, once, behind a German progress message."""
+    current = settings()
+    if not current.demo_mode:
+        return _databases(current)
+    # The spinner shows only if the call takes longer than half a second: on a first start.
+    with st.spinner(t("app.demo_preparing"), show_time=True):
+        return _databases(current)
 
 
 def _cookie_key(settings: Settings) -> str:

@@ -12,20 +12,18 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from components import calendar_view, dates_list, series_view
-from components.date_form import new_date_dialog, show_flash
+from components.cache import viewer_courses
+from components.date_form import new_date_dialog
 from components.i18n import t
 from components.layout import run_guarded
 from components.session import page_context
 from core import recurrence as rec
 from core.ical import build_ics
 from data.dates import course_dates as cd
-from data.shop.catalog import list_courses
 
 ctx = page_context()
-st.title(t("nav.dates"))
-show_flash()
 
-courses = list_courses(ctx.viewer, ctx.db)
+courses = viewer_courses(ctx)
 if courses.empty:
     st.info(t("dates.no_courses"), icon=":material/event_busy:")
     st.stop()

@@ -13,21 +13,25 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from components import payout_views
+from components.cache import choosable
+from components.confirm import Message, done
 from components.feedback import show_refusal
 from components.i18n import day, money, month_label, number, t
 from components.layout import run_guarded
 from components.session import page_context
 from core import periods
 from core.validation import InvalidInput
-from data.access.partners import choosable_partners
 from data.money import documents, payouts
 from data.portal_schema import PAYOUT_STATUSES
 
 ctx = page_context()
 viewer, db = ctx.viewer, ctx.db
-st.title(t("nav.payouts"))
 st.caption(t("payouts.staff_caption"))
 today = periods.berlin_today()
+
+
+def _skipped(n: int) -> list[Message]:
+    return [("info", t("payouts.skipped", n=n))] if n else []
 
 
 with st.expander(t("payouts.compute"), icon=":material/calculate:"):
@@ -39,18 +43,21 @@ with st.expander(t("payouts.compute"), icon=":material/calculate:"):
     )
     if st.button(t("payouts.compute"), key="payouts_compute"):
         result = payouts.compute_payouts(viewer, db, period=month)
-        st.success(
-            t(
-                "payouts.computed",
-                month=month_label(result.period),
-                partners=number(result.partners),
-                created=number(result.created),
-                updated=number(result.updated),
-                unchanged=number(result.unchanged),
+        done(
+            (
+                "success",
+                t(
+                    "payouts.computed",
+                    month=month_label(result.period),
+                    partners=number(result.partners),
+                    created=number(result.created),
+                    updated=number(result.updated),
+                    unchanged=number(result.unchanged),
+                ),
             )
         )
 
-partner_names = choosable_partners(ctx.user.viewer, db).set_index("partner_id")["name"]
+partner_names = choosable(ctx).set_index("partner_id")["name"]
 left, middle, right = st.columns(3)
 period = left.selectbox(
     t("payouts.filter_period"),
@@ -104,15 +111,17 @@ else:
             st.warning(t("payouts.nothing_selected"))
         else:
             result = payouts.approve_payouts(viewer, db, payout_ids=chosen)
-            st.success(
-                t(
-                    "payouts.approved_done",
-                    n=len(result.done),
-                    numbers=", ".join(result.documents) or "–",
-                )
+            done(
+                (
+                    "success",
+                    t(
+                        "payouts.approved_done",
+                        n=len(result.done),
+                        numbers=", ".join(result.documents) or "–",
+                    ),
+                ),
+                *_skipped(len(result.skipped)),
             )
-            if result.skipped:
-                st.info(t("payouts.skipped", n=len(result.skipped)))
     paid_on = act_right.date_input(
         t("payouts.paid_date"), value=today, max_value=today, format="DD.MM.YYYY",
         key="payouts_paid_on",
@@ -126,9 +135,10 @@ else:
             except InvalidInput as exc:
                 show_refusal(exc)
             else:
-                st.success(t("payouts.paid_done", n=len(result.done)))
-                if result.skipped:
-                    st.info(t("payouts.skipped", n=len(result.skipped)))
+                done(
+                    ("success", t("payouts.paid_done", n=len(result.done))),
+                    *_skipped(len(result.skipped)),
+                )
 
     st.subheader(t("payouts.export_title"))
     approved_ids = [p for p in (chosen or options) if by_id.loc[p, "status"] == "approved"]

@@ -14,7 +14,6 @@ from components.layout import run_guarded
 from components.session import page_context
 
 ctx = page_context()
-st.title(t("nav.accounting"))
 
 revenue_tab, payouts_tab, documents_tab = st.tabs(
     [t("accounting.tab_revenue"), t("accounting.tab_payouts"), t("accounting.tab_documents")]

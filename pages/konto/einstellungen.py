@@ -12,7 +12,6 @@ from data.comms.notifications import get_prefs, save_prefs
 
 ctx = page_context()
 user = ctx.user
-st.title(t("settings.title"))
 
 st.subheader(t("settings.account"))
 role = t("settings.role_staff") if user.viewer.is_staff else t("settings.role_partner")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.cache import cached
-from components.date_form import new_date_dialog, show_flash
+from components.date_form import new_date_dialog
 from components.i18n import day, money, month_label, number, percent, t, time_of_day, weekday
 from components.session import page_context
 from core import periods
@@ -23,7 +23,6 @@ elif ctx.user.viewer.is_staff:
     subtitle = None  # the "view as" banner already names the partner
 else:
     subtitle = t("overview.subtitle_partner", partner=ctx.user.partner_name)
-st.title(t("overview.greeting", name=ctx.user.display_name))
 if subtitle:
     st.caption(subtitle)
 
@@ -68,7 +67,6 @@ cols[3].metric(
 
 span = periods.week_of(today)
 st.subheader(t("overview.week_title", first=day(span.first_day), last=day(span.last_day)))
-show_flash()  # what the "Neuer Termin" dialog saved
 if not viewer.sees_all and st.button(
     t("dates.new_date"), icon=":material/add:", key="overview_new_date"
 ):

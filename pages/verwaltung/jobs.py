@@ -12,6 +12,7 @@ import sys
 import pandas as pd
 import streamlit as st
 
+from components.confirm import done
 from components.i18n import locale, moment, number, t
 from components.session import page_context
 from core.settings import PROJECT_ROOT
@@ -22,7 +23,6 @@ RUN_TIMEOUT_SECONDS = 300
 
 ctx = page_context()
 viewer, db = ctx.viewer, ctx.db
-st.title(t("nav.jobs"))
 st.caption(t("jobs.crontab_hint"))
 st.code("*/5 * * * *  cd /srv/portal && .venv/bin/python -m jobs run-due", language="bash")
 
@@ -51,7 +51,7 @@ for name, task in TASKS.items():
             st.markdown(t("jobs.never"))
         if st.button(t("jobs.run_now"), key=f"run_{name}", icon=":material/play_arrow:"):
             with st.spinner(t("jobs.running", task=name)):
-                done = subprocess.run(  # fixed argv; the task name comes from our registry
+                finished = subprocess.run(  # fixed argv; the task name comes from our registry
                     [sys.executable, "-m", "jobs", "run", name],
                     cwd=PROJECT_ROOT,
                     capture_output=True,
@@ -59,13 +59,14 @@ for name, task in TASKS.items():
                     timeout=RUN_TIMEOUT_SECONDS,
                     check=False,
                 )
-            if done.returncode == 0:
-                st.success(t("jobs.run_ok", task=name))
-            elif done.returncode == 3:
-                st.info(t("jobs.run_busy", task=name))
+            # Done or busy: run the page again, so "last run" and the table show this run.
+            if finished.returncode == 0:
+                done(("success", t("jobs.run_ok", task=name)))
+            elif finished.returncode == 3:
+                done(("info", t("jobs.run_busy", task=name)))
             else:
-                st.error(t("jobs.run_failed", task=name, code=done.returncode))
-                st.code((done.stderr or done.stdout)[-2000:], language="text")
+                st.error(t("jobs.run_failed", task=name, code=finished.returncode))
+                st.code((finished.stderr or finished.stdout)[-2000:], language="text")
 
 st.subheader(t("jobs.recent"))
 runs = list_runs(viewer, db, limit=100)

@@ -2,4 +2,4 @@
 
 from components.layout import coming_soon
 
-coming_soon("nav.moderation")
+coming_soon()

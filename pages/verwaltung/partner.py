@@ -13,7 +13,6 @@ from components.session import page_context
 from data.access.partners import list_partners
 
 ctx = page_context()
-st.title(t("nav.partners"))
 partners = cached(list_partners, ctx.viewer, ctx.db)
 st.caption(t("partners.count", n=len(partners)))
 st.dataframe(

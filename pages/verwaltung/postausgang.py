@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
+from components.confirm import done
 from components.i18n import moment, number, t
 from components.session import page_context
 from data.comms import outbox
@@ -21,7 +22,6 @@ PAGE_SIZE = 50
 
 ctx = page_context()
 viewer, db = ctx.viewer, ctx.db
-st.title(t("nav.outbox"))
 
 counts = outbox.status_counts(viewer, db)
 cols = st.columns(4)
@@ -130,9 +130,9 @@ if (
     and st.button(t("outbox.resend"), icon=":material/replay:", key=resend_key)
 ):
     if outbox.resend(viewer, db, message_id=message.message_id):
-        st.success(t("outbox.resent"))
+        done(("success", t("outbox.resent")))
     else:
-        st.warning(t("outbox.resend_stale"))
+        done(("warning", t("outbox.resend_stale")))
 
 try:
     rendered = render(

@@ -52,3 +52,28 @@ def test_another_target_does_not_inherit_the_pending_yes() -> None:
     at.session_state["target"] = 2
     at.run()
     assert not at.warning
+
+
+def _acting_script() -> None:
+    import streamlit as st
+
+    from components.confirm import done, show_flash
+
+    show_flash()
+    count = st.session_state.setdefault("count", 0)
+    st.caption(f"count={count}")
+    if st.button("add", key="add", disabled=count >= 1):
+        st.session_state["count"] = count + 1
+        done(("success", "added"), ("info", "only once"))
+
+
+def test_done_shows_the_new_state_and_its_messages_once() -> None:
+    at = AppTest.from_function(_acting_script).run()
+    at.button(key="add").click().run()
+    # The same click's run already shows the new state: new count, button disabled.
+    assert [c.value for c in at.caption] == ["count=1"]
+    assert at.button(key="add").disabled
+    assert [s.value for s in at.success] == ["added"]
+    assert [i.value for i in at.info] == ["only once"]
+    at.run()
+    assert not at.success and not at.info

@@ -75,14 +75,19 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def streamlit_app(*, magento_url: str, portal_url: str, tmp_dir: Path) -> Iterator[RunningApp]:
-    """`streamlit run Home.py` on a free port against the given databases; stopped afterwards."""
+def streamlit_app(
+    *, magento_url: str | None, portal_url: str | None, tmp_dir: Path
+) -> Iterator[RunningApp]:
+    """`streamlit run Home.py` on a free port against the given databases; stopped afterwards.
+
+    Without URLs the app starts in demo mode and builds its demo under `tmp_dir/demo`.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "MIOMENTE_MAGENTO_URL": magento_url,
-        "MIOMENTE_PORTAL_URL": portal_url,
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MIOMENTE_")}
+    if magento_url and portal_url:
+        env |= {"MIOMENTE_MAGENTO_URL": magento_url, "MIOMENTE_PORTAL_URL": portal_url}
+    env |= {
         "MIOMENTE_COOKIE_KEY": COOKIE_KEY,
         "MIOMENTE_DEMO_DIR": str(tmp_dir / "demo"),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",

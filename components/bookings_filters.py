@@ -1,0 +1,137 @@
+"""Bestellungen → the view in the URL: filters, sort and page read from and written to the
+query string, so a view can be bookmarked and shared (`?bestellung=<id>` opens an order).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from components.feedback import show_refusal
+from components.i18n import t
+from data.bookings import listing as bk
+from data.portal_schema import BOOKING_STATUSES
+
+ORDER_PARAM = "bestellung"
+
+
+def url_view() -> bk.ParsedParams:
+    """The view the query string names; each bad value explained, its part left at default."""
+    raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    parsed = bk.parse_params(raw)
+    for error in parsed.errors:
+        show_refusal(error, warning=True)
+    return parsed
+
+
+def view_key(parsed: bk.ParsedParams) -> tuple:
+    """What makes two lists (and their exports) the same: filters and sort, not the page."""
+    return tuple(sorted((k, str(v)) for k, v in bk.to_params(parsed.filters, parsed.sort).items()))
+
+
+def go(
+    filters: bk.BookingFilter, *, sort: str, page: int, page_size: int, order: int | None = None
+) -> None:
+    """Put a view into the URL and show it."""
+    params = bk.to_params(filters, sort, page, page_size)
+    if order is not None:
+        params[ORDER_PARAM] = str(order)
+    st.query_params.from_dict(params)
+    st.rerun()
+
+
+def _range(value: object) -> tuple[date | None, date | None]:
+    if isinstance(value, tuple | list):
+        first = value[0] if len(value) > 0 else None
+        last = value[1] if len(value) > 1 else first
+        return first, last
+    return None, None
+
+
+def _picks(label_key: str, names: dict[int, str], chosen: tuple[int, ...], key: str) -> list[int]:
+    return st.multiselect(
+        t(label_key),
+        list(names),
+        default=[p for p in chosen if p in names],
+        format_func=lambda pid: names.get(pid, str(pid)),
+        key=key,
+    )
+
+
+def filter_form(
+    parsed: bk.ParsedParams, course_names: dict[int, str], partner_names: dict[int, str] | None
+) -> None:
+    """The filter form; "Anwenden" and "Zurücksetzen" put the new view into the URL.
+
+    `partner_names` is None for a partner (no partner filter).
+    """
+    view = parsed.filters
+    # Labels looked up now, not in format_func: it may run outside this script run (AppTest).
+    status_labels = {s: t(f"bookings.status_{s}") for s in BOOKING_STATUSES}
+    sort_labels = {s: t(f"orders.sort_{s}") for s in bk.SORTS}
+    expander = st.expander(t("orders.filters"), icon=":material/filter_list:", expanded=False)
+    with expander, st.form("order_filters"):
+        left, right = st.columns(2)
+        booked = left.date_input(
+            t("orders.booked_range"),
+            value=(view.booked_from, view.booked_to) if view.booked_from else (),
+            format="DD.MM.YYYY",
+            key="f_booked",
+        )
+        event = right.date_input(
+            t("orders.event_range"),
+            value=(view.event_from, view.event_to) if view.event_from else (),
+            format="DD.MM.YYYY",
+            key="f_event",
+        )
+        courses = _picks("orders.course", course_names, view.product_ids, "f_courses")
+        statuses = st.multiselect(
+            t("orders.status"),
+            list(BOOKING_STATUSES),
+            default=list(view.statuses),
+            format_func=status_labels.get,
+            key="f_statuses",
+        )
+        partners: list[int] = []
+        if partner_names is not None:
+            partners = _picks("orders.partner", partner_names, view.partner_ids, "f_partners")
+        text = st.text_input(
+            t("orders.search"),
+            value=view.text,
+            key="f_text",
+            placeholder=t("orders.search_hint"),
+        )
+        sort_col, size_col = st.columns(2)
+        sort = sort_col.selectbox(
+            t("orders.sort"),
+            list(bk.SORTS),
+            index=list(bk.SORTS).index(parsed.sort),
+            format_func=sort_labels.get,
+            key="f_sort",
+        )
+        page_size = size_col.selectbox(
+            t("orders.page_size"),
+            list(bk.PAGE_SIZES),
+            index=list(bk.PAGE_SIZES).index(parsed.page_size),
+            key="f_page_size",
+        )
+        apply, reset = st.columns(2)
+        applied = apply.form_submit_button(t("orders.apply"), type="primary", width="stretch")
+        cleared = reset.form_submit_button(t("orders.reset"), width="stretch")
+    if applied:
+        booked_from, booked_to = _range(booked)
+        event_from, event_to = _range(event)
+        chosen = bk.BookingFilter(
+            booked_from=booked_from,
+            booked_to=booked_to,
+            event_from=event_from,
+            event_to=event_to,
+            product_ids=tuple(courses),
+            statuses=tuple(statuses),
+            text=text,
+            partner_ids=tuple(partners),
+        )
+        go(chosen, sort=sort, page=1, page_size=page_size)
+    if cleared:
+        go(bk.BookingFilter(), sort=bk.DEFAULT_SORT, page=1, page_size=parsed.page_size)

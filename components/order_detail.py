@@ -1,0 +1,144 @@
+"""Bestellungen → one order: the choice of order, its detail read live from the shop, and the
+partner's decision (confirm, or reject with up to three alternative dates).
+
+The detail is a fragment: typing a reason or picking alternatives reruns only the detail,
+not the list above it. A decision reruns the whole page (components.confirm.done), so the
+header, the items' statuses, the list, the counts and the buttons show the new state at once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.bookings_filters import ORDER_PARAM
+from components.bookings_table import decision_done
+from components.feedback import show_refusal
+from components.i18n import day, moment, money, number, t, time_of_day
+from components.session import PageContext
+from core.validation import InvalidInput
+from data.bookings.decisions import decide
+from data.bookings.orders import OrderDetail, get_order
+from data.dates.course_dates import future_dates
+from data.portal_schema import BOOKING_NEW, DECISION_CONFIRMED, DECISION_REJECTED
+
+MAX_ALTERNATIVES = 3
+
+
+def pick_order(rows: pd.DataFrame) -> int | None:
+    """The order to open: chosen from this page's orders, or named in the URL."""
+    choices = list(dict.fromkeys(int(o) for o in rows["order_id"])) if not rows.empty else []
+    requested = st.query_params.get(ORDER_PARAM)
+    requested_id = int(requested) if requested and requested.isdigit() else None
+    if requested_id is not None and requested_id not in choices:
+        choices.insert(0, requested_id)
+    if not choices:
+        return None
+    numbers = dict(zip(rows["order_id"], rows["increment_id"], strict=True))
+    opened = st.selectbox(
+        t("orders.open"),
+        [None, *choices],
+        index=(choices.index(requested_id) + 1) if requested_id in choices else 0,
+        format_func=lambda oid: (
+            t("orders.open_none") if oid is None else numbers.get(oid, f"#{oid}")
+        ),
+        key="order_open",
+    )
+    return None if opened is None else int(opened)
+
+
+@st.fragment
+def order_detail(ctx: PageContext, order_id: int) -> None:
+    order = get_order(ctx.viewer, ctx.db, order_id=order_id)
+    if order is None:
+        st.warning(t("orders.not_found"))
+        return
+    st.subheader(t("orders.detail_title", number=order.increment_id))
+    st.caption(
+        t("orders.detail_caption", booked=moment(order.created_at), status=order.status_label)
+    )
+    items_col, contact_col = st.columns([3, 2])
+    with items_col:
+        _items(order)
+    with contact_col, st.container(border=True):
+        st.markdown(f"**{t('orders.customer')}**")
+        st.markdown("  \n".join(line for line in order.customer.lines() if line))
+        st.markdown(f"**{t('orders.payment')}**")
+        st.markdown(f"{order.payment.method_label} · {t(f'orders.payment_{order.payment.state}')}")
+    _decision(ctx, order)
+    st.markdown(f"**{t('orders.timeline')}**")
+    for event in order.timeline:
+        st.markdown(f"- {moment(event.at)} · {event.text}")
+
+
+def _items(order: OrderDetail) -> None:
+    for item in order.items:
+        with st.container(border=True):
+            st.markdown(f"**{item.course}**")
+            st.markdown(
+                t(
+                    "orders.item_line",
+                    day=day(item.event_at) if item.event_at else "–",
+                    time=time_of_day(item.event_at) if item.event_at else "–",
+                    tickets=number(item.tickets),
+                    total=money(item.row_total_incl_tax),
+                )
+            )
+            st.caption(t(f"bookings.status_{item.status}"))
+    st.markdown(t("orders.total_for_you", total=money(order.total_for_viewer)))
+
+
+def _decision(ctx: PageContext, order: OrderDetail) -> None:
+    """Confirm and reject while the partner's items wait; gone once decided."""
+    pending = [i for i in order.items if i.status == BOOKING_NEW]
+    if not pending or ctx.viewer.partner_id is None:
+        return
+    item_ids = [i.item_id for i in pending]
+    st.markdown(f"**{t('orders.decide_title')}**")
+    confirm_col, reject_col = st.columns(2)
+    if confirm_col.button(
+        t("orders.confirm"),
+        type="primary",
+        icon=":material/check:",
+        width="stretch",
+        key=f"confirm_{order.order_id}",
+    ):
+        outcome = decide(ctx.viewer, ctx.db, item_ids=item_ids, decision=DECISION_CONFIRMED)
+        decision_done(outcome, "orders.confirmed_n")
+    with reject_col.popover(t("orders.reject"), icon=":material/close:", width="stretch"):
+        with st.form(f"reject_{order.order_id}"):
+            reason = st.text_area(t("orders.reject_reason"), max_chars=500, key="reject_reason")
+            offered: list[int] = []
+            for item in pending:
+                offered += _alternatives(ctx, item)
+            rejected = st.form_submit_button(t("orders.reject_send"), type="primary")
+        if rejected:
+            try:
+                outcome = decide(
+                    ctx.viewer,
+                    ctx.db,
+                    item_ids=item_ids,
+                    decision=DECISION_REJECTED,
+                    reason=reason,
+                    alternatives=offered,
+                )
+            except InvalidInput as exc:
+                show_refusal(exc)
+            else:
+                decision_done(outcome, "orders.rejected_n")
+
+
+def _alternatives(ctx: PageContext, item) -> list[int]:
+    dates = future_dates(ctx.viewer, ctx.db, product_id=item.product_id)
+    options = {
+        int(d.date_id): f"{day(d.starts_at)} {time_of_day(d.starts_at)} · "
+        + t("orders.seats_left", n=int(d.seats_total) - int(d.seats_sold))
+        for d in dates.itertuples()
+    }
+    return st.multiselect(
+        t("orders.alternatives", course=item.course),
+        list(options),
+        format_func=options.get,
+        max_selections=MAX_ALTERNATIVES,
+        key=f"alternatives_{item.item_id}",
+    )

@@ -13,6 +13,7 @@ import streamlit as st
 from components.date_form import FLASH_KEY
 from components.i18n import money, t
 from components.session import PageContext
+from core.money import ZERO
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates import course_dates as cd
@@ -43,5 +44,5 @@ def date_cancel_warning(ctx: PageContext, date_id: int) -> str:
     return cancel_warning(
         bookings=len(booked),
         tickets=int(booked["tickets"].sum()),
-        amount=sum(booked["amount"], Decimal(0)),
+        amount=sum(booked["amount"], ZERO),
     )

@@ -14,6 +14,7 @@ import streamlit as st
 
 from components.i18n import day, t
 from components.session import PageContext
+from core.money import to_money
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates.course_dates import create_date
@@ -42,7 +43,7 @@ def save_new_date(
             starts_at=datetime.combine(on, start),
             ends_at=datetime.combine(on, end),
             seats=seats,
-            price=Decimal(str(price)),
+            price=to_money(price),
         )
     except InvalidInput as exc:
         st.error(t(exc.key, **exc.params))

@@ -32,14 +32,12 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 from dateutil import rrule as du
 
+from core.clock import BERLIN
 from core.validation import InvalidInput
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_POSITION, CUSTOM = (
     "daily",

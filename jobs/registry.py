@@ -17,11 +17,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
+from core.clock import BERLIN
+
 if TYPE_CHECKING:
     from data.ops.job_runs import ScheduleMarks
     from jobs.runner import JobContext, TaskResult
 
-BERLIN = ZoneInfo("Europe/Berlin")
 EPOCH = datetime(1970, 1, 1)
 
 

@@ -36,7 +36,7 @@ from functools import lru_cache
 import holidays as holidays_lib
 from dateutil import rrule as du
 
-from core.clock import BERLIN
+from core.clock import BERLIN, naive_utc
 from core.validation import InvalidInput
 
 DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_POSITION, CUSTOM = (
@@ -134,7 +134,7 @@ def to_utc(moment: datetime) -> datetime:
     """Aware (or naive Berlin wall-clock) -> naive UTC, as the databases store it."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BERLIN)
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    return naive_utc(moment)
 
 
 def to_local(stored: datetime) -> datetime:

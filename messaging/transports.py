@@ -221,7 +221,7 @@ def _apply_substitutions(value: str, subs: Mapping[str, str]) -> str:
 # --------------------------------------------------------------------------- retry helpers
 
 
-def _naive_utc(epoch: float) -> datetime:
+def _from_epoch(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
 
 
@@ -496,7 +496,7 @@ class SendGridTransport:
                         self._sleep(max(0.0, wait) + RATE_LIMIT_MARGIN)
                         continue
                     retry_at = max(
-                        _naive_utc(reset_epoch + RATE_LIMIT_MARGIN),
+                        _from_epoch(reset_epoch + RATE_LIMIT_MARGIN),
                         now_utc() + timedelta(seconds=self._backoff.delay(1)),
                     )
                     return _Reply(

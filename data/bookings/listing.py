@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +49,7 @@ from sqlalchemy import (
 )
 
 from core import i18n, periods
+from core.clock import naive_utc
 from core.csv_safe import neutralize, number_formatter, write_csv
 from core.db import Databases
 from core.money import ZERO, to_money
@@ -403,8 +404,7 @@ def _moment_formatter(locale: str) -> Callable[[datetime | None], str]:
     def moment(value: datetime | None) -> str:
         if value is None:
             return ""
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+        value = naive_utc(value)
         t = value + _berlin_offset(value.year, value.month, value.day, value.hour)
         return f"{t.day:02d}{sep}{t.month:02d}{sep}{t.year} {t.hour:02d}:{t.minute:02d}"
 

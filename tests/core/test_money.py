@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pandas as pd
 import pytest
 
-from core import clock, i18n, money
+from core import i18n, money
 from core.csv_safe import number_formatter
 from core.db import Databases
 from core.table_export import frame_csv
@@ -90,20 +89,3 @@ def test_the_bookings_list_and_its_export_round_half_up(portal_databases: Databa
     out = io.BytesIO()
     listing.export_csv(ALPHA, portal_databases, out=out)
     assert "0,13" in out.getvalue().decode("utf-8-sig").splitlines()[1].split(";")
-
-
-# --- the clock ----------------------------------------------------------------------------------
-
-
-def test_now_is_naive_utc() -> None:
-    before = datetime.now(UTC).replace(tzinfo=None)
-    now = clock.now_utc()
-    assert now.tzinfo is None and before <= now
-
-
-def test_naive_utc_converts_aware_moments_and_keeps_naive_ones() -> None:
-    summer = datetime(2026, 7, 1, 14, 0, tzinfo=clock.BERLIN)
-    assert clock.naive_utc(summer) == datetime(2026, 7, 1, 12, 0)
-    plus_one = datetime(2026, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1)))
-    assert clock.naive_utc(plus_one) == datetime(2026, 1, 1, 0, 0)
-    assert clock.naive_utc(datetime(2026, 1, 1, 0, 0)) == datetime(2026, 1, 1, 0, 0)

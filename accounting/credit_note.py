@@ -43,6 +43,7 @@ from accounting.model import (
     Party,
 )
 from core.i18n import day, money, number
+from core.money import ZERO
 
 FONT_DIR = Path(__file__).with_name("fonts")
 FONT = "DejaVuSans"
@@ -379,7 +380,7 @@ def totals_rows(note: CreditNote) -> list[tuple[str, str, bool]]:
             )
     rows.append(("Vermittlungsprovision Miomente (netto)", eur(-totals.commission_net), False))
     if note.vat_case == VAT_REVERSE_CHARGE and not totals.commission_vat:
-        rows.append(("Umsatzsteuer auf Provision (Reverse Charge)", eur(Decimal("0.00")), False))
+        rows.append(("Umsatzsteuer auf Provision (Reverse Charge)", eur(ZERO), False))
     else:
         rows.append(
             (

@@ -40,6 +40,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from accounting.model import VAT_REVERSE_CHARGE, CreditNote
+from core.clock import now_utc
+from core.money import is_cents, to_money
 
 FORMAT_MARK = "EXTF"
 FORMAT_VERSION = 700
@@ -53,7 +55,6 @@ MAX_DOCUMENT_FIELD = 36  # Belegfeld 1
 MAX_DESCRIPTION = 30  # Bezeichnung of the batch
 APPLICATION = "Miomente Partner-Portal"  # "Exportiert von", at most 25 characters
 ORIGIN = "RE"  # Herkunft: two letters identifying the source system
-ZERO = Decimal("0.00")
 
 # The 125 column headings of a booking batch, format version 13, in DATEV's order and spelling.
 COLUMNS: tuple[str, ...] = (
@@ -258,7 +259,7 @@ def cp1252_text(text: str) -> str:
 
 def german_decimal(amount: Decimal) -> str:
     """1234.5 -> 1234,50: decimal comma, no thousands separator (DATEV's number format)."""
-    return f"{Decimal(amount).quantize(Decimal('0.01')):.2f}".replace(".", ",")
+    return f"{to_money(amount):.2f}".replace(".", ",")
 
 
 def document_field(text: str) -> str:
@@ -348,7 +349,7 @@ def _row(entry: DatevBooking) -> str:
 def _check(entry: DatevBooking, period_start: date, period_end: date) -> None:
     if entry.amount <= 0:
         raise ValueError(f"Buchung {entry.document_field_1}: Umsatz muss größer als 0 sein")
-    if entry.amount != entry.amount.quantize(Decimal("0.01")):
+    if not is_cents(entry.amount):
         raise ValueError(
             f"Buchung {entry.document_field_1}: Umsatz hat mehr als zwei Nachkommastellen"
         )
@@ -400,7 +401,7 @@ def extf_csv(
         _check(entry, period_start, period_end)
     lines = [
         _header(
-            created_at=created_at or datetime.now(),
+            created_at=created_at or now_utc(),
             consultant_number=consultant_number,
             client_number=client_number,
             fiscal_year_start=fiscal_year_start,

@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from io import BytesIO
 
 from lxml import etree
@@ -61,6 +61,7 @@ from accounting.model import (
     CreditNoteLine,
     Party,
 )
+from core.money import HUNDRED, ZERO, to_money, to_rate
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -81,20 +82,12 @@ REASON_SMALL_BUSINESS = "Kleinunternehmer gemäß § 19 UStG"
 REASON_REVERSE_CHARGE = "Reverse Charge"  # the text BR-AE-10 names
 REASON_EXEMPT = "Steuerfreie Leistung"
 
-CENT = Decimal("0.01")
-HUNDRED = Decimal("100")
-ZERO = Decimal("0.00")
-
 
 class FacturXError(ValueError):
     """The note cannot be expressed consistently, or the XML is invalid."""
 
 
 # --- amounts --------------------------------------------------------------------------------
-
-
-def _cents(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _sign(note: CreditNote) -> int:
@@ -120,7 +113,7 @@ def _line_rate(note: CreditNote, line: CreditNoteLine) -> Decimal:
     """The partner's VAT rate of a line; only a standard partner charges VAT."""
     if note.vat_case in (VAT_SMALL_BUSINESS, VAT_REVERSE_CHARGE):
         return ZERO
-    return Decimal(line.vat_rate).quantize(CENT)
+    return to_rate(line.vat_rate)
 
 
 class _Breakdown:
@@ -146,13 +139,13 @@ def _amounts(
             keys.append(key)
         groups[key].append(index)
 
-    given = {Decimal(part.rate).quantize(CENT): part for part in totals.revenue_vat}
+    given = {to_rate(part.rate): part for part in totals.revenue_vat}
     nets = [ZERO] * len(note.lines)
     breakdowns: list[_Breakdown] = []
     for key in sorted(keys):
         category, rate = key
         members = groups[key]
-        gross = sum((_cents(note.lines[i].gross) for i in members), ZERO)
+        gross = sum((to_money(note.lines[i].gross) for i in members), ZERO)
         if category == CATEGORY_STANDARD:
             part = given.get(rate)
             if part is None:
@@ -166,11 +159,11 @@ def _amounts(
                 )
             target_net, target_vat = part.net, part.vat
             for i in members:
-                nets[i] = _cents(note.lines[i].gross * HUNDRED / (HUNDRED + rate))
+                nets[i] = to_money(note.lines[i].gross * HUNDRED / (HUNDRED + rate))
         else:
             target_net, target_vat = gross, ZERO
             for i in members:
-                nets[i] = _cents(note.lines[i].gross)
+                nets[i] = to_money(note.lines[i].gross)
         # The rounding remainder goes to the largest line, so lines add up to the breakdown.
         remainder = target_net - sum((nets[i] for i in members), ZERO)
         if remainder:
@@ -218,11 +211,11 @@ def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str)
 
 
 def _amount(value: Decimal) -> str:
-    return f"{_cents(value):.2f}"
+    return f"{to_money(value):.2f}"
 
 
 def _percent(value: Decimal) -> str:
-    return f"{Decimal(value).quantize(CENT):.2f}"
+    return f"{to_rate(value):.2f}"
 
 
 def _date(parent: etree._Element, tag: str, value: date, *, qualified: bool = False) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from core.money import ZERO
+
 # The VAT situation of the partner, which decides what the document must say.
 VAT_STANDARD = "standard"  # German partner charging VAT on its courses
 VAT_SMALL_BUSINESS = "small_business"  # § 19 UStG: no VAT on the partner's side
@@ -69,7 +71,7 @@ class CreditNoteTotals:
     payout: Decimal  # gross − commission_gross + carried: the amount transferred
     # ≤ 0: earlier negative payouts set off against this one (Verrechnung), see
     # data/money/payouts.py
-    carried: Decimal = Decimal("0.00")
+    carried: Decimal = ZERO
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 Rules (DESIGN.md, Money):
 
-- Every amount is rounded half-up to the cent (`cents`), the German commercial rounding;
-  negative amounts round symmetrically (-0.005 -> -0.01), so a correction is exactly the
-  negative of what it corrects.
+- Every amount is rounded half-up to the cent by `core.money.to_money`, the German commercial
+  rounding; negative amounts round symmetrically (-0.005 -> -0.01), so a correction is exactly
+  the negative of what it corrects.
 - Commission is computed per line on the line's gross (what the customer paid for the item,
   incl. the partner's VAT) at the line's rate, and rounded per line. The totals are the sums of
   the rounded lines, so lines always add up to the totals; only the VAT on the commission is a
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from accounting.model import (
     VAT_REVERSE_CHARGE,
@@ -35,10 +35,8 @@ from accounting.model import (
     CreditNoteTotals,
     VatBreakdown,
 )
+from core.money import HUNDRED, ZERO, to_money, to_rate
 
-CENT = Decimal("0.01")
-HUNDRED = Decimal("100")
-ZERO = Decimal("0.00")
 # German VAT on Miomente's commission.
 COMMISSION_VAT_RATE = Decimal("19")
 # A shop item without a tax rate is sold at the German standard rate.
@@ -77,25 +75,9 @@ EU_COUNTRIES = frozenset(
 )
 
 
-def cents(value: Decimal | int | str) -> Decimal:
-    """Half-up to 0.01 (never float: a float is refused, it may already be off)."""
-    if isinstance(value, float):
-        raise TypeError("money is Decimal, never float")
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def rate(value: Decimal | int | str | None, default: Decimal = ZERO) -> Decimal:
-    """A percentage as Decimal with two places (25 -> 25.00)."""
-    if value is None:
-        return default
-    if isinstance(value, float):
-        raise TypeError("rates are Decimal, never float")
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def commission(gross: Decimal, commission_rate: Decimal) -> Decimal:
     """Net commission of one line: the rate in percent of the line's gross, half-up."""
-    return cents(Decimal(gross) * Decimal(commission_rate) / HUNDRED)
+    return to_money(Decimal(gross) * Decimal(commission_rate) / HUNDRED)
 
 
 def vat_case(country_id: str | None, vat_id: str | None, small_business: bool) -> str:
@@ -112,17 +94,17 @@ def line_vat_rate(case: str, shop_rate: Decimal | int | str | None) -> Decimal:
     """The partner's VAT rate shown on a line: the shop item's rate, 0 unless standard."""
     if case != VAT_STANDARD:
         return ZERO
-    return rate(shop_rate, DEFAULT_VAT_RATE)
+    return to_rate(shop_rate, DEFAULT_VAT_RATE)
 
 
 def commission_vat_rate(case: str) -> Decimal:
-    return ZERO if case == VAT_REVERSE_CHARGE else rate(COMMISSION_VAT_RATE)
+    return ZERO if case == VAT_REVERSE_CHARGE else to_rate(COMMISSION_VAT_RATE)
 
 
 def split_gross(gross: Decimal, vat_rate: Decimal) -> tuple[Decimal, Decimal]:
     """(net, vat) of a gross amount at `vat_rate` percent; net + vat == gross exactly."""
-    gross = cents(gross)
-    net = cents(gross * HUNDRED / (HUNDRED + Decimal(vat_rate)))
+    gross = to_money(gross)
+    net = to_money(gross * HUNDRED / (HUNDRED + Decimal(vat_rate)))
     return net, gross - net
 
 
@@ -132,11 +114,11 @@ def settle(lines: Iterable[CreditNoteLine], case: str, carried: Decimal = ZERO) 
     `carried` (≤ 0) is an earlier negative payout set off against this one: it lowers only the
     amount transferred, not the revenue, the VAT or the commission of this document."""
     lines = list(lines)
-    gross = sum((cents(line.gross) for line in lines), ZERO)
-    commission_net = sum((cents(line.commission_net) for line in lines), ZERO)
+    gross = sum((to_money(line.gross) for line in lines), ZERO)
+    commission_net = sum((to_money(line.commission_net) for line in lines), ZERO)
     by_rate: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
     for line in lines:
-        by_rate[rate(line.vat_rate)] += cents(line.gross)
+        by_rate[to_rate(line.vat_rate)] += to_money(line.gross)
     revenue_vat: tuple[VatBreakdown, ...] = ()
     if case == VAT_STANDARD:
         revenue_vat = tuple(
@@ -144,7 +126,7 @@ def settle(lines: Iterable[CreditNoteLine], case: str, carried: Decimal = ZERO) 
             for r, amount in sorted(by_rate.items())
         )
     vat_rate = commission_vat_rate(case)
-    commission_vat = cents(commission_net * vat_rate / HUNDRED)
+    commission_vat = to_money(commission_net * vat_rate / HUNDRED)
     commission_gross = commission_net + commission_vat
     return CreditNoteTotals(
         gross=gross,
@@ -153,6 +135,6 @@ def settle(lines: Iterable[CreditNoteLine], case: str, carried: Decimal = ZERO) 
         commission_vat_rate=vat_rate,
         commission_vat=commission_vat,
         commission_gross=commission_gross,
-        payout=gross - commission_gross + cents(carried),
-        carried=cents(carried),
+        payout=gross - commission_gross + to_money(carried),
+        carried=to_money(carried),
     )

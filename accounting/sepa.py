@@ -17,16 +17,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from importlib import resources
 
 from lxml import etree
 
 from accounting.model import Party
+from core.clock import now_utc
+from core.money import ZERO, is_cents
 
 SCHEMA = "pain.001.001.03"
 NAMESPACE = f"urn:iso:std:iso:20022:tech:xsd:{SCHEMA}"
-CENT = Decimal("0.01")
 
 # SEPA field limits (EPC implementation guidelines).
 MAX_NAME = 70
@@ -101,15 +102,15 @@ def _bic(bic: str | None, who: str) -> str | None:
     return compact
 
 
-def _cents(amount: Decimal, who: str) -> int:
+def _whole_cents(amount: Decimal, who: str) -> int:
     if isinstance(amount, float):
         raise TypeError("Beträge sind Decimal, nie float")
     value = Decimal(amount)
-    if value != value.quantize(CENT):
+    if not is_cents(value):
         raise ValueError(f"Betrag für {who} hat mehr als zwei Nachkommastellen: {amount}")
     if value <= 0:
         raise ValueError(f"Betrag für {who} muss größer als 0 sein (ist {amount})")
-    return int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))
+    return int(value * 100)
 
 
 def sepa_xml(
@@ -161,7 +162,7 @@ def sepa_xml(
         entry: dict[str, object] = {
             "name": name,
             "IBAN": normalize_iban(payment.iban),
-            "amount": _cents(payment.amount, who),
+            "amount": _whole_cents(payment.amount, who),
             "execution_date": execution_date,
             "description": sepa_text(payment.reference, MAX_REFERENCE) or end_to_end,
             "endtoend_id": end_to_end,
@@ -178,7 +179,7 @@ def sepa_xml(
 
     root = etree.fromstring(raw)
     ns = {"p": NAMESPACE}
-    moment = (created_at or datetime.now()).replace(microsecond=0, tzinfo=None)
+    moment = (created_at or now_utc()).replace(microsecond=0, tzinfo=None)
     root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:MsgId", ns).text = msg_id
     root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CreDtTm", ns).text = moment.isoformat()
     for index, info_id in enumerate(root.findall("p:CstmrCdtTrfInitn/p:PmtInf/p:PmtInfId", ns)):
@@ -205,4 +206,4 @@ def control_sum(xml: bytes) -> Decimal:
     """The file's CtrlSum (what the bank will debit in total)."""
     root = etree.fromstring(xml)
     found = root.find("p:CstmrCdtTrfInitn/p:GrpHdr/p:CtrlSum", {"p": NAMESPACE})
-    return Decimal(found.text) if found is not None and found.text else Decimal("0")
+    return Decimal(found.text) if found is not None and found.text else ZERO

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import resource
 import tracemalloc
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from time import perf_counter
 
@@ -29,6 +29,7 @@ from sqlalchemy import func, insert, select, update
 
 from bench.bench_demo_seed import MYSQL_URL, POSTGRES_URL, scratch_database
 from core import recurrence as rec
+from core.clock import now_utc
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
 from data import portal_schema as p
@@ -131,7 +132,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--trace", action="store_true", help="tracemalloc peak (slower)")
     args = parser.parse_args()
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = now_utc()
     with (
         scratch_database(MYSQL_URL, keep=args.keep) as shop_url,
         scratch_database(POSTGRES_URL, keep=args.keep) as portal_url,

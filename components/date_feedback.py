@@ -13,6 +13,7 @@ from components.feedback import show_refusal
 from components.i18n import money, t
 from components.session import PageContext
 from core.errors import Refusal
+from core.money import ZERO
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates import course_dates as cd
@@ -36,5 +37,5 @@ def date_cancel_warning(ctx: PageContext, date_id: int) -> str:
     return cancel_warning(
         bookings=len(booked),
         tickets=int(booked["tickets"].sum()),
-        amount=sum(booked["amount"], Decimal(0)),
+        amount=sum(booked["amount"], ZERO),
     )

@@ -17,6 +17,7 @@ from components.confirm import done, flash
 from components.feedback import show_refusal
 from components.i18n import day, t
 from components.session import PageContext
+from core.money import to_money
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates.course_dates import create_date
@@ -42,7 +43,7 @@ def save_new_date(
             starts_at=datetime.combine(on, start),
             ends_at=datetime.combine(on, end),
             seats=seats,
-            price=Decimal(str(price)),
+            price=to_money(price),
         )
     except (InvalidInput, ScopeError) as exc:
         show_refusal(exc)

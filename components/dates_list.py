@@ -4,8 +4,7 @@ future date, and the refunds that cancelled dates left due.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +14,8 @@ from components.date_feedback import REFUSALS, date_cancel_warning, refused
 from components.i18n import moment, money, t, time_of_day
 from components.session import PageContext
 from core import recurrence as rec
+from core.clock import now_utc
+from core.money import ZERO, to_money
 from data.dates import course_dates as cd
 
 CONFIRM_KEY = "_confirm_cancel_date"
@@ -69,7 +70,7 @@ def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
     else:
         st.dataframe(_table(dates), hide_index=True, width="stretch")
 
-    now = datetime.now(UTC).replace(tzinfo=None)  # starts_at is naive UTC
+    now = now_utc()  # starts_at is naive UTC
     editable = dates[(dates["status"] == "active") & (dates["starts_at"] > now)]
     labels = {int(r.date_id): f"{moment(r.starts_at)} · {r.course}" for r in editable.itertuples()}
     if not labels:
@@ -107,7 +108,7 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
             starts_at=datetime.combine(new_day, new_start),
             ends_at=datetime.combine(new_day, new_end),
             seats=int(seats),
-            price=Decimal(str(price)).quantize(Decimal("0.01")),
+            price=to_money(price),
         )
     except REFUSALS as exc:
         refused(exc)
@@ -153,7 +154,7 @@ def render_refunds(ctx: PageContext) -> None:
     if due.empty:
         st.info(t("dates.refunds_none"), icon=":material/check_circle:")
         return
-    st.metric(t("dates.refunds_total"), money(sum(due["amount_due"], Decimal(0))))
+    st.metric(t("dates.refunds_total"), money(sum(due["amount_due"], ZERO)))
     st.dataframe(
         pd.DataFrame(
             {

@@ -6,8 +6,7 @@ Cancelling booked dates (skip one, or the series) asks first through components.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -22,6 +21,8 @@ from components.date_feedback import (
 from components.i18n import day, moment, t
 from components.session import PageContext
 from core import recurrence as rec
+from core.clock import now_utc
+from core.money import to_money
 from data.dates import course_dates as cd
 from data.dates import series as sr
 from data.dates.series import Series
@@ -29,10 +30,6 @@ from data.dates.series import Series
 PREVIEW_KEY = "_series_preview"
 CONFIRM_SKIP_KEY = "_confirm_skip"
 CONFIRM_CANCEL_KEY = "_confirm_cancel_series"
-
-
-def _cents(value: float) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def _weekday_label(code: str) -> str:
@@ -65,7 +62,7 @@ def render_series(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
     )  # fmt: skip
     current = sr.get_series(ctx.viewer, ctx.db, series_id=chosen)
     upcoming = cd.list_dates(
-        ctx.viewer, ctx.db, series_id=chosen, start=datetime.now(UTC), include_cancelled=False
+        ctx.viewer, ctx.db, series_id=chosen, start=now_utc(), include_cancelled=False
     )
     st.caption(t("dates.series_upcoming", n=len(upcoming)))
     _bulk_edit(ctx, current, today)
@@ -162,7 +159,7 @@ def _new_series_fields(
         count=count,
         holidays_in=state,
     )
-    return course, pattern, {"seats": seats, "price": _cents(price)}
+    return course, pattern, {"seats": seats, "price": to_money(price)}
 
 
 def _preview_and_save(
@@ -235,7 +232,7 @@ def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
         )  # fmt: skip
         if not st.button(t("dates.bulk_apply"), type="primary", key="bulk_apply"):
             return
-        new_price = _cents(price)
+        new_price = to_money(price)
         try:
             # Only what the partner changed is passed on; None leaves a field as it is.
             result = sr.bulk_edit(

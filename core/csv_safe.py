@@ -18,8 +18,10 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import BinaryIO, TextIO
+
+from core.money import to_money
 
 # The characters that start a formula (or smuggle one in) in common spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,16 +45,13 @@ def _plain_number(value: int | float | Decimal) -> str:
     return str(value)
 
 
-CENT = Decimal("0.01")
-
-
 def number_formatter(locale: str) -> Callable[[int | float | Decimal], str]:
     """Integers plain ("12"); amounts with two places and grouping: German "1.234,56"."""
 
     def number(value: int | float | Decimal) -> str:
         if isinstance(value, int):
             return str(value)
-        english = f"{Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+        english = f"{to_money(value):,.2f}"
         if locale == "de":
             return english.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
         return english

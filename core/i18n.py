@@ -13,19 +13,19 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.dates import format_time as _babel_time
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from core.clock import BERLIN
 from core.errors import Refusal
+from core.money import to_money
 from core.settings import PROJECT_ROOT
 
 LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
-BERLIN = ZoneInfo("Europe/Berlin")
 _BABEL = {"de": "de_DE", "en": "en_GB"}
 LOCALE_DIR = PROJECT_ROOT / "locales"
 
@@ -77,7 +77,7 @@ def render_refusal(
 def money(amount: Decimal | int | None, locale: str, *, currency: str = "EUR") -> str:
     if amount is None:
         return "–"
-    return format_currency(Decimal(amount), currency, locale=_BABEL[normalize_locale(locale)])
+    return format_currency(to_money(amount), currency, locale=_BABEL[normalize_locale(locale)])
 
 
 def number(value: Decimal | int | float | None, locale: str, *, digits: int = 0) -> str:

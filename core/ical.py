@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 
 from icalendar import Calendar, Event
 
+from core.clock import now_utc
+
 PRODID = "-//Miomente//Partner-Portal Termine//DE"
 UID = "course-date-{date_id}@partner.miomente.de"
 
@@ -29,7 +31,7 @@ def build_ics(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name)
-    stamp = _utc(stamp or datetime.now(UTC))
+    stamp = _utc(stamp or now_utc())
     for row in rows:
         event = Event()
         event.add("uid", UID.format(date_id=row["date_id"]))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from core.clock import BERLIN, naive_utc, now_utc
 
 
 @dataclass(frozen=True)
@@ -44,4 +43,6 @@ def previous_month(day: date) -> Period:
 
 
 def berlin_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(BERLIN).date()
+    """The Berlin calendar day at `now` (aware, or naive UTC as stored), by default today."""
+    moment = naive_utc(now) if now else now_utc()
+    return moment.replace(tzinfo=UTC).astimezone(BERLIN).date()

@@ -32,14 +32,12 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 from dateutil import rrule as du
 
+from core.clock import BERLIN, naive_utc
 from core.validation import InvalidInput
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 DAILY, WEEKLY, MONTHLY_DAY, MONTHLY_POSITION, CUSTOM = (
     "daily",
@@ -136,7 +134,7 @@ def to_utc(moment: datetime) -> datetime:
     """Aware (or naive Berlin wall-clock) -> naive UTC, as the databases store it."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BERLIN)
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    return naive_utc(moment)
 
 
 def to_local(stored: datetime) -> datetime:

@@ -19,7 +19,6 @@ import xlsxwriter
 
 from core.csv_safe import neutralize, number_formatter, write_csv
 
-CENT = Decimal("0.01")
 XLSX_MAX_ROWS = 1_048_575
 
 

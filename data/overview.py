@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from core import periods
 from core.db import Databases
+from core.money import ZERO
 from data.access import scope
 from data.access.viewer import Viewer
 from data.money import revenue
@@ -24,29 +25,12 @@ from data.shop.catalog import product_names
 from data.shop.schema import (
     DATE_ACTIVE,
     REVIEW_APPROVED,
-    VOID_STATES,
     miomente_course_date,
     rating_option_vote,
     review,
-    sales_order,
-    sales_order_item,
+    seats_sold,
+    tickets,
 )
-
-CENT = Decimal("0.01")
-item, order = sales_order_item, sales_order
-
-
-def _cents(value: Decimal | float | int | None) -> Decimal:
-    # SQLite returns SUM() of NUMERIC as float; str() keeps the stored digits.
-    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _seats(value: Decimal | float | int | None) -> int:
-    return int(Decimal(str(value or 0)))
-
-
-_net_qty = item.c.qty_ordered - item.c.qty_canceled - item.c.qty_refunded
-_top_level = item.c.parent_item_id.is_(None)
 
 
 def pending_confirmations(viewer: Viewer, db: Databases) -> int:
@@ -71,20 +55,6 @@ def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> p
     week = periods.week_of(today or periods.berlin_today())
     ids = scope.product_ids(viewer, db)
     names = product_names().subquery()
-    sold = (
-        select(item.c.miomente_date_id.label("date_id"), func.sum(_net_qty).label("sold"))
-        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .join(miomente_course_date, miomente_course_date.c.date_id == item.c.miomente_date_id)
-        .where(
-            order.c.state.not_in(VOID_STATES),
-            _top_level,
-            miomente_course_date.c.starts_at >= week.start,
-            miomente_course_date.c.starts_at < week.end,
-            scope.product_filter(item.c.product_id, ids),
-        )
-        .group_by(item.c.miomente_date_id)
-        .subquery()
-    )
     d = miomente_course_date
     query = (
         select(
@@ -93,11 +63,10 @@ def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> p
             names.c.name.label("course"),
             d.c.starts_at,
             d.c.seats_total,
-            func.coalesce(sold.c.sold, 0).label("seats_sold"),
+            seats_sold(d.c.date_id).label("seats_sold"),
         )
         .select_from(d)
         .outerjoin(names, names.c.entity_id == d.c.product_id)
-        .outerjoin(sold, sold.c.date_id == d.c.date_id)
         .where(
             d.c.starts_at >= week.start,
             d.c.starts_at < week.end,
@@ -111,7 +80,7 @@ def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> p
     owners = scope.product_partner_map(viewer, db)
     return pd.DataFrame(
         [
-            {**r, "seats_sold": _seats(r["seats_sold"]), "partner_id": owners.get(r["product_id"])}
+            {**r, "seats_sold": tickets(r["seats_sold"]), "partner_id": owners.get(r["product_id"])}
             for r in rows
         ],
         columns=[
@@ -233,7 +202,7 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
             "city": p.city,
             "courses": int(p.courses),
             "pending": int(waiting.get(p.partner_id, 0)),
-            "revenue_month": CENT * 0,
+            "revenue_month": ZERO,
             "_stars": 0,
             "_votes": 0,
         }

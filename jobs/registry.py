@@ -17,13 +17,13 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
+from core.clock import BERLIN, naive_utc
 from core.i18n import translate
 
 if TYPE_CHECKING:
     from data.ops.job_runs import ScheduleMarks
     from jobs.runner import JobContext, TaskResult
 
-BERLIN = ZoneInfo("Europe/Berlin")
 EPOCH = datetime(1970, 1, 1)
 
 
@@ -75,7 +75,7 @@ class Daily:
         slot = datetime.combine(local_now.date(), self.at, tzinfo=self.tz)
         if slot > local_now:
             slot = datetime.combine(local_now.date() - timedelta(days=1), self.at, tzinfo=self.tz)
-        return slot.astimezone(UTC).replace(tzinfo=None)
+        return naive_utc(slot)
 
     @property
     def retry_after(self) -> timedelta:

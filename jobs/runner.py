@@ -14,10 +14,11 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from core import i18n
+from core.clock import now_utc
 from core.db import Databases
 from core.settings import Settings
 from data.access.viewer import SYSTEM, Viewer
@@ -179,7 +180,7 @@ def run_due(
     tasks: Mapping[str, Task], ctx: JobContext, *, now: datetime | None = None
 ) -> list[RunReport]:
     """Run every due task, one after the other; a locked or failed one does not stop the rest."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or now_utc()
     due = due_tasks(tasks, ctx, now=now)
     if not due:
         log.info("%s", say("log_nothing_due", ctx.locale))

@@ -28,8 +28,9 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from core.clock import naive_utc, now_utc
 from core.db import Databases
 from data.access.viewer import SYSTEM, Viewer
 from data.comms.outbox import (
@@ -91,14 +92,6 @@ class SendCounts:
 def worker_id() -> str:
     """Unique per process and run: host-pid-random (fits the 64 characters of claimed_by)."""
     return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(4)}"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 # --- preparing messages ---------------------------------------------------------------------
@@ -184,7 +177,7 @@ def retry_time(outcome: Outcome, attempts: int, now: datetime) -> datetime:
     own = now + backoff
     if outcome.retry_at is None:
         return own
-    return max(_naive_utc(outcome.retry_at), own)
+    return max(naive_utc(outcome.retry_at), own)
 
 
 @dataclass
@@ -277,7 +270,7 @@ def send_outbox(
     viewer: Viewer = SYSTEM,
     worker: str | None = None,
     limit: int = CLAIM_LIMIT,
-    clock: Clock = _utcnow,
+    clock: Clock = now_utc,
     progress: Progress | None = None,
 ) -> SendCounts:
     """Send everything due (see the module doc); returns the counts of this run."""
@@ -315,7 +308,7 @@ def dry_run_counts(
     *,
     viewer: Viewer = SYSTEM,
     limit: int = CLAIM_LIMIT,
-    clock: Clock = _utcnow,
+    clock: Clock = now_utc,
     progress: Progress | None = None,
 ) -> SendCounts:
     """What a run would do now: due messages rendered, nothing claimed, sent or changed."""
@@ -335,7 +328,7 @@ def dry_run_counts(
 
 def run(ctx: JobContext) -> TaskResult:
     """The task behind `python -m jobs run send-outbox`."""
-    now = _utcnow()
+    now = now_utc()
     total = count_due(ctx.viewer, ctx.db, now=now)
     progress = ctx.progress("send-outbox", total)
     email, sms = (None, None) if ctx.dry_run else transports_from_settings(ctx.settings)

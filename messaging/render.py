@@ -38,6 +38,7 @@ import jinja2
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
 from core import i18n
+from core.money import to_decimal
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # booking_rejected lists at most this many alternative dates (the templates' `max_alternatives`).
@@ -291,12 +292,10 @@ def _given(value: object) -> object:
 
 def _decimal(value: object) -> Decimal:
     value = _given(value)
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         raise TemplateError(f"money value {value!r} is not an amount")
-    if isinstance(value, float):
-        value = repr(value)  # 89.1 -> "89.1", never the binary expansion
     try:
-        return Decimal(value)  # type: ignore[arg-type]
+        return to_decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise TemplateError(f"money value {value!r} is not a decimal amount") from None
 

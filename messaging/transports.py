@@ -55,6 +55,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from core.clock import now_utc
+
 if TYPE_CHECKING:
     from core.settings import Settings
 
@@ -219,11 +221,7 @@ def _apply_substitutions(value: str, subs: Mapping[str, str]) -> str:
 # --------------------------------------------------------------------------- retry helpers
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive_utc(epoch: float) -> datetime:
+def _from_epoch(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
 
 
@@ -498,8 +496,8 @@ class SendGridTransport:
                         self._sleep(max(0.0, wait) + RATE_LIMIT_MARGIN)
                         continue
                     retry_at = max(
-                        _naive_utc(reset_epoch + RATE_LIMIT_MARGIN),
-                        _utcnow() + timedelta(seconds=self._backoff.delay(1)),
+                        _from_epoch(reset_epoch + RATE_LIMIT_MARGIN),
+                        now_utc() + timedelta(seconds=self._backoff.delay(1)),
                     )
                     return _Reply(
                         "retry",
@@ -518,7 +516,7 @@ class SendGridTransport:
                     "retry",
                     status,
                     error=f"SendGrid {what} (after {failures} tries)"[:2000],
-                    retry_at=_utcnow() + timedelta(seconds=delay),
+                    retry_at=now_utc() + timedelta(seconds=delay),
                 )
             pairs, summary = _sendgrid_errors(raw)
             if status in (401, 403):
@@ -526,7 +524,7 @@ class SendGridTransport:
                     "retry",
                     status,
                     error=f"SendGrid {status} (check API key and sender): {summary}"[:2000],
-                    retry_at=_utcnow() + CONFIG_RETRY,
+                    retry_at=now_utc() + CONFIG_RETRY,
                 )
             reply = _Reply("failed", status, error=f"SendGrid {status}: {summary}"[:2000])
             for fld, message in pairs:
@@ -690,14 +688,14 @@ class TwilioTransport:
                     sms.message_id,
                     "retry",
                     error=f"{described} (after {failures} tries)"[:2000],
-                    retry_at=_utcnow() + timedelta(seconds=delay),
+                    retry_at=now_utc() + timedelta(seconds=delay),
                 )
             if status in (401, 403):
                 return Outcome(
                     sms.message_id,
                     "retry",
                     error=f"{described} (check account sid and auth token)"[:2000],
-                    retry_at=_utcnow() + CONFIG_RETRY,
+                    retry_at=now_utc() + CONFIG_RETRY,
                 )
             return Outcome(sms.message_id, "failed", error=described[:2000])
 
@@ -766,7 +764,7 @@ class LocalTransport:
         msg["From"] = Address(self.from_name or "", addr_spec=self.from_email)
         msg["To"] = Address(" ".join((mail.to_name or "").split()), addr_spec=address)
         msg["Subject"] = _apply_substitutions(mail.subject, subs)
-        msg["Date"] = format_datetime(datetime.now(UTC))
+        msg["Date"] = format_datetime(now_utc().replace(tzinfo=UTC))
         msg["Message-ID"] = make_msgid(f"outbox-{mail.message_id}", "miomente.local")
         msg["X-Miomente-Outbox-Id"] = str(mail.message_id)
         parts = [
@@ -790,7 +788,7 @@ class LocalTransport:
         problem = _sms_problem(sms)
         if problem:
             return Outcome(sms.message_id, "failed", error=problem)
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        stamp = now_utc().strftime("%Y-%m-%d %H:%M:%S UTC")
         body = f"An: {sms.to}\nDatum: {stamp}\nOutbox-Id: {sms.message_id}\n\n{sms.text}\n"
         self._write(f"{sms.message_id}.sms.txt", body.encode("utf-8"))
         return Outcome(sms.message_id, "sent", provider_message_id=f"local-{sms.message_id}")

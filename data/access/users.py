@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import bcrypt
 from sqlalchemy import Connection, insert, select, update
 
+from core.clock import now_utc
 from core.db import Databases
 from core.i18n import LOCALES
 from data.access.viewer import Viewer
@@ -73,10 +74,6 @@ def _password_matches(password: str, password_hash: bytes) -> bool:
     return bcrypt.checkpw(raw, password_hash)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _user_query():
     return select(
         users.c.user_id,
@@ -101,7 +98,7 @@ def load_user(
         query = query.where(users.c.username == username.strip().lower())
     else:
         return None
-    now = _utcnow()
+    now = now_utc()
     query = query.where((users.c.locked_until.is_(None)) | (users.c.locked_until <= now))
     with db.portal.connect() as conn:
         row = conn.execute(query).mappings().first()
@@ -130,7 +127,7 @@ def authenticate(
         return LoginResult(LoginOutcome.EMPTY)
     if len(username) > MAX_USERNAME_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
         return LoginResult(LoginOutcome.TOO_LONG)
-    now = now or _utcnow()
+    now = now or now_utc()
     with db.portal.begin() as conn:
         row = conn.execute(
             select(

@@ -47,18 +47,20 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import i18n
+from core.clock import now_utc
 from core.db import Databases
+from core.money import to_decimal, to_money
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.bookings.ledger import refresh_orders
-from data.bookings.orders import item_decisions, item_query, money, qty, status_labels
+from data.bookings.orders import item_decisions, item_query, status_labels
 from data.portal_schema import (
     CHANNEL_EMAIL,
     DECISION_CONFIRMED,
@@ -108,21 +110,19 @@ class DecisionResult:
 # --- small helpers -------------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _iso(moment: datetime | None) -> str | None:
     return moment.replace(microsecond=0).isoformat() if moment else None
 
 
 def _item_void(row: Row | Mapping) -> bool:
     """Fully cancelled or fully refunded in the shop: nothing left to decide."""
-    ordered = qty(row["qty_ordered"])
-    if ordered > 0 and (qty(row["qty_canceled"]) >= ordered or qty(row["qty_refunded"]) >= ordered):
+    ordered = to_decimal(row["qty_ordered"])
+    if ordered > 0 and (
+        to_decimal(row["qty_canceled"]) >= ordered or to_decimal(row["qty_refunded"]) >= ordered
+    ):
         return True
-    total = money(row["row_total_incl_tax"])
-    return total > 0 and money(row["amount_refunded"]) >= total
+    total = to_money(row["row_total_incl_tax"])
+    return total > 0 and to_money(row["amount_refunded"]) >= total
 
 
 def _count_phrase(n: int) -> str:
@@ -270,7 +270,7 @@ def _comment(
     verb = "bestätigt" if decision == DECISION_CONFIRMED else "abgelehnt"
     lines = "; ".join(
         f"{i['name']} am {i18n.moment(i['starts_at'], 'de')}, "
-        f"{int(qty(i['qty_ordered']))} Ticket(s), Position {i['item_id']}"
+        f"{int(to_decimal(i['qty_ordered']))} Ticket(s), Position {i['item_id']}"
         for i in items
     )
     text = (
@@ -283,7 +283,7 @@ def _comment(
         if dates:
             text += " Angebotene Alternativtermine: "
             text += ", ".join(i18n.moment(at, "de") for at in dates) + "."
-        if any(money(i["total_paid"]) > 0 for i in items):
+        if any(to_money(i["total_paid"]) > 0 for i in items):
             text += " Bitte die abgelehnten Positionen erstatten."
     return text
 
@@ -304,7 +304,7 @@ def _email(
         "course": item["name"],
         "starts_at": _iso(item["starts_at"]),
         "ends_at": _iso(item["ends_at"]),
-        "tickets": int(qty(item["qty_ordered"])),
+        "tickets": int(to_decimal(item["qty_ordered"])),
         "partner_name": partner.name,
     }
     if decision == DECISION_CONFIRMED:
@@ -322,8 +322,8 @@ def _email(
             }
             for a in alternatives
         ]
-        if money(item["total_paid"]) > 0:
-            due = money(item["row_total_incl_tax"]) - money(item["amount_refunded"])
+        if to_money(item["total_paid"]) > 0:
+            due = to_money(item["row_total_incl_tax"]) - to_money(item["amount_refunded"])
             if due > 0:
                 payload["refund_amount"] = str(due)
     return template, payload
@@ -525,7 +525,7 @@ def decide(
     wanted = list(dict.fromkeys(int(i) for i in item_ids))
     if len(wanted) > MAX_ITEMS:
         raise InvalidInput("orders.too_many_items", n=MAX_ITEMS)
-    now = now or _utcnow()
+    now = now or now_utc()
     result = DecisionResult()
     if not wanted:
         return result

@@ -72,8 +72,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     ColumnElement,
@@ -91,7 +90,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from core.clock import naive_utc, now_utc
 from core.db import Databases
+from core.money import to_decimal, to_money
 from data.access.scope import product_partner_map
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.comms.notifications import Recipient, recipients
@@ -131,7 +132,6 @@ NOTIFY_TEMPLATE = "new_booking_partner"
 NOTIFY_EVENT = "new_booking"
 # refresh_orders reads the shop in chunks of this many orders.
 REFRESH_CHUNK = 1000
-CENT = Decimal("0.01")
 NAME_ATTRIBUTE_ID = m.PRODUCT_ATTRIBUTES["name"][0]
 SYSTEM_ONLY = "access.system_only"  # staff scope over all partners copies the ledger
 
@@ -148,24 +148,9 @@ class SyncResult:
     seconds: float
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _require_system(viewer: Viewer) -> None:
     if not viewer.sees_all:
         raise ScopeError(SYSTEM_ONLY)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _qty(value: object) -> Decimal:
-    """A quantity or amount as Decimal (SQLite may hand back floats or ints)."""
-    if value is None:
-        return Decimal(0)
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def _int_in(column: ColumnElement, ids: Sequence[int]) -> ColumnElement[bool]:
@@ -188,7 +173,11 @@ def partner_status(
     decision: str | None,
 ) -> str:
     """The partner-facing status of one booked item; the rules are in the module doc."""
-    ordered, canceled, refunded = _qty(qty_ordered), _qty(qty_canceled), _qty(qty_refunded)
+    ordered, canceled, refunded = (
+        to_decimal(qty_ordered),
+        to_decimal(qty_canceled),
+        to_decimal(qty_refunded),
+    )
     if decision == DECISION_REJECTED or (
         order_status == m.STATUS_REJECTED and decision != DECISION_CONFIRMED
     ):
@@ -250,6 +239,7 @@ def _items(conn: Connection, order_ids: Sequence[int]) -> list[RowMapping]:
             i.c.qty_ordered,
             i.c.qty_canceled,
             i.c.qty_refunded,
+            m.net_tickets(i).label("net_tickets"),
             func.coalesce(i.c.row_total_incl_tax, i.c.row_total + i.c.tax_amount).label("gross"),
             i.c.amount_refunded,
             i.c.miomente_date_id,
@@ -295,8 +285,8 @@ def _row(
     name = _text(f"{first} {last}", 260)
     email = _text(order["customer_email"], 128)
     increment_id = str(order["increment_id"])
-    ordered, canceled = _qty(item["qty_ordered"]), _qty(item["qty_canceled"])
-    refunded_qty = _qty(item["qty_refunded"])
+    ordered, canceled = to_decimal(item["qty_ordered"]), to_decimal(item["qty_canceled"])
+    refunded_qty = to_decimal(item["qty_refunded"])
     search = " ".join(part for part in (name, email, increment_id) if part).lower()
     return {
         "item_id": item["item_id"],
@@ -311,9 +301,9 @@ def _row(
         "booked_at": order["created_at"],
         "customer_name": name,
         "customer_email": email,
-        "tickets": max(int(ordered - canceled - refunded_qty), 0),
-        "gross": _qty(item["gross"]),
-        "refunded": _qty(item["amount_refunded"]),
+        "tickets": m.tickets(item["net_tickets"]),
+        "gross": to_decimal(item["gross"]),
+        "refunded": to_decimal(item["amount_refunded"]),
         "order_state": order["state"],
         "order_status": order["status"],
         "status": partner_status(
@@ -542,7 +532,7 @@ class _Copier:
             return []
         partner_id = int(row["partner_id"])  # type: ignore[call-overload]
         partner_name, found = self.contact(partner_id)
-        gross = _qty(row["gross"]).quantize(CENT)
+        gross = to_money(row["gross"])
         payload = {
             "contact_name": partner_name,
             "customer_name": row["customer_name"] or row["customer_email"] or "Gast",
@@ -622,7 +612,7 @@ def sync_ledger(
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     started = time.perf_counter()
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     state = _ensure_state(db)
     copier = _Copier(db, now, notify=notify and state["watermark_at"] is not None)
     # Empty roll-ups: the first copy (or one that crashed before its rebuild) fills them once.
@@ -665,7 +655,7 @@ def refresh_orders(
     if not ids:
         return 0
     state = _ensure_state(db)
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     copier = _Copier(db, now, notify=state["watermark_at"] is not None)
     for begin in range(0, len(ids), REFRESH_CHUNK):
         chunk = ids[begin : begin + REFRESH_CHUNK]
@@ -695,7 +685,7 @@ def ensure_fresh(
     returns nothing to the caller). A page call copies at most `ENSURE_MAX_ORDERS` orders.
     """
     del viewer  # every viewer may freshen the ledger; it hands nothing back
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     state = _state(db)
     if state is not None and (now - state["updated_at"]).total_seconds() < max_age_seconds:
         return False

@@ -27,8 +27,8 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -49,8 +49,10 @@ from sqlalchemy import (
 )
 
 from core import i18n, periods
+from core.clock import naive_utc
 from core.csv_safe import neutralize, number_formatter, write_csv
 from core.db import Databases
+from core.money import ZERO, to_money
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import Viewer
@@ -72,7 +74,6 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 # deepest page is the cap's; narrower filters reach older bookings.
 STAFF_COUNT_CAP = 10_000
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet size less the header row
-CENT = Decimal("0.01")
 
 LIST_COLUMNS = [
     "item_id",
@@ -284,12 +285,6 @@ def _columns() -> Select:
     return select(*(bookings.c[name] for name in LIST_COLUMNS))
 
 
-def _cents(value: Decimal | float | int | None) -> Decimal:
-    if not isinstance(value, Decimal):
-        value = Decimal(str(value or 0))
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 _MONEY_COLUMNS = {LIST_COLUMNS.index("gross"), LIST_COLUMNS.index("refunded")}
 
 
@@ -298,7 +293,7 @@ def _frame(rows: Sequence[Row]) -> pd.DataFrame:
     more than the indexed query itself on a 50-row page."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(LIST_COLUMNS)
     data = {
-        name: [_cents(v) for v in values] if i in _MONEY_COLUMNS else list(values)
+        name: [to_money(v) for v in values] if i in _MONEY_COLUMNS else list(values)
         for i, (name, values) in enumerate(zip(LIST_COLUMNS, columns, strict=True))
     }
     return pd.DataFrame(data, columns=LIST_COLUMNS, dtype=object)
@@ -389,12 +384,9 @@ def _chunks(
             last = rows[-1]
 
 
-ZERO = Decimal("0.00")
-
-
 def _amount(row: Row) -> Decimal:
     """What the booking is worth to the partner: gross less refunds, never below zero."""
-    return max(_cents(row.gross) - _cents(row.refunded), ZERO)
+    return max(to_money(row.gross) - to_money(row.refunded), ZERO)
 
 
 @lru_cache(maxsize=4096)
@@ -412,8 +404,7 @@ def _moment_formatter(locale: str) -> Callable[[datetime | None], str]:
     def moment(value: datetime | None) -> str:
         if value is None:
             return ""
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
+        value = naive_utc(value)
         t = value + _berlin_offset(value.year, value.month, value.day, value.hour)
         return f"{t.day:02d}{sep}{t.month:02d}{sep}{t.year} {t.hour:02d}:{t.minute:02d}"
 
@@ -474,7 +465,7 @@ def export_csv(
                 course or "",
                 moment(event_at),
                 int(tickets or 0),
-                max(_cents(gross) - _cents(refunded), ZERO),
+                max(to_money(gross) - to_money(refunded), ZERO),
                 statuses.get(status, status),
             )
 

@@ -16,12 +16,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import Connection, Row, Text, cast, select
 
 from core import i18n
 from core.db import Databases
+from core.money import ZERO, to_decimal, to_money
 from data.access import scope
 from data.access.viewer import Viewer
 from data.bookings.ledger import partner_status
@@ -52,7 +53,6 @@ from data.shop.schema import (
     sales_order_status_state,
 )
 
-CENT = Decimal("0.01")
 PARTNER_STATUSES = (STATUS_PENDING_PARTNER, STATUS_CONFIRMED, STATUS_REJECTED)
 
 # (start or part of the method code, group): the first match wins; the group names the label.
@@ -160,14 +160,6 @@ class OrderDetail:
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def money(value: object) -> Decimal:
-    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def qty(value: object) -> Decimal:
-    return Decimal(str(value or 0))
 
 
 def _de(key: str, **params: object) -> str:
@@ -295,13 +287,13 @@ def _payment(
     viewer: Viewer, order: Row, payment: Row | None, items: Sequence[OrderItem]
 ) -> Payment:
     method = payment.method if payment is not None else None
-    grand = money(order.grand_total)
-    paid = money(order.total_paid) >= grand
+    grand = to_money(order.grand_total)
+    paid = to_money(order.total_paid) >= grand
     if viewer.sees_all:
-        total, refunded = grand, money(order.total_refunded)
+        total, refunded = grand, to_money(order.total_refunded)
     else:  # the viewer's items only: another partner's refund is not this partner's
-        total = sum((i.row_total_incl_tax for i in items), Decimal(0))
-        refunded = sum((i.refunded for i in items), Decimal(0))
+        total = sum((i.row_total_incl_tax for i in items), ZERO)
+        refunded = sum((i.refunded for i in items), ZERO)
     if refunded > 0 and refunded >= total:
         state = PAYMENT_REFUNDED
     elif refunded > 0:
@@ -459,10 +451,10 @@ def get_order(
             course=r["name"],
             date_id=r["date_id"],
             event_at=r["starts_at"],
-            tickets=int(qty(r["qty_ordered"])),
-            price=money(r["price"]),
-            row_total_incl_tax=money(r["row_total_incl_tax"]),
-            refunded=money(r["amount_refunded"]),
+            tickets=int(to_decimal(r["qty_ordered"])),
+            price=to_money(r["price"]),
+            row_total_incl_tax=to_money(r["row_total_incl_tax"]),
+            refunded=to_money(r["amount_refunded"]),
             status=partner_status(
                 order_state=r["state"],
                 order_status=r["status"],
@@ -545,8 +537,8 @@ def get_order(
         status_label=labels.get(status or "", status or ""),
         currency=order.order_currency_code or "EUR",
         items=items,
-        total_for_viewer=sum((i.row_total_incl_tax for i in items), Decimal(0)).quantize(CENT),
-        grand_total=money(order.grand_total) if viewer.sees_all else None,
+        total_for_viewer=to_money(sum((i.row_total_incl_tax for i in items), ZERO)),
+        grand_total=to_money(order.grand_total) if viewer.sees_all else None,
         customer=_customer(order, address),
         payment=_payment(viewer, order, payment, items),
         timeline=tuple(timeline),

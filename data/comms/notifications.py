@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import insert, select, update
 
+from core.clock import now_utc
 from core.db import Databases
 from core.validation import InvalidInput, email_list, normalize_phone
 from data.access.viewer import ScopeError, Viewer
@@ -80,7 +80,7 @@ def save_prefs(viewer: Viewer, db: Databases, *, prefs: Sequence[Mapping[str, ob
     """Store several events' settings at once: all valid, or InvalidInput and nothing saved."""
     partner_id = _partner_id(viewer)
     checked = {str(row.get("event")): _validated(str(row.get("event")), row) for row in prefs}
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = now_utc()
     with db.portal.begin() as conn:
         for event, values in checked.items():
             key = (notification_prefs.c.partner_id == partner_id) & (

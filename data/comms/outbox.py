@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, insert, or_, select, update
 
+from core.clock import now_utc
 from core.db import Databases
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
@@ -69,10 +70,6 @@ class Message:
     sent_at: datetime | None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _insert_ignoring_duplicates(conn: Connection):
     # The one dialect-specific statement here: "insert unless the dedupe key exists" is
     # ON CONFLICT DO NOTHING, which PostgreSQL and SQLite spell alike.
@@ -106,7 +103,7 @@ def queue_message(
 ) -> bool:
     """Queue a message in the caller's transaction; False if the dedupe key was queued before."""
     row = _row(
-        now=_utcnow(),
+        now=now_utc(),
         channel=channel,
         template=template,
         recipient=recipient,
@@ -158,7 +155,7 @@ def queue_many(conn: Connection, messages: Sequence[Mapping[str, object]]) -> in
     """Queue many at once (same keywords as queue_message); returns how many were new."""
     if not messages:
         return 0
-    now = _utcnow()
+    now = now_utc()
     rows = [_row(now=now, **m) for m in messages]  # type: ignore[arg-type]
     # executemany with RETURNING ("insertmanyvalues"): one round trip per ~1,000 rows.
     return len(conn.execute(_insert_ignoring_duplicates(conn), rows).all())
@@ -184,7 +181,7 @@ def _due(now: datetime) -> ColumnElement[bool]:
 def count_due(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> int:
     """How many messages a sender would claim now."""
     _require_system(viewer)
-    query = select(func.count()).select_from(outbox).where(_due(now or _utcnow()))
+    query = select(func.count()).select_from(outbox).where(_due(now or now_utc()))
     with db.portal.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
 
@@ -201,7 +198,7 @@ def due_messages(
     _require_system(viewer)
     query = (
         select(outbox)
-        .where(_due(now or _utcnow()), outbox.c.message_id > after_id)
+        .where(_due(now or now_utc()), outbox.c.message_id > after_id)
         .order_by(outbox.c.message_id)
         .limit(limit)
     )
@@ -219,7 +216,7 @@ def claim_due(
 ) -> list[Message]:
     """Take up to `limit` due messages for `worker`; others skip them until the lease ends."""
     _require_system(viewer)
-    now = now or _utcnow()
+    now = now or now_utc()
     due = (
         select(outbox.c.message_id)
         .where(_due(now))
@@ -261,7 +258,7 @@ def mark_sent(
     _require_system(viewer)
     if not results:
         return 0
-    now = now or _utcnow()
+    now = now or now_utc()
     statement = (
         update(outbox)
         .where(
@@ -295,7 +292,7 @@ def mark_failed(
 ) -> str:
     """Give the message back for a retry at `retry_at`, or fail it for good; returns the status."""
     _require_system(viewer)
-    now = now or _utcnow()
+    now = now or now_utc()
     with db.portal.begin() as conn:
         attempts = conn.execute(
             select(outbox.c.attempts).where(outbox.c.message_id == message_id)
@@ -340,7 +337,7 @@ def release(
     _require_system(viewer)
     if not message_ids:
         return 0
-    now = now or _utcnow()
+    now = now or now_utc()
     with db.portal.begin() as conn:
         result = conn.execute(
             update(outbox)
@@ -412,7 +409,7 @@ def resend(viewer: Viewer, db: Databases, *, message_id: int) -> bool:
     """Staff: put a failed message back in the queue (once; a second click changes nothing)."""
     if not viewer.is_staff:
         raise ScopeError("access.resend_staff_only")
-    now = _utcnow()
+    now = now_utc()
     with db.portal.begin() as conn:
         result = conn.execute(
             update(outbox)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
@@ -43,7 +43,9 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
 from core import i18n
+from core.clock import naive_utc, now_utc
 from core.db import Databases
+from core.money import ZERO, to_decimal, to_money
 from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
@@ -60,10 +62,13 @@ from data.shop.catalog import product_names
 from data.shop.schema import (
     DATE_ACTIVE,
     DATE_CANCELLED,
-    VOID_STATES,
+    holds_seats,
     miomente_course_date,
+    net_tickets,
     sales_order,
     sales_order_item,
+    seats_sold,
+    tickets,
 )
 
 log = logging.getLogger(__name__)
@@ -127,18 +132,9 @@ def future_dates(
     ids = scope.product_ids(viewer, db)
     if ids is not None and product_id not in ids:
         return pd.DataFrame(columns=COLUMNS)
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    d, item, order = miomente_course_date, sales_order_item, sales_order
-    sold = (
-        select(
-            func.coalesce(
-                func.sum(item.c.qty_ordered - item.c.qty_canceled - item.c.qty_refunded), 0
-            )
-        )
-        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .where(item.c.miomente_date_id == d.c.date_id, order.c.state.not_in(VOID_STATES))
-        .scalar_subquery()
-    )
+    now = now or now_utc()
+    d = miomente_course_date
+    sold = seats_sold(d.c.date_id)
     query = (
         select(
             d.c.date_id,
@@ -193,7 +189,7 @@ class CancelResult:
     cancelled: list[int] = field(default_factory=list)  # changed from active to cancelled now
     bookings: int = 0  # booked items on them
     tickets: int = 0
-    refund_total: Decimal = Decimal(0)
+    refund_total: Decimal = ZERO
     messages: int = 0  # emails queued now (a repeat queues none)
     needs_confirmation: bool = False
 
@@ -201,37 +197,8 @@ class CancelResult:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _money(value: object) -> Decimal:
-    if value is None:
-        return Decimal(0)
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
 def _int(value: object) -> int:
     return int(float(value or 0))
-
-
-def _sold_seats():
-    """Correlated subquery: tickets sold on `miomente_course_date.date_id` (void orders aside)."""
-    d, item, order = miomente_course_date, sales_order_item, sales_order
-    return (
-        select(
-            func.coalesce(
-                func.sum(item.c.qty_ordered - item.c.qty_canceled - item.c.qty_refunded), 0
-            )
-        )
-        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .where(item.c.miomente_date_id == d.c.date_id, order.c.state.not_in(VOID_STATES))
-        .scalar_subquery()
-    )
 
 
 def _waitlist_counts(date_ids: Sequence[int]) -> dict[int, int]:
@@ -254,10 +221,10 @@ def _check_values(
             raise InvalidInput("dates.seats_invalid")
     if price is not None:
         try:
-            price_value = Decimal(str(price)).quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
+            price_value = to_money(price)
+        except (InvalidOperation, TypeError, ValueError):
             raise InvalidInput("dates.price_invalid") from None
-        if not Decimal(0) <= price_value <= MAX_PRICE:
+        if not ZERO <= price_value <= MAX_PRICE:
             raise InvalidInput("dates.price_invalid")
     return seats_value, price_value
 
@@ -295,7 +262,7 @@ def _dates_query(ids: list[int] | None):
             d.c.starts_at,
             d.c.ends_at,
             d.c.seats_total,
-            _sold_seats().label("seats_sold"),
+            seats_sold(miomente_course_date.c.date_id).label("seats_sold"),
             d.c.price,
             d.c.status,
             d.c.series_id,
@@ -311,7 +278,7 @@ def _frame(rows: list[Mapping]) -> pd.DataFrame:
     for r in rows:
         row = dict(r)
         row["seats_sold"] = _int(row["seats_sold"])
-        row["price"] = _money(row["price"])
+        row["price"] = to_decimal(row["price"])
         row["waitlist"] = waiting.get(row["date_id"], 0)
         out.append(row)
     return pd.DataFrame(out, columns=LIST_COLUMNS)
@@ -336,9 +303,9 @@ def list_dates(
     d = miomente_course_date
     query = _dates_query(_owned_products(viewer, db))
     if start is not None:
-        query = query.where(d.c.starts_at >= _naive_utc(start))
+        query = query.where(d.c.starts_at >= naive_utc(start))
     if end is not None:
-        query = query.where(d.c.starts_at < _naive_utc(end))
+        query = query.where(d.c.starts_at < naive_utc(end))
     if product_id is not None:
         query = query.where(d.c.product_id == int(product_id))
     if series_id is not None:
@@ -370,7 +337,7 @@ def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:
         seats_total=int(record["seats_total"]),
         seats_sold=int(record["seats_sold"]),
         waitlist=int(record["waitlist"]),
-        price=_money(record["price"]),
+        price=to_decimal(record["price"]),
         status=str(record["status"]),
         series_id=int(row["series_id"]) if row["series_id"] is not None else None,
     )
@@ -390,6 +357,7 @@ def _booked_items(conn: Connection, date_ids: Sequence[int]) -> list[RowMapping]
             item.c.qty_ordered,
             item.c.qty_canceled,
             item.c.qty_refunded,
+            net_tickets(item).label("net_tickets"),
             func.coalesce(item.c.row_total_incl_tax, item.c.row_total + item.c.tax_amount).label(
                 "gross"
             ),
@@ -412,8 +380,7 @@ def _booked_items(conn: Connection, date_ids: Sequence[int]) -> list[RowMapping]
         )
         .where(
             item.c.miomente_date_id.in_(sorted({int(i) for i in date_ids})),
-            item.c.parent_item_id.is_(None),
-            order.c.state.not_in(VOID_STATES),
+            holds_seats(order, item),
         )
         .order_by(item.c.miomente_date_id, item.c.item_id)
     )
@@ -434,12 +401,11 @@ def _order_ids_on(conn: Connection, date_ids: Sequence[int]) -> list[int]:
 
 
 def _tickets(row: Mapping) -> int:
-    left = _money(row["qty_ordered"]) - _money(row["qty_canceled"]) - _money(row["qty_refunded"])
-    return max(int(left), 0)
+    return tickets(row["net_tickets"])
 
 
 def _due(row: Mapping) -> Decimal:
-    return max(_money(row["gross"]) - _money(row["amount_refunded"]), Decimal(0))
+    return max(to_money(row["gross"]) - to_money(row["amount_refunded"]), ZERO)
 
 
 def _customer(row: Mapping) -> str:
@@ -490,7 +456,7 @@ def overlapping(
     if not ranges or (ids is not None and int(product_id) not in ids):
         return []
     d = miomente_course_date
-    spans = sorted((_naive_utc(a), _naive_utc(b)) for a, b in ranges)
+    spans = sorted((naive_utc(a), naive_utc(b)) for a, b in ranges)
     skip = {int(i) for i in exclude}
     query = (
         select(d.c.date_id, d.c.starts_at, d.c.ends_at)
@@ -575,7 +541,7 @@ def create_date(
 
     Overlapping active dates of the same course are allowed but reported (`overlaps`), so the
     page can warn."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     partner_id = _require_product(viewer, db, product_id)
     seats_value, price_value = _check_values(seats=seats, price=price)
     start_utc, end_utc = to_utc(starts_at), to_utc(ends_at)
@@ -670,7 +636,7 @@ def update_date(
     """Change one future, active date of the viewer's. A new start keeps the duration unless
     `ends_at` is given; the orders booked on it get their event time refreshed in the ledger,
     and a new start queues a `date_moved` email to each booked customer (`messages`)."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     current = get_date(viewer, db, date_id=date_id)
     partner_id = _require_product(viewer, db, current.product_id)
     if current.status != DATE_ACTIVE or current.starts_at <= now:
@@ -774,8 +740,8 @@ def _notify_moved(
     to an earlier time), a retry of the same move queues nothing.
     """
 
-    new_start = _naive_utc(new_starts_at).replace(microsecond=0)
-    old_start = _naive_utc(old_starts_at).replace(microsecond=0)
+    new_start = naive_utc(new_starts_at).replace(microsecond=0)
+    old_start = naive_utc(old_starts_at).replace(microsecond=0)
     # The move (from, to) and the row's version: a retry repeats all three, a later move
     # (also back to an earlier time) differs in at least one.
     token = f"{old_start.isoformat()}>{new_start.isoformat()}@{(revision or new_start).isoformat()}"
@@ -794,7 +760,7 @@ def _notify_moved(
             "tickets": _tickets(item),
         }
         if new_ends_at is not None:
-            payload["ends_at"] = _naive_utc(new_ends_at).replace(microsecond=0).isoformat()
+            payload["ends_at"] = naive_utc(new_ends_at).replace(microsecond=0).isoformat()
         messages.append(
             {
                 "channel": CHANNEL_EMAIL,
@@ -831,7 +797,7 @@ def cancel_date(
     """Cancel one of the viewer's future dates; with bookings only when `confirm` is set.
 
     A past date is left alone: the result's `date_ids` is empty."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     current = get_date(viewer, db, date_id=date_id)
     # A past date is not cancelled (the result lists no date); the page says so.
     partner_id = _require_product(viewer, db, current.product_id)
@@ -858,7 +824,7 @@ def _cancel_dates(
     dates with bookings are not cancelled: the result lists what would happen. `within` runs
     in the same portal transaction (a series marks itself cancelled there).
     """
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     if not viewer.sees_all and viewer.partner_id != partner_id:
         raise ScopeError(NOT_FOUND)
     ids = _owned_products(viewer, db)
@@ -880,7 +846,7 @@ def _cancel_dates(
         "date_ids": target,
         "bookings": len(booked),
         "tickets": sum(_tickets(b) for b in booked),
-        "refund_total": sum((_due(b) for b in booked), Decimal(0)),
+        "refund_total": sum((_due(b) for b in booked), ZERO),
     }
     if booked and not confirm:
         return CancelResult(**summary, needs_confirmation=True)
@@ -949,7 +915,7 @@ def _queue_cancel_mail(
         "order_number": item["increment_id"],
         "course": item["name"] or "",
         "starts_at": item["starts_at"].replace(microsecond=0).isoformat(),
-        "refund_amount": str(_due(item).quantize(Decimal("0.01"))),
+        "refund_amount": str(_due(item)),
         "rebook_url": COURSE_URL.format(product_id=item["product_id"]),
     }
     if reason:

@@ -56,7 +56,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -64,7 +64,9 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import recurrence as rec
+from core.clock import naive_utc, now_utc
 from core.db import Databases
+from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
@@ -89,7 +91,7 @@ from data.portal_schema import (
     recurring_patterns,
 )
 from data.shop import writes as shop_writes
-from data.shop.schema import DATE_ACTIVE, miomente_course_date
+from data.shop.schema import DATE_ACTIVE, miomente_course_date, tickets
 
 log = logging.getLogger(__name__)
 
@@ -151,14 +153,6 @@ class BulkResult:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _today(now: datetime) -> date:
@@ -243,7 +237,7 @@ def _load(viewer: Viewer, db: Databases, series_id: int) -> Series:
         pattern=pattern,
         rule=row["rrule"] or rec.rule_text(pattern),
         seats=int(row["seats"]),
-        price=Decimal(str(row["price"])),
+        price=to_decimal(row["price"]),
         status=row["status"],
         generated_until=row["generated_until"],
         exceptions=exceptions,
@@ -276,7 +270,7 @@ def preview_series(
 
     A series with an end (a last day or a count) may hold at most `MAX_OCCURRENCES` dates; an
     open one is written up to the horizon and extended daily."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     _require_product(viewer, db, product_id)
     _check_values(seats=seats, price=price)
     rec.validate(pattern, today=_today(now))
@@ -318,7 +312,7 @@ def create_series(
     horizon_days: int = HORIZON_DAYS,
 ) -> SeriesSaved:
     """Save the series and write its dates up to the horizon (same checks as the preview)."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     preview = preview_series(
         viewer, db, product_id=product_id, pattern=pattern, seats=seats, price=price, now=now,
         horizon_days=horizon_days,
@@ -377,7 +371,7 @@ def _due_query(viewer: Viewer, horizon: date, series_ids: Sequence[int] | None):
 
 def pending_series(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> int:
     """How many of the viewer's active series the next generation would extend."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     query = _due_query(viewer, _horizon_end(now, HORIZON_DAYS), None).subquery()
     with db.portal.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(query)).scalar() or 0)
@@ -484,7 +478,7 @@ def generate_series(
     Idempotent and crash-safe (see the module doc). `on_batch(series)` is called after each
     batch's shop commit, before its `generated_until` moves (the job's progress line).
     """
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     horizon = _horizon_end(now, horizon_days)
     owners = scope.product_partner_map(viewer, db)
     created = handled = 0
@@ -593,7 +587,7 @@ def list_series(
     with db.portal.connect() as conn:
         rows = [dict(r) for r in conn.execute(query.order_by(P.c.series_id.desc())).mappings()]
     for row in rows:
-        row["price"] = Decimal(str(row["price"]))
+        row["price"] = to_decimal(row["price"])
     return pd.DataFrame(rows, columns=SERIES_COLUMNS)
 
 
@@ -633,7 +627,7 @@ def move_occurrence(
 
     The date keeps its duration, seats and price; bookings on it keep it (the ledger's event
     time follows). A day the series has not generated yet gets its date now."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     series = _load(viewer, db, series_id)
     if series.status != SERIES_ACTIVE:
         raise InvalidInput("dates.series_cancelled")
@@ -701,7 +695,7 @@ def skip_occurrence(
 ) -> CancelResult:
     """Skip the occurrence of `day`: its date (if generated) is cancelled, with confirmation and
     customer emails when booked; the series never generates that day again."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     series = _load(viewer, db, series_id)
     if not _occurs_on(series, day):
         raise InvalidInput("dates.no_such_occurrence", day=day.strftime("%d.%m.%Y"))
@@ -766,7 +760,7 @@ def bulk_edit(
 ) -> BulkResult:
     """Change all future dates of a series (from `from_day` on: "this and following", which
     splits the series first) in one transaction; nothing changes if any date fails."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     series = _load(viewer, db, series_id)
     if series.status != SERIES_ACTIVE:
         raise InvalidInput("dates.series_cancelled")
@@ -882,8 +876,7 @@ def _moved_date_ids(db: Databases, series_id: int) -> list[int]:
 def _sold_by_date(conn: Connection, date_ids: Iterable[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     for item in _booked_items(conn, list(date_ids)):
-        left = item["qty_ordered"] - item["qty_canceled"] - item["qty_refunded"]
-        out[item["date_id"]] = out.get(item["date_id"], 0) + int(float(left))
+        out[item["date_id"]] = out.get(item["date_id"], 0) + tickets(item["net_tickets"])
     return out
 
 
@@ -892,7 +885,7 @@ def split_series(
 ) -> int:
     """ "This and following": a new series takes over from `from_day`; the old one ends the day
     before. The old series' dates and exceptions from that day on move to the new one."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     series = _load(viewer, db, series_id)
     pattern = series.pattern
     if from_day <= pattern.starts_on:
@@ -972,7 +965,7 @@ def cancel_series(
 ) -> CancelResult:
     """Cancel the series' future dates and stop it; past dates stay. Booked dates need
     `confirm`; each booked customer gets the `date_cancelled` email (once)."""
-    now = _naive_utc(now) if now else _utcnow()
+    now = naive_utc(now) if now else now_utc()
     series = _load(viewer, db, series_id)
     with db.magento.connect() as conn:
         date_ids = [

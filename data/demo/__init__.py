@@ -36,6 +36,7 @@ The package, in the order the data flows:
 
 from __future__ import annotations
 
+from core.periods import berlin_today
 from data.demo.build import (
     DEFAULT_ORDERS,
     DEFAULT_SEED,
@@ -46,7 +47,6 @@ from data.demo.build import (
     generate,
     rebuild_demo,
 )
-from data.demo.clock import berlin_today
 from data.demo.content import DEMO_LOGINS, DEMO_PASSWORD
 
 __all__ = [

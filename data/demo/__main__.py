@@ -8,9 +8,9 @@ from datetime import date
 
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
+from core.periods import berlin_today
 from core.settings import load_settings
 from data.demo.build import DEFAULT_ORDERS, DEFAULT_SEED, ensure_demo, generate, rebuild_demo
-from data.demo.clock import berlin_today
 from data.shop import schema as m
 
 

@@ -25,11 +25,11 @@ from sqlalchemy import Engine, event, func, select
 
 from core.db import Databases, make_engine, open_databases
 from core.migrate import upgrade_portal
+from core.periods import berlin_today
 from core.settings import Settings
 from data import portal_schema as p
 from data.access.viewer import SYSTEM
 from data.bookings.ledger import sync_ledger
-from data.demo.clock import berlin_today
 from data.demo.load import L_DATES, LANES, Layout, Loader, Rows, loader_for
 from data.demo.messages import queue_demo_messages
 from data.demo.orders import OrderMaker

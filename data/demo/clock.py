@@ -6,15 +6,11 @@ All demo times derive from `today`; the databases store naive UTC.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from core.clock import BERLIN
+
 DAY = 86_400
 HOUR = 3_600
-
-
-def berlin_today() -> date:
-    return datetime.now(BERLIN).date()
 
 
 def hm(hour: int, minute: int = 0) -> int:

@@ -9,14 +9,15 @@ rate onto each line, so a later change never alters an approved payout.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
-from accounting.money import rate as as_rate
+from core.clock import now_utc
 from core.db import Databases
+from core.money import is_cents, to_rate
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
@@ -24,7 +25,6 @@ from data.portal_schema import audit_log, commission_rates, courses, partners
 
 COLUMNS = ["rate_id", "partner_id", "product_id", "rate", "valid_from", "created_at"]
 STAFF_ONLY = "access.commission_staff_only"
-CENT = Decimal("0.01")
 
 
 def _parse_rate(raw: Decimal | int | str) -> Decimal:
@@ -40,9 +40,9 @@ def _parse_rate(raw: Decimal | int | str) -> Decimal:
     except (InvalidOperation, TypeError, ValueError) as exc:
         raise InvalidInput("payouts.invalid_rate") from exc
     # The range first: quantize refuses a huge exponent ("1E+30") with an exception.
-    if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(CENT):
+    if not value.is_finite() or not 0 <= value <= 100 or not is_cents(value):
         raise InvalidInput("payouts.invalid_rate")
-    return as_rate(value)
+    return to_rate(value)
 
 
 def list_rates(viewer: Viewer, db: Databases, *, partner_id: int | None = None) -> pd.DataFrame:
@@ -67,7 +67,7 @@ def contract_rate(viewer: Viewer, db: Databases, *, partner_id: int) -> Decimal 
     )
     with db.portal.connect() as conn:
         value = conn.execute(query).scalar()
-    return None if value is None else as_rate(value)
+    return None if value is None else to_rate(value)
 
 
 def set_contract_rate(
@@ -85,7 +85,7 @@ def set_contract_rate(
     if not viewer.is_staff:
         raise ScopeError(STAFF_ONLY)
     value = _parse_rate(rate)
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or now_utc()
     with db.portal.begin() as conn:
         key = (partners.c.partner_id == partner_id) & scope.partner_filter(
             partners.c.partner_id, viewer
@@ -95,7 +95,7 @@ def set_contract_rate(
         previous = conn.execute(select(partners.c.commission_rate).where(key)).scalar()
         if previous is None:
             return False
-        previous = as_rate(previous)
+        previous = to_rate(previous)
         if previous == value:
             return True
         conn.execute(update(partners).where(key).values(commission_rate=value))
@@ -133,7 +133,7 @@ def set_course_rate(
     value = _parse_rate(rate)
     if not isinstance(valid_from, date):
         raise InvalidInput("partners.invalid_valid_from")
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or now_utc()
     with db.portal.begin() as conn:
         owner = conn.execute(
             select(courses.c.partner_id).where(
@@ -205,7 +205,7 @@ def _rate_book(conn: Connection, partner_ids: Iterable[int]) -> RateBook:
                 partners.c.partner_id.in_(chunk)
             )
         ):
-            contract[pid] = as_rate(value)
+            contract[pid] = to_rate(value)
         for product_id, valid_from, value in conn.execute(
             select(
                 commission_rates.c.product_id,
@@ -213,5 +213,5 @@ def _rate_book(conn: Connection, partner_ids: Iterable[int]) -> RateBook:
                 commission_rates.c.rate,
             ).where(commission_rates.c.partner_id.in_(chunk))
         ):
-            overrides.setdefault(product_id, []).append((valid_from, as_rate(value)))
+            overrides.setdefault(product_id, []).append((valid_from, to_rate(value)))
     return RateBook(contract, overrides)

@@ -47,7 +47,9 @@ from accounting.model import (
 from accounting.sepa import SepaPayment, iban_is_valid, sepa_xml
 from accounting.workdays import next_month
 from core import periods
+from core.clock import now_utc
 from core.db import Databases
+from core.money import to_money
 from core.settings import AccountingConfig, load_accounting
 from core.validation import InvalidInput
 from data.access import scope
@@ -116,10 +118,6 @@ LIST_COLUMNS = [
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _require_staff(viewer: Viewer) -> None:
     if not viewer.is_staff:
         raise ScopeError(STAFF_ONLY)
@@ -145,7 +143,7 @@ def _ensure_year(db: Databases, year: int) -> None:
             )
         else:
             raise NotImplementedError("the portal database runs on PostgreSQL or SQLite")
-        conn.execute(statement.values(year=year, last_number=0, updated_at=_utcnow()))
+        conn.execute(statement.values(year=year, last_number=0, updated_at=now_utc()))
 
 
 def _next_number(conn: Connection, year: int, now: datetime) -> int:
@@ -248,7 +246,7 @@ def build_note(
     period = payout["period"]
     # The offset (Verrechnung) is part of what the document settles; a cancellation reverses it
     # like the lines (the new credit note of a reissue carries it again).
-    carried = money.cents(payout["carried"])
+    carried = to_money(payout["carried"])
     if kind == KIND_CANCELLATION:
         carried = -carried
     note = CreditNote(
@@ -364,7 +362,7 @@ def issue_for_payout(
     Returns the new number, or None when the payout is not in scope or no longer a draft.
     """
     _require_staff(viewer)
-    now = now or _utcnow()
+    now = now or now_utc()
     partner_id = _payout_partner(db, viewer, payout_id)
     if partner_id is None:
         return None
@@ -436,7 +434,7 @@ def reissue_document(
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > REASON_MAX:
         raise InvalidInput("payouts.reason_too_long", n=REASON_MAX)
-    now = now or _utcnow()
+    now = now or now_utc()
     with db.portal.connect() as conn:
         old = (
             conn.execute(
@@ -691,7 +689,7 @@ def sepa_export(
 ) -> ExportFile | None:
     """Staff: a SEPA credit transfer (pain.001) of approved payouts; None if none qualifies."""
 
-    now = now or _utcnow()
+    now = now or now_utc()
     notes = credit_notes_for_export(viewer, db, payout_ids=payout_ids)
     payments, included, skipped = [], [], []
     for note in notes:
@@ -730,7 +728,7 @@ def datev_export(
     """Staff: the DATEV EXTF booking batch of the approved payouts' credit notes (one fiscal
     year per file: InvalidInput when the issue dates span two)."""
 
-    now = now or _utcnow()
+    now = now or now_utc()
     notes = credit_notes_for_export(viewer, db, payout_ids=payout_ids)
     if not notes:
         return None

@@ -65,7 +65,9 @@ from accounting import money
 from accounting.model import CreditNoteLine
 from accounting.workdays import expected_payout_date, month_start
 from core import i18n, periods
+from core.clock import now_utc
 from core.db import Databases
+from core.money import ZERO, to_money, to_rate
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
@@ -152,10 +154,6 @@ _TOTAL_FIELDS = (
     "amount",
     "expected_date",
 )
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _require_staff(viewer: Viewer) -> None:
@@ -320,7 +318,7 @@ def _shop_vat_rates(db: Databases, item_ids: Sequence[int]) -> dict[int, Decimal
             for item_id, percent in conn.execute(
                 select(item.c.item_id, item.c.tax_percent).where(item.c.item_id.in_(chunk))
             ):
-                out[item_id] = Decimal(percent if percent is not None else money.DEFAULT_VAT_RATE)
+                out[item_id] = to_rate(percent, money.DEFAULT_VAT_RATE)
     return out
 
 
@@ -372,7 +370,7 @@ def _line_key(line: Mapping) -> tuple:
 
 
 def _totals(
-    lines: Sequence[Mapping], case: str, period: date, carried: Decimal = money.ZERO
+    lines: Sequence[Mapping], case: str, period: date, carried: Decimal = ZERO
 ) -> dict[str, object]:
     totals = money.settle((_model_line(line) for line in lines), case, carried)
     return {
@@ -396,10 +394,10 @@ def _model_line(line: Mapping) -> CreditNoteLine:
         event_date=berlin_day(line["event_at"]) or date.min,
         description=str(line["course"] or ""),
         tickets=int(line["tickets"] or 0),
-        gross=money.cents(line["gross"]),
-        vat_rate=money.rate(line["vat_rate"]),
-        commission_rate=money.rate(line["commission_rate"]),
-        commission_net=money.cents(line["commission_net"]),
+        gross=to_money(line["gross"]),
+        vat_rate=to_rate(line["vat_rate"]),
+        commission_rate=to_rate(line["commission_rate"]),
+        commission_net=to_money(line["commission_net"]),
         is_correction=line["kind"] == LINE_CORRECTION,
     )
 
@@ -430,7 +428,7 @@ def _open_deficits(conn: Connection, viewer: Viewer, period: date) -> dict[int, 
     )
     out: dict[int, list[_Offset]] = defaultdict(list)
     for pid, payout_id, amount in conn.execute(query):
-        out[pid].append((payout_id, money.cents(amount)))
+        out[pid].append((payout_id, to_money(amount)))
     return out
 
 
@@ -447,7 +445,7 @@ def _existing_offsets(conn: Connection, payout_ids: Sequence[int]) -> dict[int, 
             .where(payout_offsets.c.payout_id.in_(chunk))
             .order_by(payout_offsets.c.offsets_payout_id)
         ):
-            out[payout_id].append((offsets_id, money.cents(amount)))
+            out[payout_id].append((offsets_id, to_money(amount)))
     return out
 
 
@@ -475,7 +473,7 @@ def compute_payouts(
     """Build or recompute the month's draft payouts of every partner in the viewer's scope."""
     _require_staff(viewer)
     started = time.perf_counter()
-    now = now or _utcnow()
+    now = now or now_utc()
     period = month_start(period)
     bounds = periods.month_of(period)
     with db.portal.connect() as conn:
@@ -508,9 +506,9 @@ def compute_payouts(
     plans: dict[int, _Plan] = {pid: _Plan(pid) for pid in partner_ids}
     for item_id in sorted(candidates):
         row = candidates[item_id]
-        before = settled.get(item_id, (Decimal(0), Decimal(0)))[0]
+        before = settled.get(item_id, (ZERO, ZERO))[0]
         payable = payable_amount(row["status"], row["order_state"], row["gross"], row["refunded"])
-        due = money.cents(payable - before)
+        due = to_money(payable - before)
         if due == 0:
             continue
         pid = row["partner_id"]
@@ -549,7 +547,7 @@ def compute_payouts(
                     continue
                 # Only a partner with something to settle takes the carry (module doc).
                 offsets = deficits.get(pid, [])
-                carried = sum((amount for _id, amount in offsets), money.ZERO)
+                carried = sum((amount for _id, amount in offsets), ZERO)
                 totals = _totals(plan.lines, cases[pid], period, carried)
                 if row is None:
                     new_rows.append(
@@ -715,7 +713,7 @@ def approve_payouts(
     _require_staff(viewer)
     from data.money.documents import issue_for_payout
 
-    now = now or _utcnow()
+    now = now or now_utc()
     done, skipped, numbers = [], [], []
     for payout_id in dict.fromkeys(int(p) for p in payout_ids):
         number = issue_for_payout(viewer, db, payout_id=payout_id, now=now)
@@ -737,7 +735,7 @@ def mark_paid(
 ) -> TransitionResult:
     """Staff: approved -> paid on `paid_on` (the transfer's date; not in the future)."""
     _require_staff(viewer)
-    now = now or _utcnow()
+    now = now or now_utc()
     if paid_on is None:
         raise InvalidInput("payouts.paid_on_missing")
     if paid_on > periods.berlin_today(now.replace(tzinfo=UTC)):

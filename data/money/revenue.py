@@ -33,21 +33,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import Connection, Select, func, select
 
 from core import periods
 from core.db import Databases
+from core.money import ZERO, ratio, to_decimal, to_money, to_rate
 from data.access import scope
 from data.access.viewer import Viewer
 from data.money.rollup import BASES, BASIS_BOOKED
 from data.portal_schema import REVENUE_ALL_COURSES, commission_rates, partners, revenue_monthly
 from data.shop.catalog import product_names
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 DEFAULT_MONTHS = 24
 TOP_PARTNERS = 10
 rm = revenue_monthly
@@ -75,11 +74,6 @@ PARTNER_COLUMNS = [
     "commission",
     "share",
 ]
-
-
-def _cents(value: object) -> Decimal:
-    """An amount (SQLite sums are floats) as Decimal, half-up to the cent."""
-    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _add_months(month: date, count: int) -> date:
@@ -143,7 +137,7 @@ class Totals:
 
     @property
     def average_order(self) -> Decimal | None:
-        return (self.revenue / self.orders).quantize(CENT, ROUND_HALF_UP) if self.orders else None
+        return to_money(self.revenue / self.orders) if self.orders else None
 
 
 @dataclass(frozen=True)
@@ -156,8 +150,8 @@ def change(current: Decimal | int | None, base: Decimal | int | None) -> Change 
     """Absolute and relative change of `current` against `base` (None if either is missing)."""
     if current is None or base is None:
         return None
-    current, base = Decimal(current), Decimal(base)
-    relative = None if base == 0 else ((current - base) / abs(base)).quantize(Decimal("0.0001"))
+    current, base = to_decimal(current), to_decimal(base)
+    relative = ratio(current - base, abs(base))
     return Change(current - base, relative)
 
 
@@ -227,13 +221,13 @@ def _totals(row: object | None, override: Decimal = ZERO) -> Totals:
     """A summed row as Totals; `override` is the per-course rates' difference (percent units)."""
     if row is None:
         return Totals(ZERO, 0, 0, 0, ZERO)
-    raw = Decimal(str(row.commission or 0)) + override  # type: ignore[attr-defined]
+    raw = to_decimal(row.commission) + override  # type: ignore[attr-defined]
     return Totals(
-        revenue=_cents(row.revenue),  # type: ignore[attr-defined]
+        revenue=to_money(row.revenue),  # type: ignore[attr-defined]
         tickets=int(row.tickets or 0),  # type: ignore[attr-defined]
         orders=int(row.orders or 0),  # type: ignore[attr-defined]
         items=int(row.items or 0),  # type: ignore[attr-defined]
-        commission=_cents(raw / 100),
+        commission=to_money(raw / 100),
     )
 
 
@@ -256,7 +250,7 @@ def _override_deltas(
         return {}
     rates: dict[int, list[tuple[date, Decimal]]] = {}
     for product_id, valid_from, rate in found:
-        rates.setdefault(int(product_id), []).append((_as_date(valid_from), Decimal(str(rate))))
+        rates.setdefault(int(product_id), []).append((_as_date(valid_from), to_decimal(rate)))
     query = (
         select(
             rm.c.partner_id,
@@ -277,7 +271,7 @@ def _override_deltas(
         valid = [rate for since, rate in sorted(rates[int(product_id)]) if since <= month]
         if valid:
             key = (int(partner_id), month)
-            extra = Decimal(str(amount)) * (valid[-1] - Decimal(str(contract)))
+            extra = to_decimal(amount) * (valid[-1] - to_decimal(contract))
             deltas[key] = deltas.get(key, ZERO) + extra
     return deltas
 
@@ -409,17 +403,17 @@ def by_course(
     )
     with db.magento_read.connect() as conn:
         names = {int(entity_id): name for entity_id, name in conn.execute(names_query)}
-    total = sum((_cents(row.revenue) for row in rows), ZERO)
+    total = sum((to_money(row.revenue) for row in rows), ZERO)
     records = [
         {
             "product_id": int(row.product_id),
             "course": names.get(int(row.product_id)) or f"#{row.product_id}",
             "partner_id": int(row.partner_id),
-            "revenue": _cents(row.revenue),
+            "revenue": to_money(row.revenue),
             "tickets": int(row.tickets or 0),
             "orders": int(row.orders or 0),
             "items": int(row.items or 0),
-            "share": (_cents(row.revenue) / total).quantize(Decimal("0.0001")) if total else None,
+            "share": ratio(to_money(row.revenue), total),
         }
         for row in rows
     ]
@@ -449,7 +443,7 @@ def by_partner(
     extra: dict[int, Decimal] = {}
     for (partner_id, _month), delta in deltas.items():
         extra[partner_id] = extra.get(partner_id, ZERO) + delta
-    total = sum((_cents(row.revenue) for row in rows), ZERO)
+    total = sum((to_money(row.revenue) for row in rows), ZERO)
     records = []
     for row in rows:
         t = _totals(row, extra.get(int(row.partner_id), ZERO))
@@ -461,9 +455,9 @@ def by_partner(
                 "tickets": t.tickets,
                 "orders": t.orders,
                 "average_order": t.average_order,
-                "commission_rate": Decimal(str(row.commission_rate)).quantize(CENT),
+                "commission_rate": to_rate(row.commission_rate),
                 "commission": t.commission,
-                "share": (t.revenue / total).quantize(Decimal("0.0001")) if total else None,
+                "share": ratio(t.revenue, total),
             }
         )
     records.sort(key=lambda r: (-r["revenue"], r["name"], r["partner_id"]))

@@ -44,7 +44,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 from sqlalchemy import (
     ColumnElement,
@@ -63,6 +62,7 @@ from sqlalchemy import (
 )
 
 from core import periods
+from core.money import ZERO, to_stored
 from data.money.rules import REVENUE_STATUSES
 from data.portal_schema import (
     REVENUE_ALL_COURSES,
@@ -79,7 +79,6 @@ BASES = (BASIS_BOOKED, BASIS_EVENT)
 REBUILD_MONTHS = 12
 # The ledger's sync_state row (data.bookings.ledger.SYNC_NAME): its lock serialises ledger writers.
 _LEDGER_LOCK = "bookings"
-_PLACES = Decimal("0.0001")
 
 Key = tuple[int, str, date]  # partner_id, basis, month (first day, Berlin)
 
@@ -143,11 +142,6 @@ def kept_current(conn: Connection, rows: Sequence[Mapping[str, object]]) -> Iter
     refresh_rollups(conn, old | keys_of(rows))
 
 
-def _money(value: object) -> Decimal:
-    # SQLite sums NUMERIC as float; str() keeps its digits, 4 places drop the float noise.
-    return Decimal(str(value or 0)).quantize(_PLACES)
-
-
 def _aggregate(
     conn: Connection, basis: str, months: Mapping[date, set[int] | None]
 ) -> list[dict[str, object]]:
@@ -206,8 +200,8 @@ def _aggregate(
             "basis": basis,
             "product_id": int(product_id),
             "month": month,
-            "gross": _money(gross),
-            "refunded": _money(refunded),
+            "gross": to_stored(gross),
+            "refunded": to_stored(refunded),
             "tickets": int(tickets or 0),
             "items": int(items),
             "orders": int(orders),
@@ -218,8 +212,8 @@ def _aggregate(
             {
                 **row,
                 "product_id": REVENUE_ALL_COURSES,
-                "gross": Decimal(0),
-                "refunded": Decimal(0),
+                "gross": ZERO,
+                "refunded": ZERO,
                 "tickets": 0,
                 "items": 0,
                 "orders": 0,

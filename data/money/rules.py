@@ -21,11 +21,11 @@ from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Table, and_, case, literal, or_
 
+from core.money import ZERO, to_decimal
 from data.portal_schema import BOOKING_COMPLETED, BOOKING_CONFIRMED, BOOKING_NEW, bookings
 
 # Booking statuses (data/bookings/ledger.py) whose items count as the partner's revenue.
 REVENUE_STATUSES: tuple[str, ...] = (BOOKING_NEW, BOOKING_CONFIRMED, BOOKING_COMPLETED)
-ZERO = Decimal("0")
 
 
 # Magento order states in which the customer has not (yet) paid.
@@ -40,7 +40,7 @@ def revenue_amount(status: str | None, gross: Decimal | None, refunded: Decimal 
     """The item's revenue now: gross less refunds while the status counts, else 0."""
     if not counts_as_revenue(status):
         return ZERO
-    return Decimal(gross or 0) - Decimal(refunded or 0)
+    return to_decimal(gross) - to_decimal(refunded)
 
 
 def revenue_filter(table: Table = bookings) -> ColumnElement[bool]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import case, func, insert, select, update
 
+from core.clock import now_utc
 from core.db import Databases
 from data.access.viewer import ScopeError, Viewer
 from data.portal_schema import (
@@ -52,10 +53,6 @@ class ScheduleMarks:
     last_started: datetime | None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def _require_system(viewer: Viewer) -> None:
     if not viewer.sees_all:
         raise ScopeError("access.system_only")
@@ -76,7 +73,7 @@ def start_run(
         result = conn.execute(
             insert(job_runs).values(
                 task=task,
-                started_at=now or _utcnow(),
+                started_at=now or now_utc(),
                 status=JOB_RUNNING,
                 dry_run=dry_run,
                 processed=0,
@@ -109,7 +106,7 @@ def finish_run(
             .where(job_runs.c.run_id == run_id)
             .values(
                 status=status,
-                finished_at=now or _utcnow(),
+                finished_at=now or now_utc(),
                 processed=int(processed),
                 failed=int(failed),
                 details=dict(details) if details is not None else None,
@@ -135,7 +132,7 @@ def close_interrupted(
                 job_runs.c.status == JOB_RUNNING,
                 job_runs.c.run_id < before_run_id,
             )
-            .values(status=JOB_FAILED, finished_at=now or _utcnow(), error=INTERRUPTED)
+            .values(status=JOB_FAILED, finished_at=now or now_utc(), error=INTERRUPTED)
         )
     return result.rowcount
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     DateTime,
     Engine,
     ForeignKey,
@@ -18,16 +19,21 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    ScalarSelect,
     SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    and_,
     func,
     insert,
+    select,
     text,
 )
 from sqlalchemy.schema import CreateIndex
+
+from core.money import to_decimal
 
 metadata = MetaData()
 
@@ -363,6 +369,37 @@ STATUS_CONFIRMED = "miomente_confirmed"
 STATUS_REJECTED = "miomente_rejected"
 # Orders in these states count neither as sold seats nor as revenue.
 VOID_STATES = ("canceled", "closed")
+
+
+# --- sold seats: the one rule ------------------------------------------------------------------
+
+
+def net_tickets(item: Table = sales_order_item) -> ColumnElement:
+    """SQL: the tickets an order item still holds (ordered, less cancelled, less refunded)."""
+    return item.c.qty_ordered - item.c.qty_canceled - item.c.qty_refunded
+
+
+def holds_seats(order: Table = sales_order, item: Table = sales_order_item) -> ColumnElement[bool]:
+    """SQL: the items whose tickets take seats: top-level items (a configurable product's child
+    repeats its parent's quantity) of orders that are not void."""
+    return and_(order.c.state.not_in(VOID_STATES), item.c.parent_item_id.is_(None))
+
+
+def seats_sold(date_id: ColumnElement) -> ScalarSelect:
+    """SQL, correlated: the tickets sold on the course date `date_id` (0 when none)."""
+    item, order = sales_order_item, sales_order
+    return (
+        select(func.coalesce(func.sum(net_tickets(item)), 0))
+        .select_from(item.join(order, order.c.entity_id == item.c.order_id))
+        .where(item.c.miomente_date_id == date_id, holds_seats(order, item))
+        .scalar_subquery()
+    )
+
+
+def tickets(net: object) -> int:
+    """A selected `net_tickets()` value as a count of tickets, never below zero."""
+    return max(int(to_decimal(net)), 0)
+
 
 # --- indexes beyond Magento's own ------------------------------------------------------------
 

@@ -7,7 +7,7 @@ leaves the others usable.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
@@ -18,6 +18,7 @@ from components.i18n import t
 from components.layout import run_guarded
 from components.session import page_context
 from core import recurrence as rec
+from core.clock import now_utc
 from core.ical import build_ics
 from data.dates import course_dates as cd
 
@@ -27,7 +28,7 @@ courses = viewer_courses(ctx)
 if courses.empty:
     st.info(t("dates.no_courses"), icon=":material/event_busy:")
     st.stop()
-today = rec.local_day(datetime.now(UTC))
+today = rec.local_day(now_utc())
 
 new_col, ics_col = st.columns(2)
 if new_col.button(t("dates.new_date"), icon=":material/add:", key="new_date", width="stretch"):
@@ -35,8 +36,8 @@ if new_col.button(t("dates.new_date"), icon=":material/add:", key="new_date", wi
 window = cd.list_dates(
     ctx.viewer,
     ctx.db,
-    start=datetime.now(UTC) - timedelta(days=31),
-    end=datetime.now(UTC) + timedelta(days=400),
+    start=now_utc() - timedelta(days=31),
+    end=now_utc() + timedelta(days=400),
 )
 ics_col.download_button(
     t("dates.ical"),

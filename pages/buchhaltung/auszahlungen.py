@@ -8,8 +8,6 @@ a new credit note). The data layer refuses all of it to partners.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from components import payout_views
@@ -20,6 +18,7 @@ from components.i18n import day, money, month_label, number, t
 from components.layout import run_guarded
 from components.session import page_context
 from core import periods
+from core.clock import now_utc
 from core.validation import InvalidInput
 from data.money import documents, payouts
 from data.portal_schema import PAYOUT_STATUSES
@@ -147,7 +146,7 @@ else:
         t("payouts.execution_date"), value=today, min_value=today, format="DD.MM.YYYY",
         key="payouts_execution",
     )  # fmt: skip
-    stamp = datetime.now(UTC).replace(tzinfo=None)
+    stamp = now_utc()
     if exp_left.button(t("payouts.sepa"), key="payouts_sepa"):
         try:
             sepa = documents.sepa_export(

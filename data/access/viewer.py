@@ -11,6 +11,10 @@ class ScopeError(PermissionError):
     """The viewer may not do this; the data layer refuses, whatever the page showed."""
 
 
+STAFF_ONLY = "only Miomente staff may do this"
+SYSTEM_ONLY = "only the system (staff scope over all partners) may do this"
+
+
 @dataclass(frozen=True)
 class Viewer:
     user_id: int
@@ -32,10 +36,21 @@ class Viewer:
     def sees_all(self) -> bool:
         return self.is_staff and self.partner_id is None
 
+    def require_staff(self, reason: str = STAFF_ONLY) -> None:
+        """Refuse (ScopeError with `reason`) unless the viewer is Miomente staff."""
+        if not self.is_staff:
+            raise ScopeError(reason)
+
+    def require_system(self, reason: str = SYSTEM_ONLY) -> None:
+        """Refuse unless the viewer sees every partner: the jobs sidecar (SYSTEM), or staff
+        not viewing as one partner. Work over the whole portal (the ledger copy, the outbox
+        sender, the job log) must not run in a narrowed scope."""
+        if not self.sees_all:
+            raise ScopeError(reason)
+
     def view_as(self, partner_id: int | None) -> Viewer:
         """Staff only: narrow the scope to one partner (or back to all with None)."""
-        if not self.is_staff:
-            raise ScopeError("only staff can view the portal as another partner")
+        self.require_staff("only staff can view the portal as another partner")
         return replace(self, partner_id=partner_id)
 
 

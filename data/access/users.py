@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import bcrypt
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from core.clock import now_utc
 from core.db import Databases
 from core.i18n import LOCALES
 from data.access.viewer import Viewer
-from data.portal_schema import audit_log, partners, users
+from data.ops import audit
+from data.portal_schema import partners, users
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -105,16 +106,8 @@ def load_user(
     return User(**row) if row else None
 
 
-def _audit(conn: Connection, *, user_id: int | None, action: str, note: str | None = None) -> None:
-    conn.execute(
-        insert(audit_log).values(
-            user_id=user_id,
-            action=action,
-            entity="user",
-            entity_id=str(user_id) if user_id else None,
-            note=note,
-        )
-    )
+def _audit(conn: Connection, *, user_id: int | None, action: str) -> None:
+    audit.record(conn, user_id, action=action, entity="user", entity_id=user_id or None)
 
 
 def authenticate(

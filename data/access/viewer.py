@@ -18,6 +18,10 @@ class ScopeError(Refusal, PermissionError):
         super().__init__(key, **params)
 
 
+STAFF_ONLY = "access.staff_only"
+SYSTEM_ONLY = "access.system_only"
+
+
 @dataclass(frozen=True)
 class Viewer:
     user_id: int
@@ -39,10 +43,21 @@ class Viewer:
     def sees_all(self) -> bool:
         return self.is_staff and self.partner_id is None
 
+    def require_staff(self, reason: str = STAFF_ONLY) -> None:
+        """Refuse (ScopeError with `reason`) unless the viewer is Miomente staff."""
+        if not self.is_staff:
+            raise ScopeError(reason)
+
+    def require_system(self, reason: str = SYSTEM_ONLY) -> None:
+        """Refuse unless the viewer sees every partner: the jobs sidecar (SYSTEM), or staff
+        not viewing as one partner. Work over the whole portal (the ledger copy, the outbox
+        sender, the job log) must not run in a narrowed scope."""
+        if not self.sees_all:
+            raise ScopeError(reason)
+
     def view_as(self, partner_id: int | None) -> Viewer:
         """Staff only: narrow the scope to one partner (or back to all with None)."""
-        if not self.is_staff:
-            raise ScopeError("access.view_as_staff_only")
+        self.require_staff("access.view_as_staff_only")
         return replace(self, partner_id=partner_id)
 
 

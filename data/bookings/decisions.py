@@ -61,11 +61,11 @@ from data.access import scope
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.bookings.ledger import refresh_orders
 from data.bookings.orders import item_decisions, item_query, status_labels
+from data.ops import audit
 from data.portal_schema import (
     CHANNEL_EMAIL,
     DECISION_CONFIRMED,
     DECISION_REJECTED,
-    audit_log,
     booking_decisions,
     courses,
     outbox,
@@ -410,25 +410,25 @@ def _decide_order(
                     )
                 except IntegrityError as exc:
                     raise _LostRace from exc
-                pconn.execute(
-                    insert(audit_log),
+                audit.record_many(
+                    pconn,
+                    viewer,
                     [
-                        {
-                            "at": now,
-                            "user_id": viewer.user_id,
-                            "partner_id": partner.partner_id,
-                            "action": f"booking_{decision}",
-                            "entity": "order_item",
-                            "entity_id": str(i["item_id"]),
-                            "details": {
+                        audit.Entry(
+                            action=f"booking_{decision}",
+                            entity="order_item",
+                            entity_id=i["item_id"],
+                            partner_id=partner.partner_id,
+                            details={
                                 "order_id": order_id,
                                 "increment_id": i["increment_id"],
                                 "alternatives": _alternative_ids(offered, i),
                             },
-                            "note": reason,
-                        }
+                            note=reason,
+                        )
                         for i in pending
                     ],
+                    now=now,
                 )
                 for i in pending:
                     alternatives = offered.get(i["product_id"], [])

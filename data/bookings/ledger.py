@@ -79,7 +79,6 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    bindparam,
     func,
     insert,
     or_,
@@ -90,11 +89,12 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from core import sql
 from core.clock import naive_utc, now_utc
 from core.db import Databases
 from core.money import to_decimal, to_money
 from data.access.scope import product_partner_map
-from data.access.viewer import SYSTEM, ScopeError, Viewer
+from data.access.viewer import SYSTEM, Viewer
 from data.comms.notifications import Recipient, recipients
 from data.comms.outbox import queue_many
 from data.money import rollup as revenue_rollup
@@ -146,18 +146,6 @@ class SyncResult:
     new_bookings: int  # ledger rows inserted
     notified: int  # new-booking messages queued
     seconds: float
-
-
-def _require_system(viewer: Viewer) -> None:
-    if not viewer.sees_all:
-        raise ScopeError(SYSTEM_ONLY)
-
-
-def _int_in(column: ColumnElement, ids: Sequence[int]) -> ColumnElement[bool]:
-    """`column IN (ids)` with the integers inline: thousands of bound parameters cost the
-    drivers far more than the query (psycopg parses every uncached statement in Python)."""
-    values = [int(value) for value in ids]  # ints only: safe to render as literals
-    return column.in_(bindparam(f"ids_{column.name}", values, expanding=True, literal_execute=True))
 
 
 # --- the status rules ---------------------------------------------------------------------------
@@ -246,7 +234,7 @@ def _items(conn: Connection, order_ids: Sequence[int]) -> list[RowMapping]:
             d.c.starts_at,
         )
         .select_from(i.outerjoin(d, d.c.date_id == i.c.miomente_date_id))
-        .where(_int_in(i.c.order_id, order_ids), i.c.parent_item_id.is_(None))
+        .where(sql.int_in(i.c.order_id, order_ids), i.c.parent_item_id.is_(None))
         .order_by(i.c.item_id)
     )
     return list(conn.execute(query).mappings())
@@ -256,7 +244,7 @@ def _product_names(conn: Connection, product_ids: set[int]) -> dict[int, str]:
     """Default-store EAV names, for the rare item stored without a name."""
     v = m.catalog_product_entity_varchar
     query = select(v.c.entity_id, v.c.value).where(
-        _int_in(v.c.entity_id, sorted(product_ids)),
+        sql.int_in(v.c.entity_id, sorted(product_ids)),
         v.c.attribute_id == NAME_ATTRIBUTE_ID,
         v.c.store_id == 0,
     )
@@ -321,29 +309,9 @@ def _row(
 
 
 def _upsert(conn: Connection, rows: list[dict[str, object]]) -> None:
-    """Insert or update ledger rows by item_id.
-
-    THE ONE DIALECT-SPECIFIC STATEMENT OF THE LEDGER: INSERT … ON CONFLICT (item_id) DO UPDATE,
-    which PostgreSQL (the portal) and SQLite (demo mode) spell alike. The WHERE keeps a newer
-    copy of an order from being replaced by an older one (the caller already left those out;
-    this is the database's own guard).
-    """
-    name = conn.dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:
-        raise NotImplementedError(f"the portal database runs on PostgreSQL or SQLite, not {name}")
-    statement = dialect_insert(bookings)
-    statement = statement.on_conflict_do_update(
-        index_elements=[bookings.c.item_id],
-        set_={c.name: statement.excluded[c.name] for c in bookings.c if c.name != "item_id"},
-        where=bookings.c.shop_updated_at <= statement.excluded.shop_updated_at,
-    )
-    # A plain executemany of the one-row statement: psycopg parses it once and pipelines the
-    # rows (~10x faster than multi-row VALUES pages, whose giant SQL it parses every time).
-    conn.execute(statement, rows)
+    """Insert or update ledger rows by item_id; a stored row of a newer copy of its order is
+    kept (the caller already left those out; this is the database's own guard)."""
+    sql.upsert(conn, bookings, rows, index_elements=["item_id"], version="shop_updated_at")
 
 
 def _lock_state(conn: Connection, **values: object) -> None:
@@ -460,7 +428,7 @@ class _Copier:
                     held = set(
                         conn.execute(
                             select(bookings.c.item_id).where(
-                                _int_in(bookings.c.item_id, [it["item_id"] for it in recent])
+                                sql.int_in(bookings.c.item_id, [it["item_id"] for it in recent])
                             )
                         ).scalars()
                     )
@@ -476,14 +444,14 @@ class _Copier:
                 decisions = dict(
                     conn.execute(
                         select(booking_decisions.c.item_id, booking_decisions.c.decision).where(
-                            _int_in(booking_decisions.c.item_id, item_ids)
+                            sql.int_in(booking_decisions.c.item_id, item_ids)
                         )
                     ).all()
                 )
                 existing = dict(
                     conn.execute(
                         select(bookings.c.item_id, bookings.c.shop_updated_at).where(
-                            _int_in(bookings.c.item_id, item_ids)
+                            sql.int_in(bookings.c.item_id, item_ids)
                         )
                     ).all()
                 )
@@ -608,7 +576,7 @@ def sync_ledger(
     `max_orders` stops after the batch that reaches it (the rest waits for the next run);
     `on_batch(orders)` is called after each committed batch (progress lines).
     """
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     started = time.perf_counter()
@@ -650,19 +618,18 @@ def refresh_orders(
     what the portal just wrote, the replica may not. Decisions stored in the portal are applied
     too. The watermark is not touched.
     """
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     ids = sorted({int(order_id) for order_id in order_ids})
     if not ids:
         return 0
     state = _ensure_state(db)
     now = naive_utc(now) if now else now_utc()
     copier = _Copier(db, now, notify=state["watermark_at"] is not None)
-    for begin in range(0, len(ids), REFRESH_CHUNK):
-        chunk = ids[begin : begin + REFRESH_CHUNK]
+    for chunk in sql.chunks(ids, REFRESH_CHUNK):
         with db.magento.connect() as conn:
             orders = list(
                 conn.execute(
-                    select(*_ORDER_COLUMNS).where(_int_in(o.c.entity_id, chunk))
+                    select(*_ORDER_COLUMNS).where(sql.int_in(o.c.entity_id, chunk))
                 ).mappings()
             )
             items = _items(conn, [order["entity_id"] for order in orders])
@@ -695,7 +662,7 @@ def ensure_fresh(
 
 def pending_orders(viewer: Viewer, db: Databases, *, lookback_seconds: float = 0.0) -> int:
     """How many shop orders the next sync would read (the job's progress total)."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     state = _state(db)
     cursor = _start_cursor(state, lookback_seconds) if state is not None else None
     with db.magento_read.connect() as conn:

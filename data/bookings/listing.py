@@ -30,11 +30,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
-import xlsxwriter
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -50,9 +48,10 @@ from sqlalchemy import (
 
 from core import i18n, periods
 from core.clock import naive_utc
-from core.csv_safe import neutralize, number_formatter, write_csv
+from core.csv_safe import number_formatter, write_csv
 from core.db import Databases
 from core.money import ZERO, to_money
+from core.table_export import write_xlsx
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import Viewer
@@ -73,7 +72,7 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 # is a full scan (about 0.5 s at a million orders). Past it the list says "more than" and the
 # deepest page is the cap's; narrower filters reach older bookings.
 STAFF_COUNT_CAP = 10_000
-XLSX_MAX_ROWS = 1_048_575  # Excel's sheet size less the header row
+XLSX_WIDTHS = (14, 17, 26, 30, 36, 17, 8, 12, 30)
 
 LIST_COLUMNS = [
     "item_id",
@@ -485,74 +484,38 @@ def export_xlsx(
 ) -> int:
     """The filtered bookings as an Excel workbook; returns the number of rows written.
 
-    Same columns as the CSV, but typed: date cells (Berlin time), number cells with formats,
-    bold frozen header with an autofilter. Written in xlsxwriter's constant_memory mode (rows
-    go to a temp file as they come). Text cells that a spreadsheet could read as a formula
-    get Excel's quote prefix, so they stay text even when edited. More rows than a sheet
-    holds are refused (InvalidInput "validation.too_many_rows"), never cut off.
+    Same columns as the CSV, but typed (core/table_export.write_xlsx): date cells in Berlin
+    time, number cells with formats, formula-like text quoted. More rows than a sheet holds
+    are refused (InvalidInput "validation.too_many_rows"), never cut off.
     """
     _check_sort(sort)
     _search_terms(filters.text)
     loc = i18n.normalize_locale(locale)
     headers, statuses = _labels(loc)
-    book = xlsxwriter.Workbook(out, {"constant_memory": True})
-    try:
-        sheet = book.add_worksheet(i18n.translate("bookings.sheet", loc)[:31])
-        bold = book.add_format({"bold": True})
-        when = book.add_format(
-            {"num_format": "dd.mm.yyyy hh:mm" if loc == "de" else "dd/mm/yyyy hh:mm"}
+
+    def lines(conn: Connection) -> Iterator[tuple[object, ...]]:
+        for row in _chunks(conn, viewer, filters, sort, chunk_size):
+            yield (
+                row.increment_id or "",
+                _berlin_naive(row.booked_at),
+                row.customer_name or "",
+                row.customer_email or "",
+                row.course or "",
+                None if row.event_at is None else _berlin_naive(row.event_at),
+                int(row.tickets or 0),
+                _amount(row),
+                statuses.get(row.status, row.status) or "",
+            )
+
+    with _snapshot(db) as conn:
+        return write_xlsx(
+            lines(conn),
+            out,
+            headers=headers,
+            sheet=i18n.translate("bookings.sheet", loc),
+            locale=loc,
+            widths=XLSX_WIDTHS,
         )
-        money = book.add_format({"num_format": "#,##0.00"})
-        quoted = book.add_format({"quote_prefix": True})
-        for col, width in enumerate((14, 17, 26, 30, 36, 17, 8, 12, 30)):
-            sheet.set_column(col, col, width)
-        sheet.freeze_panes(1, 0)
-        for col, header in enumerate(headers):
-            sheet.write_string(0, col, header, bold)
-
-        def text(r: int, col: int, value: str | None) -> None:
-            value = value or ""
-            if neutralize(value) != value:
-                sheet.write_string(r, col, value, quoted)
-            else:
-                sheet.write_string(r, col, value)
-
-        written = 0
-        with _snapshot(db) as conn:
-            for row in _chunks(conn, viewer, filters, sort, chunk_size):
-                if written == XLSX_MAX_ROWS:
-                    raise InvalidInput("validation.too_many_rows", n=XLSX_MAX_ROWS)
-                written += 1
-                r = written
-                text(r, 0, row.increment_id)
-                sheet.write_datetime(r, 1, _berlin_naive(row.booked_at), when)
-                text(r, 2, row.customer_name)
-                text(r, 3, row.customer_email)
-                text(r, 4, row.course)
-                if row.event_at is None:
-                    sheet.write_blank(r, 5, None, when)
-                else:
-                    sheet.write_datetime(r, 5, _berlin_naive(row.event_at), when)
-                sheet.write_number(r, 6, int(row.tickets or 0))
-                sheet.write_number(r, 7, _amount(row), money)
-                text(r, 8, statuses.get(row.status, row.status))
-        sheet.autofilter(0, 0, written, len(headers) - 1)
-    except BaseException:
-        _discard(book)
-        raise
-    book.close()
-    return written
-
-
-def _discard(book: xlsxwriter.Workbook) -> None:
-    """Drop an unfinished workbook: nothing reached `out` yet (it is written on close), but
-    constant_memory mode keeps each sheet's rows in an open temp file."""
-    for sheet in book.worksheets():
-        handle = getattr(sheet, "row_data_fh", None)
-        if handle is not None and not handle.closed:
-            handle.close()
-        if name := getattr(sheet, "row_data_filename", None):
-            Path(name).unlink(missing_ok=True)
 
 
 def _berlin_naive(value: datetime) -> datetime:

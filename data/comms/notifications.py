@@ -16,7 +16,8 @@ from core.clock import now_utc
 from core.db import Databases
 from core.validation import InvalidInput, email_list, normalize_phone
 from data.access.viewer import ScopeError, Viewer
-from data.portal_schema import audit_log, notification_prefs, partners
+from data.ops import audit
+from data.portal_schema import notification_prefs, partners
 
 # Events a partner hears about; labels live in locales under notifications.event_<name>.
 EVENTS = (
@@ -91,14 +92,13 @@ def save_prefs(viewer: Viewer, db: Databases, *, prefs: Sequence[Mapping[str, ob
                 conn.execute(
                     insert(notification_prefs).values(partner_id=partner_id, event=event, **values)
                 )
-        conn.execute(
-            insert(audit_log).values(
-                user_id=viewer.user_id,
-                partner_id=partner_id,
-                action="notification_prefs_saved",
-                entity="notification_prefs",
-                details={"events": sorted(checked)},
-            )
+        audit.record(
+            conn,
+            viewer,
+            action="notification_prefs_saved",
+            entity="notification_prefs",
+            partner_id=partner_id,
+            details={"events": sorted(checked)},
         )
 
 

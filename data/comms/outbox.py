@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, update
 
+from core import sql
 from core.clock import now_utc
 from core.db import Databases
 from data.access import scope
-from data.access.viewer import ScopeError, Viewer
+from data.access.viewer import Viewer
+from data.ops import audit
 from data.portal_schema import (
     CHANNEL_EMAIL,
     CHANNEL_SMS,
@@ -27,11 +29,11 @@ from data.portal_schema import (
     OUTBOX_PENDING,
     OUTBOX_SENDING,
     OUTBOX_SENT,
-    audit_log,
     outbox,
 )
 
 LEASE = timedelta(minutes=5)
+SYSTEM_ONLY = "access.system_only"  # only the sender (staff scope) handles the whole outbox
 # After this many attempts a message that keeps hitting 429/5xx is given up as failed.
 MAX_ATTEMPTS = 8
 LIST_COLUMNS = [
@@ -70,24 +72,6 @@ class Message:
     sent_at: datetime | None
 
 
-def _insert_ignoring_duplicates(conn: Connection):
-    # The one dialect-specific statement here: "insert unless the dedupe key exists" is
-    # ON CONFLICT DO NOTHING, which PostgreSQL and SQLite spell alike.
-    name = conn.dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        statement = pg_insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        statement = sqlite_insert(outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    else:
-        raise NotImplementedError(f"the portal database runs on PostgreSQL or SQLite, not {name}")
-    # RETURNING tells whether a row was written (rowcount is -1 with RETURNING on psycopg).
-    return statement.returning(outbox.c.message_id)
-
-
 def queue_message(
     conn: Connection,
     *,
@@ -114,7 +98,7 @@ def queue_message(
         partner_id=partner_id,
         send_after=send_after,
     )
-    return conn.execute(_insert_ignoring_duplicates(conn).values(**row)).first() is not None
+    return sql.insert_ignore(conn, outbox, [row], index_elements=["dedupe_key"]) == 1
 
 
 def _row(
@@ -157,13 +141,7 @@ def queue_many(conn: Connection, messages: Sequence[Mapping[str, object]]) -> in
         return 0
     now = now_utc()
     rows = [_row(now=now, **m) for m in messages]  # type: ignore[arg-type]
-    # executemany with RETURNING ("insertmanyvalues"): one round trip per ~1,000 rows.
-    return len(conn.execute(_insert_ignoring_duplicates(conn), rows).all())
-
-
-def _require_system(viewer: Viewer) -> None:
-    if not viewer.sees_all:
-        raise ScopeError("access.system_only")
+    return sql.insert_ignore(conn, outbox, rows, index_elements=["dedupe_key"])
 
 
 def _message(row: Mapping) -> Message:
@@ -180,7 +158,7 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 def count_due(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> int:
     """How many messages a sender would claim now."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     query = select(func.count()).select_from(outbox).where(_due(now or now_utc()))
     with db.portal.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
@@ -195,7 +173,7 @@ def due_messages(
     now: datetime | None = None,
 ) -> list[Message]:
     """Due messages by id after `after_id`, read without claiming (a dry run's keyset pages)."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     query = (
         select(outbox)
         .where(_due(now or now_utc()), outbox.c.message_id > after_id)
@@ -215,7 +193,7 @@ def claim_due(
     now: datetime | None = None,
 ) -> list[Message]:
     """Take up to `limit` due messages for `worker`; others skip them until the lease ends."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     now = now or now_utc()
     due = (
         select(outbox.c.message_id)
@@ -255,7 +233,7 @@ def mark_sent(
     now: datetime | None = None,
 ) -> int:
     """Record (message id, provider message id) pairs as sent; only rows this worker holds."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     if not results:
         return 0
     now = now or now_utc()
@@ -291,7 +269,7 @@ def mark_failed(
     now: datetime | None = None,
 ) -> str:
     """Give the message back for a retry at `retry_at`, or fail it for good; returns the status."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     now = now or now_utc()
     with db.portal.begin() as conn:
         attempts = conn.execute(
@@ -334,7 +312,7 @@ def release(
     For messages the sender never offered to a provider (it paused after a 429, or its lease
     was nearly over), so that an outage does not use up their attempts.
     """
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     if not message_ids:
         return 0
     now = now or now_utc()
@@ -407,8 +385,7 @@ def get_message(viewer: Viewer, db: Databases, *, message_id: int) -> Message | 
 
 def resend(viewer: Viewer, db: Databases, *, message_id: int) -> bool:
     """Staff: put a failed message back in the queue (once; a second click changes nothing)."""
-    if not viewer.is_staff:
-        raise ScopeError("access.resend_staff_only")
+    viewer.require_staff("access.resend_staff_only")
     now = now_utc()
     with db.portal.begin() as conn:
         result = conn.execute(
@@ -428,12 +405,7 @@ def resend(viewer: Viewer, db: Databases, *, message_id: int) -> bool:
             )
         )
         if result.rowcount:
-            conn.execute(
-                insert(audit_log).values(
-                    user_id=viewer.user_id,
-                    action="outbox_resend",
-                    entity="outbox",
-                    entity_id=str(message_id),
-                )
+            audit.record(
+                conn, viewer, action="outbox_resend", entity="outbox", entity_id=message_id
             )
     return result.rowcount == 1

@@ -52,9 +52,9 @@ from data.access import scope
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.bookings.ledger import refresh_orders
 from data.comms.outbox import queue_many, queue_message
+from data.ops import audit
 from data.portal_schema import (
     CHANNEL_EMAIL,
-    audit_log,
     recurring_exceptions,
 )
 from data.shop import writes as shop_writes
@@ -74,6 +74,7 @@ from data.shop.schema import (
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "dates.not_found"
+ENTITY = "course_date"  # audit rows
 CANCEL_TEMPLATE = "date_cancelled"
 MOVE_TEMPLATE = "date_moved"
 MAX_SEATS = 10_000
@@ -560,34 +561,18 @@ def create_date(
             created_at=now,
             updated_at=now,
         )
-    _audit(db, viewer, partner_id, "date_created", date_id, {"product_id": int(product_id)}, now)
-    return DateSaved(date_id=date_id, overlaps=overlaps)
-
-
-def _audit(
-    db: Databases,
-    viewer: Viewer,
-    partner_id: int | None,
-    action: str,
-    entity_id: object,
-    details: Mapping[str, object],
-    now: datetime,
-    conn: Connection | None = None,
-) -> None:
-    row = {
-        "at": now,
-        "user_id": viewer.user_id,
-        "partner_id": partner_id,
-        "action": action,
-        "entity": "course_date",
-        "entity_id": str(entity_id),
-        "details": dict(details),
-    }
-    if conn is not None:
-        conn.execute(insert(audit_log).values(**row))
-        return
     with db.portal.begin() as pconn:
-        pconn.execute(insert(audit_log).values(**row))
+        audit.record(
+            pconn,
+            viewer,
+            action="date_created",
+            entity=ENTITY,
+            entity_id=date_id,
+            partner_id=partner_id,
+            details={"product_id": int(product_id)},
+            now=now,
+        )
+    return DateSaved(date_id=date_id, overlaps=overlaps)
 
 
 def _record_move(
@@ -683,15 +668,15 @@ def update_date(
                 user_id=viewer.user_id,
                 now=now,
             )
-        _audit(
-            db,
+        audit.record(
+            pconn,
             viewer,
-            partner_id,
-            "date_changed",
-            date_id,
-            {k: str(v) for k, v in change.items() if k != "date_id"},
-            now,
-            conn=pconn,
+            action="date_changed",
+            entity=ENTITY,
+            entity_id=date_id,
+            partner_id=partner_id,
+            details={k: str(v) for k, v in change.items() if k != "date_id"},
+            now=now,
         )
         with shop_writes.shop_transaction(db.magento) as conn:
             locked = shop_writes.lock_course_dates(conn, date_ids=[int(date_id)])
@@ -856,15 +841,15 @@ def _cancel_dates(
         for item in booked:
             messages += _queue_cancel_mail(pconn, item, reason, partner_id)
         if target:
-            _audit(
-                db,
+            audit.record(
+                pconn,
                 viewer,
-                partner_id,
-                "date_cancelled",
-                ",".join(str(i) for i in target)[:64],
-                {"date_ids": target, "bookings": len(booked), "reason": reason},
-                now,
-                conn=pconn,
+                action="date_cancelled",
+                entity=ENTITY,
+                entity_id=",".join(str(i) for i in target)[:64],
+                partner_id=partner_id,
+                details={"date_ids": target, "bookings": len(booked), "reason": reason},
+                now=now,
             )
         if within is not None:
             within(pconn)

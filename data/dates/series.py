@@ -64,6 +64,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import recurrence as rec
+from core import sql
 from core.clock import naive_utc, now_utc
 from core.db import Databases
 from core.money import to_decimal
@@ -83,10 +84,10 @@ from data.dates.course_dates import (
     overlapping,
     update_date,
 )
+from data.ops import audit
 from data.portal_schema import (
     SERIES_ACTIVE,
     SERIES_CANCELLED,
-    audit_log,
     recurring_exceptions,
     recurring_patterns,
 )
@@ -339,16 +340,15 @@ def create_series(
             )
             .returning(P.c.series_id)
         ).scalar_one()
-        pconn.execute(
-            insert(audit_log).values(
-                at=now,
-                user_id=viewer.user_id,
-                partner_id=partner_id,
-                action="series_created",
-                entity="series",
-                entity_id=str(series_id),
-                details={"product_id": int(product_id), "rule": values["rrule"]},
-            )
+        audit.record(
+            pconn,
+            viewer,
+            action="series_created",
+            entity="series",
+            entity_id=series_id,
+            partner_id=partner_id,
+            details={"product_id": int(product_id), "rule": values["rrule"]},
+            now=now,
         )
     # The pattern is committed: if writing its dates fails now, the job writes them later.
     result = generate_series(viewer, db, now=now, horizon_days=horizon_days, series_ids=[series_id])
@@ -536,10 +536,8 @@ def _write_batch(
                         for day, start, end in occurrences
                         if day not in done
                     )
-                for begin in range(0, len(inserts), INSERT_CHUNK):
-                    shop_writes.insert_course_dates(
-                        conn, inserts[begin : begin + INSERT_CHUNK], same=same
-                    )
+                for chunk in sql.chunks(inserts, INSERT_CHUNK):
+                    shop_writes.insert_course_dates(conn, chunk, same=same)
             return len(inserts)
         except IntegrityError:
             # Another generator inserted some of these meanwhile: re-read and insert the rest.
@@ -794,16 +792,15 @@ def bulk_edit(
             pconn.execute(
                 update(P).where(P.c.series_id == series.series_id).values(**pattern_changes)
             )
-            pconn.execute(
-                insert(audit_log).values(
-                    at=now,
-                    user_id=viewer.user_id,
-                    partner_id=series.partner_id,
-                    action="series_bulk_edit",
-                    entity="series",
-                    entity_id=str(series.series_id),
-                    details={k: str(v) for k, v in pattern_changes.items() if k != "updated_at"},
-                )
+            audit.record(
+                pconn,
+                viewer,
+                action="series_bulk_edit",
+                entity="series",
+                entity_id=series.series_id,
+                partner_id=series.partner_id,
+                details={k: str(v) for k, v in pattern_changes.items() if k != "updated_at"},
+                now=now,
             )
             with shop_writes.shop_transaction(db.magento) as conn:
                 dates = _future_dates(conn, series.series_id, now)

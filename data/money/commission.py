@@ -15,13 +15,15 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
+from core import sql
 from core.clock import now_utc
 from core.db import Databases
 from core.money import is_cents, to_rate
 from core.validation import InvalidInput
 from data.access import scope
-from data.access.viewer import ScopeError, Viewer
-from data.portal_schema import audit_log, commission_rates, courses, partners
+from data.access.viewer import Viewer
+from data.ops import audit
+from data.portal_schema import commission_rates, courses, partners
 
 COLUMNS = ["rate_id", "partner_id", "product_id", "rate", "valid_from", "created_at"]
 STAFF_ONLY = "access.commission_staff_only"
@@ -82,8 +84,7 @@ def set_contract_rate(
 
     It applies to every payout computed from now on; approved payouts keep the rates copied
     onto their lines. False when the partner is not in the viewer's scope (nothing written)."""
-    if not viewer.is_staff:
-        raise ScopeError(STAFF_ONLY)
+    viewer.require_staff(STAFF_ONLY)
     value = _parse_rate(rate)
     now = now or now_utc()
     with db.portal.begin() as conn:
@@ -99,16 +100,15 @@ def set_contract_rate(
         if previous == value:
             return True
         conn.execute(update(partners).where(key).values(commission_rate=value))
-        conn.execute(
-            insert(audit_log).values(
-                at=now,
-                user_id=viewer.user_id,
-                partner_id=partner_id,
-                action="commission_contract_set",
-                entity="partner",
-                entity_id=str(partner_id),
-                details={"rate": str(value), "previous": str(previous)},
-            )
+        audit.record(
+            conn,
+            viewer,
+            action="commission_contract_set",
+            entity="partner",
+            entity_id=partner_id,
+            partner_id=partner_id,
+            details={"rate": str(value), "previous": str(previous)},
+            now=now,
         )
     return True
 
@@ -128,8 +128,7 @@ def set_course_rate(
     `partner_id`, when given, is the partner the rate is meant for: a course of another
     partner is refused (InvalidInput). False when the course is not in the viewer's scope
     (nothing is written)."""
-    if not viewer.is_staff:
-        raise ScopeError(STAFF_ONLY)
+    viewer.require_staff(STAFF_ONLY)
     value = _parse_rate(rate)
     if not isinstance(valid_from, date):
         raise InvalidInput("partners.invalid_valid_from")
@@ -159,16 +158,15 @@ def set_course_rate(
                     created_at=now,
                 )
             )
-        conn.execute(
-            insert(audit_log).values(
-                at=now,
-                user_id=viewer.user_id,
-                partner_id=owner,
-                action="commission_rate_set",
-                entity="course",
-                entity_id=str(product_id),
-                details={"rate": str(value), "valid_from": valid_from.isoformat()},
-            )
+        audit.record(
+            conn,
+            viewer,
+            action="commission_rate_set",
+            entity="course",
+            entity_id=product_id,
+            partner_id=owner,
+            details={"rate": str(value), "valid_from": valid_from.isoformat()},
+            now=now,
         )
     return True
 
@@ -198,8 +196,7 @@ def _rate_book(conn: Connection, partner_ids: Iterable[int]) -> RateBook:
     ids = sorted(set(partner_ids))
     contract: dict[int, Decimal] = {}
     overrides: dict[int, list[tuple[date, Decimal]]] = {}
-    for begin in range(0, len(ids), 1000):
-        chunk = ids[begin : begin + 1000]
+    for chunk in sql.chunks(ids):
         for pid, value in conn.execute(
             select(partners.c.partner_id, partners.c.commission_rate).where(
                 partners.c.partner_id.in_(chunk)

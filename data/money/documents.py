@@ -31,8 +31,6 @@ from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from accounting import money
 from accounting.credit_note import render_pdf
@@ -46,16 +44,17 @@ from accounting.model import (
 )
 from accounting.sepa import SepaPayment, iban_is_valid, sepa_xml
 from accounting.workdays import next_month
-from core import periods
+from core import periods, sql
 from core.clock import now_utc
 from core.db import Databases
 from core.money import to_money
 from core.settings import AccountingConfig, load_accounting
 from core.validation import InvalidInput
 from data.access import scope
-from data.access.viewer import ScopeError, Viewer
+from data.access.viewer import Viewer
 from data.comms.notifications import recipients
 from data.comms.outbox import queue_message
+from data.ops import audit
 from data.portal_schema import (
     CHANNEL_EMAIL,
     DOC_CANCELLATION,
@@ -63,7 +62,6 @@ from data.portal_schema import (
     PAYOUT_APPROVED,
     PAYOUT_DRAFT,
     PAYOUT_PAID,
-    audit_log,
     document_sequences,
     documents,
     partners,
@@ -118,11 +116,6 @@ LIST_COLUMNS = [
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
 
 
-def _require_staff(viewer: Viewer) -> None:
-    if not viewer.is_staff:
-        raise ScopeError(STAFF_ONLY)
-
-
 def format_number(year: int, sequence: int) -> str:
     return f"{PREFIX}-{year}-{sequence:05d}"
 
@@ -133,17 +126,8 @@ def format_number(year: int, sequence: int) -> str:
 def _ensure_year(db: Databases, year: int) -> None:
     """The year's counter row exists (own transaction: concurrent creators do not collide)."""
     with db.portal.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            statement = pg_insert(document_sequences).on_conflict_do_nothing(
-                index_elements=["year"]
-            )
-        elif conn.dialect.name == "sqlite":
-            statement = sqlite_insert(document_sequences).on_conflict_do_nothing(
-                index_elements=["year"]
-            )
-        else:
-            raise NotImplementedError("the portal database runs on PostgreSQL or SQLite")
-        conn.execute(statement.values(year=year, last_number=0, updated_at=now_utc()))
+        row = {"year": year, "last_number": 0, "updated_at": now_utc()}
+        sql.insert_ignore(conn, document_sequences, [row], index_elements=["year"])
 
 
 def _next_number(conn: Connection, year: int, now: datetime) -> int:
@@ -361,7 +345,7 @@ def issue_for_payout(
 
     Returns the new number, or None when the payout is not in scope or no longer a draft.
     """
-    _require_staff(viewer)
+    viewer.require_staff(STAFF_ONLY)
     now = now or now_utc()
     partner_id = _payout_partner(db, viewer, payout_id)
     if partner_id is None:
@@ -395,16 +379,15 @@ def issue_for_payout(
             user_id=viewer.user_id,
         )
         _notify(conn, note=note, document_id=document_id, partner=partner, addresses=addresses)
-        conn.execute(
-            insert(audit_log).values(
-                at=now,
-                user_id=viewer.user_id,
-                partner_id=partner_id,
-                action="payout_approved",
-                entity="payout",
-                entity_id=str(payout_id),
-                details={"document": number},
-            )
+        audit.record(
+            conn,
+            viewer,
+            action="payout_approved",
+            entity="payout",
+            entity_id=payout_id,
+            partner_id=partner_id,
+            details={"document": number},
+            now=now,
         )
     return number
 
@@ -430,7 +413,7 @@ def reissue_document(
     from today's partner data and the payout's lines. The old document stays as it was.
     `reason` (optional, at most REASON_MAX characters) goes into the audit log.
     None when the document is not in the viewer's scope."""
-    _require_staff(viewer)
+    viewer.require_staff(STAFF_ONLY)
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > REASON_MAX:
         raise InvalidInput("payouts.reason_too_long", n=REASON_MAX)
@@ -500,17 +483,16 @@ def reissue_document(
             if kind == KIND_CREDIT_NOTE:
                 _notify(conn, note=note, document_id=new_id, partner=partner, addresses=addresses)
             numbers.append(number)
-        conn.execute(
-            insert(audit_log).values(
-                at=now,
-                user_id=viewer.user_id,
-                partner_id=old["partner_id"],
-                action="credit_note_reissued",
-                entity="document",
-                entity_id=str(old["document_id"]),
-                details={"cancellation": numbers[0], "credit_note": numbers[1]},
-                note=reason,
-            )
+        audit.record(
+            conn,
+            viewer,
+            action="credit_note_reissued",
+            entity="document",
+            entity_id=old["document_id"],
+            partner_id=old["partner_id"],
+            details={"cancellation": numbers[0], "credit_note": numbers[1]},
+            note=reason,
+            now=now,
         )
     return Reissue(cancellation=numbers[0], credit_note=numbers[1])
 
@@ -633,7 +615,7 @@ def credit_notes_for_export(
 ) -> list[CreditNote]:
     """Staff: the current credit notes of approved payouts as CreditNote values (numbers and
     dates as issued), for the SEPA and DATEV exports. Payouts without one are left out."""
-    _require_staff(viewer)
+    viewer.require_staff(STAFF_ONLY)
     from data.money.payouts import _current_document
 
     current = _current_document()

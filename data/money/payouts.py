@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -64,15 +64,16 @@ from sqlalchemy import (
 from accounting import money
 from accounting.model import CreditNoteLine
 from accounting.workdays import expected_payout_date, month_start
-from core import i18n, periods
+from core import i18n, periods, sql
 from core.clock import now_utc
 from core.db import Databases
 from core.money import ZERO, to_money, to_rate
 from core.validation import InvalidInput
 from data.access import scope
-from data.access.viewer import ScopeError, Viewer
+from data.access.viewer import Viewer
 from data.money.commission import _rate_book
 from data.money.rules import payable_amount, payable_amount_sql, payable_filter
+from data.ops import audit
 from data.portal_schema import (
     LINE_CORRECTION,
     LINE_SALE,
@@ -80,7 +81,6 @@ from data.portal_schema import (
     PAYOUT_DRAFT,
     PAYOUT_PAID,
     PAYOUT_STATUSES,
-    audit_log,
     bookings,
     documents,
     partners,
@@ -94,7 +94,6 @@ FROZEN = (PAYOUT_APPROVED, PAYOUT_PAID)
 STAFF_ONLY = "access.payouts_staff_only"
 # Partners per write transaction of a compute run.
 PARTNER_CHUNK = 250
-ID_CHUNK = 1000
 LIST_COLUMNS = [
     "payout_id",
     "partner_id",
@@ -154,16 +153,6 @@ _TOTAL_FIELDS = (
     "amount",
     "expected_date",
 )
-
-
-def _require_staff(viewer: Viewer) -> None:
-    if not viewer.is_staff:
-        raise ScopeError(STAFF_ONLY)
-
-
-def _chunks(values: Sequence, size: int = ID_CHUNK) -> Iterable[Sequence]:
-    for begin in range(0, len(values), size):
-        yield values[begin : begin + size]
 
 
 def berlin_day(moment: datetime | None) -> date | None:
@@ -226,7 +215,7 @@ def _settled_elsewhere(
 ) -> dict[int, tuple[Decimal, Decimal]]:
     """item -> (sum of gross, last vat rate) over lines of payouts of other periods."""
     out: dict[int, tuple[Decimal, Decimal]] = {}
-    for chunk in _chunks(sorted(item_ids)):
+    for chunk in sql.chunks(sorted(item_ids)):
         query = (
             select(
                 payout_lines.c.item_id,
@@ -314,7 +303,7 @@ def _shop_vat_rates(db: Databases, item_ids: Sequence[int]) -> dict[int, Decimal
     out: dict[int, Decimal] = {}
     item = m.sales_order_item
     with db.magento_read.connect() as conn:
-        for chunk in _chunks(sorted(set(item_ids))):
+        for chunk in sql.chunks(sorted(set(item_ids))):
             for item_id, percent in conn.execute(
                 select(item.c.item_id, item.c.tax_percent).where(item.c.item_id.in_(chunk))
             ):
@@ -324,7 +313,7 @@ def _shop_vat_rates(db: Databases, item_ids: Sequence[int]) -> dict[int, Decimal
 
 def _partner_cases(conn: Connection, partner_ids: Sequence[int]) -> dict[int, str]:
     out: dict[int, str] = {}
-    for chunk in _chunks(sorted(partner_ids)):
+    for chunk in sql.chunks(sorted(partner_ids)):
         for pid, country, vat_id, small in conn.execute(
             select(
                 partners.c.partner_id,
@@ -351,7 +340,7 @@ def _existing(
     }
     drafts = [r["payout_id"] for r in rows.values() if r["status"] == PAYOUT_DRAFT]
     lines: dict[int, list[dict]] = defaultdict(list)
-    for chunk in _chunks(drafts):
+    for chunk in sql.chunks(drafts):
         for line in conn.execute(
             select(payout_lines).where(payout_lines.c.payout_id.in_(chunk))
         ).mappings():
@@ -435,7 +424,7 @@ def _open_deficits(conn: Connection, viewer: Viewer, period: date) -> dict[int, 
 def _existing_offsets(conn: Connection, payout_ids: Sequence[int]) -> dict[int, list[_Offset]]:
     """payout -> its offsets, ordered like `_open_deficits`."""
     out: dict[int, list[_Offset]] = defaultdict(list)
-    for chunk in _chunks(sorted(payout_ids)):
+    for chunk in sql.chunks(sorted(payout_ids)):
         for payout_id, offsets_id, amount in conn.execute(
             select(
                 payout_offsets.c.payout_id,
@@ -471,7 +460,7 @@ def compute_payouts(
     viewer: Viewer, db: Databases, *, period: date, now: datetime | None = None
 ) -> ComputeResult:
     """Build or recompute the month's draft payouts of every partner in the viewer's scope."""
-    _require_staff(viewer)
+    viewer.require_staff(STAFF_ONLY)
     started = time.perf_counter()
     now = now or now_utc()
     period = month_start(period)
@@ -535,7 +524,7 @@ def compute_payouts(
 
     created = updated = unchanged = removed = 0
     ordered = sorted(plans)
-    for chunk in _chunks(ordered, PARTNER_CHUNK):
+    for chunk in sql.chunks(ordered, PARTNER_CHUNK):
         with db.portal.begin() as conn:
             new_rows, new_lines, new_offsets = [], [], []
             for pid in chunk:
@@ -710,7 +699,7 @@ def approve_payouts(
     Each payout is its own transaction, so a bulk approval keeps what it achieved if one
     fails; a second click (or a second tab) finds the payout approved and skips it.
     """
-    _require_staff(viewer)
+    viewer.require_staff(STAFF_ONLY)
     from data.money.documents import issue_for_payout
 
     now = now or now_utc()
@@ -734,7 +723,7 @@ def mark_paid(
     now: datetime | None = None,
 ) -> TransitionResult:
     """Staff: approved -> paid on `paid_on` (the transfer's date; not in the future)."""
-    _require_staff(viewer)
+    viewer.require_staff(STAFF_ONLY)
     now = now or now_utc()
     if paid_on is None:
         raise InvalidInput("payouts.paid_on_missing")
@@ -743,7 +732,7 @@ def mark_paid(
     ids = list(dict.fromkeys(int(p) for p in payout_ids))
     done: list[int] = []
     with db.portal.begin() as conn:
-        for chunk in _chunks(ids):
+        for chunk in sql.chunks(ids):
             rows = conn.execute(
                 update(payouts)
                 .where(
@@ -756,20 +745,20 @@ def mark_paid(
             ).all()
             done += [r[0] for r in rows]
             if rows:
-                conn.execute(
-                    insert(audit_log),
+                audit.record_many(
+                    conn,
+                    viewer,
                     [
-                        {
-                            "at": now,
-                            "user_id": viewer.user_id,
-                            "partner_id": pid,
-                            "action": "payout_paid",
-                            "entity": "payout",
-                            "entity_id": str(payout_id),
-                            "details": {"paid_on": paid_on.isoformat()},
-                        }
+                        audit.Entry(
+                            action="payout_paid",
+                            entity="payout",
+                            entity_id=payout_id,
+                            partner_id=pid,
+                            details={"paid_on": paid_on.isoformat()},
+                        )
                         for payout_id, pid in rows
                     ],
+                    now=now,
                 )
     return TransitionResult(sorted(done), [p for p in ids if p not in set(done)])
 

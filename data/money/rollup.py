@@ -39,7 +39,6 @@ recomputes the whole table (migration 0006 on an existing ledger, repairs, bench
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,7 +49,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     and_,
-    bindparam,
     case,
     delete,
     func,
@@ -61,7 +59,7 @@ from sqlalchemy import (
     update,
 )
 
-from core import periods
+from core import periods, sql
 from core.money import ZERO, to_stored
 from data.money.rules import REVENUE_STATUSES
 from data.portal_schema import (
@@ -110,25 +108,13 @@ def keys_of(rows: Iterable[Mapping[str, object]]) -> set[Key]:
     return keys
 
 
-_names = itertools.count()
-
-
-def _int_in(column: ColumnElement, ids: Iterable[int]) -> ColumnElement[bool]:
-    """`column IN (ids)` with the integers inline (thousands of bound parameters cost the
-    drivers more than the query); each gets its own parameter name, as one statement may hold
-    several of these on the same column."""
-    values = sorted({int(value) for value in ids})  # ints only: safe to render inline
-    name = f"in_{column.name}_{next(_names)}"
-    return column.in_(bindparam(name, values, expanding=True, literal_execute=True))
-
-
 def ledger_keys(conn: Connection, item_ids: Sequence[int]) -> set[Key]:
     """The keys the ledger's current rows of these items count in (before they change)."""
     if not item_ids:
         return set()
     rows = conn.execute(
         select(bookings.c.partner_id, bookings.c.booked_at, bookings.c.event_at).where(
-            _int_in(bookings.c.item_id, item_ids)
+            sql.int_in(bookings.c.item_id, item_ids)
         )
     ).mappings()
     return keys_of(rows)
@@ -158,7 +144,7 @@ def _aggregate(
         if partners is None:
             where.append(inside)
         elif partners:
-            where.append(and_(inside, _int_in(bookings.c.partner_id, partners)))
+            where.append(and_(inside, sql.int_in(bookings.c.partner_id, partners)))
     if not where:
         return []
     rows = (
@@ -243,7 +229,7 @@ def refresh_rollups(conn: Connection, keys: Iterable[Key]) -> int:
                 rm.c.basis == basis,
                 or_(
                     *(
-                        and_(rm.c.month == month, _int_in(rm.c.partner_id, partners))
+                        and_(rm.c.month == month, sql.int_in(rm.c.partner_id, partners))
                         for month, partners in sorted(months.items())
                     )
                 ),
@@ -294,9 +280,8 @@ def rebuild_rollups(conn: Connection) -> int:
             continue
         first, last = _as_datetime(first), _as_datetime(last)
         months = _month_range(berlin_month(first), berlin_month(last))  # type: ignore[arg-type]
-        for begin in range(0, len(months), REBUILD_MONTHS):
-            chunk = {month: None for month in months[begin : begin + REBUILD_MONTHS]}
-            rows = _aggregate(conn, basis, chunk)
+        for chunk in sql.chunks(months, REBUILD_MONTHS):
+            rows = _aggregate(conn, basis, dict.fromkeys(chunk))
             if rows:
                 conn.execute(insert(revenue_monthly), rows)
             written += len(rows)

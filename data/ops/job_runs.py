@@ -17,7 +17,7 @@ from sqlalchemy import case, func, insert, select, update
 
 from core.clock import now_utc
 from core.db import Databases
-from data.access.viewer import ScopeError, Viewer
+from data.access.viewer import Viewer
 from data.portal_schema import (
     JOB_FAILED,
     JOB_OK,
@@ -41,6 +41,7 @@ RUN_COLUMNS = [
 ]
 LIST_COLUMNS = [*RUN_COLUMNS, "duration_seconds"]
 ERROR_LIMIT = 4000
+SYSTEM_ONLY = "access.system_only"  # the jobs sidecar (staff scope) writes the job log
 # A run that was still "running" when a later run of the same task got the lock was killed.
 INTERRUPTED = "Abgebrochen: der Prozess endete ohne Abschluss (interrupted: process ended)."
 
@@ -53,11 +54,6 @@ class ScheduleMarks:
     last_started: datetime | None
 
 
-def _require_system(viewer: Viewer) -> None:
-    if not viewer.sees_all:
-        raise ScopeError("access.system_only")
-
-
 def start_run(
     viewer: Viewer,
     db: Databases,
@@ -68,7 +64,7 @@ def start_run(
     now: datetime | None = None,
 ) -> int:
     """Log the start of a run; returns its run id."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     with db.portal.begin() as conn:
         result = conn.execute(
             insert(job_runs).values(
@@ -97,7 +93,7 @@ def finish_run(
     now: datetime | None = None,
 ) -> None:
     """Complete a run's row with its outcome (ok or failed), counts, details and error."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     if status not in (JOB_OK, JOB_FAILED):
         raise ValueError(f"a run finishes ok or failed, not {status!r}")
     with db.portal.begin() as conn:
@@ -123,7 +119,7 @@ def close_interrupted(
     Holding the lock proves no other run of the task is alive, so such a row belongs to a
     process that was killed (kill -9, power loss) before it could write its end.
     """
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     with db.portal.begin() as conn:
         result = conn.execute(
             update(job_runs)
@@ -182,7 +178,7 @@ def last_runs(viewer: Viewer, db: Databases) -> pd.DataFrame:
 
 def schedule_marks(viewer: Viewer, db: Databases) -> dict[str, ScheduleMarks]:
     """Per task: the start of its last successful run and of its last attempt (no dry runs)."""
-    _require_system(viewer)
+    viewer.require_system(SYSTEM_ONLY)
     # CASE keeps it one portable query instead of one per status.
     ok_start = func.max(case((job_runs.c.status == JOB_OK, job_runs.c.started_at), else_=None))
     query = (

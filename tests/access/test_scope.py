@@ -64,6 +64,8 @@ UNSCOPED = {
     "data.shop.writes.cancel_course_dates": "inside the caller's transaction; caller is scoped",
     "data.comms.outbox.queue_message": "runs inside the caller's transaction; the caller is scoped",
     "data.comms.outbox.queue_many": "runs inside the caller's transaction; the caller is scoped",
+    "data.ops.audit.record": "inside the caller's transaction; the caller is scoped",
+    "data.ops.audit.record_many": "inside the caller's transaction; the caller is scoped",
     "data.bookings.orders.item_query": "a query the caller filters by the products it scoped",
     "data.bookings.orders.status_labels": "the shop's status labels, the same for everyone",
     "data.bookings.orders.item_decisions": "decisions of item ids the caller already scoped",

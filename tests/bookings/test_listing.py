@@ -635,7 +635,7 @@ def test_xlsx_export_reads_back_with_typed_cells(db: Databases) -> None:
 def test_xlsx_refuses_more_rows_than_a_sheet_holds(
     db: Databases, monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
-    monkeypatch.setattr(b, "XLSX_MAX_ROWS", 1)
+    monkeypatch.setattr("core.table_export.XLSX_MAX_ROWS", 1)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     out = io.BytesIO()
     with pytest.raises(InvalidInput) as exc:

@@ -91,6 +91,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from core import links
 from core.db import Databases
 from data.access.scope import product_partner_map
 from data.access.viewer import SYSTEM, ScopeError, Viewer
@@ -551,7 +552,7 @@ class _Copier:
             "tickets": row["tickets"],
             "total": str(gross),
             "order_number": row["increment_id"],
-            "order_url": f"/bestellungen?order={row['order_id']}",
+            "order_url": links.order_url(int(row["order_id"])),  # type: ignore[call-overload]
         }
         return [
             {

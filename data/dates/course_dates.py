@@ -42,7 +42,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from core import i18n
+from core import i18n, links
 from core.db import Databases
 from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
@@ -75,7 +75,6 @@ MAX_SEATS = 10_000
 MAX_PRICE = Decimal("100000")
 LIST_LIMIT = 5000
 STORE_LOCALES: Mapping[int, str] = {0: "de", 1: "de"}
-COURSE_URL = "https://www.miomente.de/kurs/{product_id}"
 LIST_COLUMNS = [
     "date_id",
     "product_id",
@@ -950,7 +949,7 @@ def _queue_cancel_mail(
         "course": item["name"] or "",
         "starts_at": item["starts_at"].replace(microsecond=0).isoformat(),
         "refund_amount": str(_due(item).quantize(Decimal("0.01"))),
-        "rebook_url": COURSE_URL.format(product_id=item["product_id"]),
+        "rebook_url": links.shop_course_url(item["product_id"]),
     }
     if reason:
         payload["reason"] = reason

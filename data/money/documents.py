@@ -46,7 +46,7 @@ from accounting.model import (
 )
 from accounting.sepa import SepaPayment, iban_is_valid, sepa_xml
 from accounting.workdays import next_month
-from core import periods
+from core import links, periods
 from core.db import Databases
 from core.settings import AccountingConfig, load_accounting
 from core.validation import InvalidInput
@@ -333,7 +333,7 @@ def _notify(
                 "payout_date": (
                     note.expected_payout_date.isoformat() if note.expected_payout_date else None
                 ),
-                "document_url": f"{_config().public_url}/buchhaltung?gutschrift={note.number}",
+                "document_url": links.credit_note_url(note.number),
             },
             dedupe_key=f"credit_note:{document_id}:{address.lower()}"[:200],
             partner_id=partner["partner_id"],

@@ -16,6 +16,7 @@ import streamlit as st
 
 from components.i18n import day, locale, moment, money, number, t, time_of_day
 from components.session import page_context
+from core import links
 from core.validation import InvalidInput
 from data.access.partners import list_partners
 from data.bookings import listing as bk
@@ -27,7 +28,7 @@ from data.portal_schema import BOOKING_NEW, BOOKING_STATUSES, DECISION_CONFIRMED
 from data.shop.catalog import list_courses
 
 log = logging.getLogger(__name__)
-ORDER_PARAM = "bestellung"
+ORDER_PARAM = links.ORDER_PARAM  # the parameter of the links in mails (core/links.py)
 MAX_ALTERNATIVES = 3
 
 ctx = page_context()

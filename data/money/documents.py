@@ -527,9 +527,10 @@ def list_documents(
     period: date | None = None,
     status: str | None = None,
     partner_id: int | None = None,
+    number: str | None = None,
     limit: int = 5000,
 ) -> pd.DataFrame:
-    """Credit notes and cancellations in scope, newest first.
+    """Credit notes and cancellations in scope, newest first; `number` picks one (a link's).
 
     status: "approved" (valid, payout not yet paid), "paid" (valid, paid), "cancelled"
     (cancelled by a later document), "cancellation" (a Storno-Gutschrift).
@@ -565,6 +566,8 @@ def list_documents(
         query = query.where(documents.c.period == period.replace(day=1))
     if partner_id is not None:
         query = query.where(documents.c.partner_id == partner_id)
+    if number is not None:
+        query = query.where(documents.c.number == number.strip())
     if status:
         if status not in DOC_STATUSES:
             raise InvalidInput("payouts.unknown_status")

@@ -10,10 +10,11 @@ import streamlit as st
 
 from components.feedback import show_refusal
 from components.i18n import t
+from core import links
 from data.bookings import listing as bk
 from data.portal_schema import BOOKING_STATUSES
 
-ORDER_PARAM = "bestellung"
+ORDER_PARAM = links.ORDER_PARAM  # the parameter of the links in mails (core/links.py)
 
 
 def url_view() -> bk.ParsedParams:

@@ -7,6 +7,7 @@ so a partner sees (and downloads) only its own payouts, lines and documents.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -139,8 +140,12 @@ def payout_detail(ctx: PageContext, payout_id: int) -> None:
     st.dataframe(lines_table(lines), hide_index=True, width="stretch")
 
 
-def render_payouts(ctx: PageContext) -> None:
-    """The partner's payout history, and one payout with its lines."""
+def _index(options: list, wanted: object) -> int:
+    return options.index(wanted) if wanted in options else 0
+
+
+def render_payouts(ctx: PageContext, *, payout_id: int | None = None) -> None:
+    """The partner's payout history, and one payout with its lines (`payout_id` first)."""
     frame = payouts.list_payouts(ctx.viewer, ctx.db)
     if frame.empty:
         st.info(t("payouts.empty"), icon=":material/payments:")
@@ -151,9 +156,11 @@ def render_payouts(ctx: PageContext) -> None:
         width="stretch",
     )
     by_id = frame.set_index("payout_id")
+    options = [int(p) for p in frame["payout_id"]]
     chosen = st.selectbox(
         t("payouts.open_payout"),
-        frame["payout_id"].tolist(),
+        options,
+        index=_index(options, payout_id),
         format_func=lambda pid: (
             f"{month_label(by_id.loc[pid, 'period'])} · {by_id.loc[pid, 'partner']} · "
             f"{money(by_id.loc[pid, 'amount'])}"
@@ -164,8 +171,11 @@ def render_payouts(ctx: PageContext) -> None:
         payout_detail(ctx, int(chosen))
 
 
-def render_documents(ctx: PageContext, *, key: str = "documents") -> None:
-    """Credit notes and cancellations with filters (month, status) and the PDF download."""
+def render_documents(
+    ctx: PageContext, *, key: str = "documents", document_id: int | None = None
+) -> None:
+    """Credit notes and cancellations with filters (month, status) and the PDF download;
+    `document_id` is chosen first."""
     periods = payouts.payout_periods(ctx.viewer, ctx.db)
     left, right = st.columns(2)
     period: date | None = left.selectbox(
@@ -204,24 +214,62 @@ def render_documents(ctx: PageContext, *, key: str = "documents") -> None:
     )
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
     numbers = frame.set_index("document_id")["number"]
+    options = [int(d) for d in frame["document_id"]]
     chosen = st.selectbox(
         t("payouts.open_document"),
-        frame["document_id"].tolist(),
+        options,
+        index=_index(options, document_id),
         format_func=lambda d: numbers.loc[d],
         key=f"{key}_open",
     )
-    if chosen is None:
-        return
-    file = documents.document_pdf(ctx.viewer, ctx.db, document_id=int(chosen))
+    if chosen is not None:
+        pdf_button(ctx, int(chosen), key=f"{key}_pdf")
+
+
+def pdf_button(ctx: PageContext, document_id: int, *, key: str) -> None:
+    file = documents.document_pdf(ctx.viewer, ctx.db, document_id=document_id)
     if file is not None:
         st.download_button(
             t("payouts.download_pdf"),
             file.pdf,
             file_name=file.filename,
             mime="application/pdf",
-            key=f"{key}_pdf",
+            key=key,
             icon=":material/picture_as_pdf:",
         )
+
+
+@dataclass(frozen=True)
+class LinkedNote:
+    document_id: int
+    payout_id: int
+
+
+def linked_credit_note(ctx: PageContext, number: str | None) -> LinkedNote | None:
+    """The credit note a link names (`?gutschrift=`, core/links.py), shown above the tabs.
+
+    Looked up in the viewer's scope: another partner's number reads as not found, and the
+    text never repeats what the URL said (it is not ours to print).
+    """
+    if not number:
+        return None
+    found = documents.list_documents(ctx.viewer, ctx.db, number=number, limit=1)
+    if found.empty:
+        st.info(t("accounting.linked_missing"), icon=":material/link_off:")
+        return None
+    note = found.iloc[0]
+    with st.container(border=True):
+        st.subheader(t("accounting.linked_title", number=note["number"]))
+        st.caption(
+            t(
+                "accounting.linked_caption",
+                period=month_label(note["period"]),
+                amount=money(note["amount"]),
+                status=status_label(note["status"]),
+            )
+        )
+        pdf_button(ctx, int(note["document_id"]), key="linked_pdf")
+    return LinkedNote(document_id=int(note["document_id"]), payout_id=int(note["payout_id"]))
 
 
 _REISSUE_ROUND = "_reissue_round"  # bumped after a reissue: choice, reason and confirmation reset

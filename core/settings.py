@@ -19,7 +19,6 @@ DEFAULT_DEMO_DIR = PROJECT_ROOT / "var" / "demo"
 
 # Miomente as the issuer of credit notes and the debtor of SEPA batches, and its DATEV numbers.
 ACCOUNTING_KEYS = (
-    "MIOMENTE_PUBLIC_URL",
     "MIOMENTE_ISSUER_NAME",
     "MIOMENTE_ISSUER_STREET",
     "MIOMENTE_ISSUER_POSTCODE",
@@ -51,8 +50,14 @@ KEYS = (
     "TWILIO_AUTH_TOKEN",
     "TWILIO_FROM_NUMBER",
     "TWILIO_BASE_URL",
+    "MIOMENTE_PUBLIC_URL",
     *ACCOUNTING_KEYS,
 )
+
+# Where partners open the portal: the base of every link in mails, SMS and previews
+# (core/links.py). Demo mode runs on the developer's machine, production at Miomente's host.
+DEMO_PUBLIC_URL = "http://localhost:8501"
+DEFAULT_PUBLIC_URL = "https://partner.miomente.de"
 
 
 class ConfigError(RuntimeError):
@@ -79,6 +84,7 @@ class Settings:
     twilio_from_number: str | None = None
     twilio_base_url: str | None = None
     cookie_name: str = "miomente_portal_auth"
+    public_url: str = DEFAULT_PUBLIC_URL
 
     @property
     def demo_mode(self) -> bool:
@@ -122,7 +128,6 @@ class AccountingConfig:
     valid test IBAN), not Miomente's real data: production sets MIOMENTE_ISSUER_*.
     """
 
-    public_url: str = "https://partner.miomente.de"
     name: str = "Miomente GmbH"
     street: str = "Beispielstraße 1"
     postcode: str = "80331"
@@ -152,8 +157,24 @@ def load_accounting(
                 raise ConfigError(f"{key} must be a number.")
             values[field] = int(value)
         else:
-            values[field] = value.rstrip("/") if field == "public_url" else value
+            values[field] = value
     return replace(defaults, **values)
+
+
+def _public_url(get: Callable[[str], str | None]) -> str:
+    configured = get("MIOMENTE_PUBLIC_URL")
+    if configured is not None:
+        return configured.rstrip("/")
+    demo = get("MIOMENTE_MAGENTO_URL") is None and get("MIOMENTE_PORTAL_URL") is None
+    return DEMO_PUBLIC_URL if demo else DEFAULT_PUBLIC_URL
+
+
+def load_public_url(
+    *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """The portal's public base URL alone: jobs and data code build links without the checks
+    `load_settings` makes of the rest of the configuration."""
+    return _public_url(_reader(secrets_path, env))
 
 
 def load_settings(
@@ -193,4 +214,5 @@ def load_settings(
         twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
         twilio_from_number=get("TWILIO_FROM_NUMBER"),
         twilio_base_url=get("TWILIO_BASE_URL"),
+        public_url=_public_url(get),
     )

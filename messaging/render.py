@@ -37,8 +37,9 @@ from types import MappingProxyType
 import jinja2
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
-from core import i18n
+from core import i18n, links
 from core.money import to_decimal
+from core.settings import DEFAULT_PUBLIC_URL
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 # booking_rejected lists at most this many alternative dates (the templates' `max_alternatives`).
@@ -86,6 +87,8 @@ def _spec(
     )
 
 
+# The samples' links come from core/links.py like the real ones, so a preview shows the real
+# shape; portal links name the production host whatever this installation's base is.
 _SPECS = (
     _spec(
         "booking_confirmed",
@@ -120,11 +123,11 @@ _SPECS = (
             "alternatives": [
                 {
                     "starts_at": "2026-11-27T18:00:00",
-                    "url": "https://www.miomente.de/weinprobe-rheinhessen?termin=8812",
+                    "url": links.shop_date_url(3120, 8812),
                 },
                 {
                     "starts_at": "2026-12-04T18:00:00",
-                    "url": "https://www.miomente.de/weinprobe-rheinhessen?termin=8813",
+                    "url": links.shop_date_url(3120, 8813),
                 },
                 {"starts_at": "2026-12-11T18:00:00"},
             ],
@@ -153,7 +156,7 @@ _SPECS = (
             "tickets": 3,
             "total": "267.00",
             "order_number": "100004712",
-            "order_url": "https://partner.miomente.de/orders?order=100004712",
+            "order_url": links.order_url(4712, base=DEFAULT_PUBLIC_URL),
             "confirm_by": "2026-11-26T17:00:00",
         },
     ),
@@ -170,7 +173,7 @@ _SPECS = (
             "starts_at": "2026-12-12T19:00:00",
             "refund_amount": "118.00",
             "reason": "Unser Barkeeper ist leider kurzfristig erkrankt.",
-            "rebook_url": "https://www.miomente.de/cocktailkurs-klassiker",
+            "rebook_url": links.shop_course_url(3455),
         },
     ),
     _spec(
@@ -201,7 +204,7 @@ _SPECS = (
             "starts_at": "2027-02-06T09:00:00",
             "place": "Backstube Körner, Bergmannstraße 12, 10961 Berlin",
             "price": "79.00",
-            "booking_url": "https://www.miomente.de/sauerteig-grundkurs?termin=9105",
+            "booking_url": links.shop_date_url(3610, 9105),
         },
     ),
     _spec(
@@ -214,7 +217,7 @@ _SPECS = (
             "course": "Käse selber machen – vom Frischkäse bis zum Camembert",
             "starts_at": "2027-03-13T13:00:00",
             "place": "Hofkäserei Gründel, Dorfstraße 5, 14476 Potsdam",
-            "booking_url": "https://www.miomente.de/kaese-selber-machen?termin=9230",
+            "booking_url": links.shop_date_url(3702, 9230),
             "partner_message": "Wir freuen uns auf Sie und Ihre Gruppe!",
         },
     ),
@@ -228,7 +231,7 @@ _SPECS = (
             "course": "Pralinen-Workshop mit Chocolatier",
             "requested_at": "2026-12-19T14:00:00",
             "reason": "An diesem Wochenende sind wir leider schon ausgebucht.",
-            "course_url": "https://www.miomente.de/pralinen-workshop",
+            "course_url": links.shop_course_url(3388),
         },
     ),
     _spec(
@@ -240,8 +243,8 @@ _SPECS = (
             "customer_name": "Michael Schröder",
             "course": "Grillkurs: Steaks & Beilagen",
             "starts_at": "2026-11-14T13:00:00",
-            "review_url": "https://www.miomente.de/bewertung/7Kq2xT9p",
-            "unsubscribe_url": "https://www.miomente.de/bewertung/7Kq2xT9p/abmelden",
+            "review_url": links.review_url("7Kq2xT9p"),
+            "unsubscribe_url": links.review_unsubscribe_url("7Kq2xT9p"),
         },
     ),
     _spec(
@@ -253,8 +256,8 @@ _SPECS = (
             "customer_name": "Michael Schröder",
             "course": "Grillkurs: Steaks & Beilagen",
             "starts_at": "2026-11-14T13:00:00",
-            "review_url": "https://www.miomente.de/bewertung/7Kq2xT9p",
-            "unsubscribe_url": "https://www.miomente.de/bewertung/7Kq2xT9p/abmelden",
+            "review_url": links.review_url("7Kq2xT9p"),
+            "unsubscribe_url": links.review_unsubscribe_url("7Kq2xT9p"),
         },
     ),
     _spec(
@@ -268,7 +271,7 @@ _SPECS = (
             "credit_note_number": "GS-2026-00042",
             "amount": "2847.35",
             "payout_date": "2026-11-06",
-            "document_url": "https://partner.miomente.de/payouts?document=GS-2026-00042",
+            "document_url": links.credit_note_url("GS-2026-00042", base=DEFAULT_PUBLIC_URL),
         },
     ),
 )

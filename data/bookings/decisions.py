@@ -52,7 +52,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core import i18n
+from core import i18n, links
 from core.clock import now_utc
 from core.db import Databases
 from core.money import to_decimal, to_money
@@ -91,7 +91,6 @@ CLOSED_STATES = ("canceled", "closed", "complete")
 STATUS_CHANGE_STATES = ("processing",)
 # Miomente's store views and their language; a store not listed gets German.
 STORE_LOCALES: Mapping[int, str] = {0: "de", 1: "de"}
-COURSE_DATE_URL = "https://www.miomente.de/kurs/{product_id}?termin={date_id}"
 
 
 # --- results -------------------------------------------------------------------------------
@@ -318,7 +317,7 @@ def _email(
                 "date_id": a["date_id"],
                 "starts_at": _iso(a["starts_at"]),
                 "ends_at": _iso(a["ends_at"]),
-                "url": COURSE_DATE_URL.format(product_id=a["product_id"], date_id=a["date_id"]),
+                "url": links.shop_date_url(a["product_id"], a["date_id"]),
             }
             for a in alternatives
         ]

@@ -89,7 +89,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
-from core import sql
+from core import links, sql
 from core.clock import naive_utc, now_utc
 from core.db import Databases
 from core.money import to_decimal, to_money
@@ -509,7 +509,7 @@ class _Copier:
             "tickets": row["tickets"],
             "total": str(gross),
             "order_number": row["increment_id"],
-            "order_url": f"/bestellungen?order={row['order_id']}",
+            "order_url": links.order_url(int(row["order_id"])),  # type: ignore[call-overload]
         }
         return [
             {

@@ -42,7 +42,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from core import i18n
+from core import i18n, links
 from core.clock import naive_utc, now_utc
 from core.db import Databases
 from core.money import ZERO, to_decimal, to_money
@@ -81,7 +81,6 @@ MAX_SEATS = 10_000
 MAX_PRICE = Decimal("100000")
 LIST_LIMIT = 5000
 STORE_LOCALES: Mapping[int, str] = {0: "de", 1: "de"}
-COURSE_URL = "https://www.miomente.de/kurs/{product_id}"
 LIST_COLUMNS = [
     "date_id",
     "product_id",
@@ -901,7 +900,7 @@ def _queue_cancel_mail(
         "course": item["name"] or "",
         "starts_at": item["starts_at"].replace(microsecond=0).isoformat(),
         "refund_amount": str(_due(item)),
-        "rebook_url": COURSE_URL.format(product_id=item["product_id"]),
+        "rebook_url": links.shop_course_url(item["product_id"]),
     }
     if reason:
         payload["reason"] = reason

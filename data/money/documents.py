@@ -44,7 +44,7 @@ from accounting.model import (
 )
 from accounting.sepa import SepaPayment, iban_is_valid, sepa_xml
 from accounting.workdays import next_month
-from core import periods, sql
+from core import links, periods, sql
 from core.clock import now_utc
 from core.db import Databases
 from core.money import to_money
@@ -315,7 +315,7 @@ def _notify(
                 "payout_date": (
                     note.expected_payout_date.isoformat() if note.expected_payout_date else None
                 ),
-                "document_url": f"{_config().public_url}/buchhaltung?gutschrift={note.number}",
+                "document_url": links.credit_note_url(note.number),
             },
             dedupe_key=f"credit_note:{document_id}:{address.lower()}"[:200],
             partner_id=partner["partner_id"],
@@ -507,9 +507,10 @@ def list_documents(
     period: date | None = None,
     status: str | None = None,
     partner_id: int | None = None,
+    number: str | None = None,
     limit: int = 5000,
 ) -> pd.DataFrame:
-    """Credit notes and cancellations in scope, newest first.
+    """Credit notes and cancellations in scope, newest first; `number` picks one (a link's).
 
     status: "approved" (valid, payout not yet paid), "paid" (valid, paid), "cancelled"
     (cancelled by a later document), "cancellation" (a Storno-Gutschrift).
@@ -545,6 +546,8 @@ def list_documents(
         query = query.where(documents.c.period == period.replace(day=1))
     if partner_id is not None:
         query = query.where(documents.c.partner_id == partner_id)
+    if number is not None:
+        query = query.where(documents.c.number == number.strip())
     if status:
         if status not in DOC_STATUSES:
             raise InvalidInput("payouts.unknown_status")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, insert, select, update
 
+from core import links
 from core.db import Databases, make_engine
 from core.settings import Settings
 from data import portal_schema as p
@@ -499,7 +500,7 @@ def test_a_new_booking_is_announced_once_to_each_recipient(db: Databases) -> Non
         "tickets": 2,
         "total": "178.00",
         "order_number": "000001006",
-        "order_url": "/bestellungen?order=1006",
+        "order_url": links.order_url(1006),  # followed in tests/pages/test_links_followed.py
     }
     assert messages[0]["recipient_name"] == "Kochschule Alpha"
     beta = messages[3]["payload"]

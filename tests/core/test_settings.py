@@ -61,10 +61,27 @@ def test_accounting_data_comes_from_the_configuration(tmp_path) -> None:
     secrets.write_text('MIOMENTE_ISSUER_CITY = "Köln"\nMIOMENTE_DATEV_CLIENT = "7"\n')
     config = load_accounting(
         secrets_path=secrets,
-        env={"MIOMENTE_ISSUER_VAT_ID": "DE999999999", "MIOMENTE_PUBLIC_URL": "https://p.example/"},
+        env={"MIOMENTE_ISSUER_VAT_ID": "DE999999999"},
     )
     assert (config.city, config.vat_id, config.datev_client) == ("Köln", "DE999999999", 7)
-    assert config.public_url == "https://p.example"
     assert config.iban == AccountingConfig().iban  # unset: the placeholder
     with pytest.raises(ConfigError, match="MIOMENTE_DATEV_CONSULTANT"):
         load_accounting(secrets_path=secrets, env={"MIOMENTE_DATEV_CONSULTANT": "abc"})
+
+
+def test_the_public_url_links_point_at(tmp_path: Path) -> None:
+    from core.settings import load_public_url
+
+    none = tmp_path / "none.toml"
+    assert load_settings(secrets_path=none, env={}).public_url == "http://localhost:8501"
+    production = {
+        "MIOMENTE_MAGENTO_URL": SHOP,
+        "MIOMENTE_PORTAL_URL": PORTAL,
+        "MIOMENTE_COOKIE_KEY": "k" * 40,
+    }
+    assert load_public_url(secrets_path=none, env=production) == "https://partner.miomente.de"
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('MIOMENTE_PUBLIC_URL = "https://p.example/portal/"\n')
+    assert load_settings(secrets_path=secrets, env=production).public_url == (
+        "https://p.example/portal"
+    )

@@ -1,0 +1,67 @@
+"""The one builder of deep links: every URL the portal sends or prints is made here.
+
+A portal link is the public base URL (`MIOMENTE_PUBLIC_URL`, http://localhost:8501 in demo
+mode) plus the target page's German URL path and the query parameter that page reads. The
+paths are constants here because core/ must not import components/: tests/core/test_links.py
+holds them equal to `components.navigation.PAGES`, and tests/pages/test_links_followed.py
+renders every template and follows each link through the app to the record it names.
+
+Links into the shop (a course, a date to book) are built here too, so a change of the shop's
+URL scheme is one edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import quote, urlencode
+
+from core.settings import load_public_url
+
+# Pages that links open, and the query parameter each reads (pages/<section>/<path>.py).
+ORDERS_PAGE = "bestellungen"
+ORDER_PARAM = "bestellung"  # the shop's order id (sales_order.entity_id)
+ACCOUNTING_PAGE = "buchhaltung"
+CREDIT_NOTE_PARAM = "gutschrift"  # the credit note's number, e.g. GS-2026-00042
+
+SHOP_URL = "https://www.miomente.de"
+SHOP_DATE_PARAM = "termin"
+
+
+def public_url() -> str:
+    """The configured base of portal links, without a trailing slash."""
+    return load_public_url()
+
+
+def _portal(page: str, params: Mapping[str, str | int], base: str | None) -> str:
+    root = (public_url() if base is None else base).rstrip("/")
+    return f"{root}/{quote(page)}?{urlencode(params)}"
+
+
+def order_url(order_id: int, *, base: str | None = None) -> str:
+    """Bestellungen with the order opened."""
+    return _portal(ORDERS_PAGE, {ORDER_PARAM: int(order_id)}, base)
+
+
+def credit_note_url(number: str, *, base: str | None = None) -> str:
+    """Buchhaltung with the credit note and its payout opened."""
+    return _portal(ACCOUNTING_PAGE, {CREDIT_NOTE_PARAM: number}, base)
+
+
+def shop_course_url(product_id: int) -> str:
+    """The course's page in the shop, with all its dates."""
+    return f"{SHOP_URL}/kurs/{int(product_id)}"
+
+
+def shop_date_url(product_id: int, date_id: int) -> str:
+    """The course's page in the shop with one date chosen for booking."""
+    return f"{shop_course_url(product_id)}?{urlencode({SHOP_DATE_PARAM: int(date_id)})}"
+
+
+def review_url(token: str) -> str:
+    """The shop's review form for one participant's review request."""
+    return f"{SHOP_URL}/bewertung/{quote(token, safe='')}"
+
+
+def review_unsubscribe_url(token: str) -> str:
+    """Where the participant objects to further review mails."""
+    return f"{review_url(token)}/abmelden"

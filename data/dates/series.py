@@ -68,16 +68,18 @@ from core.db import Databases
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
+from data.dates._date_changes import (
+    booked_items,
+    cancel_dates,
+    check_values,
+    notify_moved,
+    order_ids_on,
+    refresh_ledger,
+    require_product,
+)
 from data.dates.course_dates import (
     NOT_FOUND,
     CancelResult,
-    _booked_items,
-    _cancel_dates,
-    _check_values,
-    _notify_moved,
-    _order_ids_on,
-    _refresh,
-    _require_product,
     overlapping,
     update_date,
 )
@@ -277,8 +279,8 @@ def preview_series(
     A series with an end (a last day or a count) may hold at most `MAX_OCCURRENCES` dates; an
     open one is written up to the horizon and extended daily."""
     now = _naive_utc(now) if now else _utcnow()
-    _require_product(viewer, db, product_id)
-    _check_values(seats=seats, price=price)
+    require_product(viewer, db, product_id)
+    check_values(seats=seats, price=price)
     rec.validate(pattern, today=_today(now))
     horizon = _horizon_end(now, horizon_days)
     bounded = rec.is_bounded(pattern)
@@ -323,8 +325,8 @@ def create_series(
         viewer, db, product_id=product_id, pattern=pattern, seats=seats, price=price, now=now,
         horizon_days=horizon_days,
     )  # fmt: skip
-    partner_id = _require_product(viewer, db, product_id)
-    seats_value, price_value = _check_values(seats=seats, price=price)
+    partner_id = require_product(viewer, db, product_id)
+    seats_value, price_value = check_values(seats=seats, price=price)
     values = _pattern_values(pattern)
     if pattern.kind != rec.CUSTOM:
         values["rrule"] = rec.rule_text(pattern)
@@ -726,7 +728,7 @@ def skip_occurrence(
                 )
             )
 
-    return _cancel_dates(
+    return cancel_dates(
         viewer,
         db,
         partner_id=series.partner_id,
@@ -770,7 +772,7 @@ def bulk_edit(
     series = _load(viewer, db, series_id)
     if series.status != SERIES_ACTIVE:
         raise InvalidInput("dates.series_cancelled")
-    seats_value, price_value = _check_values(seats=seats, price=price)
+    seats_value, price_value = check_values(seats=seats, price=price)
     if duration_minutes is not None and not (0 < int(duration_minutes) <= rec.MAX_DURATION_MINUTES):
         raise InvalidInput("dates.duration_invalid")
     if start_time is None and duration_minutes is None and seats is None and price is None:
@@ -842,10 +844,10 @@ def bulk_edit(
                     if len(change) > 1:
                         changes.append(change)
                 shop_writes.update_course_dates(conn, changes=changes, now=now)
-                order_ids = _order_ids_on(conn, time_changed)
+                order_ids = order_ids_on(conn, time_changed)
                 # Booked customers hear of the new time, in the same transactions.
                 for row, start, end in moves:
-                    messages += _notify_moved(
+                    messages += notify_moved(
                         pconn,
                         conn,
                         date_id=row["date_id"],
@@ -857,7 +859,7 @@ def bulk_edit(
                     )
     except IntegrityError:
         raise InvalidInput("dates.collision") from None
-    refreshed = _refresh(db, order_ids, now)
+    refreshed = refresh_ledger(db, order_ids, now)
     return BulkResult(
         series_id=series.series_id,
         changed=len(changes),
@@ -881,7 +883,7 @@ def _moved_date_ids(db: Databases, series_id: int) -> list[int]:
 
 def _sold_by_date(conn: Connection, date_ids: Iterable[int]) -> dict[int, int]:
     out: dict[int, int] = {}
-    for item in _booked_items(conn, list(date_ids)):
+    for item in booked_items(conn, list(date_ids)):
         left = item["qty_ordered"] - item["qty_canceled"] - item["qty_refunded"]
         out[item["date_id"]] = out.get(item["date_id"], 0) + int(float(left))
     return out
@@ -993,7 +995,7 @@ def cancel_series(
             .values(status=SERIES_CANCELLED, updated_at=now)
         )
 
-    return _cancel_dates(
+    return cancel_dates(
         viewer,
         db,
         partner_id=series.partner_id,

@@ -192,26 +192,26 @@ class RateBook:
                 chosen = value
         return chosen
 
-
-def _rate_book(conn: Connection, partner_ids: Iterable[int]) -> RateBook:
-    """Contract rates and overrides of `partner_ids` (the caller scoped them)."""
-    ids = sorted(set(partner_ids))
-    contract: dict[int, Decimal] = {}
-    overrides: dict[int, list[tuple[date, Decimal]]] = {}
-    for begin in range(0, len(ids), 1000):
-        chunk = ids[begin : begin + 1000]
-        for pid, value in conn.execute(
-            select(partners.c.partner_id, partners.c.commission_rate).where(
-                partners.c.partner_id.in_(chunk)
-            )
-        ):
-            contract[pid] = as_rate(value)
-        for product_id, valid_from, value in conn.execute(
-            select(
-                commission_rates.c.product_id,
-                commission_rates.c.valid_from,
-                commission_rates.c.rate,
-            ).where(commission_rates.c.partner_id.in_(chunk))
-        ):
-            overrides.setdefault(product_id, []).append((valid_from, as_rate(value)))
-    return RateBook(contract, overrides)
+    @classmethod
+    def load(cls, conn: Connection, partner_ids: Iterable[int]) -> RateBook:
+        """Contract rates and overrides of `partner_ids` (the caller scoped them)."""
+        ids = sorted(set(partner_ids))
+        contract: dict[int, Decimal] = {}
+        overrides: dict[int, list[tuple[date, Decimal]]] = {}
+        for begin in range(0, len(ids), 1000):
+            chunk = ids[begin : begin + 1000]
+            for pid, value in conn.execute(
+                select(partners.c.partner_id, partners.c.commission_rate).where(
+                    partners.c.partner_id.in_(chunk)
+                )
+            ):
+                contract[pid] = as_rate(value)
+            for product_id, valid_from, value in conn.execute(
+                select(
+                    commission_rates.c.product_id,
+                    commission_rates.c.valid_from,
+                    commission_rates.c.rate,
+                ).where(commission_rates.c.partner_id.in_(chunk))
+            ):
+                overrides.setdefault(product_id, []).append((valid_from, as_rate(value)))
+        return cls(contract, overrides)

@@ -62,14 +62,15 @@ from sqlalchemy import (
 )
 
 from accounting import money
-from accounting.model import CreditNoteLine
 from accounting.workdays import expected_payout_date, month_start
-from core import i18n, periods
+from core import periods
 from core.db import Databases
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
-from data.money.commission import _rate_book
+from data.money._credit_notes import berlin_day, carried_from, current_document, model_line
+from data.money.commission import RateBook
+from data.money.documents import issue_for_payout
 from data.money.rules import payable_amount, payable_amount_sql, payable_filter
 from data.portal_schema import (
     LINE_CORRECTION,
@@ -166,10 +167,6 @@ def _require_staff(viewer: Viewer) -> None:
 def _chunks(values: Sequence, size: int = ID_CHUNK) -> Iterable[Sequence]:
     for begin in range(0, len(values), size):
         yield values[begin : begin + size]
-
-
-def berlin_day(moment: datetime | None) -> date | None:
-    return None if moment is None else i18n.to_berlin(moment).date()
 
 
 # =============================================================================================
@@ -374,7 +371,7 @@ def _line_key(line: Mapping) -> tuple:
 def _totals(
     lines: Sequence[Mapping], case: str, period: date, carried: Decimal = money.ZERO
 ) -> dict[str, object]:
-    totals = money.settle((_model_line(line) for line in lines), case, carried)
+    totals = money.settle((model_line(line) for line in lines), case, carried)
     return {
         "vat_case": case,
         "lines": len(lines),
@@ -387,21 +384,6 @@ def _totals(
         "amount": totals.payout,
         "expected_date": expected_payout_date(period),
     }
-
-
-def _model_line(line: Mapping) -> CreditNoteLine:
-    return CreditNoteLine(
-        order_number=str(line["increment_id"]),
-        item_id=int(line["item_id"]),
-        event_date=berlin_day(line["event_at"]) or date.min,
-        description=str(line["course"] or ""),
-        tickets=int(line["tickets"] or 0),
-        gross=money.cents(line["gross"]),
-        vat_rate=money.rate(line["vat_rate"]),
-        commission_rate=money.rate(line["commission_rate"]),
-        commission_net=money.cents(line["commission_net"]),
-        is_correction=line["kind"] == LINE_CORRECTION,
-    )
 
 
 # An offset: (the negative payout it settles, that payout's amount).
@@ -495,7 +477,7 @@ def compute_payouts(
             pid for pid, r in existing.items() if r["status"] == PAYOUT_DRAFT
         }
         cases = _partner_cases(conn, list(partner_ids))
-        rates = _rate_book(conn, partner_ids)
+        rates = RateBook.load(conn, partner_ids)
 
     # VAT rates: reuse what a line of the item already says; ask the shop for the rest.
     known_vat: dict[int, Decimal] = {i: v for i, (_g, v) in settled.items()}
@@ -713,8 +695,6 @@ def approve_payouts(
     fails; a second click (or a second tab) finds the payout approved and skips it.
     """
     _require_staff(viewer)
-    from data.money.documents import issue_for_payout
-
     now = now or _utcnow()
     done, skipped, numbers = [], [], []
     for payout_id in dict.fromkeys(int(p) for p in payout_ids):
@@ -781,22 +761,6 @@ def mark_paid(
 # =============================================================================================
 
 
-def _current_document():
-    """The payout's valid credit note: a credit note no later document cancels."""
-    cancelled = select(documents.c.cancels_document_id).where(
-        documents.c.cancels_document_id.is_not(None)
-    )
-    return (
-        select(
-            documents.c.payout_id,
-            func.max(documents.c.document_id).label("document_id"),
-        )
-        .where(documents.c.kind == "credit_note", documents.c.document_id.not_in(cancelled))
-        .group_by(documents.c.payout_id)
-        .subquery()
-    )
-
-
 def list_payouts(
     viewer: Viewer,
     db: Databases,
@@ -807,7 +771,7 @@ def list_payouts(
     limit: int = 5000,
 ) -> pd.DataFrame:
     """Payouts in scope, newest month first; filters by month, status and (staff) partner."""
-    current = _current_document()
+    current = current_document()
     query = (
         select(
             payouts.c.payout_id,
@@ -885,8 +849,6 @@ class Payout:
 
 
 def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | None:
-    from data.money.documents import _carried_from
-
     fields = [f for f in Payout.__dataclass_fields__ if f not in ("partner", "carried_from")]
     query = (
         select(*(payouts.c[f] for f in fields), partners.c.name.label("partner"))
@@ -900,8 +862,8 @@ def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | Non
         row = conn.execute(query).mappings().first()
         if row is None:
             return None
-        carried_from = _carried_from(conn, payout_id) if row["carried"] else ()
-    return Payout(**{f: row[f] for f in [*fields, "partner"]}, carried_from=carried_from)
+        numbers = carried_from(conn, payout_id) if row["carried"] else ()
+    return Payout(**{f: row[f] for f in [*fields, "partner"]}, carried_from=numbers)
 
 
 def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame:

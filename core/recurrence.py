@@ -161,15 +161,6 @@ def parse_day(text: str) -> date:
     raise InvalidInput("dates.day_invalid", value=raw[:20])
 
 
-def parse_time(text: str) -> time:
-    """'18:00' / '18.00' -> time; anything else -> InvalidInput('dates.time_invalid')."""
-    raw = (text or "").strip().replace(".", ":")
-    try:
-        return datetime.strptime(raw, "%H:%M").time()
-    except ValueError:
-        raise InvalidInput("dates.time_invalid", value=raw[:20]) from None
-
-
 # --- holidays --------------------------------------------------------------------------------
 
 
@@ -270,6 +261,15 @@ def validate(pattern: Pattern, *, today: date) -> None:
     """Refuse what the page must explain (InvalidInput with a `dates.` key)."""
     if pattern.kind not in KINDS:
         raise InvalidInput("dates.kind_invalid")
+    _validate_span(pattern, today=today)
+    _validate_kind(pattern)
+    if pattern.holidays_in is not None and pattern.holidays_in not in BUNDESLAENDER:
+        raise InvalidInput("dates.state_invalid", state=str(pattern.holidays_in)[:10])
+    build_rule(pattern)  # a custom rule that does not parse is refused here
+
+
+def _validate_span(pattern: Pattern, *, today: date) -> None:
+    """Interval, first day, duration and end (a last day or a count, not both)."""
     if pattern.interval is None or int(pattern.interval) <= 0:
         raise InvalidInput("dates.interval_invalid")
     if pattern.starts_on < today:
@@ -286,6 +286,10 @@ def validate(pattern: Pattern, *, today: date) -> None:
         raise InvalidInput("dates.count_invalid")
     if pattern.count is not None and pattern.ends_on is not None:
         raise InvalidInput("dates.end_twice")
+
+
+def _validate_kind(pattern: Pattern) -> None:
+    """What the pattern's kind needs: weekdays, a day of the month, or a position."""
     if pattern.kind == WEEKLY and (
         not pattern.weekdays or any(d not in WEEKDAYS for d in pattern.weekdays)
     ):
@@ -300,9 +304,6 @@ def validate(pattern: Pattern, *, today: date) -> None:
         pattern.position not in POSITIONS or pattern.position_weekday not in WEEKDAYS
     ):
         raise InvalidInput("dates.position_invalid")
-    if pattern.holidays_in is not None and pattern.holidays_in not in BUNDESLAENDER:
-        raise InvalidInput("dates.state_invalid", state=str(pattern.holidays_in)[:10])
-    build_rule(pattern)  # a custom rule that does not parse is refused here
 
 
 # --- expanding -------------------------------------------------------------------------------

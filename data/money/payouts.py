@@ -451,129 +451,184 @@ def _same_totals(row: Mapping, totals: Mapping) -> bool:
     return True
 
 
-def compute_payouts(
-    viewer: Viewer, db: Databases, *, period: date, now: datetime | None = None
-) -> ComputeResult:
-    """Build or recompute the month's draft payouts of every partner in the viewer's scope."""
-    _require_staff(viewer)
-    started = time.perf_counter()
-    now = now or _utcnow()
-    period = month_start(period)
-    bounds = periods.month_of(period)
-    with db.portal.connect() as conn:
-        month_rows = _month_items(conn, viewer, bounds)
-        corrections = _correction_candidates(conn, viewer, period)
-        late = _late_items(conn, viewer, bounds, period)
-        existing, existing_lines = _existing(conn, viewer, period)
-        deficits = _open_deficits(conn, viewer, period)
-        existing_offsets = _existing_offsets(conn, [r["payout_id"] for r in existing.values()])
-        frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
-        candidates: dict[int, Mapping] = {}
-        for row in [*month_rows, *corrections, *late]:
-            if row["partner_id"] not in frozen_partners:
-                candidates[row["item_id"]] = row
-        settled = _settled_elsewhere(conn, viewer, list(candidates), period)
-        partner_ids = {r["partner_id"] for r in candidates.values()} | {
-            pid for pid, r in existing.items() if r["status"] == PAYOUT_DRAFT
-        }
-        cases = _partner_cases(conn, list(partner_ids))
-        rates = RateBook.load(conn, partner_ids)
+@dataclass
+class _Inputs:
+    """What a run reads before it writes: the items to settle and the period's payouts."""
 
-    # VAT rates: reuse what a line of the item already says; ask the shop for the rest.
-    known_vat: dict[int, Decimal] = {i: v for i, (_g, v) in settled.items()}
-    for lines in existing_lines.values():
+    candidates: dict[int, Mapping]  # item id -> ledger row of a partner not frozen
+    settled: dict[int, tuple[Decimal, Decimal]]  # item id -> (settled elsewhere, its VAT rate)
+    existing: dict[int, Mapping]  # partner -> the period's payout
+    existing_lines: dict[int, list[dict]]  # payout -> its lines
+    existing_offsets: dict[int, list[_Offset]]  # payout -> its offsets
+    deficits: dict[int, list[_Offset]]  # partner -> open negative payouts to carry
+    frozen_partners: set[int]
+    partner_ids: set[int]
+    cases: dict[int, str]
+    rates: RateBook
+
+
+def _read_inputs(conn: Connection, viewer: Viewer, period: date) -> _Inputs:
+    bounds = periods.month_of(period)
+    month_rows = _month_items(conn, viewer, bounds)
+    corrections = _correction_candidates(conn, viewer, period)
+    late = _late_items(conn, viewer, bounds, period)
+    existing, existing_lines = _existing(conn, viewer, period)
+    deficits = _open_deficits(conn, viewer, period)
+    existing_offsets = _existing_offsets(conn, [r["payout_id"] for r in existing.values()])
+    frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
+    candidates: dict[int, Mapping] = {}
+    for row in [*month_rows, *corrections, *late]:
+        if row["partner_id"] not in frozen_partners:
+            candidates[row["item_id"]] = row
+    settled = _settled_elsewhere(conn, viewer, list(candidates), period)
+    partner_ids = {r["partner_id"] for r in candidates.values()} | {
+        pid for pid, r in existing.items() if r["status"] == PAYOUT_DRAFT
+    }
+    return _Inputs(
+        candidates=candidates,
+        settled=settled,
+        existing=existing,
+        existing_lines=existing_lines,
+        existing_offsets=existing_offsets,
+        deficits=deficits,
+        frozen_partners=frozen_partners,
+        partner_ids=partner_ids,
+        cases=_partner_cases(conn, list(partner_ids)),
+        rates=RateBook.load(conn, partner_ids),
+    )
+
+
+def _vat_rates(db: Databases, inputs: _Inputs) -> dict[int, Decimal]:
+    """VAT rates: reuse what a line of the item already says; ask the shop for the rest."""
+    known_vat: dict[int, Decimal] = {i: v for i, (_g, v) in inputs.settled.items()}
+    for lines in inputs.existing_lines.values():
         for line in lines:
             known_vat[line["item_id"]] = Decimal(line["vat_rate"])
-    missing = [i for i in candidates if i not in known_vat]
+    missing = [i for i in inputs.candidates if i not in known_vat]
     shop_vat = _shop_vat_rates(db, missing) if missing else {}
+    return {i: known_vat.get(i, shop_vat.get(i, money.DEFAULT_VAT_RATE)) for i in inputs.candidates}
 
-    plans: dict[int, _Plan] = {pid: _Plan(pid) for pid in partner_ids}
-    for item_id in sorted(candidates):
-        row = candidates[item_id]
-        before = settled.get(item_id, (Decimal(0), Decimal(0)))[0]
-        payable = payable_amount(row["status"], row["order_state"], row["gross"], row["refunded"])
-        due = money.cents(payable - before)
-        if due == 0:
-            continue
-        pid = row["partner_id"]
-        case = cases[pid]
-        event_day = berlin_day(row["event_at"])
-        commission_rate = rates.rate(pid, row["product_id"], event_day)
-        shop_rate = known_vat.get(item_id, shop_vat.get(item_id, money.DEFAULT_VAT_RATE))
-        plans[pid].lines.append(
+
+def _plan_line(inputs: _Inputs, item_id: int, shop_rate: Decimal) -> dict | None:
+    """The line that settles what the item still needs, or None when nothing is due."""
+    row = inputs.candidates[item_id]
+    before = inputs.settled.get(item_id, (Decimal(0), Decimal(0)))[0]
+    payable = payable_amount(row["status"], row["order_state"], row["gross"], row["refunded"])
+    due = money.cents(payable - before)
+    if due == 0:
+        return None
+    pid = row["partner_id"]
+    commission_rate = inputs.rates.rate(pid, row["product_id"], berlin_day(row["event_at"]))
+    return {
+        "item_id": item_id,
+        "order_id": row["order_id"],
+        "increment_id": row["increment_id"],
+        "product_id": row["product_id"],
+        "course": row["course"],
+        "event_at": row["event_at"],
+        "tickets": int(row["tickets"] or 0),
+        "kind": LINE_CORRECTION if item_id in inputs.settled else LINE_SALE,
+        "gross": due,
+        "vat_rate": money.line_vat_rate(inputs.cases[pid], shop_rate),
+        "commission_rate": commission_rate,
+        "commission_net": money.commission(due, commission_rate),
+    }
+
+
+def _plans(inputs: _Inputs, vat: Mapping[int, Decimal]) -> dict[int, _Plan]:
+    plans: dict[int, _Plan] = {pid: _Plan(pid) for pid in inputs.partner_ids}
+    for item_id in sorted(inputs.candidates):
+        line = _plan_line(inputs, item_id, vat[item_id])
+        if line is not None:
+            plans[inputs.candidates[item_id]["partner_id"]].lines.append(line)
+    return plans
+
+
+@dataclass
+class _Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+@dataclass
+class _NewPayouts:
+    """Payouts of partners without one yet, inserted together at the end of a chunk."""
+
+    rows: list[dict] = field(default_factory=list)
+    lines: list[list[dict]] = field(default_factory=list)
+    offsets: list[list[_Offset]] = field(default_factory=list)
+
+    def insert(self, conn: Connection) -> int:
+        if not self.rows:
+            return 0
+        ids = conn.execute(
+            insert(payouts).returning(
+                payouts.c.payout_id, payouts.c.partner_id, sort_by_parameter_order=True
+            ),
+            self.rows,
+        ).all()
+        rows, offset_rows = [], []
+        for (payout_id, pid), lines, offsets in zip(ids, self.lines, self.offsets, strict=True):
+            rows += [{**line, "payout_id": payout_id, "partner_id": pid} for line in lines]
+            offset_rows += _offset_rows(payout_id, offsets)
+        conn.execute(insert(payout_lines), rows)
+        if offset_rows:
+            conn.execute(insert(payout_offsets), offset_rows)
+        return len(self.rows)
+
+
+def _unchanged(inputs: _Inputs, row: Mapping, plan: _Plan, totals: Mapping, offsets: list) -> bool:
+    old = inputs.existing_lines.get(row["payout_id"], [])
+    return (
+        sorted(map(_line_key, old)) == sorted(map(_line_key, plan.lines))
+        and _same_totals(row, totals)
+        and inputs.existing_offsets.get(row["payout_id"], []) == offsets
+    )
+
+
+def _write_partner(
+    conn: Connection,
+    inputs: _Inputs,
+    plan: _Plan,
+    *,
+    period: date,
+    now: datetime,
+    new: _NewPayouts,
+    tally: _Tally,
+) -> None:
+    pid = plan.partner_id
+    row = inputs.existing.get(pid)
+    if not plan.lines:
+        if row is not None and row["status"] == PAYOUT_DRAFT:
+            tally.removed += _drop_draft(conn, row["payout_id"])
+        return
+    # Only a partner with something to settle takes the carry (module doc).
+    offsets = inputs.deficits.get(pid, [])
+    carried = sum((amount for _id, amount in offsets), money.ZERO)
+    totals = _totals(plan.lines, inputs.cases[pid], period, carried)
+    if row is None:
+        new.rows.append(
             {
-                "item_id": item_id,
-                "order_id": row["order_id"],
-                "increment_id": row["increment_id"],
-                "product_id": row["product_id"],
-                "course": row["course"],
-                "event_at": row["event_at"],
-                "tickets": int(row["tickets"] or 0),
-                "kind": LINE_CORRECTION if item_id in settled else LINE_SALE,
-                "gross": due,
-                "vat_rate": money.line_vat_rate(case, shop_rate),
-                "commission_rate": commission_rate,
-                "commission_net": money.commission(due, commission_rate),
+                "partner_id": pid,
+                "period": period,
+                "status": PAYOUT_DRAFT,
+                "computed_at": now,
+                "created_at": now,
+                **totals,
             }
         )
+        new.lines.append(plan.lines)
+        new.offsets.append(offsets)
+    elif _unchanged(inputs, row, plan, totals, offsets):
+        tally.unchanged += 1
+    elif _replace_draft(conn, row["payout_id"], plan.lines, totals, pid, now, offsets):
+        tally.updated += 1
 
-    created = updated = unchanged = removed = 0
-    ordered = sorted(plans)
-    for chunk in _chunks(ordered, PARTNER_CHUNK):
-        with db.portal.begin() as conn:
-            new_rows, new_lines, new_offsets = [], [], []
-            for pid in chunk:
-                plan = plans[pid]
-                row = existing.get(pid)
-                if not plan.lines:
-                    if row is not None and row["status"] == PAYOUT_DRAFT:
-                        removed += _drop_draft(conn, row["payout_id"])
-                    continue
-                # Only a partner with something to settle takes the carry (module doc).
-                offsets = deficits.get(pid, [])
-                carried = sum((amount for _id, amount in offsets), money.ZERO)
-                totals = _totals(plan.lines, cases[pid], period, carried)
-                if row is None:
-                    new_rows.append(
-                        {
-                            "partner_id": pid,
-                            "period": period,
-                            "status": PAYOUT_DRAFT,
-                            "computed_at": now,
-                            "created_at": now,
-                            **totals,
-                        }
-                    )
-                    new_lines.append(plan.lines)
-                    new_offsets.append(offsets)
-                    continue
-                old = existing_lines.get(row["payout_id"], [])
-                if (
-                    sorted(map(_line_key, old)) == sorted(map(_line_key, plan.lines))
-                    and _same_totals(row, totals)
-                    and existing_offsets.get(row["payout_id"], []) == offsets
-                ):
-                    unchanged += 1
-                    continue
-                if _replace_draft(conn, row["payout_id"], plan.lines, totals, pid, now, offsets):
-                    updated += 1
-            if new_rows:
-                ids = conn.execute(
-                    insert(payouts).returning(
-                        payouts.c.payout_id, payouts.c.partner_id, sort_by_parameter_order=True
-                    ),
-                    new_rows,
-                ).all()
-                rows, offset_rows = [], []
-                for (payout_id, pid), lines, offsets in zip(
-                    ids, new_lines, new_offsets, strict=True
-                ):
-                    rows += [{**line, "payout_id": payout_id, "partner_id": pid} for line in lines]
-                    offset_rows += _offset_rows(payout_id, offsets)
-                conn.execute(insert(payout_lines), rows)
-                if offset_rows:
-                    conn.execute(insert(payout_offsets), offset_rows)
-                created += len(new_rows)
+
+def _period_counts(db: Databases, viewer: Viewer, period: date) -> tuple[int, int, int]:
+    """(partners with a payout for the period, lines of its drafts, of which corrections)."""
     with db.portal.connect() as conn:
         count_query = (
             select(
@@ -594,16 +649,40 @@ def compute_payouts(
             .select_from(payouts)
             .where(payouts.c.period == period, scope.partner_filter(payouts.c.partner_id, viewer))
         ).scalar_one()
+    return int(partner_count), int(line_count or 0), int(correction_count or 0)
+
+
+def compute_payouts(
+    viewer: Viewer, db: Databases, *, period: date, now: datetime | None = None
+) -> ComputeResult:
+    """Build or recompute the month's draft payouts of every partner in the viewer's scope."""
+    _require_staff(viewer)
+    started = time.perf_counter()
+    now = now or _utcnow()
+    period = month_start(period)
+    with db.portal.connect() as conn:
+        inputs = _read_inputs(conn, viewer, period)
+    plans = _plans(inputs, _vat_rates(db, inputs))
+    tally = _Tally()
+    for chunk in _chunks(sorted(plans), PARTNER_CHUNK):
+        with db.portal.begin() as conn:
+            new = _NewPayouts()
+            for pid in chunk:
+                _write_partner(
+                    conn, inputs, plans[pid], period=period, now=now, new=new, tally=tally
+                )
+            tally.created += new.insert(conn)
+    partner_count, line_count, correction_count = _period_counts(db, viewer, period)
     return ComputeResult(
         period=period,
-        partners=int(partner_count),
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        removed=removed,
-        frozen=len(frozen_partners),
-        lines=int(line_count or 0),
-        corrections=int(correction_count or 0),
+        partners=partner_count,
+        created=tally.created,
+        updated=tally.updated,
+        unchanged=tally.unchanged,
+        removed=tally.removed,
+        frozen=len(inputs.frozen_partners),
+        lines=line_count,
+        corrections=correction_count,
         seconds=time.perf_counter() - started,
     )
 
@@ -879,8 +958,3 @@ def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame
     )
     with db.portal.connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=LINE_COLUMNS)
-
-
-def history(viewer: Viewer, db: Databases) -> pd.DataFrame:
-    """Every payout of the viewer's partner(s), newest first: the partner's payout history."""
-    return list_payouts(viewer, db)

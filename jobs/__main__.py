@@ -38,12 +38,11 @@ from jobs.runner import (
 
 log = logging.getLogger("jobs")
 
-TEXT = {
+TEXT: dict[str, dict[str, str]] = {
     "de": {
         "unknown": "Unbekannte Aufgabe „{name}“. Bekannte Aufgaben: {known}",
         "config": "Konfiguration fehlerhaft: {error}",
         "setup": "Datenbank nicht erreichbar oder nicht migriert: {error}",
-        "header": ("Aufgabe", "Zeitplan", "cron", "Letzter Lauf"),
         "never": "noch nie",
         "counts": "{processed} verarbeitet, {failed} fehlgeschlagen",
         "dry": "Probelauf",
@@ -52,11 +51,14 @@ TEXT = {
         "unknown": "Unknown task '{name}'. Known tasks: {known}",
         "config": "Configuration error: {error}",
         "setup": "Database not reachable or not migrated: {error}",
-        "header": ("Task", "Schedule", "cron", "Last run"),
         "never": "never",
         "counts": "{processed} processed, {failed} failed",
         "dry": "dry run",
     },
+}
+HEADER = {
+    "de": ("Aufgabe", "Zeitplan", "cron", "Letzter Lauf"),
+    "en": ("Task", "Schedule", "cron", "Last run"),
 }
 
 
@@ -112,7 +114,7 @@ def print_list(
         )
         for task in tasks.values()
     ]
-    header = TEXT[locale]["header"]
+    header = HEADER[locale]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]

@@ -296,6 +296,7 @@ def _decimal(value: object) -> Decimal:
     if isinstance(value, float):
         value = repr(value)  # 89.1 -> "89.1", never the binary expansion
     try:
+        # Any given value: Decimal() reads what it can, the except refuses the rest.
         return Decimal(value)  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError):
         raise TemplateError(f"money value {value!r} is not a decimal amount") from None

@@ -116,7 +116,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.replace(microsecond=0).isoformat() if moment else None
 
 
-def _item_void(row: Row | Mapping) -> bool:
+def _item_void(row: Mapping) -> bool:
     """Fully cancelled or fully refunded in the shop: nothing left to decide."""
     ordered = qty(row["qty_ordered"])
     if ordered > 0 and (qty(row["qty_canceled"]) >= ordered or qty(row["qty_refunded"]) >= ordered):

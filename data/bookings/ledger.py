@@ -74,6 +74,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -88,6 +89,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -339,13 +341,13 @@ def _upsert(conn: Connection, rows: list[dict[str, object]]) -> None:
     this is the database's own guard).
     """
     name = conn.dialect.name
+    statement: postgresql.Insert | sqlite.Insert
     if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        statement = postgresql.insert(bookings)
     elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = sqlite.insert(bookings)
     else:
         raise NotImplementedError(f"the portal database runs on PostgreSQL or SQLite, not {name}")
-    statement = dialect_insert(bookings)
     statement = statement.on_conflict_do_update(
         index_elements=[bookings.c.item_id],
         set_={c.name: statement.excluded[c.name] for c in bookings.c if c.name != "item_id"},
@@ -497,7 +499,7 @@ class _Copier:
                         )
                     ).all()
                 )
-            rows = []
+            rows: list[dict[str, Any]] = []
             for item in items:
                 order = by_id[item["order_id"]]
                 held_at = existing.get(item["item_id"])
@@ -536,18 +538,18 @@ class _Copier:
             if watermark is not None:
                 _advance(conn, watermark)
 
-    def messages(self, row: Mapping[str, object]) -> list[dict[str, object]]:
+    def messages(self, row: Mapping[str, Any]) -> list[dict[str, object]]:
         if row["event_at"] is None:
             log.warning("Buchung %s ohne Termin: keine Benachrichtigung", row["item_id"])
             return []
-        partner_id = int(row["partner_id"])  # type: ignore[call-overload]
+        partner_id = int(row["partner_id"])
         partner_name, found = self.contact(partner_id)
         gross = _qty(row["gross"]).quantize(CENT)
         payload = {
             "contact_name": partner_name,
             "customer_name": row["customer_name"] or row["customer_email"] or "Gast",
             "course": row["course"] or row["sku"] or "",
-            "starts_at": row["event_at"].isoformat(timespec="seconds"),  # type: ignore[union-attr]
+            "starts_at": row["event_at"].isoformat(timespec="seconds"),
             "tickets": row["tickets"],
             "total": str(gross),
             "order_number": row["increment_id"],

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Connection, Row, RowMapping, Text, cast, select
+from sqlalchemy import ColumnElement, Connection, Row, RowMapping, Text, cast, select
 
 from core import i18n
 from core.db import Databases
@@ -351,6 +351,7 @@ def _messages(
     partner_ids: Sequence[int],
 ) -> list[Row]:
     """Outbox rows about this order in the viewer's scope (payload order_number matches)."""
+    scope_filter: ColumnElement[bool]
     if viewer.sees_all:
         scope_filter = outbox.c.partner_id.in_(sorted(set(partner_ids)))
     else:

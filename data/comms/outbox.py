@@ -12,9 +12,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from core.db import Databases
 from data.access import scope
@@ -77,6 +89,7 @@ def _insert_ignoring_duplicates(conn: Connection):
     # The one dialect-specific statement here: "insert unless the dedupe key exists" is
     # ON CONFLICT DO NOTHING, which PostgreSQL and SQLite spell alike.
     name = conn.dialect.name
+    statement: Insert
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -154,12 +167,12 @@ def _row(
     }
 
 
-def queue_many(conn: Connection, messages: Sequence[Mapping[str, object]]) -> int:
+def queue_many(conn: Connection, messages: Sequence[Mapping[str, Any]]) -> int:
     """Queue many at once (same keywords as queue_message); returns how many were new."""
     if not messages:
         return 0
     now = _utcnow()
-    rows = [_row(now=now, **m) for m in messages]  # type: ignore[arg-type]
+    rows = [_row(now=now, **m) for m in messages]
     # executemany with RETURNING ("insertmanyvalues"): one round trip per ~1,000 rows.
     return len(conn.execute(_insert_ignoring_duplicates(conn), rows).all())
 
@@ -392,7 +405,7 @@ def status_counts(viewer: Viewer, db: Databases) -> dict[str, int]:
         .group_by(outbox.c.status)
     )
     with db.portal.connect() as conn:
-        counts = dict(conn.execute(query).all())
+        counts: dict[str, int] = dict(conn.execute(query).all())
     return {
         s: int(counts.get(s, 0))
         for s in (OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -89,6 +89,7 @@ def check_values(
     seats_value = price_value = None
     if seats is not None:
         try:
+            # Whatever the form sent: int() takes what it can read, the except the rest.
             seats_value = int(seats)  # type: ignore[call-overload]
         except (TypeError, ValueError):
             raise InvalidInput("dates.seats_invalid") from None
@@ -317,14 +318,14 @@ def cancel_dates(
         )
         booked = booked_items(conn, [r["date_id"] for r in rows])
     target = sorted(int(r["date_id"]) for r in rows)
-    summary = {
-        "date_ids": target,
-        "bookings": len(booked),
-        "tickets": sum(tickets_left(b) for b in booked),
-        "refund_total": sum((amount_due(b) for b in booked), Decimal(0)),
-    }
+    summary = CancelResult(
+        date_ids=target,
+        bookings=len(booked),
+        tickets=sum(tickets_left(b) for b in booked),
+        refund_total=sum((amount_due(b) for b in booked), Decimal(0)),
+    )
     if booked and not confirm:
-        return CancelResult(**summary, needs_confirmation=True)
+        return replace(summary, needs_confirmation=True)
     messages = 0
     cancelled: list[int] = []
     with db.portal.begin() as pconn:
@@ -352,7 +353,7 @@ def cancel_dates(
                         conn, order_id=order_id, comment=_refund_comment(items), now=now
                     )
     refresh_ledger(db, [b["order_id"] for b in booked], now)
-    return CancelResult(**summary, cancelled=cancelled, messages=messages)
+    return replace(summary, cancelled=cancelled, messages=messages)
 
 
 def _by_order(items: Sequence[Mapping]) -> dict[int, list[Mapping]]:

@@ -190,7 +190,7 @@ class DateSaved:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _int(value: object) -> int:
+def _int(value: Decimal | float | str | None) -> int:
     return int(float(value or 0))
 
 
@@ -251,7 +251,7 @@ def _dates_query(ids: list[int] | None):
     )
 
 
-def _frame(rows: list[Mapping]) -> pd.DataFrame:
+def _frame(rows: Sequence[Mapping]) -> pd.DataFrame:
     waiting = _waitlist_counts([r["date_id"] for r in rows])
     out = []
     for r in rows:

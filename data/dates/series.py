@@ -443,7 +443,7 @@ def _due_batch(
 ) -> tuple[list[Mapping], dict[int, set[date]], set[int]]:  # fmt: skip
     """The next due series after `after_id` with their exception days and moved date ids."""
     with db.portal.connect() as pconn:
-        rows = list(
+        rows: list[Mapping] = list(
             pconn.execute(
                 _due_query(viewer, horizon, series_ids)
                 .where(P.c.series_id > after_id)
@@ -527,7 +527,7 @@ def _write_batch(
         try:
             with shop_writes.shop_transaction(db.magento) as conn:
                 covered = _covered_days(conn, list(wanted), since, moved_ids)
-                inserts = []
+                inserts: list[dict[str, object]] = []
                 for series_id, occurrences in wanted.items():
                     row = by_id[series_id]
                     product_id, seats, price = row["product_id"], row["seats"], row["price"]
@@ -968,7 +968,11 @@ def split_series(
     new_pattern = replace(pattern, starts_on=from_day, count=remaining)
     if pattern.kind == rec.CUSTOM:
         new_pattern = replace(new_pattern, count=None) if remaining is None else new_pattern
-    old_values = {"ends_on": from_day - timedelta(days=1), "count": None, "updated_at": now}
+    old_values: dict[str, object] = {
+        "ends_on": from_day - timedelta(days=1),
+        "count": None,
+        "updated_at": now,
+    }
     if pattern.kind == rec.CUSTOM:
         # A custom rule's own end stays in its text; the old part ends by its last day.
         old_values["rrule"] = _strip_end(pattern.rrule or "")

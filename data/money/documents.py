@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Insert, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -135,6 +135,7 @@ def format_number(year: int, sequence: int) -> str:
 def _ensure_year(db: Databases, year: int) -> None:
     """The year's counter row exists (own transaction: concurrent creators do not collide)."""
     with db.portal.begin() as conn:
+        statement: Insert
         if conn.dialect.name == "postgresql":
             statement = pg_insert(document_sequences).on_conflict_do_nothing(
                 index_elements=["year"]

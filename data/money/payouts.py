@@ -340,7 +340,7 @@ def _existing(
     conn: Connection, viewer: Viewer, period: date
 ) -> tuple[dict[int, Mapping], dict[int, list[dict]]]:
     """The period's payouts per partner, and the lines of its drafts per payout."""
-    rows = {
+    rows: dict[int, Mapping] = {
         r["partner_id"]: r
         for r in conn.execute(
             select(payouts).where(

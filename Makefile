@@ -1,5 +1,6 @@
 # The two commands of the README: `make demo` runs the app, `make test` runs the tests.
-# Both build .venv from requirements*.txt with Python 3.11 on first use.
+# Both build .venv from requirements*.txt with Python 3.11 on first use. `make test` also
+# checks the layers (tests/test_layers.py), sizes (ruff C901, PLR0915) and types (mypy).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -26,11 +27,13 @@ demo: $(VENV)/.deps-run
 test: $(VENV)/.deps-dev
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.deps-dev
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
+	$(BIN)/python -m mypy
 
 format: $(VENV)/.deps-dev
 	$(BIN)/python -m ruff format .

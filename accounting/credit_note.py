@@ -313,7 +313,7 @@ def _heading(pdf: _Document, note: CreditNote) -> None:
 def _lines_table(pdf: _Document, note: CreditNote) -> None:
     with_vat = note.vat_case == VAT_STANDARD
     headings = ["Bestellung", "Termin", "Kurs", "Tickets"]
-    widths = [24, 21, 0, 16]
+    widths: list[float] = [24, 21, 0, 16]
     align = ["LEFT", "LEFT", "LEFT", "RIGHT"]
     if with_vat:
         headings.append("USt")

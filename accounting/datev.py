@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 
 from accounting.model import VAT_REVERSE_CHARGE, CreditNote
 from core.clock import now_utc
@@ -173,68 +174,64 @@ def datev_bookings_for(
     creditor = creditor_account or accounts.partner_creditor
     totals = note.totals
     partner = note.recipient.name
-    common = {
-        "document_date": note.issue_date,
-        "document_field_1": note.number,
-        "service_date": note.period_end,
-    }
+    # Every row of the note shares its document date, number and service date.
+    book = partial(
+        booking,
+        document_date=note.issue_date,
+        document_field_1=note.number,
+        service_date=note.period_end,
+    )
     reverse_charge = note.vat_case == VAT_REVERSE_CHARGE
     rows = [
-        booking(
+        book(
             totals.gross,
             debit=accounts.collected_revenue,
             credit=creditor,
             text=f"Kursumsatz {note.number} {partner}",
-            **common,
         )
     ]
     if reverse_charge:
         rows.append(
-            booking(
+            book(
                 totals.commission_gross,
                 debit=creditor,
                 credit=accounts.commission_revenue_reverse_charge,
                 text=f"Provision §13b {note.number} {partner}",
-                **common,
             )
         )
     elif accounts.separate_vat:
         rows.append(
-            booking(
+            book(
                 totals.commission_net,
                 debit=creditor,
                 credit=accounts.commission_revenue,
                 text=f"Provision netto {note.number} {partner}",
-                **common,
             )
         )
         rows.append(
-            booking(
+            book(
                 totals.commission_vat,
                 debit=creditor,
                 credit=accounts.commission_vat,
                 text=f"USt Provision {note.number} {partner}",
-                **common,
             )
         )
     else:
         rows.append(
-            booking(
+            book(
                 totals.commission_gross,
                 debit=creditor,
                 credit=accounts.commission_revenue,
                 text=f"Provision {note.number} {partner}",
-                **common,
             )
         )
     if with_payment:
         rows.append(
-            booking(
+            book(
                 totals.payout,
                 debit=creditor,
                 credit=accounts.bank,
                 text=f"Auszahlung {note.number} {partner}",
-                **common,
             )
         )
     return [row for row in rows if row is not None]

@@ -50,6 +50,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -62,6 +63,9 @@ from accounting.model import (
     Party,
 )
 from core.money import HUNDRED, ZERO, to_money, to_rate
+
+if TYPE_CHECKING:  # pypdf is imported where a PDF is written
+    from pypdf.generic import DictionaryObject
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -123,7 +127,8 @@ class _Breakdown:
         self.vat = ZERO
 
 
-def _amounts(
+# Predates the size gate; to be split into grouping, breakdown and the checks of the sums.
+def _amounts(  # noqa: C901, PLR0915
     note: CreditNote,
 ) -> tuple[list[tuple[CreditNoteLine, Decimal, str]], list[_Breakdown]]:
     """The line nets (signed for the XML) and the VAT breakdowns; raises if they cannot add up."""
@@ -287,7 +292,8 @@ def carried_note(note: CreditNote) -> str | None:
     )
 
 
-def facturx_xml(note: CreditNote) -> bytes:
+# Predates the size gate; to be split by XML section (document, lines, agreement, settlement).
+def facturx_xml(note: CreditNote) -> bytes:  # noqa: C901, PLR0915
     """The CII XML (Factur-X EN 16931) of the credit note, UTF-8, deterministic."""
     lines, breakdowns = _amounts(note)
     sign = _sign(note)
@@ -493,11 +499,21 @@ _XMP_PRODUCER = re.compile(rb"(<pdf:Producer>)[^<]*(</pdf:Producer>)")
 PRODUCER = "Miomente Partner-Portal"
 
 
+def _pdf_dict(obj: object) -> DictionaryObject:
+    """A PDF dictionary (through an indirect reference); anything else is a broken file."""
+    from pypdf.generic import DictionaryObject, PdfObject
+
+    resolved = obj.get_object() if isinstance(obj, PdfObject) else obj
+    if not isinstance(resolved, DictionaryObject):
+        raise FacturXError(f"Factur-X-PDF: Wörterbuch erwartet, {type(resolved).__name__} gefunden")
+    return resolved
+
+
 def embed_xml(pdf: bytes, note: CreditNote) -> bytes:
     """`pdf` as a Factur-X PDF/A-3 with the note's XML attached as factur-x.xml."""
     from facturx import generate_from_binary
     from pypdf import PdfWriter
-    from pypdf.generic import NameObject, TextStringObject
+    from pypdf.generic import ArrayObject, NameObject, StreamObject, TextStringObject
 
     xml = facturx_xml(note)
     validate(xml)
@@ -525,11 +541,13 @@ def embed_xml(pdf: bytes, note: CreditNote) -> bytes:
     writer.pdf_header = "%PDF-1.6"
     writer.add_metadata({"/CreationDate": pdf_stamp, "/ModDate": pdf_stamp, "/Producer": PRODUCER})
     metadata = writer.root_object["/Metadata"].get_object()
+    embedded = _pdf_dict(_pdf_dict(writer.root_object["/Names"])["/EmbeddedFiles"])["/Names"]
+    if not isinstance(metadata, StreamObject) or not isinstance(embedded, ArrayObject):
+        raise FacturXError(f"Gutschrift {note.number}: Factur-X-PDF ohne XMP oder Anhang")
     data = _XMP_STAMP.sub(rb"\g<1>" + xmp_stamp + rb"\g<2>", metadata.get_data())
     data = _XMP_PRODUCER.sub(rb"\g<1>" + PRODUCER.encode() + rb"\g<2>", data)
     metadata.set_data(data)
-    names = writer.root_object["/Names"]["/EmbeddedFiles"]["/Names"]
-    for filespec in names[1::2]:
+    for filespec in embedded[1::2]:
         stream = filespec.get_object()["/EF"]["/F"].get_object()
         stream["/Params"][NameObject("/ModDate")] = TextStringObject(pdf_stamp)
     out = BytesIO()

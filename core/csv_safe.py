@@ -19,7 +19,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, cast
 
 from core.money import to_money
 
@@ -87,10 +87,15 @@ def write_csv(
     umlauts as cp1252). A binary `out` gets UTF-8 bytes and is left open. Rows are consumed
     one at a time, so a generator streams with bounded memory.
     """
+    # typing's TextIO/BinaryIO are protocols without the io classes' hierarchy: decide by
+    # the io base class and tell the checker what that means.
     binary = not isinstance(out, io.TextIOBase)
-    text = (
-        io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True) if binary else out
+    wrapper = (
+        io.TextIOWrapper(cast(BinaryIO, out), encoding="utf-8", newline="", write_through=True)
+        if binary
+        else None
     )
+    text: TextIO = wrapper if wrapper is not None else cast(TextIO, out)
     try:
         if bom:
             text.write("\ufeff")
@@ -103,5 +108,5 @@ def write_csv(
         text.flush()
         return written
     finally:
-        if binary:
-            text.detach()  # hand the caller's stream back open
+        if wrapper is not None:
+            wrapper.detach()  # hand the caller's stream back open

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from icalendar import Calendar, Event
 
@@ -23,7 +24,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def build_ics(
-    rows: Iterable[Mapping[str, object]], *, name: str, stamp: datetime | None = None
+    rows: Iterable[Mapping[str, Any]], *, name: str, stamp: datetime | None = None
 ) -> bytes:
     """rows: date_id, course, starts_at, ends_at (naive UTC), seats_total, seats_sold, status."""
     calendar = Calendar()
@@ -36,8 +37,8 @@ def build_ics(
         event = Event()
         event.add("uid", UID.format(date_id=row["date_id"]))
         event.add("dtstamp", stamp)
-        event.add("dtstart", _utc(row["starts_at"]))  # type: ignore[arg-type]
-        event.add("dtend", _utc(row["ends_at"]))  # type: ignore[arg-type]
+        event.add("dtstart", _utc(row["starts_at"]))
+        event.add("dtend", _utc(row["ends_at"]))
         event.add("summary", str(row.get("course") or f"Kurs {row.get('product_id', '')}"))
         sold, total = row.get("seats_sold"), row.get("seats_total")
         if total is not None:

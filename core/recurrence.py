@@ -31,7 +31,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import holidays as holidays_lib
 from dateutil import rrule as du
@@ -159,15 +159,6 @@ def parse_day(text: str) -> date:
     raise InvalidInput("dates.day_invalid", value=raw[:20])
 
 
-def parse_time(text: str) -> time:
-    """'18:00' / '18.00' -> time; anything else -> InvalidInput('dates.time_invalid')."""
-    raw = (text or "").strip().replace(".", ":")
-    try:
-        return datetime.strptime(raw, "%H:%M").time()
-    except ValueError:
-        raise InvalidInput("dates.time_invalid", value=raw[:20]) from None
-
-
 # --- holidays --------------------------------------------------------------------------------
 
 
@@ -213,12 +204,17 @@ def _custom_rule(pattern: Pattern, dtstart: datetime) -> du.rrule:
         raise InvalidInput("dates.rrule_invalid", rule=value[:80]) from None
     if not isinstance(rule, du.rrule):
         raise InvalidInput("dates.rrule_invalid", rule=value[:80])
-    has_end = rule._count is not None or rule._until is not None
-    if has_end and (pattern.ends_on or pattern.count):
+    if _rule_ends(rule) and (pattern.ends_on or pattern.count):
         raise InvalidInput("dates.end_twice")
-    if rule._interval <= 0:
+    if rule._interval <= 0:  # type: ignore[attr-defined]  # dateutil keeps it private only
         raise InvalidInput("dates.interval_invalid")
     return rule
+
+
+def _rule_ends(rule: du.rrule) -> bool:
+    """Whether a rule has a count or an until of its own (a parsed custom rule may)."""
+    # dateutil exposes neither but in private attributes, which its stubs leave out.
+    return rule._count is not None or rule._until is not None  # type: ignore[attr-defined]
 
 
 def build_rule(pattern: Pattern) -> du.rrule:
@@ -231,21 +227,21 @@ def build_rule(pattern: Pattern) -> du.rrule:
         if until is not None or count is not None:
             rule = rule.replace(until=until, count=count)
         return rule
-    common = {"dtstart": dtstart, "interval": pattern.interval, "until": until, "count": count}
+    common = partial(du.rrule, dtstart=dtstart, interval=pattern.interval, until=until, count=count)
     if pattern.kind == DAILY:
-        return du.rrule(du.DAILY, **common)
+        return common(du.DAILY)
     if pattern.kind == WEEKLY:
         days = [_DU_WEEKDAYS[d] for d in pattern.weekdays]
-        return du.rrule(du.WEEKLY, byweekday=days, wkst=du.MO, **common)
+        return common(du.WEEKLY, byweekday=days, wkst=du.MO)
     if pattern.kind == MONTHLY_DAY:
         day = int(pattern.month_day or 0)
         if day > 28 and pattern.short_months == SHORT_LAST:
             # The day, or the month's last day when it is shorter: the last of 28…day.
-            return du.rrule(du.MONTHLY, bymonthday=tuple(range(28, day + 1)), bysetpos=-1, **common)
-        return du.rrule(du.MONTHLY, bymonthday=day, **common)
+            return common(du.MONTHLY, bymonthday=tuple(range(28, day + 1)), bysetpos=-1)
+        return common(du.MONTHLY, bymonthday=day)
     if pattern.kind == MONTHLY_POSITION:
         weekday = _DU_WEEKDAYS[pattern.position_weekday or "MO"]
-        return du.rrule(du.MONTHLY, byweekday=weekday(int(pattern.position or 1)), **common)
+        return common(du.MONTHLY, byweekday=weekday(int(pattern.position or 1)))
     raise InvalidInput("dates.kind_invalid")
 
 
@@ -253,8 +249,7 @@ def is_bounded(pattern: Pattern) -> bool:
     """Whether the series ends (a last day or a count, in the form or in a custom rule)."""
     if pattern.ends_on is not None or pattern.count is not None:
         return True
-    rule = build_rule(pattern)
-    return rule._count is not None or rule._until is not None
+    return _rule_ends(build_rule(pattern))
 
 
 def rule_text(pattern: Pattern) -> str:
@@ -268,6 +263,15 @@ def validate(pattern: Pattern, *, today: date) -> None:
     """Refuse what the page must explain (InvalidInput with a `dates.` key)."""
     if pattern.kind not in KINDS:
         raise InvalidInput("dates.kind_invalid")
+    _validate_span(pattern, today=today)
+    _validate_kind(pattern)
+    if pattern.holidays_in is not None and pattern.holidays_in not in BUNDESLAENDER:
+        raise InvalidInput("dates.state_invalid", state=str(pattern.holidays_in)[:10])
+    build_rule(pattern)  # a custom rule that does not parse is refused here
+
+
+def _validate_span(pattern: Pattern, *, today: date) -> None:
+    """Interval, first day, duration and end (a last day or a count, not both)."""
     if pattern.interval is None or int(pattern.interval) <= 0:
         raise InvalidInput("dates.interval_invalid")
     if pattern.starts_on < today:
@@ -284,6 +288,10 @@ def validate(pattern: Pattern, *, today: date) -> None:
         raise InvalidInput("dates.count_invalid")
     if pattern.count is not None and pattern.ends_on is not None:
         raise InvalidInput("dates.end_twice")
+
+
+def _validate_kind(pattern: Pattern) -> None:
+    """What the pattern's kind needs: weekdays, a day of the month, or a position."""
     if pattern.kind == WEEKLY and (
         not pattern.weekdays or any(d not in WEEKDAYS for d in pattern.weekdays)
     ):
@@ -298,9 +306,6 @@ def validate(pattern: Pattern, *, today: date) -> None:
         pattern.position not in POSITIONS or pattern.position_weekday not in WEEKDAYS
     ):
         raise InvalidInput("dates.position_invalid")
-    if pattern.holidays_in is not None and pattern.holidays_in not in BUNDESLAENDER:
-        raise InvalidInput("dates.state_invalid", state=str(pattern.holidays_in)[:10])
-    build_rule(pattern)  # a custom rule that does not parse is refused here
 
 
 # --- expanding -------------------------------------------------------------------------------
@@ -409,6 +414,7 @@ def _starts(pattern: Pattern, after: date | None) -> Iterator[datetime]:
         return
     at, start, end, count = pattern.start_time, pattern.starts_on, pattern.ends_on, pattern.count
     interval = int(pattern.interval)
+    offsets: tuple[int, ...]
     if pattern.kind == DAILY:
         base, step, offsets = start, interval, (0,)
     else:

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -110,7 +111,7 @@ def _reader(
     secrets = _read_secrets(secrets_path or DEFAULT_SECRETS)
 
     def get(key: str) -> str | None:
-        value = env.get(key)
+        value: object = env.get(key)
         if value is None:
             value = secrets.get(key)
         if value is None or str(value).strip() == "":
@@ -146,7 +147,7 @@ def load_accounting(
 ) -> AccountingConfig:
     get = _reader(secrets_path, env)
     defaults = AccountingConfig()
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # field name -> str or int; replace() checks the names
     for key in ACCOUNTING_KEYS:
         field = key.removeprefix("MIOMENTE_").removeprefix("ISSUER_").lower()
         value = get(key)

@@ -185,7 +185,7 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
             .group_by(partners.c.partner_id, partners.c.name, partners.c.city)
             .order_by(partners.c.name)
         ).all()
-        waiting = dict(
+        waiting: dict[int, int] = dict(
             conn.execute(
                 select(bookings.c.partner_id, func.count())
                 .where(

@@ -18,13 +18,13 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TextIO
 
 from core import i18n
 from core.db import Databases, open_databases
 from core.settings import ConfigError, Settings, load_settings
 from data.access.viewer import SYSTEM
+from data.demo import ensure_demo
 from data.ops import job_runs as job_log
 from jobs.registry import TASKS, Task
 from jobs.runner import (
@@ -66,18 +66,6 @@ def open_for_jobs(settings: Settings) -> Databases:
             portal_url=settings.portal_url or "",
             magento_read_url=settings.magento_read_url,
         )
-    try:
-        from data.demo import ensure_demo
-    except ImportError:  # a checkout without the demo generator: open what is there
-        from core.migrate import upgrade_portal
-
-        demo = Path(settings.demo_dir)
-        db = open_databases(
-            magento_url=f"sqlite:///{demo / 'magento.sqlite'}",
-            portal_url=f"sqlite:///{demo / 'portal.sqlite'}",
-        )
-        upgrade_portal(db.portal)
-        return db
     return ensure_demo(settings)
 
 

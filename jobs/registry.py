@@ -96,8 +96,9 @@ def is_due(schedule: Schedule, marks: ScheduleMarks | None, now: datetime) -> bo
     if marks.last_ok_started is not None and marks.last_ok_started >= slot:
         return False
     # A failed (or killed) attempt for this slot is retried, but only after a pause.
-    recent = marks.last_started is not None and marks.last_started >= slot
-    return not (recent and now - marks.last_started < schedule.retry_after)
+    started = marks.last_started
+    recent = started is not None and started >= slot
+    return not (recent and started is not None and now - started < schedule.retry_after)
 
 
 TaskFunction = Callable[["JobContext"], "TaskResult"]

@@ -117,6 +117,7 @@ def prepare(message: Message) -> Outgoing:
     batch = render_for_batch(
         message.template, locale=message.locale, payload=message.payload, channel="email"
     )
+    substitutions: dict[str, str]
     if batch is None:
         rendered, substitutions = (
             render(message.template, locale=message.locale, payload=message.payload),
@@ -149,7 +150,7 @@ def prepare_all(messages: Iterable[Message]) -> tuple[list[Outgoing], list[tuple
 
 def send_units(ready: Sequence[Outgoing]) -> list[list[Outgoing]]:
     """Split into send calls: identical content together (≤1,000), personal ones by 25."""
-    shared: dict[tuple[str, str, str], list[Email]] = {}
+    shared: dict[tuple[str, str, str], list[Outgoing]] = {}
     for item in ready:
         if isinstance(item, Email):
             shared.setdefault((item.subject, item.html, item.text), []).append(item)
@@ -161,7 +162,8 @@ def send_units(ready: Sequence[Outgoing]) -> list[list[Outgoing]]:
             continue
         units.extend(group[i : i + PER_REQUEST] for i in range(0, len(group), PER_REQUEST))
     # One channel per unit: each unit goes to one transport.
-    for singles in (lone_emails, [item for item in ready if isinstance(item, Sms)]):
+    texts: list[Outgoing] = [item for item in ready if isinstance(item, Sms)]
+    for singles in (lone_emails, texts):
         units.extend(
             singles[i : i + SINGLES_PER_SEND] for i in range(0, len(singles), SINGLES_PER_SEND)
         )
@@ -220,6 +222,14 @@ class _Sender:
         )
         self.counts.retried += len(unit)
 
+    def _transport_send(self, channel: str, unit: list[Outgoing]) -> list[Outcome]:
+        """The unit through its channel's transport (a unit holds one channel only)."""
+        if channel == "email" and self.email is not None:
+            return self.email.send([item for item in unit if isinstance(item, Email)])
+        if channel == "sms" and self.sms is not None:
+            return self.sms.send([item for item in unit if isinstance(item, Sms)])
+        raise RuntimeError(f"no transport for {channel}")
+
     def send(self, unit: list[Outgoing], attempts: dict[int, int]) -> None:
         channel = "email" if isinstance(unit[0], Email) else "sms"
         if channel in self.stopped:
@@ -227,11 +237,8 @@ class _Sender:
             retry_at, reason = self.stopped[channel]
             self.give_back(unit, retry_at, reason)
             return
-        transport = self.email if channel == "email" else self.sms
-        if transport is None:
-            raise RuntimeError(f"no transport for {channel}")
         started = time.monotonic()
-        outcomes = transport.send(unit)  # type: ignore[arg-type] - one channel per unit
+        outcomes = self._transport_send(channel, unit)
         returned = time.monotonic()
         self.counts.send_calls += 1
         self.counts.send_seconds_max = max(self.counts.send_seconds_max, returned - started)

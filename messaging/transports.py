@@ -377,8 +377,9 @@ class SendGridTransport:
                         outcomes[index] = _deferred(emails[index].message_id, stop)
                     continue
                 stop = self._send_batch(emails, chunk, outcomes)
-        assert all(o is not None for o in outcomes)
-        return outcomes  # type: ignore[return-value]
+        done = [o for o in outcomes if o is not None]
+        assert len(done) == len(outcomes)
+        return done
 
     # -- one batch (same content), split on per-recipient refusals
 
@@ -459,7 +460,8 @@ class SendGridTransport:
 
     # -- one request with its retries
 
-    def _post(self, body: dict[str, Any], count: int) -> _Reply:
+    # Predates the size gate; to be split into the retry loop and the reading of a reply.
+    def _post(self, body: dict[str, Any], count: int) -> _Reply:  # noqa: C901
         from python_http_client.exceptions import HTTPError as SendGridHTTPError
 
         failures = rate_waits = 0
@@ -561,7 +563,7 @@ def _twilio_http_client(base_url: str | None, timeout: float) -> Any:
     class RoutedHttpClient(TwilioHttpClient):
         last_headers: Mapping[str, str] | None = None
 
-        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             if target is not None:
                 parts = urlsplit(url)
                 path = target.path.rstrip("/") + parts.path

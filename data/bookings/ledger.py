@@ -73,6 +73,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -455,7 +456,7 @@ class _Copier:
                         )
                     ).all()
                 )
-            rows = []
+            rows: list[dict[str, Any]] = []
             for item in items:
                 order = by_id[item["order_id"]]
                 held_at = existing.get(item["item_id"])
@@ -494,22 +495,22 @@ class _Copier:
             if watermark is not None:
                 _advance(conn, watermark)
 
-    def messages(self, row: Mapping[str, object]) -> list[dict[str, object]]:
+    def messages(self, row: Mapping[str, Any]) -> list[dict[str, object]]:
         if row["event_at"] is None:
             log.warning("Buchung %s ohne Termin: keine Benachrichtigung", row["item_id"])
             return []
-        partner_id = int(row["partner_id"])  # type: ignore[call-overload]
+        partner_id = int(row["partner_id"])
         partner_name, found = self.contact(partner_id)
         gross = to_money(row["gross"])
         payload = {
             "contact_name": partner_name,
             "customer_name": row["customer_name"] or row["customer_email"] or "Gast",
             "course": row["course"] or row["sku"] or "",
-            "starts_at": row["event_at"].isoformat(timespec="seconds"),  # type: ignore[union-attr]
+            "starts_at": row["event_at"].isoformat(timespec="seconds"),
             "tickets": row["tickets"],
             "total": str(gross),
             "order_number": row["increment_id"],
-            "order_url": links.order_url(int(row["order_id"])),  # type: ignore[call-overload]
+            "order_url": links.order_url(int(row["order_id"])),
         }
         return [
             {

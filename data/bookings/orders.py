@@ -13,12 +13,12 @@ decisions of items (`item_decisions`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, Row, Text, cast, select
+from sqlalchemy import ColumnElement, Connection, Row, RowMapping, Text, cast, select
 
 from core import i18n
 from core.db import Databases
@@ -343,6 +343,7 @@ def _messages(
     partner_ids: Sequence[int],
 ) -> list[Row]:
     """Outbox rows about this order in the viewer's scope (payload order_number matches)."""
+    scope_filter: ColumnElement[bool]
     if viewer.sees_all:
         scope_filter = outbox.c.partner_id.in_(sorted(set(partner_ids)))
     else:
@@ -371,82 +372,101 @@ def _messages(
     ]
 
 
-def get_order(
-    viewer: Viewer, db: Databases, *, order_id: int, locale: str = "de"
-) -> OrderDetail | None:
-    """The order with the viewer's items, customer, payment and timeline; None if not theirs.
+@dataclass(frozen=True)
+class _ShopOrder:
+    """What the shop holds on an order: the order, the viewer's items, the status catalogue,
+    the status history, the payment and the (billing) address."""
 
-    Texts the portal makes (decisions, messages, payment labels in the timeline) come in
-    `locale`; the shop's comments are shown as written.
-    """
-    locale = i18n.normalize_locale(locale)
-    ids = scope.product_ids(viewer, db)
-    with db.magento_read.connect() as conn:
-        order = conn.execute(select(_order).where(_order.c.entity_id == int(order_id))).first()
-        if order is None:
-            return None
-        rows = (
-            conn.execute(
-                item_query()
-                .where(
-                    _item.c.order_id == order.entity_id,
-                    scope.product_filter(_item.c.product_id, ids),
-                )
-                .order_by(_item.c.item_id)
+    order: Row
+    rows: Sequence[RowMapping]
+    labels: dict[str, str]
+    states: dict[str, str]
+    history: Sequence[Row]
+    payment: Row | None
+    address: Row | None
+
+
+def _read_shop_order(conn: Connection, order_id: int, ids: list[int] | None) -> _ShopOrder | None:
+    order = conn.execute(select(_order).where(_order.c.entity_id == int(order_id))).first()
+    if order is None:
+        return None
+    rows = (
+        conn.execute(
+            item_query()
+            .where(
+                _item.c.order_id == order.entity_id,
+                scope.product_filter(_item.c.product_id, ids),
             )
-            .mappings()
-            .all()
+            .order_by(_item.c.item_id)
         )
-        if ids is not None and not rows:
-            return None
-        labels, states = _status_catalog(conn)
-        history = conn.execute(
-            select(sales_order_status_history)
-            .where(sales_order_status_history.c.parent_id == order.entity_id)
-            .order_by(
-                sales_order_status_history.c.created_at, sales_order_status_history.c.entity_id
-            )
-        ).all()
-        payment = conn.execute(
-            select(sales_order_payment)
-            .where(sales_order_payment.c.parent_id == order.entity_id)
-            .order_by(sales_order_payment.c.entity_id)
-            .limit(1)
-        ).first()
-        address = conn.execute(
-            select(sales_order_address)
-            .where(sales_order_address.c.parent_id == order.entity_id)
-            .order_by(
-                (sales_order_address.c.address_type == "billing").desc(),
-                sales_order_address.c.entity_id,
-            )
-            .limit(1)
-        ).first()
+        .mappings()
+        .all()
+    )
+    if ids is not None and not rows:
+        return None
+    labels, states = _status_catalog(conn)
+    history = conn.execute(
+        select(sales_order_status_history)
+        .where(sales_order_status_history.c.parent_id == order.entity_id)
+        .order_by(sales_order_status_history.c.created_at, sales_order_status_history.c.entity_id)
+    ).all()
+    payment = conn.execute(
+        select(sales_order_payment)
+        .where(sales_order_payment.c.parent_id == order.entity_id)
+        .order_by(sales_order_payment.c.entity_id)
+        .limit(1)
+    ).first()
+    address = conn.execute(
+        select(sales_order_address)
+        .where(sales_order_address.c.parent_id == order.entity_id)
+        .order_by(
+            (sales_order_address.c.address_type == "billing").desc(),
+            sales_order_address.c.entity_id,
+        )
+        .limit(1)
+    ).first()
+    return _ShopOrder(order, rows, labels, states, history, payment, address)
 
-    products = sorted({r["product_id"] for r in rows if r["product_id"] is not None})
-    with db.portal.connect() as pconn:
-        owned = pconn.execute(
-            select(courses.c.product_id, courses.c.partner_id, partners.c.name)
-            .select_from(courses.join(partners, partners.c.partner_id == courses.c.partner_id))
-            .where(courses.c.product_id.in_(products))
-        ).all()
-        owners = {r.product_id: r.partner_id for r in owned}
-        partner_names = {r.partner_id: r.name for r in owned}
-        partner_ids = sorted(partner_names)
-        decisions = item_decisions(pconn, (r["item_id"] for r in rows))
-        messages = _messages(
+
+@dataclass(frozen=True)
+class _PortalFacts:
+    """What the portal knows of the order: owners of its courses, decisions, messages."""
+
+    owners: dict[int, int]  # product -> partner
+    partner_names: dict[int, str]
+    decisions: dict[int, Decision]
+    messages: list[Row]
+
+
+def _read_portal_facts(pconn: Connection, viewer: Viewer, shop: _ShopOrder) -> _PortalFacts:
+    products = sorted({r["product_id"] for r in shop.rows if r["product_id"] is not None})
+    owned = pconn.execute(
+        select(courses.c.product_id, courses.c.partner_id, partners.c.name)
+        .select_from(courses.join(partners, partners.c.partner_id == courses.c.partner_id))
+        .where(courses.c.product_id.in_(products))
+    ).all()
+    partner_names = {r.partner_id: r.name for r in owned}
+    return _PortalFacts(
+        owners={r.product_id: r.partner_id for r in owned},
+        partner_names=partner_names,
+        decisions=item_decisions(pconn, (r["item_id"] for r in shop.rows)),
+        messages=_messages(
             pconn,
             viewer,
-            increment_id=order.increment_id,
-            since=order.created_at,
-            partner_ids=partner_ids,
-        )
+            increment_id=shop.order.increment_id,
+            since=shop.order.created_at,
+            partner_ids=sorted(partner_names),
+        ),
+    )
 
-    items = tuple(
+
+def _order_items(rows: Sequence[RowMapping], facts: _PortalFacts) -> tuple[OrderItem, ...]:
+    decisions = facts.decisions
+    return tuple(
         OrderItem(
             item_id=r["item_id"],
             product_id=r["product_id"],
-            partner_id=owners.get(r["product_id"]),
+            partner_id=facts.owners.get(r["product_id"]),
             sku=r["sku"],
             course=r["name"],
             date_id=r["date_id"],
@@ -467,23 +487,27 @@ def get_order(
         )
         for r in rows
     )
-    status, state = order.status, order.state
-    if not viewer.sees_all:
-        derived = _derived_status(order.status, [i.status for i in items])
-        if derived != order.status and derived is not None:
-            status, state = derived, states.get(derived, order.state)
 
-    timeline: list[TimelineEvent] = []
-    for h in history:
+
+def _status_events(viewer: Viewer, shop: _ShopOrder) -> list[TimelineEvent]:
+    events: list[TimelineEvent] = []
+    for h in shop.history:
         comment = (h.comment or "").strip()
         if not viewer.sees_all and comment.startswith(shop_writes.PORTAL_COMMENT_PREFIX):
             # The portal's own rows may name other partners; a scoped viewer sees its own
             # decisions below instead.
             continue
-        label = labels.get(h.status or "", h.status or "")
-        timeline.append(
+        label = shop.labels.get(h.status or "", h.status or "")
+        events.append(
             TimelineEvent(at=h.created_at, kind="status", text=comment or label, label=label)
         )
+    return events
+
+
+def _decision_events(
+    items: Sequence[OrderItem], partner_names: Mapping[int, str], locale: str
+) -> list[TimelineEvent]:
+    events: list[TimelineEvent] = []
     for item in items:
         d = item.decision
         if d is None:
@@ -499,7 +523,7 @@ def get_order(
         )
         if d.reason:
             text += " " + i18n.translate("orders.timeline_reason", locale, reason=d.reason)
-        timeline.append(
+        events.append(
             TimelineEvent(
                 at=d.decided_at,
                 kind="decision",
@@ -507,11 +531,16 @@ def get_order(
                 label=i18n.translate(f"orders.decision_{key}", locale),
             )
         )
+    return events
+
+
+def _message_events(messages: Sequence[Row], locale: str) -> list[TimelineEvent]:
+    events: list[TimelineEvent] = []
     for msg in messages:
         template = i18n.translate(f"orders.template_{msg.template}", locale)
         if template == f"orders.template_{msg.template}":
             template = msg.template
-        timeline.append(
+        events.append(
             TimelineEvent(
                 at=msg.created_at,
                 kind="message",
@@ -525,21 +554,72 @@ def get_order(
                 label=template,
             )
         )
-    order_of_kind = {"status": 0, "decision": 1, "message": 2}
-    timeline.sort(key=lambda e: (e.at, order_of_kind[e.kind]))
+    return events
 
+
+_KIND_ORDER = {"status": 0, "decision": 1, "message": 2}
+
+
+def _timeline(
+    viewer: Viewer,
+    shop: _ShopOrder,
+    facts: _PortalFacts,
+    items: Sequence[OrderItem],
+    locale: str,
+) -> tuple[TimelineEvent, ...]:
+    timeline = [
+        *_status_events(viewer, shop),
+        *_decision_events(items, facts.partner_names, locale),
+        *_message_events(facts.messages, locale),
+    ]
+    timeline.sort(key=lambda e: (e.at, _KIND_ORDER[e.kind]))
+    return tuple(timeline)
+
+
+def _viewer_status(
+    viewer: Viewer, shop: _ShopOrder, items: Sequence[OrderItem]
+) -> tuple[str | None, str | None]:
+    """(status, state) as the viewer sees them: a scoped viewer sees its own part."""
+    order = shop.order
+    status, state = order.status, order.state
+    if not viewer.sees_all:
+        derived = _derived_status(order.status, [i.status for i in items])
+        if derived != order.status and derived is not None:
+            status, state = derived, shop.states.get(derived, order.state)
+    return status, state
+
+
+def get_order(
+    viewer: Viewer, db: Databases, *, order_id: int, locale: str = "de"
+) -> OrderDetail | None:
+    """The order with the viewer's items, customer, payment and timeline; None if not theirs.
+
+    Texts the portal makes (decisions, messages, payment labels in the timeline) come in
+    `locale`; the shop's comments are shown as written.
+    """
+    locale = i18n.normalize_locale(locale)
+    ids = scope.product_ids(viewer, db)
+    with db.magento_read.connect() as conn:
+        shop = _read_shop_order(conn, order_id, ids)
+    if shop is None:
+        return None
+    with db.portal.connect() as pconn:
+        facts = _read_portal_facts(pconn, viewer, shop)
+    items = _order_items(shop.rows, facts)
+    status, state = _viewer_status(viewer, shop, items)
+    order = shop.order
     return OrderDetail(
         order_id=order.entity_id,
         increment_id=order.increment_id,
         created_at=order.created_at,
         state=state,
         status=status,
-        status_label=labels.get(status or "", status or ""),
+        status_label=shop.labels.get(status or "", status or ""),
         currency=order.order_currency_code or "EUR",
         items=items,
         total_for_viewer=to_money(sum((i.row_total_incl_tax for i in items), ZERO)),
         grand_total=to_money(order.grand_total) if viewer.sees_all else None,
-        customer=_customer(order, address),
-        payment=_payment(viewer, order, payment, items),
-        timeline=tuple(timeline),
+        customer=_customer(order, shop.address),
+        payment=_payment(viewer, order, shop.payment, items),
+        timeline=_timeline(viewer, shop, facts, items, locale),
     )

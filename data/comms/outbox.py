@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Connection, and_, bindparam, func, or_, select, update
@@ -135,12 +136,12 @@ def _row(
     }
 
 
-def queue_many(conn: Connection, messages: Sequence[Mapping[str, object]]) -> int:
+def queue_many(conn: Connection, messages: Sequence[Mapping[str, Any]]) -> int:
     """Queue many at once (same keywords as queue_message); returns how many were new."""
     if not messages:
         return 0
     now = now_utc()
-    rows = [_row(now=now, **m) for m in messages]  # type: ignore[arg-type]
+    rows = [_row(now=now, **m) for m in messages]
     return sql.insert_ignore(conn, outbox, rows, index_elements=["dedupe_key"])
 
 
@@ -367,7 +368,7 @@ def status_counts(viewer: Viewer, db: Databases) -> dict[str, int]:
         .group_by(outbox.c.status)
     )
     with db.portal.connect() as conn:
-        counts = dict(conn.execute(query).all())
+        counts: dict[str, int] = dict(conn.execute(query).all())
     return {
         s: int(counts.get(s, 0))
         for s in (OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED)

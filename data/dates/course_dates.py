@@ -19,7 +19,7 @@ commit is lost after the shop's, the date is cancelled without mails: cancelling
 accepted (the date stays cancelled) and queues the mails once; a mail is never queued twice.
 
 A changed start time refreshes the booking ledger's `event_at` of the orders booked on it
-(`data.bookings.ledger.refresh_orders`) and tells the booked customers: `_notify_moved` queues one
+(`data.bookings.ledger.refresh_orders`) and tells the booked customers: `notify_moved` queues one
 `date_moved` email per booked item (dedupe key: date, item, old and new start and the
 row's updated_at before the move: every move tells them, a retry of the same one does not) in
 the portal transaction that wraps the shop's, as for a cancel. If the portal commit is lost
@@ -32,29 +32,38 @@ Times: arguments are Berlin wall-clock (naive) or aware datetimes; stored naive 
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.engine import RowMapping
+from sqlalchemy import Connection, insert, select, update
 
-from core import i18n, links
 from core.clock import naive_utc, now_utc
 from core.db import Databases
-from core.money import ZERO, to_decimal, to_money
+from core.money import to_decimal
 from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
-from data.access.viewer import SYSTEM, ScopeError, Viewer
-from data.bookings.ledger import refresh_orders
-from data.comms.outbox import queue_many, queue_message
+from data.access.viewer import ScopeError, Viewer
+from data.dates._date_changes import (
+    ENTITY,
+    NOT_FOUND,
+    CancelResult,
+    amount_due,
+    booked_items,
+    cancel_dates,
+    check_values,
+    customer_name,
+    notify_moved,
+    order_ids_on,
+    refresh_ledger,
+    require_product,
+    tickets_left,
+)
 from data.ops import audit
 from data.portal_schema import (
-    CHANNEL_EMAIL,
     recurring_exceptions,
 )
 from data.shop import writes as shop_writes
@@ -62,25 +71,11 @@ from data.shop.catalog import product_names
 from data.shop.schema import (
     DATE_ACTIVE,
     DATE_CANCELLED,
-    holds_seats,
     miomente_course_date,
-    net_tickets,
-    sales_order,
-    sales_order_item,
     seats_sold,
-    tickets,
 )
 
-log = logging.getLogger(__name__)
-
-NOT_FOUND = "dates.not_found"
-ENTITY = "course_date"  # audit rows
-CANCEL_TEMPLATE = "date_cancelled"
-MOVE_TEMPLATE = "date_moved"
-MAX_SEATS = 10_000
-MAX_PRICE = Decimal("100000")
 LIST_LIMIT = 5000
-STORE_LOCALES: Mapping[int, str] = {0: "de", 1: "de"}
 LIST_COLUMNS = [
     "date_id",
     "product_id",
@@ -181,23 +176,10 @@ class DateSaved:
     messages: int = 0  # date_moved emails queued now (one per booked item; a repeat queues none)
 
 
-@dataclass(frozen=True)
-class CancelResult:
-    """What a cancel did, or, with `needs_confirmation`, what it would touch (nothing done)."""
-
-    date_ids: list[int]  # the dates asked for (in scope, not past)
-    cancelled: list[int] = field(default_factory=list)  # changed from active to cancelled now
-    bookings: int = 0  # booked items on them
-    tickets: int = 0
-    refund_total: Decimal = ZERO
-    messages: int = 0  # emails queued now (a repeat queues none)
-    needs_confirmation: bool = False
-
-
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _int(value: object) -> int:
+def _int(value: Decimal | float | str | None) -> int:
     return int(float(value or 0))
 
 
@@ -206,27 +188,6 @@ def _waitlist_counts(date_ids: Sequence[int]) -> dict[int, int]:
     issue adds it and fills this in, scoped like the rest); until then every date shows 0."""
     del date_ids
     return {}
-
-
-def _check_values(
-    *, seats: object = None, price: object = None
-) -> tuple[int | None, Decimal | None]:
-    seats_value = price_value = None
-    if seats is not None:
-        try:
-            seats_value = int(seats)  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            raise InvalidInput("dates.seats_invalid") from None
-        if not 0 < seats_value <= MAX_SEATS:
-            raise InvalidInput("dates.seats_invalid")
-    if price is not None:
-        try:
-            price_value = to_money(price)
-        except (InvalidOperation, TypeError, ValueError):
-            raise InvalidInput("dates.price_invalid") from None
-        if not ZERO <= price_value <= MAX_PRICE:
-            raise InvalidInput("dates.price_invalid")
-    return seats_value, price_value
 
 
 def _check_times(starts_at: datetime, ends_at: datetime, *, now: datetime) -> None:
@@ -241,14 +202,6 @@ def _check_times(starts_at: datetime, ends_at: datetime, *, now: datetime) -> No
 
 def _owned_products(viewer: Viewer, db: Databases) -> list[int] | None:
     return scope.product_ids(viewer, db)
-
-
-def _require_product(viewer: Viewer, db: Databases, product_id: int) -> int:
-    """The partner owning the product, if the viewer may plan it; else ScopeError."""
-    owners = scope.product_partner_map(viewer, db)
-    if int(product_id) not in owners:
-        raise ScopeError(NOT_FOUND)
-    return owners[int(product_id)]
 
 
 def _dates_query(ids: list[int] | None):
@@ -272,7 +225,7 @@ def _dates_query(ids: list[int] | None):
     )
 
 
-def _frame(rows: list[Mapping]) -> pd.DataFrame:
+def _frame(rows: Sequence[Mapping]) -> pd.DataFrame:
     waiting = _waitlist_counts([r["date_id"] for r in rows])
     out = []
     for r in rows:
@@ -343,77 +296,6 @@ def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:
     )
 
 
-def _booked_items(conn: Connection, date_ids: Sequence[int]) -> list[RowMapping]:
-    """Items booked on these dates in orders that still count, with tickets left."""
-    if not date_ids:
-        return []
-    item, order, d = sales_order_item, sales_order, miomente_course_date
-    query = (
-        select(
-            item.c.item_id,
-            item.c.order_id,
-            item.c.product_id,
-            item.c.name,
-            item.c.qty_ordered,
-            item.c.qty_canceled,
-            item.c.qty_refunded,
-            net_tickets(item).label("net_tickets"),
-            func.coalesce(item.c.row_total_incl_tax, item.c.row_total + item.c.tax_amount).label(
-                "gross"
-            ),
-            item.c.amount_refunded,
-            item.c.miomente_date_id.label("date_id"),
-            order.c.increment_id,
-            order.c.store_id,
-            order.c.customer_email,
-            order.c.customer_firstname,
-            order.c.customer_lastname,
-            order.c.total_paid,
-            d.c.starts_at,
-            d.c.ends_at,
-            d.c.updated_at.label("date_updated_at"),
-        )
-        .select_from(
-            item.join(order, order.c.entity_id == item.c.order_id).join(
-                d, d.c.date_id == item.c.miomente_date_id
-            )
-        )
-        .where(
-            item.c.miomente_date_id.in_(sorted({int(i) for i in date_ids})),
-            holds_seats(order, item),
-        )
-        .order_by(item.c.miomente_date_id, item.c.item_id)
-    )
-    return [r for r in conn.execute(query).mappings() if _tickets(r) > 0]
-
-
-def _order_ids_on(conn: Connection, date_ids: Sequence[int]) -> list[int]:
-    """Every order with an item on these dates (cancelled ones too: the ledger lists them)."""
-    if not date_ids:
-        return []
-    item = sales_order_item
-    query = (
-        select(item.c.order_id)
-        .where(item.c.miomente_date_id.in_(sorted({int(i) for i in date_ids})))
-        .distinct()
-    )
-    return sorted(int(i) for i in conn.execute(query).scalars())
-
-
-def _tickets(row: Mapping) -> int:
-    return tickets(row["net_tickets"])
-
-
-def _due(row: Mapping) -> Decimal:
-    return max(to_money(row["gross"]) - to_money(row["amount_refunded"]), ZERO)
-
-
-def _customer(row: Mapping) -> str:
-    return " ".join(
-        p for p in (row["customer_firstname"] or "", row["customer_lastname"] or "") if p
-    ).strip()
-
-
 def date_bookings(viewer: Viewer, db: Databases, *, date_id: int) -> pd.DataFrame:
     """Who booked one of the viewer's dates (items in orders that count, tickets left)."""
     ids = _owned_products(viewer, db)
@@ -424,7 +306,7 @@ def date_bookings(viewer: Viewer, db: Databases, *, date_id: int) -> pd.DataFram
                 d.c.date_id == int(date_id), scope.product_filter(d.c.product_id, ids)
             )
         ).first()
-        rows = _booked_items(conn, [int(date_id)]) if owned else []
+        rows = booked_items(conn, [int(date_id)]) if owned else []
     return pd.DataFrame(
         [
             {
@@ -432,10 +314,10 @@ def date_bookings(viewer: Viewer, db: Databases, *, date_id: int) -> pd.DataFram
                 "order_id": r["order_id"],
                 "increment_id": r["increment_id"],
                 "date_id": r["date_id"],
-                "customer_name": _customer(r),
+                "customer_name": customer_name(r),
                 "customer_email": r["customer_email"],
-                "tickets": _tickets(r),
-                "amount": _due(r),
+                "tickets": tickets_left(r),
+                "amount": amount_due(r),
             }
             for r in rows
         ],
@@ -493,7 +375,7 @@ def refunds_due(viewer: Viewer, db: Databases, *, limit: int = 1000) -> pd.DataF
                 .limit(max(1, min(int(limit), 5000)))
             )
         ]
-        rows = _booked_items(conn, cancelled)
+        rows = booked_items(conn, cancelled)
         names: dict[int, str] = {}
         if rows:
             sub = product_names().subquery()
@@ -511,13 +393,13 @@ def refunds_due(viewer: Viewer, db: Databases, *, limit: int = 1000) -> pd.DataF
             "starts_at": r["starts_at"],
             "order_id": r["order_id"],
             "increment_id": r["increment_id"],
-            "customer_name": _customer(r),
-            "tickets": _tickets(r),
-            "amount_due": _due(r),
+            "customer_name": customer_name(r),
+            "tickets": tickets_left(r),
+            "amount_due": amount_due(r),
             "cancelled_at": r["date_updated_at"],
         }
         for r in rows
-        if _due(r) > 0
+        if amount_due(r) > 0
     ]
     out.sort(key=lambda r: (r["cancelled_at"], r["date_id"], r["order_id"]), reverse=True)
     return pd.DataFrame(out, columns=REFUND_COLUMNS)
@@ -542,8 +424,8 @@ def create_date(
     Overlapping active dates of the same course are allowed but reported (`overlaps`), so the
     page can warn."""
     now = naive_utc(now) if now else now_utc()
-    partner_id = _require_product(viewer, db, product_id)
-    seats_value, price_value = _check_values(seats=seats, price=price)
+    partner_id = require_product(viewer, db, product_id)
+    seats_value, price_value = check_values(seats=seats, price=price)
     start_utc, end_utc = to_utc(starts_at), to_utc(ends_at)
     _check_times(start_utc, end_utc, now=now)
     overlaps = overlapping(viewer, db, product_id=product_id, ranges=[(start_utc, end_utc)])
@@ -622,10 +504,10 @@ def update_date(
     and a new start queues a `date_moved` email to each booked customer (`messages`)."""
     now = naive_utc(now) if now else now_utc()
     current = get_date(viewer, db, date_id=date_id)
-    partner_id = _require_product(viewer, db, current.product_id)
+    partner_id = require_product(viewer, db, current.product_id)
     if current.status != DATE_ACTIVE or current.starts_at <= now:
         raise InvalidInput("dates.not_editable")
-    seats_value, price_value = _check_values(seats=seats, price=price)
+    seats_value, price_value = check_values(seats=seats, price=price)
     if seats_value is not None and seats_value < current.seats_sold:
         raise InvalidInput("dates.seats_below_sold", sold=current.seats_sold)
     new_start = to_utc(starts_at) if starts_at is not None else current.starts_at
@@ -683,9 +565,9 @@ def update_date(
                 raise InvalidInput("dates.not_editable")
             shop_writes.update_course_dates(conn, changes=[change], now=now)
             if moved:
-                order_ids = _order_ids_on(conn, [int(date_id)])
+                order_ids = order_ids_on(conn, [int(date_id)])
             if new_start != locked[0]["starts_at"]:
-                messages = _notify_moved(
+                messages = notify_moved(
                     pconn,
                     conn,
                     date_id=int(date_id),
@@ -695,78 +577,10 @@ def update_date(
                     partner_id=partner_id,
                     revision=locked[0]["updated_at"],
                 )
-    refreshed = _refresh(db, order_ids, now)
+    refreshed = refresh_ledger(db, order_ids, now)
     return DateSaved(
         date_id=int(date_id), overlaps=overlaps, orders_refreshed=refreshed, messages=messages
     )
-
-
-def _notify_moved(
-    pconn: Connection,
-    conn: Connection,
-    *,
-    date_id: int,
-    old_starts_at: datetime,
-    new_starts_at: datetime,
-    new_ends_at: datetime | None = None,
-    partner_id: int | None = None,
-    revision: datetime | None = None,
-) -> int:
-    """Queue one `date_moved` email per item booked on `date_id`; how many were new.
-
-    For callers that already checked the viewer may change the date (update_date, the series'
-    moves): `pconn` is the caller's open portal transaction, `conn` its shop connection (the
-    shop transaction that moves the date, so the bookings are read as they are now). Times
-    are naive UTC. Items of void orders and items without tickets left (cancelled, refunded)
-    get nothing; neither do orders without an email address. Dedupe key
-    `date_moved:<date_id>:<item_id>:<old start>><new start>@<revision>`, where `revision` is
-    the date row's updated_at before this change: every move tells the customers (also back
-    to an earlier time), a retry of the same move queues nothing.
-    """
-
-    new_start = naive_utc(new_starts_at).replace(microsecond=0)
-    old_start = naive_utc(old_starts_at).replace(microsecond=0)
-    # The move (from, to) and the row's version: a retry repeats all three, a later move
-    # (also back to an earlier time) differs in at least one.
-    token = f"{old_start.isoformat()}>{new_start.isoformat()}@{(revision or new_start).isoformat()}"
-    messages: list[dict[str, object]] = []
-    for item in _booked_items(conn, [int(date_id)]):
-        recipient = (item["customer_email"] or "").strip()
-        if not recipient:
-            log.warning("no %s email for item %s: no address", MOVE_TEMPLATE, item["item_id"])
-            continue
-        payload: dict[str, object] = {
-            "customer_name": _customer(item) or recipient,
-            "order_number": item["increment_id"],
-            "course": item["name"] or "",
-            "old_starts_at": old_start.isoformat(),
-            "starts_at": new_start.isoformat(),
-            "tickets": _tickets(item),
-        }
-        if new_ends_at is not None:
-            payload["ends_at"] = naive_utc(new_ends_at).replace(microsecond=0).isoformat()
-        messages.append(
-            {
-                "channel": CHANNEL_EMAIL,
-                "template": MOVE_TEMPLATE,
-                "recipient": recipient,
-                "recipient_name": str(payload["customer_name"]),
-                "locale": STORE_LOCALES.get(int(item["store_id"] or 0), "de"),
-                "payload": payload,
-                "dedupe_key": f"{MOVE_TEMPLATE}:{int(date_id)}:{item['item_id']}:{token}",
-                "partner_id": partner_id,
-            }
-        )
-    return queue_many(pconn, messages)
-
-
-def _refresh(db: Databases, order_ids: Sequence[int], now: datetime) -> int:
-    """The ledger's event_at (and status) of these orders, from the shop's primary."""
-    if not order_ids:
-        return 0
-
-    refresh_orders(SYSTEM, db, order_ids=sorted(set(order_ids)), now=now)
-    return len(set(order_ids))
 
 
 def cancel_date(
@@ -784,135 +598,8 @@ def cancel_date(
     now = naive_utc(now) if now else now_utc()
     current = get_date(viewer, db, date_id=date_id)
     # A past date is not cancelled (the result lists no date); the page says so.
-    partner_id = _require_product(viewer, db, current.product_id)
-    return _cancel_dates(
+    partner_id = require_product(viewer, db, current.product_id)
+    return cancel_dates(
         viewer, db, partner_id=partner_id, date_ids=[int(date_id)], confirm=confirm,
         reason=reason, now=now,
     )  # fmt: skip
-
-
-def _cancel_dates(
-    viewer: Viewer,
-    db: Databases,
-    *,
-    partner_id: int,
-    date_ids: Sequence[int],
-    confirm: bool = False,
-    reason: str | None = None,
-    now: datetime | None = None,
-    within: Callable[[Connection], None] | None = None,
-) -> CancelResult:
-    """Cancel several future dates of one partner's courses (a series' or a single one).
-
-    Only dates of the viewer's courses that start after `now` are touched. Without `confirm`,
-    dates with bookings are not cancelled: the result lists what would happen. `within` runs
-    in the same portal transaction (a series marks itself cancelled there).
-    """
-    now = naive_utc(now) if now else now_utc()
-    if not viewer.sees_all and viewer.partner_id != partner_id:
-        raise ScopeError(NOT_FOUND)
-    ids = _owned_products(viewer, db)
-    d = miomente_course_date
-    reason = (reason or "").strip()[:1000] or None
-    with db.magento.connect() as conn:
-        rows = list(
-            conn.execute(
-                select(d.c.date_id, d.c.product_id, d.c.starts_at).where(
-                    d.c.date_id.in_(sorted({int(i) for i in date_ids}) or [-1]),
-                    d.c.starts_at > now,
-                    scope.product_filter(d.c.product_id, ids),
-                )
-            ).mappings()
-        )
-        booked = _booked_items(conn, [r["date_id"] for r in rows])
-    target = sorted(int(r["date_id"]) for r in rows)
-    summary = {
-        "date_ids": target,
-        "bookings": len(booked),
-        "tickets": sum(_tickets(b) for b in booked),
-        "refund_total": sum((_due(b) for b in booked), ZERO),
-    }
-    if booked and not confirm:
-        return CancelResult(**summary, needs_confirmation=True)
-    messages = 0
-    cancelled: list[int] = []
-    with db.portal.begin() as pconn:
-        for item in booked:
-            messages += _queue_cancel_mail(pconn, item, reason, partner_id)
-        if target:
-            audit.record(
-                pconn,
-                viewer,
-                action="date_cancelled",
-                entity=ENTITY,
-                entity_id=",".join(str(i) for i in target)[:64],
-                partner_id=partner_id,
-                details={"date_ids": target, "bookings": len(booked), "reason": reason},
-                now=now,
-            )
-        if within is not None:
-            within(pconn)
-        if target:
-            with shop_writes.shop_transaction(db.magento) as conn:
-                cancelled = shop_writes.cancel_course_dates(conn, date_ids=target, now=now)
-                fresh = [b for b in booked if int(b["date_id"]) in set(cancelled)]
-                for order_id, items in _by_order(fresh).items():
-                    shop_writes.add_order_comment(
-                        conn, order_id=order_id, comment=_refund_comment(items), now=now
-                    )
-    _refresh(db, [b["order_id"] for b in booked], now)
-    return CancelResult(**summary, cancelled=cancelled, messages=messages)
-
-
-def _by_order(items: Sequence[Mapping]) -> dict[int, list[Mapping]]:
-    out: dict[int, list[Mapping]] = {}
-    for item in items:
-        out.setdefault(int(item["order_id"]), []).append(item)
-    return out
-
-
-def _refund_comment(items: Sequence[Mapping]) -> str:
-    parts = [
-        i18n.translate(
-            "dates.history_cancelled",
-            "de",
-            course=item["name"] or "",
-            when=i18n.moment(item["starts_at"], "de"),
-            tickets=_tickets(item),
-            amount=i18n.money(_due(item), "de"),
-        )
-        for item in items
-    ]
-    return shop_writes.PORTAL_COMMENT_PREFIX + " ".join(parts)
-
-
-def _queue_cancel_mail(
-    pconn: Connection, item: Mapping, reason: str | None, partner_id: int
-) -> int:
-
-    recipient = (item["customer_email"] or "").strip()
-    if not recipient:
-        log.warning("no date_cancelled email for item %s: no address", item["item_id"])
-        return 0
-    payload: dict[str, object] = {
-        "customer_name": _customer(item) or recipient,
-        "order_number": item["increment_id"],
-        "course": item["name"] or "",
-        "starts_at": item["starts_at"].replace(microsecond=0).isoformat(),
-        "refund_amount": str(_due(item)),
-        "rebook_url": links.shop_course_url(item["product_id"]),
-    }
-    if reason:
-        payload["reason"] = reason
-    queued = queue_message(
-        pconn,
-        channel=CHANNEL_EMAIL,
-        template=CANCEL_TEMPLATE,
-        recipient=recipient,
-        recipient_name=str(payload["customer_name"]),
-        locale=STORE_LOCALES.get(int(item["store_id"] or 0), "de"),
-        payload=payload,
-        dedupe_key=f"date_cancelled:{item['date_id']}:{item['item_id']}",
-        partner_id=partner_id,
-    )
-    return int(queued)

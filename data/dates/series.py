@@ -71,16 +71,18 @@ from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
-from data.dates.course_dates import (
+from data.dates._date_changes import (
     NOT_FOUND,
     CancelResult,
-    _booked_items,
-    _cancel_dates,
-    _check_values,
-    _notify_moved,
-    _order_ids_on,
-    _refresh,
-    _require_product,
+    booked_items,
+    cancel_dates,
+    check_values,
+    notify_moved,
+    order_ids_on,
+    refresh_ledger,
+    require_product,
+)
+from data.dates.course_dates import (
     overlapping,
     update_date,
 )
@@ -272,8 +274,8 @@ def preview_series(
     A series with an end (a last day or a count) may hold at most `MAX_OCCURRENCES` dates; an
     open one is written up to the horizon and extended daily."""
     now = naive_utc(now) if now else now_utc()
-    _require_product(viewer, db, product_id)
-    _check_values(seats=seats, price=price)
+    require_product(viewer, db, product_id)
+    check_values(seats=seats, price=price)
     rec.validate(pattern, today=_today(now))
     horizon = _horizon_end(now, horizon_days)
     bounded = rec.is_bounded(pattern)
@@ -318,8 +320,8 @@ def create_series(
         viewer, db, product_id=product_id, pattern=pattern, seats=seats, price=price, now=now,
         horizon_days=horizon_days,
     )  # fmt: skip
-    partner_id = _require_product(viewer, db, product_id)
-    seats_value, price_value = _check_values(seats=seats, price=price)
+    partner_id = require_product(viewer, db, product_id)
+    seats_value, price_value = check_values(seats=seats, price=price)
     values = _pattern_values(pattern)
     if pattern.kind != rec.CUSTOM:
         values["rrule"] = rec.rule_text(pattern)
@@ -435,7 +437,7 @@ def _due_batch(
 ) -> tuple[list[Mapping], dict[int, set[date]], set[int]]:  # fmt: skip
     """The next due series after `after_id` with their exception days and moved date ids."""
     with db.portal.connect() as pconn:
-        rows = list(
+        rows: list[Mapping] = list(
             pconn.execute(
                 _due_query(viewer, horizon, series_ids)
                 .where(P.c.series_id > after_id)
@@ -519,7 +521,7 @@ def _write_batch(
         try:
             with shop_writes.shop_transaction(db.magento) as conn:
                 covered = _covered_days(conn, list(wanted), since, moved_ids)
-                inserts = []
+                inserts: list[dict[str, object]] = []
                 for series_id, occurrences in wanted.items():
                     row = by_id[series_id]
                     product_id, seats, price = row["product_id"], row["seats"], row["price"]
@@ -718,7 +720,7 @@ def skip_occurrence(
                 )
             )
 
-    return _cancel_dates(
+    return cancel_dates(
         viewer,
         db,
         partner_id=series.partner_id,
@@ -744,6 +746,114 @@ def _future_dates(conn: Connection, series_id: int, now: datetime) -> list[Mappi
     )
 
 
+@dataclass(frozen=True)
+class _BulkChange:
+    """What a bulk edit sets on every future date (None: left as it is)."""
+
+    start_time: time | None
+    duration_minutes: int | None
+    seats: int | None
+    price: Decimal | None
+
+    def pattern_values(self, now: datetime) -> dict[str, object]:
+        values: dict[str, object] = {"updated_at": now}
+        if self.start_time is not None:
+            values["start_time"] = self.start_time.replace(second=0, microsecond=0)
+        if self.duration_minutes is not None:
+            values["duration_minutes"] = self.duration_minutes
+        if self.seats is not None:
+            values["seats"] = self.seats
+        if self.price is not None:
+            values["price"] = self.price
+        return values
+
+
+def _bulk_change(
+    *,
+    start_time: time | None,
+    duration_minutes: int | None,
+    seats: object,
+    price: object,
+) -> _BulkChange:
+    seats_value, price_value = check_values(seats=seats, price=price)
+    if duration_minutes is not None and not (0 < int(duration_minutes) <= rec.MAX_DURATION_MINUTES):
+        raise InvalidInput("dates.duration_invalid")
+    if start_time is None and duration_minutes is None and seats is None and price is None:
+        raise InvalidInput("dates.nothing_to_change")
+    minutes = int(duration_minutes) if duration_minutes is not None else None
+    return _BulkChange(start_time, minutes, seats_value, price_value)
+
+
+def _new_times(row: Mapping, bulk: _BulkChange, *, keeps_start: bool) -> tuple[datetime, datetime]:
+    """The date's start and end after the edit; a moved date keeps its own start time."""
+    start, end = row["starts_at"], row["ends_at"]
+    if bulk.start_time is not None and not keeps_start:
+        start = rec.to_utc(rec.local_start(rec.local_day(start), bulk.start_time))
+    if bulk.duration_minutes is not None:
+        end = start + timedelta(minutes=bulk.duration_minutes)
+    elif start != row["starts_at"]:
+        end = start + (row["ends_at"] - row["starts_at"])
+    return start, end
+
+
+@dataclass
+class _DatePlan:
+    """The shop changes of a bulk edit and the dates whose start moves."""
+
+    changes: list[dict[str, object]] = field(default_factory=list)
+    time_changed: list[int] = field(default_factory=list)
+    # (row before, new start, new end) of moved dates with bookings: their customers hear of it
+    moves: list[tuple[Mapping, datetime, datetime]] = field(default_factory=list)
+
+
+def _plan_dates(
+    dates: Sequence[Mapping],
+    bulk: _BulkChange,
+    *,
+    moved_ids: set[int],
+    sold: Mapping[int, int],
+    now: datetime,
+) -> _DatePlan:
+    plan = _DatePlan()
+    for row in dates:
+        change: dict[str, object] = {"date_id": row["date_id"]}
+        start, end = _new_times(row, bulk, keeps_start=row["date_id"] in moved_ids)
+        if (start, end) != (row["starts_at"], row["ends_at"]):
+            if start <= now:
+                raise InvalidInput("dates.in_past")
+            change.update(starts_at=start, ends_at=end)
+            if start != row["starts_at"]:
+                plan.time_changed.append(row["date_id"])
+                if sold.get(row["date_id"], 0) > 0:
+                    plan.moves.append((row, start, end))
+        if bulk.seats is not None:
+            if bulk.seats < sold.get(row["date_id"], 0):
+                raise InvalidInput("dates.seats_below_sold", sold=sold.get(row["date_id"], 0))
+            change["seats_total"] = bulk.seats
+        if bulk.price is not None:
+            change["price"] = bulk.price
+        if len(change) > 1:
+            plan.changes.append(change)
+    return plan
+
+
+def _notify_moves(pconn: Connection, conn: Connection, plan: _DatePlan, *, partner_id: int) -> int:
+    """Booked customers hear of the new time, in the same transactions."""
+    messages = 0
+    for row, start, end in plan.moves:
+        messages += notify_moved(
+            pconn,
+            conn,
+            date_id=row["date_id"],
+            old_starts_at=row["starts_at"],
+            new_starts_at=start,
+            new_ends_at=end,
+            partner_id=partner_id,
+            revision=row["updated_at"],
+        )
+    return messages
+
+
 def bulk_edit(
     viewer: Viewer,
     db: Databases,
@@ -762,31 +872,17 @@ def bulk_edit(
     series = _load(viewer, db, series_id)
     if series.status != SERIES_ACTIVE:
         raise InvalidInput("dates.series_cancelled")
-    seats_value, price_value = _check_values(seats=seats, price=price)
-    if duration_minutes is not None and not (0 < int(duration_minutes) <= rec.MAX_DURATION_MINUTES):
-        raise InvalidInput("dates.duration_invalid")
-    if start_time is None and duration_minutes is None and seats is None and price is None:
-        raise InvalidInput("dates.nothing_to_change")
+    bulk = _bulk_change(
+        start_time=start_time, duration_minutes=duration_minutes, seats=seats, price=price
+    )
     split_from = None
     if from_day is not None and from_day > series.pattern.starts_on:
         split_from = series.series_id
         series = _load(
             viewer, db, split_series(viewer, db, series_id=series_id, from_day=from_day, now=now)
         )
-    pattern_changes: dict[str, object] = {"updated_at": now}
-    if start_time is not None:
-        pattern_changes["start_time"] = start_time.replace(second=0, microsecond=0)
-    if duration_minutes is not None:
-        pattern_changes["duration_minutes"] = int(duration_minutes)
-    if seats_value is not None:
-        pattern_changes["seats"] = seats_value
-    if price_value is not None:
-        pattern_changes["price"] = price_value
+    pattern_changes = bulk.pattern_values(now)
     moved_ids = {int(i) for i in _moved_date_ids(db, series.series_id)}
-    changes: list[dict[str, object]] = []
-    time_changed: list[int] = []
-    moves: list[tuple[Mapping, datetime, datetime]] = []  # (row before, new start, new end)
-    messages = 0
     try:
         with db.portal.begin() as pconn:
             pconn.execute(
@@ -805,53 +901,16 @@ def bulk_edit(
             with shop_writes.shop_transaction(db.magento) as conn:
                 dates = _future_dates(conn, series.series_id, now)
                 sold = _sold_by_date(conn, [r["date_id"] for r in dates])
-                for row in dates:
-                    change: dict[str, object] = {"date_id": row["date_id"]}
-                    start, end = row["starts_at"], row["ends_at"]
-                    if start_time is not None and row["date_id"] not in moved_ids:
-                        start = rec.to_utc(rec.local_start(rec.local_day(start), start_time))
-                    if duration_minutes is not None:
-                        end = start + timedelta(minutes=int(duration_minutes))
-                    elif start != row["starts_at"]:
-                        end = start + (row["ends_at"] - row["starts_at"])
-                    if (start, end) != (row["starts_at"], row["ends_at"]):
-                        if start <= now:
-                            raise InvalidInput("dates.in_past")
-                        change.update(starts_at=start, ends_at=end)
-                        if start != row["starts_at"]:
-                            time_changed.append(row["date_id"])
-                            if sold.get(row["date_id"], 0) > 0:
-                                moves.append((row, start, end))
-                    if seats_value is not None:
-                        if seats_value < sold.get(row["date_id"], 0):
-                            raise InvalidInput(
-                                "dates.seats_below_sold", sold=sold.get(row["date_id"], 0)
-                            )
-                        change["seats_total"] = seats_value
-                    if price_value is not None:
-                        change["price"] = price_value
-                    if len(change) > 1:
-                        changes.append(change)
-                shop_writes.update_course_dates(conn, changes=changes, now=now)
-                order_ids = _order_ids_on(conn, time_changed)
-                # Booked customers hear of the new time, in the same transactions.
-                for row, start, end in moves:
-                    messages += _notify_moved(
-                        pconn,
-                        conn,
-                        date_id=row["date_id"],
-                        old_starts_at=row["starts_at"],
-                        new_starts_at=start,
-                        new_ends_at=end,
-                        partner_id=series.partner_id,
-                        revision=row["updated_at"],
-                    )
+                plan = _plan_dates(dates, bulk, moved_ids=moved_ids, sold=sold, now=now)
+                shop_writes.update_course_dates(conn, changes=plan.changes, now=now)
+                order_ids = order_ids_on(conn, plan.time_changed)
+                messages = _notify_moves(pconn, conn, plan, partner_id=series.partner_id)
     except IntegrityError:
         raise InvalidInput("dates.collision") from None
-    refreshed = _refresh(db, order_ids, now)
+    refreshed = refresh_ledger(db, order_ids, now)
     return BulkResult(
         series_id=series.series_id,
-        changed=len(changes),
+        changed=len(plan.changes),
         orders_refreshed=refreshed,
         split_from=split_from,
         messages=messages,
@@ -872,7 +931,7 @@ def _moved_date_ids(db: Databases, series_id: int) -> list[int]:
 
 def _sold_by_date(conn: Connection, date_ids: Iterable[int]) -> dict[int, int]:
     out: dict[int, int] = {}
-    for item in _booked_items(conn, list(date_ids)):
+    for item in booked_items(conn, list(date_ids)):
         out[item["date_id"]] = out.get(item["date_id"], 0) + tickets(item["net_tickets"])
     return out
 
@@ -899,7 +958,11 @@ def split_series(
     new_pattern = replace(pattern, starts_on=from_day, count=remaining)
     if pattern.kind == rec.CUSTOM:
         new_pattern = replace(new_pattern, count=None) if remaining is None else new_pattern
-    old_values = {"ends_on": from_day - timedelta(days=1), "count": None, "updated_at": now}
+    old_values: dict[str, object] = {
+        "ends_on": from_day - timedelta(days=1),
+        "count": None,
+        "updated_at": now,
+    }
     if pattern.kind == rec.CUSTOM:
         # A custom rule's own end stays in its text; the old part ends by its last day.
         old_values["rrule"] = _strip_end(pattern.rrule or "")
@@ -983,7 +1046,7 @@ def cancel_series(
             .values(status=SERIES_CANCELLED, updated_at=now)
         )
 
-    return _cancel_dates(
+    return cancel_dates(
         viewer,
         db,
         partner_id=series.partner_id,

@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -288,7 +289,7 @@ class _MysqlBulk:
         self._run("SET unique_checks = 0, foreign_key_checks = 0")
 
     def _run(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._raw.cursor() as cur:
+        with closing(self._raw.cursor()) as cur:
             cur.execute(statement, params)
             return list(cur.fetchall())
 
@@ -370,17 +371,24 @@ class _PostgresBulk:
             self._max_ids[name] = max(self._max_ids.get(name, 1), max(r[0] for r in rows))
         return _tsv(layout, rows)
 
+    def _driver(self) -> Any:
+        """psycopg's own connection (COPY is not in the DBAPI)."""
+        driver = self._raw.driver_connection
+        if driver is None:
+            raise RuntimeError("the raw connection is closed")
+        return driver
+
     def write(self, layout: Layout, payload: str) -> None:
         table = self._quote(layout.table.name)
         columns = ", ".join(self._quote(c) for c in layout.columns)
         statement = f"COPY {table} ({columns}) FROM STDIN"
-        with self._raw.driver_connection.cursor() as cur, cur.copy(statement) as copy:
+        with self._driver().cursor() as cur, cur.copy(statement) as copy:
             copy.write(payload)
         self._raw.commit()
 
     def finish(self) -> None:
         # Explicit ids leave the serial sequences at 1; the portal's own inserts need max+1.
-        with self._raw.driver_connection.cursor() as cur:
+        with self._driver().cursor() as cur:
             for name, pk in self._tables.items():
                 cur.execute(
                     "SELECT setval(pg_get_serial_sequence(%s, %s), %s)",

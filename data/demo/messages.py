@@ -8,6 +8,7 @@ Read back from the generated shop, so it follows the same seed.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -21,7 +22,7 @@ SENT, FAILED = 8, 2  # the rest stay pending
 BOUNCE = "550 5.1.1 Empfängeradresse unbekannt (mailbox unavailable)"
 
 
-def _recent_confirmations(db: Databases, now: datetime) -> list[dict[str, object]]:
+def _recent_confirmations(db: Databases, now: datetime) -> list[dict[str, Any]]:
     item, order, date_ = m.sales_order_item, m.sales_order, m.miomente_course_date
     query = (
         select(
@@ -46,7 +47,7 @@ def _recent_confirmations(db: Databases, now: datetime) -> list[dict[str, object
     with db.magento.connect() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
     # One confirmation per order (its first course), as a customer would get it.
-    first: dict[object, dict[str, object]] = {}
+    first: dict[object, dict[str, Any]] = {}
     for row in rows:
         first.setdefault(row["entity_id"], row)
     return list(first.values())[:MESSAGES]

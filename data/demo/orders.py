@@ -205,6 +205,7 @@ class OrderMaker:
         if near_end and (missing := [s for s in _MUST_SHOW if not self.counts[s]]):
             return missing[0]
         r = rng.random()
+        table: tuple[tuple[str, float], ...]
         if last_start > now:  # something still to come
             table = (
                 ("pending", 0.03 if age < 1 else 0.0),

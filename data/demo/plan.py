@@ -397,7 +397,9 @@ def _demo_hash(seed: int) -> str:
 
 def portal_rows(world: World, seed: int) -> dict[Layout, Rows]:
     password = _demo_hash(seed)
-    partner_rows, user_rows, course_rows = [], [], []
+    partner_rows: list[tuple] = []
+    user_rows: list[tuple] = []
+    course_rows: list[tuple] = []
     staff_created = min(pt.created for pt in world.partners)
     user_rows.append(
         (

@@ -190,25 +190,25 @@ class RateBook:
                 chosen = value
         return chosen
 
-
-def _rate_book(conn: Connection, partner_ids: Iterable[int]) -> RateBook:
-    """Contract rates and overrides of `partner_ids` (the caller scoped them)."""
-    ids = sorted(set(partner_ids))
-    contract: dict[int, Decimal] = {}
-    overrides: dict[int, list[tuple[date, Decimal]]] = {}
-    for chunk in sql.chunks(ids):
-        for pid, value in conn.execute(
-            select(partners.c.partner_id, partners.c.commission_rate).where(
-                partners.c.partner_id.in_(chunk)
-            )
-        ):
-            contract[pid] = to_rate(value)
-        for product_id, valid_from, value in conn.execute(
-            select(
-                commission_rates.c.product_id,
-                commission_rates.c.valid_from,
-                commission_rates.c.rate,
-            ).where(commission_rates.c.partner_id.in_(chunk))
-        ):
-            overrides.setdefault(product_id, []).append((valid_from, to_rate(value)))
-    return RateBook(contract, overrides)
+    @classmethod
+    def load(cls, conn: Connection, partner_ids: Iterable[int]) -> RateBook:
+        """Contract rates and overrides of `partner_ids` (the caller scoped them)."""
+        ids = sorted(set(partner_ids))
+        contract: dict[int, Decimal] = {}
+        overrides: dict[int, list[tuple[date, Decimal]]] = {}
+        for chunk in sql.chunks(ids):
+            for pid, value in conn.execute(
+                select(partners.c.partner_id, partners.c.commission_rate).where(
+                    partners.c.partner_id.in_(chunk)
+                )
+            ):
+                contract[pid] = to_rate(value)
+            for product_id, valid_from, value in conn.execute(
+                select(
+                    commission_rates.c.product_id,
+                    commission_rates.c.valid_from,
+                    commission_rates.c.rate,
+                ).where(commission_rates.c.partner_id.in_(chunk))
+            ):
+                overrides.setdefault(product_id, []).append((valid_from, to_rate(value)))
+        return cls(contract, overrides)

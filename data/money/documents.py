@@ -54,6 +54,7 @@ from data.access import scope
 from data.access.viewer import Viewer
 from data.comms.notifications import recipients
 from data.comms.outbox import queue_message
+from data.money._credit_notes import carried_from, current_document, model_line
 from data.ops import audit
 from data.portal_schema import (
     CHANNEL_EMAIL,
@@ -66,7 +67,6 @@ from data.portal_schema import (
     documents,
     partners,
     payout_lines,
-    payout_offsets,
     payouts,
 )
 
@@ -165,8 +165,6 @@ def _party(row: Mapping) -> Party:
 
 
 def _lines(conn: Connection, payout_id: int, *, negate: bool = False) -> tuple:
-    from data.money.payouts import _model_line
-
     rows = conn.execute(
         select(payout_lines)
         .where(payout_lines.c.payout_id == payout_id)
@@ -174,7 +172,7 @@ def _lines(conn: Connection, payout_id: int, *, negate: bool = False) -> tuple:
     ).mappings()
     out = []
     for row in rows:
-        line = _model_line(row)
+        line = model_line(row)
         if negate:
             line = CreditNoteLine(
                 **{
@@ -185,24 +183,6 @@ def _lines(conn: Connection, payout_id: int, *, negate: bool = False) -> tuple:
             )
         out.append(line)
     return tuple(out)
-
-
-def _carried_from(conn: Connection, payout_id: int) -> tuple[str, ...]:
-    """Numbers of the current credit notes of the negative payouts this payout offsets."""
-    from data.money.payouts import _current_document
-
-    current = _current_document()
-    rows = conn.execute(
-        select(documents.c.number)
-        .select_from(
-            payout_offsets.join(
-                current, current.c.payout_id == payout_offsets.c.offsets_payout_id
-            ).join(documents, documents.c.document_id == current.c.document_id)
-        )
-        .where(payout_offsets.c.payout_id == payout_id)
-        .order_by(documents.c.number)
-    )
-    return tuple(rows.scalars())
 
 
 def reference(period: date, partner_name: str) -> str:
@@ -248,7 +228,7 @@ def build_note(
         expected_payout_date=payout["expected_date"],
         cancels_number=cancels["number"] if cancels else None,
         cancels_issue_date=cancels["issue_date"] if cancels else None,
-        carried_from=_carried_from(conn, payout_id) if carried else (),
+        carried_from=carried_from(conn, payout_id) if carried else (),
     )
     return note, partner
 
@@ -619,9 +599,7 @@ def credit_notes_for_export(
     """Staff: the current credit notes of approved payouts as CreditNote values (numbers and
     dates as issued), for the SEPA and DATEV exports. Payouts without one are left out."""
     viewer.require_staff(STAFF_ONLY)
-    from data.money.payouts import _current_document
-
-    current = _current_document()
+    current = current_document()
     out: list[CreditNote] = []
     with db.portal.connect() as conn:
         rows = (

@@ -62,16 +62,17 @@ from sqlalchemy import (
 )
 
 from accounting import money
-from accounting.model import CreditNoteLine
 from accounting.workdays import expected_payout_date, month_start
-from core import i18n, periods, sql
+from core import periods, sql
 from core.clock import now_utc
 from core.db import Databases
 from core.money import ZERO, to_money, to_rate
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import Viewer
-from data.money.commission import _rate_book
+from data.money._credit_notes import berlin_day, carried_from, current_document, model_line
+from data.money.commission import RateBook
+from data.money.documents import issue_for_payout
 from data.money.rules import payable_amount, payable_amount_sql, payable_filter
 from data.ops import audit
 from data.portal_schema import (
@@ -153,10 +154,6 @@ _TOTAL_FIELDS = (
     "amount",
     "expected_date",
 )
-
-
-def berlin_day(moment: datetime | None) -> date | None:
-    return None if moment is None else i18n.to_berlin(moment).date()
 
 
 # =============================================================================================
@@ -330,7 +327,7 @@ def _existing(
     conn: Connection, viewer: Viewer, period: date
 ) -> tuple[dict[int, Mapping], dict[int, list[dict]]]:
     """The period's payouts per partner, and the lines of its drafts per payout."""
-    rows = {
+    rows: dict[int, Mapping] = {
         r["partner_id"]: r
         for r in conn.execute(
             select(payouts).where(
@@ -361,7 +358,7 @@ def _line_key(line: Mapping) -> tuple:
 def _totals(
     lines: Sequence[Mapping], case: str, period: date, carried: Decimal = ZERO
 ) -> dict[str, object]:
-    totals = money.settle((_model_line(line) for line in lines), case, carried)
+    totals = money.settle((model_line(line) for line in lines), case, carried)
     return {
         "vat_case": case,
         "lines": len(lines),
@@ -374,21 +371,6 @@ def _totals(
         "amount": totals.payout,
         "expected_date": expected_payout_date(period),
     }
-
-
-def _model_line(line: Mapping) -> CreditNoteLine:
-    return CreditNoteLine(
-        order_number=str(line["increment_id"]),
-        item_id=int(line["item_id"]),
-        event_date=berlin_day(line["event_at"]) or date.min,
-        description=str(line["course"] or ""),
-        tickets=int(line["tickets"] or 0),
-        gross=to_money(line["gross"]),
-        vat_rate=to_rate(line["vat_rate"]),
-        commission_rate=to_rate(line["commission_rate"]),
-        commission_net=to_money(line["commission_net"]),
-        is_correction=line["kind"] == LINE_CORRECTION,
-    )
 
 
 # An offset: (the negative payout it settles, that payout's amount).
@@ -456,129 +438,184 @@ def _same_totals(row: Mapping, totals: Mapping) -> bool:
     return True
 
 
-def compute_payouts(
-    viewer: Viewer, db: Databases, *, period: date, now: datetime | None = None
-) -> ComputeResult:
-    """Build or recompute the month's draft payouts of every partner in the viewer's scope."""
-    viewer.require_staff(STAFF_ONLY)
-    started = time.perf_counter()
-    now = now or now_utc()
-    period = month_start(period)
-    bounds = periods.month_of(period)
-    with db.portal.connect() as conn:
-        month_rows = _month_items(conn, viewer, bounds)
-        corrections = _correction_candidates(conn, viewer, period)
-        late = _late_items(conn, viewer, bounds, period)
-        existing, existing_lines = _existing(conn, viewer, period)
-        deficits = _open_deficits(conn, viewer, period)
-        existing_offsets = _existing_offsets(conn, [r["payout_id"] for r in existing.values()])
-        frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
-        candidates: dict[int, Mapping] = {}
-        for row in [*month_rows, *corrections, *late]:
-            if row["partner_id"] not in frozen_partners:
-                candidates[row["item_id"]] = row
-        settled = _settled_elsewhere(conn, viewer, list(candidates), period)
-        partner_ids = {r["partner_id"] for r in candidates.values()} | {
-            pid for pid, r in existing.items() if r["status"] == PAYOUT_DRAFT
-        }
-        cases = _partner_cases(conn, list(partner_ids))
-        rates = _rate_book(conn, partner_ids)
+@dataclass
+class _Inputs:
+    """What a run reads before it writes: the items to settle and the period's payouts."""
 
-    # VAT rates: reuse what a line of the item already says; ask the shop for the rest.
-    known_vat: dict[int, Decimal] = {i: v for i, (_g, v) in settled.items()}
-    for lines in existing_lines.values():
+    candidates: dict[int, Mapping]  # item id -> ledger row of a partner not frozen
+    settled: dict[int, tuple[Decimal, Decimal]]  # item id -> (settled elsewhere, its VAT rate)
+    existing: dict[int, Mapping]  # partner -> the period's payout
+    existing_lines: dict[int, list[dict]]  # payout -> its lines
+    existing_offsets: dict[int, list[_Offset]]  # payout -> its offsets
+    deficits: dict[int, list[_Offset]]  # partner -> open negative payouts to carry
+    frozen_partners: set[int]
+    partner_ids: set[int]
+    cases: dict[int, str]
+    rates: RateBook
+
+
+def _read_inputs(conn: Connection, viewer: Viewer, period: date) -> _Inputs:
+    bounds = periods.month_of(period)
+    month_rows = _month_items(conn, viewer, bounds)
+    corrections = _correction_candidates(conn, viewer, period)
+    late = _late_items(conn, viewer, bounds, period)
+    existing, existing_lines = _existing(conn, viewer, period)
+    deficits = _open_deficits(conn, viewer, period)
+    existing_offsets = _existing_offsets(conn, [r["payout_id"] for r in existing.values()])
+    frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
+    candidates: dict[int, Mapping] = {}
+    for row in [*month_rows, *corrections, *late]:
+        if row["partner_id"] not in frozen_partners:
+            candidates[row["item_id"]] = row
+    settled = _settled_elsewhere(conn, viewer, list(candidates), period)
+    partner_ids = {r["partner_id"] for r in candidates.values()} | {
+        pid for pid, r in existing.items() if r["status"] == PAYOUT_DRAFT
+    }
+    return _Inputs(
+        candidates=candidates,
+        settled=settled,
+        existing=existing,
+        existing_lines=existing_lines,
+        existing_offsets=existing_offsets,
+        deficits=deficits,
+        frozen_partners=frozen_partners,
+        partner_ids=partner_ids,
+        cases=_partner_cases(conn, list(partner_ids)),
+        rates=RateBook.load(conn, partner_ids),
+    )
+
+
+def _vat_rates(db: Databases, inputs: _Inputs) -> dict[int, Decimal]:
+    """VAT rates: reuse what a line of the item already says; ask the shop for the rest."""
+    known_vat: dict[int, Decimal] = {i: v for i, (_g, v) in inputs.settled.items()}
+    for lines in inputs.existing_lines.values():
         for line in lines:
             known_vat[line["item_id"]] = Decimal(line["vat_rate"])
-    missing = [i for i in candidates if i not in known_vat]
+    missing = [i for i in inputs.candidates if i not in known_vat]
     shop_vat = _shop_vat_rates(db, missing) if missing else {}
+    return {i: known_vat.get(i, shop_vat.get(i, money.DEFAULT_VAT_RATE)) for i in inputs.candidates}
 
-    plans: dict[int, _Plan] = {pid: _Plan(pid) for pid in partner_ids}
-    for item_id in sorted(candidates):
-        row = candidates[item_id]
-        before = settled.get(item_id, (ZERO, ZERO))[0]
-        payable = payable_amount(row["status"], row["order_state"], row["gross"], row["refunded"])
-        due = to_money(payable - before)
-        if due == 0:
-            continue
-        pid = row["partner_id"]
-        case = cases[pid]
-        event_day = berlin_day(row["event_at"])
-        commission_rate = rates.rate(pid, row["product_id"], event_day)
-        shop_rate = known_vat.get(item_id, shop_vat.get(item_id, money.DEFAULT_VAT_RATE))
-        plans[pid].lines.append(
+
+def _plan_line(inputs: _Inputs, item_id: int, shop_rate: Decimal) -> dict | None:
+    """The line that settles what the item still needs, or None when nothing is due."""
+    row = inputs.candidates[item_id]
+    before = inputs.settled.get(item_id, (ZERO, ZERO))[0]
+    payable = payable_amount(row["status"], row["order_state"], row["gross"], row["refunded"])
+    due = to_money(payable - before)
+    if due == 0:
+        return None
+    pid = row["partner_id"]
+    commission_rate = inputs.rates.rate(pid, row["product_id"], berlin_day(row["event_at"]))
+    return {
+        "item_id": item_id,
+        "order_id": row["order_id"],
+        "increment_id": row["increment_id"],
+        "product_id": row["product_id"],
+        "course": row["course"],
+        "event_at": row["event_at"],
+        "tickets": int(row["tickets"] or 0),
+        "kind": LINE_CORRECTION if item_id in inputs.settled else LINE_SALE,
+        "gross": due,
+        "vat_rate": money.line_vat_rate(inputs.cases[pid], shop_rate),
+        "commission_rate": commission_rate,
+        "commission_net": money.commission(due, commission_rate),
+    }
+
+
+def _plans(inputs: _Inputs, vat: Mapping[int, Decimal]) -> dict[int, _Plan]:
+    plans: dict[int, _Plan] = {pid: _Plan(pid) for pid in inputs.partner_ids}
+    for item_id in sorted(inputs.candidates):
+        line = _plan_line(inputs, item_id, vat[item_id])
+        if line is not None:
+            plans[inputs.candidates[item_id]["partner_id"]].lines.append(line)
+    return plans
+
+
+@dataclass
+class _Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+@dataclass
+class _NewPayouts:
+    """Payouts of partners without one yet, inserted together at the end of a chunk."""
+
+    rows: list[dict] = field(default_factory=list)
+    lines: list[list[dict]] = field(default_factory=list)
+    offsets: list[list[_Offset]] = field(default_factory=list)
+
+    def insert(self, conn: Connection) -> int:
+        if not self.rows:
+            return 0
+        ids = conn.execute(
+            insert(payouts).returning(
+                payouts.c.payout_id, payouts.c.partner_id, sort_by_parameter_order=True
+            ),
+            self.rows,
+        ).all()
+        rows, offset_rows = [], []
+        for (payout_id, pid), lines, offsets in zip(ids, self.lines, self.offsets, strict=True):
+            rows += [{**line, "payout_id": payout_id, "partner_id": pid} for line in lines]
+            offset_rows += _offset_rows(payout_id, offsets)
+        conn.execute(insert(payout_lines), rows)
+        if offset_rows:
+            conn.execute(insert(payout_offsets), offset_rows)
+        return len(self.rows)
+
+
+def _unchanged(inputs: _Inputs, row: Mapping, plan: _Plan, totals: Mapping, offsets: list) -> bool:
+    old = inputs.existing_lines.get(row["payout_id"], [])
+    return (
+        sorted(map(_line_key, old)) == sorted(map(_line_key, plan.lines))
+        and _same_totals(row, totals)
+        and inputs.existing_offsets.get(row["payout_id"], []) == offsets
+    )
+
+
+def _write_partner(
+    conn: Connection,
+    inputs: _Inputs,
+    plan: _Plan,
+    *,
+    period: date,
+    now: datetime,
+    new: _NewPayouts,
+    tally: _Tally,
+) -> None:
+    pid = plan.partner_id
+    row = inputs.existing.get(pid)
+    if not plan.lines:
+        if row is not None and row["status"] == PAYOUT_DRAFT:
+            tally.removed += _drop_draft(conn, row["payout_id"])
+        return
+    # Only a partner with something to settle takes the carry (module doc).
+    offsets = inputs.deficits.get(pid, [])
+    carried = sum((amount for _id, amount in offsets), ZERO)
+    totals = _totals(plan.lines, inputs.cases[pid], period, carried)
+    if row is None:
+        new.rows.append(
             {
-                "item_id": item_id,
-                "order_id": row["order_id"],
-                "increment_id": row["increment_id"],
-                "product_id": row["product_id"],
-                "course": row["course"],
-                "event_at": row["event_at"],
-                "tickets": int(row["tickets"] or 0),
-                "kind": LINE_CORRECTION if item_id in settled else LINE_SALE,
-                "gross": due,
-                "vat_rate": money.line_vat_rate(case, shop_rate),
-                "commission_rate": commission_rate,
-                "commission_net": money.commission(due, commission_rate),
+                "partner_id": pid,
+                "period": period,
+                "status": PAYOUT_DRAFT,
+                "computed_at": now,
+                "created_at": now,
+                **totals,
             }
         )
+        new.lines.append(plan.lines)
+        new.offsets.append(offsets)
+    elif _unchanged(inputs, row, plan, totals, offsets):
+        tally.unchanged += 1
+    elif _replace_draft(conn, row["payout_id"], plan.lines, totals, pid, now, offsets):
+        tally.updated += 1
 
-    created = updated = unchanged = removed = 0
-    ordered = sorted(plans)
-    for chunk in sql.chunks(ordered, PARTNER_CHUNK):
-        with db.portal.begin() as conn:
-            new_rows, new_lines, new_offsets = [], [], []
-            for pid in chunk:
-                plan = plans[pid]
-                row = existing.get(pid)
-                if not plan.lines:
-                    if row is not None and row["status"] == PAYOUT_DRAFT:
-                        removed += _drop_draft(conn, row["payout_id"])
-                    continue
-                # Only a partner with something to settle takes the carry (module doc).
-                offsets = deficits.get(pid, [])
-                carried = sum((amount for _id, amount in offsets), ZERO)
-                totals = _totals(plan.lines, cases[pid], period, carried)
-                if row is None:
-                    new_rows.append(
-                        {
-                            "partner_id": pid,
-                            "period": period,
-                            "status": PAYOUT_DRAFT,
-                            "computed_at": now,
-                            "created_at": now,
-                            **totals,
-                        }
-                    )
-                    new_lines.append(plan.lines)
-                    new_offsets.append(offsets)
-                    continue
-                old = existing_lines.get(row["payout_id"], [])
-                if (
-                    sorted(map(_line_key, old)) == sorted(map(_line_key, plan.lines))
-                    and _same_totals(row, totals)
-                    and existing_offsets.get(row["payout_id"], []) == offsets
-                ):
-                    unchanged += 1
-                    continue
-                if _replace_draft(conn, row["payout_id"], plan.lines, totals, pid, now, offsets):
-                    updated += 1
-            if new_rows:
-                ids = conn.execute(
-                    insert(payouts).returning(
-                        payouts.c.payout_id, payouts.c.partner_id, sort_by_parameter_order=True
-                    ),
-                    new_rows,
-                ).all()
-                rows, offset_rows = [], []
-                for (payout_id, pid), lines, offsets in zip(
-                    ids, new_lines, new_offsets, strict=True
-                ):
-                    rows += [{**line, "payout_id": payout_id, "partner_id": pid} for line in lines]
-                    offset_rows += _offset_rows(payout_id, offsets)
-                conn.execute(insert(payout_lines), rows)
-                if offset_rows:
-                    conn.execute(insert(payout_offsets), offset_rows)
-                created += len(new_rows)
+
+def _period_counts(db: Databases, viewer: Viewer, period: date) -> tuple[int, int, int]:
+    """(partners with a payout for the period, lines of its drafts, of which corrections)."""
     with db.portal.connect() as conn:
         count_query = (
             select(
@@ -599,16 +636,40 @@ def compute_payouts(
             .select_from(payouts)
             .where(payouts.c.period == period, scope.partner_filter(payouts.c.partner_id, viewer))
         ).scalar_one()
+    return int(partner_count), int(line_count or 0), int(correction_count or 0)
+
+
+def compute_payouts(
+    viewer: Viewer, db: Databases, *, period: date, now: datetime | None = None
+) -> ComputeResult:
+    """Build or recompute the month's draft payouts of every partner in the viewer's scope."""
+    viewer.require_staff(STAFF_ONLY)
+    started = time.perf_counter()
+    now = now or now_utc()
+    period = month_start(period)
+    with db.portal.connect() as conn:
+        inputs = _read_inputs(conn, viewer, period)
+    plans = _plans(inputs, _vat_rates(db, inputs))
+    tally = _Tally()
+    for chunk in sql.chunks(sorted(plans), PARTNER_CHUNK):
+        with db.portal.begin() as conn:
+            new = _NewPayouts()
+            for pid in chunk:
+                _write_partner(
+                    conn, inputs, plans[pid], period=period, now=now, new=new, tally=tally
+                )
+            tally.created += new.insert(conn)
+    partner_count, line_count, correction_count = _period_counts(db, viewer, period)
     return ComputeResult(
         period=period,
-        partners=int(partner_count),
-        created=created,
-        updated=updated,
-        unchanged=unchanged,
-        removed=removed,
-        frozen=len(frozen_partners),
-        lines=int(line_count or 0),
-        corrections=int(correction_count or 0),
+        partners=partner_count,
+        created=tally.created,
+        updated=tally.updated,
+        unchanged=tally.unchanged,
+        removed=tally.removed,
+        frozen=len(inputs.frozen_partners),
+        lines=line_count,
+        corrections=correction_count,
         seconds=time.perf_counter() - started,
     )
 
@@ -700,8 +761,6 @@ def approve_payouts(
     fails; a second click (or a second tab) finds the payout approved and skips it.
     """
     viewer.require_staff(STAFF_ONLY)
-    from data.money.documents import issue_for_payout
-
     now = now or now_utc()
     done, skipped, numbers = [], [], []
     for payout_id in dict.fromkeys(int(p) for p in payout_ids):
@@ -768,22 +827,6 @@ def mark_paid(
 # =============================================================================================
 
 
-def _current_document():
-    """The payout's valid credit note: a credit note no later document cancels."""
-    cancelled = select(documents.c.cancels_document_id).where(
-        documents.c.cancels_document_id.is_not(None)
-    )
-    return (
-        select(
-            documents.c.payout_id,
-            func.max(documents.c.document_id).label("document_id"),
-        )
-        .where(documents.c.kind == "credit_note", documents.c.document_id.not_in(cancelled))
-        .group_by(documents.c.payout_id)
-        .subquery()
-    )
-
-
 def list_payouts(
     viewer: Viewer,
     db: Databases,
@@ -794,7 +837,7 @@ def list_payouts(
     limit: int = 5000,
 ) -> pd.DataFrame:
     """Payouts in scope, newest month first; filters by month, status and (staff) partner."""
-    current = _current_document()
+    current = current_document()
     query = (
         select(
             payouts.c.payout_id,
@@ -872,8 +915,6 @@ class Payout:
 
 
 def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | None:
-    from data.money.documents import _carried_from
-
     fields = [f for f in Payout.__dataclass_fields__ if f not in ("partner", "carried_from")]
     query = (
         select(*(payouts.c[f] for f in fields), partners.c.name.label("partner"))
@@ -887,8 +928,8 @@ def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | Non
         row = conn.execute(query).mappings().first()
         if row is None:
             return None
-        carried_from = _carried_from(conn, payout_id) if row["carried"] else ()
-    return Payout(**{f: row[f] for f in [*fields, "partner"]}, carried_from=carried_from)
+        numbers = carried_from(conn, payout_id) if row["carried"] else ()
+    return Payout(**{f: row[f] for f in [*fields, "partner"]}, carried_from=numbers)
 
 
 def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame:
@@ -904,8 +945,3 @@ def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame
     )
     with db.portal.connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=LINE_COLUMNS)
-
-
-def history(viewer: Viewer, db: Databases) -> pd.DataFrame:
-    """Every payout of the viewer's partner(s), newest first: the partner's payout history."""
-    return list_payouts(viewer, db)

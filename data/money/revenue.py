@@ -34,9 +34,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Row, Select, func, select
 
 from core import periods
 from core.db import Databases
@@ -217,16 +218,16 @@ def _sums(group: list) -> Select:
     )
 
 
-def _totals(row: object | None, override: Decimal = ZERO) -> Totals:
+def _totals(row: Row | None, override: Decimal = ZERO) -> Totals:
     """A summed row as Totals; `override` is the per-course rates' difference (percent units)."""
     if row is None:
         return Totals(ZERO, 0, 0, 0, ZERO)
-    raw = to_decimal(row.commission) + override  # type: ignore[attr-defined]
+    raw = to_decimal(row.commission) + override
     return Totals(
-        revenue=to_money(row.revenue),  # type: ignore[attr-defined]
-        tickets=int(row.tickets or 0),  # type: ignore[attr-defined]
-        orders=int(row.orders or 0),  # type: ignore[attr-defined]
-        items=int(row.items or 0),  # type: ignore[attr-defined]
+        revenue=to_money(row.revenue),
+        tickets=int(row.tickets or 0),
+        orders=int(row.orders or 0),
+        items=int(row.items or 0),
         commission=to_money(raw / 100),
     )
 
@@ -404,7 +405,7 @@ def by_course(
     with db.magento_read.connect() as conn:
         names = {int(entity_id): name for entity_id, name in conn.execute(names_query)}
     total = sum((to_money(row.revenue) for row in rows), ZERO)
-    records = [
+    records: list[dict[str, Any]] = [
         {
             "product_id": int(row.product_id),
             "course": names.get(int(row.product_id)) or f"#{row.product_id}",

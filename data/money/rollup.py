@@ -43,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -96,13 +97,13 @@ def berlin_month(moment: datetime | None) -> date | None:
     return periods.berlin_today(moment.replace(tzinfo=UTC)).replace(day=1)
 
 
-def keys_of(rows: Iterable[Mapping[str, object]]) -> set[Key]:
+def keys_of(rows: Iterable[Mapping]) -> set[Key]:
     """The roll-up keys of ledger rows (dicts or row mappings with partner, booked and event at)."""
     keys: set[Key] = set()
     for row in rows:
-        partner_id = int(row["partner_id"])  # type: ignore[call-overload]
+        partner_id = int(row["partner_id"])
         for basis, column in ((BASIS_BOOKED, "booked_at"), (BASIS_EVENT, "event_at")):
-            month = berlin_month(row[column])  # type: ignore[arg-type]
+            month = berlin_month(row[column])
             if month is not None:
                 keys.add((partner_id, basis, month))
     return keys
@@ -121,9 +122,9 @@ def ledger_keys(conn: Connection, item_ids: Sequence[int]) -> set[Key]:
 
 
 @contextmanager
-def kept_current(conn: Connection, rows: Sequence[Mapping[str, object]]) -> Iterator[None]:
+def kept_current(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> Iterator[None]:
     """Around a ledger upsert of `rows`: refresh the roll-ups of every month it touches."""
-    old = ledger_keys(conn, [int(row["item_id"]) for row in rows])  # type: ignore[call-overload]
+    old = ledger_keys(conn, [int(row["item_id"]) for row in rows])
     yield
     refresh_rollups(conn, old | keys_of(rows))
 
@@ -181,7 +182,7 @@ def _aggregate(
     totals: dict[tuple[int, int], dict[str, object]] = {}
     for partner_id, product_id, ym, gross, refunded, tickets, items, orders in per_course:
         month = date(int(ym) // 100, int(ym) % 100, 1)
-        row = {
+        row: dict[str, Any] = {
             "partner_id": int(partner_id),
             "basis": basis,
             "product_id": int(product_id),
@@ -206,7 +207,7 @@ def _aggregate(
             },
         )
         for name in ("gross", "refunded", "tickets", "items"):
-            total[name] += row[name]  # type: ignore[operator]
+            total[name] += row[name]
     for partner_id, ym, orders in per_partner:
         totals[(int(partner_id), int(ym))]["orders"] = int(orders)
     return out + list(totals.values())
@@ -278,8 +279,11 @@ def rebuild_rollups(conn: Connection) -> int:
         ).one()
         if first is None:
             continue
-        first, last = _as_datetime(first), _as_datetime(last)
-        months = _month_range(berlin_month(first), berlin_month(last))  # type: ignore[arg-type]
+        first_month = berlin_month(_as_datetime(first))
+        last_month = berlin_month(_as_datetime(last))
+        if first_month is None or last_month is None:  # a timestamp gives a month: not reached
+            continue
+        months = _month_range(first_month, last_month)
         for chunk in sql.chunks(months, REBUILD_MONTHS):
             rows = _aggregate(conn, basis, dict.fromkeys(chunk))
             if rows:

@@ -60,8 +60,12 @@ def record_many(
     rows = [_row(user_id, entry, now) for entry in entries]
     # Absent keys stay SQL NULL (a None for `details` would be stored as JSON null), so rows
     # of different shapes go in separate statements.
-    for _, same_shape in itertools.groupby(rows, key=lambda row: tuple(row)):
+    for _, same_shape in itertools.groupby(rows, key=_shape):
         conn.execute(insert(audit_log), list(same_shape))
+
+
+def _shape(row: dict[str, object]) -> tuple[str, ...]:
+    return tuple(row)
 
 
 def _row(user_id: int | None, entry: Entry, now: datetime | None) -> dict[str, object]:

@@ -77,7 +77,10 @@ def start_run(
                 host=(host or "")[:200] or None,
             )
         )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    if key is None:  # only for a statement that is no single-row insert
+        raise RuntimeError("the insert returned no primary key")
+    return int(key[0])
 
 
 def finish_run(

@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -249,7 +250,10 @@ def insert_course_dates(
 def insert_course_date(conn: Connection, **values: object) -> int:
     """Insert one date and return its id."""
     result = conn.execute(insert(miomente_course_date).values(**values))
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    if key is None:  # only for a statement that is no single-row insert
+        raise RuntimeError("the insert returned no primary key")
+    return int(key[0])
 
 
 def lock_course_dates(conn: Connection, *, date_ids: Sequence[int]) -> list[RowMapping]:
@@ -285,7 +289,8 @@ def update_course_dates(
         if not fields:
             continue
         row = {f"b_{f}": change[f] for f in fields}
-        row["b_date_id"] = int(change["date_id"])  # type: ignore[arg-type]
+        # A change maps field names to values of several types; its date_id is an int.
+        row["b_date_id"] = int(cast(int, change["date_id"]))
         row["b_updated_at"] = now
         groups.setdefault(fields, []).append(row)
     done = 0

@@ -46,6 +46,7 @@ from core.ical import build_ics  # noqa: E402
 from core.validation import InvalidInput  # noqa: E402
 from data import portal_schema as p  # noqa: E402
 from data.access.viewer import ScopeError  # noqa: E402
+from data.dates import _date_changes  # noqa: E402
 from data.dates import course_dates as cd  # noqa: E402
 from data.shop import schema as m  # noqa: E402
 
@@ -243,7 +244,7 @@ def test_moving_a_booked_date_tells_each_booked_customer_in_their_language(
 ) -> None:
     old = _date_into_future(shop)
     # Dora (order 1003) bought in an English store view.
-    monkeypatch.setattr(cd, "STORE_LOCALES", {0: "de", 1: "de", 2: "en"})
+    monkeypatch.setattr(_date_changes, "STORE_LOCALES", {0: "de", 1: "de", 2: "en"})
     with shop.magento.begin() as conn:
         conn.execute(
             update(m.sales_order).where(m.sales_order.c.entity_id == 1003).values(store_id=2)
@@ -306,7 +307,7 @@ def test_moving_again_tells_again_but_a_repeat_does_not(shop: Databases) -> None
     )
     # The helper itself is idempotent per move (a retried caller queues nothing).
     with shop.portal.begin() as pconn, shop.magento.connect() as conn:
-        retried = cd._notify_moved(
+        retried = _date_changes.notify_moved(
             pconn,
             conn,
             date_id=11,

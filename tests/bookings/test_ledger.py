@@ -29,8 +29,9 @@ from tests.support.worlds import B, build_world
 PARTNER_A = Viewer(user_id=10, role="partner", partner_id=1)
 STAFF = Viewer(user_id=30, role="staff")
 # The ledger takes its clock as `now=`: the world and every sync run on this fixed moment (a
-# Wednesday mid-month, 12:00 in Berlin), so the world's orders are weeks older on any real day.
-NOW = datetime(2026, 11, 18, 11, 0, 0)
+# Wednesday mid-month, 12:00 in Berlin), whatever the day; the job, on the real clock, runs
+# long after it.
+NOW = datetime(2025, 11, 19, 11, 0, 0)
 WORLD_ITEMS = {5001, 5002, 5003, 5004, 5005, 5101, 5102}
 SHOP_TABLES = (
     m.sales_order_status_history,

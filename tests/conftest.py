@@ -152,7 +152,7 @@ def portal_databases(module_databases: Databases) -> Databases:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """Read-only: the two-partner world of tests/worlds.py, built once per module and backend."""
+    """Read-only: the two-partner world (tests/support/worlds.py), once per module and backend."""
     from tests.support.worlds import build_world
 
     with fresh_databases(request.param, tmp_path_factory.mktemp("world")) as db:

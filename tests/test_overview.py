@@ -1,4 +1,4 @@
-"""Übersicht figures, exact, on every backend (the world in tests/worlds.py)."""
+"""Übersicht figures, exact, on every backend (the world in tests/support/worlds.py)."""
 
 from __future__ import annotations
 

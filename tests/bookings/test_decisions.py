@@ -1,6 +1,6 @@
 """The partner's decision (`data.bookings.decisions.decide`), on SQLite and on MariaDB + PostgreSQL.
 
-The world of tests/worlds.py: partner A (Kochschule Alpha) and partner B (Weinschule Beta)
+The world of tests/support/worlds.py: partner A (Kochschule Alpha) and partner B (Weinschule Beta)
 share order 1003; 1001 is A's alone, 2001 and 2002 (complete) B's, 1004 is cancelled.
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,12 +24,15 @@ from data.bookings import ledger
 from data.comms.notifications import save_prefs
 from data.shop import schema as m
 from messaging.render import render
+from tests.support.shop import Customer, Item, add_items, add_order
 from tests.support.worlds import B, build_world
 
 PARTNER_A = Viewer(user_id=10, role="partner", partner_id=1)
 STAFF = Viewer(user_id=30, role="staff")
-# Whole seconds, as the shop stores them; the world's orders are weeks older.
-NOW = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+# The ledger takes its clock as `now=`: the world and every sync run on this fixed moment (a
+# Wednesday mid-month, 12:00 in Berlin), whatever the day; the job, on the real clock, runs
+# long after it.
+NOW = datetime(2025, 11, 19, 11, 0, 0)
 WORLD_ITEMS = {5001, 5002, 5003, 5004, 5005, 5101, 5102}
 SHOP_TABLES = (
     m.sales_order_status_history,
@@ -51,14 +54,14 @@ SHOP_TABLES = (
 
 @pytest.fixture
 def db(module_databases: Databases) -> Databases:
-    """The world of tests/worlds.py on emptied databases; the ledger not yet synced."""
+    """The world of tests/support/worlds.py on emptied databases, at NOW; the ledger not synced."""
     with module_databases.magento.begin() as conn:
         for table in SHOP_TABLES:
             conn.execute(delete(table))
     with module_databases.portal.begin() as conn:
         for table in reversed(p.metadata.sorted_tables):
             conn.execute(delete(table))
-    build_world(module_databases, sync=False)
+    build_world(module_databases, sync=False, now=NOW)
     return module_databases
 
 
@@ -75,37 +78,16 @@ def _order(
 ) -> None:
     """An order with items (item_id, product_id, date_id, qty, unit price)."""
     with db.magento.begin() as conn:
-        conn.execute(
-            insert(m.sales_order).values(
-                entity_id=order_id,
-                increment_id=f"{order_id:09d}",
-                state=state,
-                status=status,
-                customer_email=f"{name[0].lower()}@example.org",
-                customer_firstname=name[0],
-                customer_lastname=name[1],
-                created_at=created,
-                updated_at=updated or created,
-            )
+        add_order(
+            conn,
+            order_id=order_id,
+            items=[Item(*item) for item in items],
+            created_at=created,
+            updated_at=updated,
+            status=status,
+            state=state,
+            customer=Customer(*name, f"{name[0].lower()}@example.org"),
         )
-        for item_id, product_id, date_id, qty, price in items:
-            conn.execute(
-                insert(m.sales_order_item).values(
-                    item_id=item_id,
-                    order_id=order_id,
-                    product_id=product_id,
-                    sku=f"SKU-{product_id}",
-                    name=f"Kurs {product_id}",
-                    product_type="virtual",
-                    qty_ordered=qty,
-                    price=Decimal(price),
-                    row_total=qty * Decimal(price),
-                    row_total_incl_tax=qty * Decimal(price),
-                    miomente_date_id=date_id,
-                    created_at=created,
-                    updated_at=updated or created,
-                )
-            )
 
 
 def _change(db: Databases, order_id: int, at: datetime, **values: object) -> None:
@@ -228,15 +210,13 @@ def test_partner_status_without_quantities() -> None:
 def test_the_first_sync_copies_exactly_the_partners_items(db: Databases) -> None:
     with db.magento.begin() as conn:
         # An item of a product no partner owns, and the child row of a bundle: both skipped.
-        conn.execute(
-            insert(m.sales_order_item).values(
-                item_id=5901, order_id=1001, product_id=999, sku="GUTSCHEIN", qty_ordered=1
-            )
-        )
-        conn.execute(
-            insert(m.sales_order_item).values(
-                item_id=5902, order_id=1001, parent_item_id=5001, product_id=101, qty_ordered=2
-            )
+        add_items(
+            conn,
+            order_id=1001,
+            items=[
+                Item(5901, 999, sku="GUTSCHEIN", price=0),
+                Item(5902, 101, qty=2, price=0, parent_item_id=5001),
+            ],
         )
     result = ledger.sync_ledger(SYSTEM, db, now=NOW)
     assert (result.orders, result.items, result.new_bookings, result.notified) == (6, 7, 7, 0)

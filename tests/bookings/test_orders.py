@@ -1,6 +1,6 @@
 """One order in detail (`data.bookings.orders.get_order`), on SQLite and on MariaDB + PostgreSQL.
 
-The world of tests/worlds.py: partner A (Kochschule Alpha) and partner B (Weinschule Beta)
+The world of tests/support/worlds.py: partner A (Kochschule Alpha) and partner B (Weinschule Beta)
 share order 1003; 1001 is A's alone, 2001 and 2002 (complete) B's, 1004 is cancelled.
 """
 
@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 
 from core.db import Databases
 from data import portal_schema as p
@@ -18,7 +18,7 @@ from data.bookings import orders
 from data.bookings.decisions import decide
 from data.shop import schema as m
 from data.shop import writes as shop_writes
-from tests.support.orders import ALPHA, BETA, NOW, STAFF
+from tests.support.orders import ALPHA, BETA, STAFF
 from tests.support.worlds import B
 
 # --- get_order -----------------------------------------------------------------------------
@@ -146,18 +146,23 @@ def test_another_partners_refund_does_not_change_a_partners_payment_state(
 
 
 def test_timeline_merges_shop_history_decisions_and_messages_in_order(shop: Databases) -> None:
+    # Paid and decided just after the order was placed (on the 1st of a month that may be
+    # only minutes ago): the timeline's order holds at any hour.
     with shop.magento.begin() as conn:
+        placed = conn.execute(
+            select(m.sales_order.c.created_at).where(m.sales_order.c.entity_id == 1001)
+        ).scalar_one()
         conn.execute(
             insert(m.sales_order_status_history).values(
                 parent_id=1001,
                 status=m.STATUS_PENDING_PARTNER,
                 comment="Zahlung per PayPal erhalten.",
                 is_customer_notified=0,
-                created_at=NOW - timedelta(hours=2),
+                created_at=placed + timedelta(minutes=1),
                 entity_name="order",
             )
         )
-    decided_at = NOW - timedelta(hours=1)
+    decided_at = placed + timedelta(minutes=2)
     decide(ALPHA, shop, item_ids=[5001], decision="confirmed", now=decided_at)
 
     detail = orders.get_order(ALPHA, shop, order_id=1001)

@@ -5,7 +5,7 @@ nothing, splits, cancelling with customers told, and one partner never touching 
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -356,7 +356,7 @@ def test_bulk_edit_fails_as_a_whole(shop: Databases) -> None:
 
 
 def test_bulk_time_change_refreshes_the_booking_ledger(shop: Databases) -> None:
-    now = datetime.now().replace(microsecond=0)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     pattern = rec.Pattern(
         kind=rec.WEEKLY,
         starts_on=rec.local_day(now) + timedelta(days=2),
@@ -419,7 +419,7 @@ def test_this_and_following_splits_the_series(shop: Databases) -> None:
 
 
 def test_cancel_series_with_bookings_needs_confirmation_and_tells_customers(shop: Databases):
-    now = datetime.now().replace(microsecond=0)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     pattern = rec.Pattern(
         kind=rec.DAILY,
         starts_on=rec.local_day(now) + timedelta(days=3),

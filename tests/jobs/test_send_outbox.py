@@ -212,13 +212,16 @@ def test_rate_limits_and_server_errors_are_retried(
 ) -> None:
     _queue(databases, _many(5))
     waits: list[float] = []
-    sendgrid.respond(429, headers=SendGridFake.rate_limit_headers(time.time() + 3))
+    now = float(int(time.time()))  # the transport's clock, stopped: no stall shortens the wait
+    sendgrid.respond(429, headers=SendGridFake.rate_limit_headers(now + 3))
     sendgrid.respond(500, times=2)
-    transport = _sendgrid_transport(sendgrid, sleep=waits.append, backoff_base=0.01)
+    transport = _sendgrid_transport(
+        sendgrid, sleep=waits.append, backoff_base=0.01, clock=lambda: now
+    )
     counts = send_outbox(databases, email=transport, sms=None)
     assert counts.sent == 5 and counts.send_calls == 1
     assert [r.status for r in sendgrid.mail_requests()] == [429, 500, 500, 202]
-    assert waits[0] >= 2  # waited for the rate limit's reset, then backed off
+    assert waits[0] >= 3  # waited for the rate limit's reset, then backed off
     assert sorted(sendgrid.recipients(accepted_only=True)) == sorted(
         m["recipient"] for m in _many(5)
     )
@@ -373,7 +376,7 @@ def _kill_mid_run(
     finally:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
-    time.sleep(0.2)  # let the fake finish recording a request that was in flight
+    sendgrid.wait_idle()  # a request that was in flight at the kill is recorded first
 
 
 @pytest.mark.parametrize("repeat", range(CRASH_REPEATS))

@@ -1,6 +1,6 @@
 """Payouts on all three databases: lines per partner, reruns, corrections, status changes.
 
-The two-partner world (tests/worlds.py) with every booked item's course date moved into
+The two-partner world (tests/support/worlds.py) with every booked item's course date moved into
 October 2026, so the month is fixed whatever day the tests run. Ledger changes (a refund, a
 cancellation) are written into the ledger as the sync would copy them.
 """

@@ -1,6 +1,6 @@
 """data/money/revenue.py: the revenue dashboard's figures, on SQLite and MariaDB + PostgreSQL.
 
-The world of tests/worlds.py: partner A (Kochschule Alpha, 25 % commission) and partner B
+The world of tests/support/worlds.py: partner A (Kochschule Alpha, 25 % commission) and partner B
 (Weinschule Beta, 20 %) share order 1003; A's revenue must hold only A's item of it. Plus the
 period and comparison maths, empty periods and money as Decimal in German formats.
 """

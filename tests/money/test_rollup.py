@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from core import periods
 from core.db import Databases
@@ -24,6 +24,7 @@ from data.access.viewer import SYSTEM
 from data.bookings.ledger import refresh_orders, sync_ledger
 from data.money.rollup import berlin_month, rebuild_rollups, refresh_rollups
 from data.shop import schema as m
+from tests.support.shop import Customer, Item, add_order
 
 COUNTED = {p.BOOKING_NEW, p.BOOKING_CONFIRMED, p.BOOKING_COMPLETED}
 
@@ -102,38 +103,16 @@ def _item(db: Databases, item_id: int, **values: object) -> None:
 
 
 def _order(db: Databases, order_id: int, created: datetime, items: list[tuple]) -> None:
-    """items: (item_id, product_id, date_id, qty, unit price)."""
+    """items: (item_id, product_id, date_id, qty, unit price); the shop stamps it now."""
     with db.magento.begin() as conn:
-        conn.execute(
-            insert(m.sales_order).values(
-                entity_id=order_id,
-                increment_id=f"{order_id:09d}",
-                state="processing",
-                status=m.STATUS_PENDING_PARTNER,
-                customer_email=f"k{order_id}@example.org",
-                customer_firstname="Kim",
-                customer_lastname=f"Kunde {order_id}",
-                created_at=created,
-                updated_at=_now(),
-            )
+        add_order(
+            conn,
+            order_id=order_id,
+            items=[Item(*item) for item in items],
+            created_at=created,
+            updated_at=_now(),
+            customer=Customer("Kim", f"Kunde {order_id}", f"k{order_id}@example.org"),
         )
-        for item_id, product_id, date_id, qty, price in items:
-            conn.execute(
-                insert(m.sales_order_item).values(
-                    item_id=item_id,
-                    order_id=order_id,
-                    product_id=product_id,
-                    name=f"Kurs {product_id}",
-                    product_type="virtual",
-                    qty_ordered=qty,
-                    price=Decimal(price),
-                    row_total=qty * Decimal(price),
-                    row_total_incl_tax=qty * Decimal(price),
-                    miomente_date_id=date_id,
-                    created_at=created,
-                    updated_at=created,
-                )
-            )
 
 
 def _sync(db: Databases) -> None:
@@ -157,7 +136,7 @@ def test_a_first_fill_cut_short_is_completed_by_the_next_sync(shop: Databases) -
     # ledger filled and the roll-ups empty; the next sync, with one new order, fills them all.
     with shop.portal.begin() as conn:
         conn.execute(delete(p.revenue_monthly))
-    _order(shop, 7001, _utc(periods.berlin_today(), 9), [(70011, 101, None, 2, "45.50")])
+    _order(shop, 7001, _now(), [(70011, 101, None, 2, "45.50")])
     _sync(shop)
     expected = _assert_in_step(shop)
     month = periods.berlin_today().replace(day=1)

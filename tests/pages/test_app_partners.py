@@ -1,6 +1,6 @@
 """AppTest of the staff page Partner: the commission tool (contract rate, course rates).
 
-The real page over the two-partner world of tests/worlds.py (A: 25 %, B: 20 %)."""
+The real page over the two-partner world of tests/support/worlds.py (A: 25 %, B: 20 %)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RAW_KEY = re.compile(
     r"\b(" + "|".join(sorted({k.split(".")[0] for k in catalog("de")})) + r")\.[a-z_]+\b"
 )
-ALPHA, STAFF = 10, 30  # tests/worlds.py: partner A's user and the staff user
+ALPHA, STAFF = 10, 30  # tests/support/worlds.py: partner A's user and the staff user
 
 
 @contextmanager

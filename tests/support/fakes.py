@@ -28,6 +28,7 @@ import json
 import os
 import re
 import secrets
+import select
 import threading
 import time
 from collections import deque
@@ -101,6 +102,37 @@ class _Scripted:
     body: Any = None
 
 
+class _CountingServer(ThreadingHTTPServer):
+    """Counts connections from accept to close, so a test can wait until none is in flight."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self.idle = threading.Condition()
+        self.in_flight = 0
+        super().__init__(address, handler)
+
+    def get_request(self) -> tuple[Any, Any]:
+        # Accepting under the condition: a connection is either still queued (the listening
+        # socket is readable) or counted, never neither (see wait_idle).
+        with self.idle:
+            request = super().get_request()
+            self.in_flight += 1
+        return request
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            super().shutdown_request(request)
+        finally:
+            with self.idle:
+                self.in_flight -= 1
+                self.idle.notify_all()
+
+    def quiet(self) -> bool:
+        queued, _w, _x = select.select([self.socket], [], [], 0)
+        return self.in_flight == 0 and not queued
+
+
 class _LoopbackFake:
     """Server plumbing shared by the fakes; subclasses implement `answer()`."""
 
@@ -111,7 +143,7 @@ class _LoopbackFake:
         self._lock = threading.Lock()
         self._script: deque[_Scripted] = deque()
         self._requests: list[Recorded] = []
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _CountingServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle
@@ -129,7 +161,7 @@ class _LoopbackFake:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet; the fake records requests itself
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _CountingServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll interval
@@ -146,6 +178,16 @@ class _LoopbackFake:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Until every request sent so far is recorded and answered (or its client is gone),
+        e.g. after killing a client mid-request. `timeout` only bounds a hang."""
+        server = self._server
+        if server is None:
+            raise RuntimeError(f"{self.name} fake is not running")
+        with server.idle:
+            if not server.idle.wait_for(server.quiet, timeout):
+                raise TimeoutError(f"{self.name} fake still busy after {timeout} s")
 
     def __enter__(self):  # returns the subclass
         return self.start()

@@ -1,7 +1,8 @@
-"""Shared by tests/test_orders.py (get_order) and tests/test_decisions.py (decide).
+"""Shared by the tests of get_order, decide and the date series (tests/bookings, tests/dates).
 
 The viewers and the moment the tests use, and helpers that read what a decision wrote or add
-orders and dates to the world of tests/worlds.py. The `shop` fixture is in tests/conftest.py.
+orders and dates to the world of tests/support/worlds.py. The `shop` fixture is in
+tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from core.db import Databases
 from data import portal_schema as p
 from data.access.viewer import Viewer
 from data.shop import schema as m
+from tests.support.shop import Customer, Item, add_order
 
 ALPHA = Viewer(user_id=10, role="partner", partner_id=1)
 BETA = Viewer(user_id=20, role="partner", partner_id=2)
@@ -110,38 +112,14 @@ def _add_order(
     status: str = m.STATUS_PENDING_PARTNER,
     state: str = "processing",
 ) -> None:
-    """An order with items (item_id, product_id, date_id), one ticket of 50 € each."""
-    total = Decimal(50) * len(items)
-    created = NOW - timedelta(days=1)
+    """An order placed yesterday with items (item_id, product_id, date_id), one 50 € ticket each."""
     with db.magento.begin() as conn:
-        conn.execute(
-            insert(m.sales_order).values(
-                entity_id=order_id,
-                increment_id=f"{order_id:09d}",
-                state=state,
-                status=status,
-                customer_email=f"kunde{order_id}@example.org",
-                customer_firstname="Kim",
-                customer_lastname=f"Kunde{order_id}",
-                grand_total=total,
-                total_paid=total,
-                created_at=created,
-                updated_at=created,
-            )
+        add_order(
+            conn,
+            order_id=order_id,
+            items=[Item(item_id, product_id, date_id) for item_id, product_id, date_id in items],
+            created_at=NOW - timedelta(days=1),
+            status=status,
+            state=state,
+            customer=Customer("Kim", f"Kunde{order_id}", f"kunde{order_id}@example.org"),
         )
-        for item_id, product_id, date_id in items:
-            conn.execute(
-                insert(m.sales_order_item).values(
-                    item_id=item_id,
-                    order_id=order_id,
-                    product_id=product_id,
-                    name=f"Kurs {product_id}",
-                    qty_ordered=1,
-                    price=50,
-                    row_total=50,
-                    row_total_incl_tax=50,
-                    miomente_date_id=date_id,
-                    created_at=created,
-                    updated_at=created,
-                )
-            )

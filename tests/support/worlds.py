@@ -4,14 +4,20 @@ Partner A ("Kochschule Alpha") and partner B ("Weinschule Beta") each have cours
 orders and reviews, and order 1003 holds one item of each. `build_world(db, partners="AB")`
 writes both; `partners="A"` writes the same rows for A only, with the shared order's totals
 recomputed from A's item, so any figure of A that changes between the two worlds leaked
-something of B. Ids are fixed so both worlds give A the same ids. Dates are relative to
-today (Berlin), so functions that default to "today" see this week and this month.
+something of B. Ids are fixed so both worlds give A the same ids.
+
+Dates are relative to the world's clock `now` (naive UTC, default: the real time), so functions
+that default to "today" see this week and this month. They hold on every weekday and at any
+hour: this week's dates may already be past (from Thursday on; a test that needs them ahead
+passes a `now=` from before the week, e.g. a month ago), this month's orders are never later
+than `now` (on the 1st before 10:00 they are placed at the Berlin month's first moment), last
+month's are on its 15th, and date 13 is 40 days ahead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection, func, insert, select
@@ -24,6 +30,7 @@ from data.access.viewer import SYSTEM
 from data.bookings.ledger import sync_ledger
 from data.shop import schema as m
 from messaging.render import TEMPLATES
+from tests.support.shop import Customer, Item, add_order
 
 PASSWORD = "richtig-geheim"
 _HASH: list[str] = []
@@ -42,7 +49,7 @@ class Marker:
 B = Marker()
 
 
-def _utc(day, hour: int, minute: int = 0) -> datetime:
+def _utc(day: date, hour: int, minute: int = 0) -> datetime:
     local = datetime.combine(day, time(hour, minute), tzinfo=periods.BERLIN)
     return local.astimezone(UTC).replace(tzinfo=None)
 
@@ -70,8 +77,11 @@ def _password_hash() -> str:
     return _HASH[0]
 
 
-def build_world(db: Databases, *, partners: str = "AB", sync: bool = True) -> None:
-    today = periods.berlin_today()
+def build_world(
+    db: Databases, *, partners: str = "AB", sync: bool = True, now: datetime | None = None
+) -> None:
+    now = (now or datetime.now(UTC).replace(tzinfo=None)).replace(microsecond=0)
+    today = periods.berlin_today(now.replace(tzinfo=UTC))
     week_monday = today - timedelta(days=today.weekday())
     month_first = today.replace(day=1)
     last_month = (month_first - timedelta(days=1)).replace(day=15)
@@ -123,7 +133,9 @@ def build_world(db: Databases, *, partners: str = "AB", sync: bool = True) -> No
         (21, 201, _utc(wednesday, 19), 16),
         (22, 202, _utc(week_monday + timedelta(days=5), 17), 14),
     ]
-    this_month = _utc(month_first, 10)
+    # The 1st, 10:00 Berlin; before that hour the month's first moment: never in the future,
+    # and the same for every world built that day (tests compare two worlds' figures).
+    this_month = _utc(month_first, 10) if _utc(month_first, 10) <= now else _utc(month_first, 0)
     # order_id, status, state, created, customer, email, items[(item_id, product, date, qty, price)]
     orders = [
         (
@@ -185,6 +197,8 @@ def build_world(db: Databases, *, partners: str = "AB", sync: bool = True) -> No
 
     keep = set(partners)
     owner_of = {pid: owner for pid, _s, _n, _p, owner in products}
+    sku_of = {pid: sku for pid, sku, _n, _p, _o in products}
+    name_of = {pid: name for pid, _s, name, _p, _o in products}
     with db.portal.begin() as conn:
         for key in sorted(keep):
             conn.execute(insert(p.partners).values(**partner_rows[key]))
@@ -302,73 +316,18 @@ def build_world(db: Databases, *, partners: str = "AB", sync: bool = True) -> No
             kept = [i for i in items if owner_of[i[1]] in keep]
             if not kept:
                 continue
-            total = sum((qty * price for _i, _p, _d, qty, price in kept), Decimal(0))
-            conn.execute(
-                insert(m.sales_order).values(
-                    entity_id=oid,
-                    increment_id=f"{oid:09d}",
-                    state=state,
-                    status=status,
-                    customer_email=email,
-                    customer_firstname=first,
-                    customer_lastname=last,
-                    grand_total=total,
-                    subtotal=(total / Decimal("1.19")).quantize(Decimal("0.01")),
-                    tax_amount=total - (total / Decimal("1.19")).quantize(Decimal("0.01")),
-                    total_paid=total,
-                    total_refunded=0,
-                    total_qty_ordered=sum(q for _i, _p, _d, q, _pr in kept),
-                    created_at=created,
-                    updated_at=created,
-                )
-            )
-            for item_id, pid, date_id, qty, price in kept:
-                row_total = qty * price
-                conn.execute(
-                    insert(m.sales_order_item).values(
-                        item_id=item_id,
-                        order_id=oid,
-                        product_id=pid,
-                        sku=next(s for q, s, _n, _pr, _o in products if q == pid),
-                        name=next(n for q, _s, n, _pr, _o in products if q == pid),
-                        qty_ordered=qty,
-                        price=price,
-                        row_total=row_total,
-                        row_total_incl_tax=row_total,
-                        tax_percent=19,
-                        miomente_date_id=date_id,
-                        created_at=created,
-                        updated_at=created,
-                    )
-                )
-            conn.execute(
-                insert(m.sales_order_payment).values(
-                    parent_id=oid, method="paypal_express", amount_ordered=total, amount_paid=total
-                )
-            )
-            conn.execute(
-                insert(m.sales_order_address).values(
-                    parent_id=oid,
-                    address_type="billing",
-                    firstname=first,
-                    lastname=last,
-                    street="Musterweg 1",
-                    city="Hamburg",
-                    postcode="20095",
-                    country_id="DE",
-                    email=email,
-                    telephone="+49 40 123456",
-                )
-            )
-            conn.execute(
-                insert(m.sales_order_status_history).values(
-                    parent_id=oid,
-                    status=status,
-                    comment="Bestellung eingegangen",
-                    is_customer_notified=1,
-                    created_at=created,
-                    entity_name="order",
-                )
+            add_order(
+                conn,
+                order_id=oid,
+                items=[
+                    Item(item_id, pid, date_id, qty, price, sku=sku_of[pid], name=name_of[pid])
+                    for item_id, pid, date_id, qty, price in kept
+                ],
+                created_at=created,
+                status=status,
+                state=state,
+                customer=Customer(first, last, email),
+                history="Bestellung eingegangen",
             )
         for review_id, pid, stars, owner in reviews:
             if owner not in keep:
@@ -398,4 +357,4 @@ def build_world(db: Databases, *, partners: str = "AB", sync: bool = True) -> No
             )
     # The booking ledger as the sync job leaves it (no new-booking mail: dates vary by day).
     if sync:
-        sync_ledger(SYSTEM, db, notify=False)
+        sync_ledger(SYSTEM, db, notify=False, now=now)

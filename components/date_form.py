@@ -17,6 +17,7 @@ from components.confirm import done, flash
 from components.feedback import show_refusal
 from components.i18n import day, t
 from components.session import PageContext
+from core import periods
 from core.money import to_money
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
@@ -72,7 +73,7 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
     )
     left, right = st.columns(2)
     on = left.date_input(
-        t("dates.day"), value=date.today() + timedelta(days=7), format="DD.MM.YYYY",
+        t("dates.day"), value=periods.berlin_today() + timedelta(days=7), format="DD.MM.YYYY",
         key=f"{key}_day",
     )  # fmt: skip
     seats = right.number_input(t("dates.seats"), value=10, step=1, key=f"{key}_seats")

@@ -502,7 +502,7 @@ def _converge(db: Databases, *, order_id: int, now: datetime) -> bool:
 
 
 # Predates the size gate; split once the error vocabulary (issue 10, point 5) has landed here.
-def decide(  # noqa: C901
+def decide(
     viewer: Viewer,
     db: Databases,
     *,
@@ -529,17 +529,7 @@ def decide(  # noqa: C901
     result = DecisionResult()
     if not wanted:
         return result
-
-    ids = scope.product_ids(viewer, db) or []
-    with db.magento.connect() as conn:  # the primary: decisions act on the current state
-        found = {
-            r["item_id"]: r
-            for r in conn.execute(
-                item_query().where(
-                    _item.c.item_id.in_(wanted), scope.product_filter(_item.c.product_id, ids)
-                )
-            ).mappings()
-        }
+    found = _scoped_items(viewer, db, wanted)
     offered = (
         _check_alternatives(db, alternative_ids, list(found.values()), now)
         if decision == DECISION_REJECTED
@@ -552,19 +542,7 @@ def decide(  # noqa: C901
         ).first()
     if partner is None:
         raise ScopeError("access.unknown_partner")
-
-    by_order: dict[int, list[Mapping]] = defaultdict(list)
-    for item_id in wanted:
-        row = found.get(item_id)
-        if row is None:
-            result.refused.append((item_id, "orders.not_found"))
-        elif item_id in already:
-            result.refused.append((item_id, "orders.already_decided"))
-        elif _item_void(row) or _refused_by_state(row["state"], row["status"], decision):
-            result.refused.append((item_id, "orders.refused_state"))
-        else:
-            by_order[row["order_id"]].append(row)
-
+    by_order = _decidable_by_order(wanted, found, already, decision, result)
     to_converge: list[int] = []
     for order_id in sorted(by_order):
         decided, refused, written, converge = _decide_order(
@@ -589,6 +567,42 @@ def decide(  # noqa: C901
     if result.orders_changed:
         _refresh_ledger(db, result.orders_changed, now)
     return result
+
+
+def _scoped_items(viewer: Viewer, db: Databases, wanted: list[int]) -> dict[int, Mapping]:
+    """The wanted items of the viewer's courses, as the shop's primary has them now."""
+    ids = scope.product_ids(viewer, db) or []
+    with db.magento.connect() as conn:  # the primary: decisions act on the current state
+        return {
+            r["item_id"]: r
+            for r in conn.execute(
+                item_query().where(
+                    _item.c.item_id.in_(wanted), scope.product_filter(_item.c.product_id, ids)
+                )
+            ).mappings()
+        }
+
+
+def _decidable_by_order(
+    wanted: list[int],
+    found: Mapping[int, Mapping],
+    already: Mapping[int, object],
+    decision: str,
+    result: DecisionResult,
+) -> dict[int, list[Mapping]]:
+    """The items that can be decided, grouped by order; the others go to `result.refused`."""
+    by_order: dict[int, list[Mapping]] = defaultdict(list)
+    for item_id in wanted:
+        row = found.get(item_id)
+        if row is None:
+            result.refused.append((item_id, "orders.not_found"))
+        elif item_id in already:
+            result.refused.append((item_id, "orders.already_decided"))
+        elif _item_void(row) or _refused_by_state(row["state"], row["status"], decision):
+            result.refused.append((item_id, "orders.refused_state"))
+        else:
+            by_order[row["order_id"]].append(row)
+    return by_order
 
 
 def _refresh_ledger(db: Databases, order_ids: list[int], now: datetime) -> None:

@@ -127,65 +127,55 @@ class _Breakdown:
         self.vat = ZERO
 
 
-# Predates the size gate; to be split into grouping, breakdown and the checks of the sums.
-def _amounts(  # noqa: C901, PLR0915
-    note: CreditNote,
-) -> tuple[list[tuple[CreditNoteLine, Decimal, str]], list[_Breakdown]]:
-    """The line nets (signed for the XML) and the VAT breakdowns; raises if they cannot add up."""
-    sign = _sign(note)
-    totals = note.totals
+def _groups(note: CreditNote) -> dict[tuple[str, Decimal], list[int]]:
+    """Line indexes by (VAT category, rate), in the order the keys first appear."""
     groups: dict[tuple[str, Decimal], list[int]] = defaultdict(list)
-    keys: list[tuple[str, Decimal]] = []
     for index, line in enumerate(note.lines):
         rate = _line_rate(note, line)
         category, _ = _category(note, rate)
-        key = (category, rate)
-        if key not in groups:
-            keys.append(key)
-        groups[key].append(index)
+        groups[(category, rate)].append(index)
+    return groups
 
-    given = {to_rate(part.rate): part for part in totals.revenue_vat}
-    nets = [ZERO] * len(note.lines)
-    breakdowns: list[_Breakdown] = []
-    for key in sorted(keys):
-        category, rate = key
-        members = groups[key]
-        gross = sum((to_money(note.lines[i].gross) for i in members), ZERO)
-        if category == CATEGORY_STANDARD:
-            part = given.get(rate)
-            if part is None:
-                raise FacturXError(
-                    f"Gutschrift {note.number}: keine USt-Aufteilung für {rate} % in den Summen"
-                )
-            if part.net + part.vat != gross:
-                raise FacturXError(
-                    f"Gutschrift {note.number}: netto + USt bei {rate} % ergibt nicht "
-                    f"die Bruttosumme der Positionen"
-                )
-            target_net, target_vat = part.net, part.vat
-            for i in members:
-                nets[i] = to_money(note.lines[i].gross * HUNDRED / (HUNDRED + rate))
-        else:
-            target_net, target_vat = gross, ZERO
-            for i in members:
-                nets[i] = to_money(note.lines[i].gross)
-        # The rounding remainder goes to the largest line, so lines add up to the breakdown.
-        remainder = target_net - sum((nets[i] for i in members), ZERO)
-        if remainder:
-            largest = max(members, key=lambda i: (abs(note.lines[i].gross), -i))
-            nets[largest] += remainder
-        _, reason = _category(note, rate)
-        breakdown = _Breakdown(category, reason, rate)
-        breakdown.basis = target_net * sign
-        breakdown.vat = target_vat * sign
-        breakdowns.append(breakdown)
 
-    if not note.lines:
-        category, reason = _category(note, ZERO)
-        if category == CATEGORY_STANDARD:  # an empty standard note: nothing taxable
-            category, reason = CATEGORY_EXEMPT, REASON_EXEMPT
-        breakdowns.append(_Breakdown(category, reason, ZERO))
+def _group_target(
+    note: CreditNote, category: str, rate: Decimal, gross: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(net, VAT) a group of lines must add up to; raises if the totals have no such part."""
+    if category != CATEGORY_STANDARD:
+        return gross, ZERO
+    given = {to_rate(part.rate): part for part in note.totals.revenue_vat}
+    part = given.get(rate)
+    if part is None:
+        raise FacturXError(
+            f"Gutschrift {note.number}: keine USt-Aufteilung für {rate} % in den Summen"
+        )
+    if part.net + part.vat != gross:
+        raise FacturXError(
+            f"Gutschrift {note.number}: netto + USt bei {rate} % ergibt nicht "
+            f"die Bruttosumme der Positionen"
+        )
+    return part.net, part.vat
 
+
+def _group_nets(
+    note: CreditNote, members: list[int], category: str, rate: Decimal, target_net: Decimal
+) -> dict[int, Decimal]:
+    """Each member line's net; the rounding remainder goes to the largest line, so the lines
+    add up to the breakdown."""
+    lines = note.lines
+    if category == CATEGORY_STANDARD:
+        nets = {i: to_money(lines[i].gross * HUNDRED / (HUNDRED + rate)) for i in members}
+    else:
+        nets = {i: to_money(lines[i].gross) for i in members}
+    remainder = target_net - sum(nets.values(), ZERO)
+    if remainder:
+        largest = max(members, key=lambda i: (abs(lines[i].gross), -i))
+        nets[largest] += remainder
+    return nets
+
+
+def _check_sums(note: CreditNote, breakdowns: list[_Breakdown]) -> None:
+    totals, sign = note.totals, _sign(note)
     basis = sum((b.basis for b in breakdowns), ZERO)
     vat = sum((b.vat for b in breakdowns), ZERO)
     if basis + vat != totals.gross * sign:
@@ -197,6 +187,33 @@ def _amounts(  # noqa: C901, PLR0915
             f"Gutschrift {note.number}: Brutto − Provision brutto + Verrechnung ergibt nicht "
             f"den Auszahlungsbetrag"
         )
+
+
+def _amounts(
+    note: CreditNote,
+) -> tuple[list[tuple[CreditNoteLine, Decimal, str]], list[_Breakdown]]:
+    """The line nets (signed for the XML) and the VAT breakdowns; raises if they cannot add up."""
+    sign = _sign(note)
+    groups = _groups(note)
+    nets = [ZERO] * len(note.lines)
+    breakdowns: list[_Breakdown] = []
+    for category, rate in sorted(groups):
+        members = groups[(category, rate)]
+        gross = sum((to_money(note.lines[i].gross) for i in members), ZERO)
+        target_net, target_vat = _group_target(note, category, rate, gross)
+        for i, net in _group_nets(note, members, category, rate, target_net).items():
+            nets[i] = net
+        _, reason = _category(note, rate)
+        breakdown = _Breakdown(category, reason, rate)
+        breakdown.basis = target_net * sign
+        breakdown.vat = target_vat * sign
+        breakdowns.append(breakdown)
+    if not note.lines:
+        category, reason = _category(note, ZERO)
+        if category == CATEGORY_STANDARD:  # an empty standard note: nothing taxable
+            category, reason = CATEGORY_EXEMPT, REASON_EXEMPT
+        breakdowns.append(_Breakdown(category, reason, ZERO))
+    _check_sums(note, breakdowns)
     signed_lines = []
     for index, line in enumerate(note.lines):
         category, _ = _category(note, _line_rate(note, line))
@@ -292,32 +309,15 @@ def carried_note(note: CreditNote) -> str | None:
     )
 
 
-# Predates the size gate; to be split by XML section (document, lines, agreement, settlement).
-def facturx_xml(note: CreditNote) -> bytes:  # noqa: C901, PLR0915
-    """The CII XML (Factur-X EN 16931) of the credit note, UTF-8, deterministic."""
-    lines, breakdowns = _amounts(note)
-    sign = _sign(note)
-    cancellation = note.kind == KIND_CANCELLATION
-
-    root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
-    context = _el(root, "rsm:ExchangedDocumentContext")
-    _el(_el(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE_EN16931)
-
-    document = _el(root, "rsm:ExchangedDocument")
-    _el(document, "ram:ID", note.number)
-    _el(
-        document,
-        "ram:TypeCode",
-        TYPE_SELF_BILLED_CREDIT_NOTE if cancellation else TYPE_SELF_BILLED_INVOICE,
-    )
-    _date(document, "ram:IssueDateTime", note.issue_date)
+def _document_notes(note: CreditNote) -> list[tuple[str, str]]:
+    """(content, subject code) of the document's notes, in the order they are printed."""
     notes: list[tuple[str, str]] = [
         (
             "Gutschrift im Sinne des § 14 Abs. 2 Satz 2 UStG (Abrechnung im Gutschriftsverfahren).",
             "REG",
         ),
     ]
-    if cancellation:
+    if note.kind == KIND_CANCELLATION:
         cancelled = note.cancels_number or ""
         when = (
             f" vom {note.cancels_issue_date.strftime('%d.%m.%Y')}"
@@ -331,59 +331,81 @@ def facturx_xml(note: CreditNote) -> bytes:  # noqa: C901, PLR0915
     carried = carried_note(note)
     if carried:
         notes.append((carried, "AAI"))
-    for content, subject in notes:
+    return notes
+
+
+def _document(root: etree._Element, note: CreditNote) -> None:
+    context = _el(root, "rsm:ExchangedDocumentContext")
+    _el(_el(context, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", GUIDELINE_EN16931)
+    document = _el(root, "rsm:ExchangedDocument")
+    _el(document, "ram:ID", note.number)
+    cancellation = note.kind == KIND_CANCELLATION
+    _el(
+        document,
+        "ram:TypeCode",
+        TYPE_SELF_BILLED_CREDIT_NOTE if cancellation else TYPE_SELF_BILLED_INVOICE,
+    )
+    _date(document, "ram:IssueDateTime", note.issue_date)
+    for content, subject in _document_notes(note):
         included = _el(document, "ram:IncludedNote")
         _el(included, "ram:Content", content)
         _el(included, "ram:SubjectCode", subject)
 
-    transaction = _el(root, "rsm:SupplyChainTradeTransaction")
-    for number, (line, net, category) in enumerate(lines, start=1):
-        item = _el(transaction, "ram:IncludedSupplyChainTradeLineItem")
-        _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(number))
-        product = _el(item, "ram:SpecifiedTradeProduct")
-        _el(product, "ram:SellerAssignedID", f"{line.order_number}-{line.item_id}")
-        _el(product, "ram:Name", _line_name(line))
-        agreement = _el(item, "ram:SpecifiedLineTradeAgreement")
-        _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", _amount(abs(net)))
-        quantity = "-1" if net < 0 else "1"
-        _el(
-            _el(item, "ram:SpecifiedLineTradeDelivery"),
-            "ram:BilledQuantity",
-            quantity,
-            unitCode=UNIT_ONE,
-        )
-        settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
-        tax = _el(settlement, "ram:ApplicableTradeTax")
-        _el(tax, "ram:TypeCode", "VAT")
-        _el(tax, "ram:CategoryCode", category)
-        line_rate = line.vat_rate if category == CATEGORY_STANDARD else ZERO
-        _el(tax, "ram:RateApplicablePercent", _percent(line_rate))
-        period = _el(settlement, "ram:BillingSpecifiedPeriod")
-        _date(period, "ram:StartDateTime", line.event_date)
-        _date(period, "ram:EndDateTime", line.event_date)
-        _el(
-            _el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
-            "ram:LineTotalAmount",
-            _amount(net),
-        )
 
+def _line_item(
+    transaction: etree._Element, number: int, line: CreditNoteLine, net: Decimal, category: str
+) -> None:
+    item = _el(transaction, "ram:IncludedSupplyChainTradeLineItem")
+    _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", str(number))
+    product = _el(item, "ram:SpecifiedTradeProduct")
+    _el(product, "ram:SellerAssignedID", f"{line.order_number}-{line.item_id}")
+    _el(product, "ram:Name", _line_name(line))
+    agreement = _el(item, "ram:SpecifiedLineTradeAgreement")
+    _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", _amount(abs(net)))
+    quantity = "-1" if net < 0 else "1"
+    _el(
+        _el(item, "ram:SpecifiedLineTradeDelivery"),
+        "ram:BilledQuantity",
+        quantity,
+        unitCode=UNIT_ONE,
+    )
+    settlement = _el(item, "ram:SpecifiedLineTradeSettlement")
+    tax = _el(settlement, "ram:ApplicableTradeTax")
+    _el(tax, "ram:TypeCode", "VAT")
+    _el(tax, "ram:CategoryCode", category)
+    line_rate = line.vat_rate if category == CATEGORY_STANDARD else ZERO
+    _el(tax, "ram:RateApplicablePercent", _percent(line_rate))
+    period = _el(settlement, "ram:BillingSpecifiedPeriod")
+    _date(period, "ram:StartDateTime", line.event_date)
+    _date(period, "ram:EndDateTime", line.event_date)
+    _el(
+        _el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
+        "ram:LineTotalAmount",
+        _amount(net),
+    )
+
+
+def _header_agreement(transaction: etree._Element, note: CreditNote) -> None:
     agreement = _el(transaction, "ram:ApplicableHeaderTradeAgreement")
     _el(agreement, "ram:BuyerReference", note.payout_reference)
     _party(agreement, "ram:SellerTradeParty", note.recipient)  # the partner supplies
     _party(agreement, "ram:BuyerTradeParty", note.issuer)  # Miomente receives and pays
     _el(transaction, "ram:ApplicableHeaderTradeDelivery")
 
-    settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
-    _el(settlement, "ram:PaymentReference", note.payout_reference)
-    _el(settlement, "ram:InvoiceCurrencyCode", note.currency)
-    if not cancellation and note.recipient.iban:
-        means = _el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
-        _el(means, "ram:TypeCode", PAYMENT_SEPA_CREDIT_TRANSFER)
-        _el(
-            _el(means, "ram:PayeePartyCreditorFinancialAccount"),
-            "ram:IBANID",
-            note.recipient.iban.replace(" ", "").upper(),
-        )
+
+def _payment_means(settlement: etree._Element, note: CreditNote) -> None:
+    if note.kind == KIND_CANCELLATION or not note.recipient.iban:
+        return
+    means = _el(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+    _el(means, "ram:TypeCode", PAYMENT_SEPA_CREDIT_TRANSFER)
+    _el(
+        _el(means, "ram:PayeePartyCreditorFinancialAccount"),
+        "ram:IBANID",
+        note.recipient.iban.replace(" ", "").upper(),
+    )
+
+
+def _tax_breakdowns(settlement: etree._Element, breakdowns: list[_Breakdown]) -> None:
     for breakdown in breakdowns:
         tax = _el(settlement, "ram:ApplicableTradeTax")
         _el(tax, "ram:CalculatedAmount", _amount(breakdown.vat))
@@ -395,20 +417,25 @@ def facturx_xml(note: CreditNote) -> bytes:  # noqa: C901, PLR0915
         if breakdown.category == CATEGORY_REVERSE_CHARGE:
             _el(tax, "ram:ExemptionReasonCode", "VATEX-EU-AE")
         _el(tax, "ram:RateApplicablePercent", _percent(breakdown.rate))
+
+
+def _period_and_terms(settlement: etree._Element, note: CreditNote) -> None:
     period = _el(settlement, "ram:BillingSpecifiedPeriod")
     _date(period, "ram:StartDateTime", note.period_start)
     _date(period, "ram:EndDateTime", note.period_end)
     terms = _el(settlement, "ram:SpecifiedTradePaymentTerms")
-    if cancellation:
+    if note.kind == KIND_CANCELLATION:
         _el(terms, "ram:Description", "Ausgleich durch Verrechnung mit künftigen Auszahlungen.")
-    else:
-        _el(terms, "ram:Description", "Auszahlung per SEPA-Überweisung durch Miomente.")
-        if note.expected_payout_date is not None:
-            _date(terms, "ram:DueDateDateTime", note.expected_payout_date)
+        return
+    _el(terms, "ram:Description", "Auszahlung per SEPA-Überweisung durch Miomente.")
+    if note.expected_payout_date is not None:
+        _date(terms, "ram:DueDateDateTime", note.expected_payout_date)
 
-    totals = note.totals
-    line_total = sum((net for _, net, _ in lines), ZERO)
-    tax_total = sum((b.vat for b in breakdowns), ZERO)
+
+def _summation(
+    settlement: etree._Element, note: CreditNote, line_total: Decimal, tax_total: Decimal
+) -> None:
+    totals, sign = note.totals, _sign(note)
     summation = _el(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     _el(summation, "ram:LineTotalAmount", _amount(line_total))
     _el(summation, "ram:TaxBasisTotalAmount", _amount(line_total))
@@ -419,12 +446,36 @@ def facturx_xml(note: CreditNote) -> bytes:  # noqa: C901, PLR0915
     prepaid = totals.commission_gross - totals.carried
     _el(summation, "ram:TotalPrepaidAmount", _amount(prepaid * sign))
     _el(summation, "ram:DuePayableAmount", _amount(totals.payout * sign))
-    if cancellation and note.cancels_number:
-        referenced = _el(settlement, "ram:InvoiceReferencedDocument")
-        _el(referenced, "ram:IssuerAssignedID", note.cancels_number)
-        if note.cancels_issue_date is not None:
-            _date(referenced, "ram:FormattedIssueDateTime", note.cancels_issue_date, qualified=True)
 
+
+def _cancelled_reference(settlement: etree._Element, note: CreditNote) -> None:
+    if note.kind != KIND_CANCELLATION or not note.cancels_number:
+        return
+    referenced = _el(settlement, "ram:InvoiceReferencedDocument")
+    _el(referenced, "ram:IssuerAssignedID", note.cancels_number)
+    if note.cancels_issue_date is not None:
+        _date(referenced, "ram:FormattedIssueDateTime", note.cancels_issue_date, qualified=True)
+
+
+def facturx_xml(note: CreditNote) -> bytes:
+    """The CII XML (Factur-X EN 16931) of the credit note, UTF-8, deterministic."""
+    lines, breakdowns = _amounts(note)
+    root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
+    _document(root, note)
+    transaction = _el(root, "rsm:SupplyChainTradeTransaction")
+    for number, (line, net, category) in enumerate(lines, start=1):
+        _line_item(transaction, number, line, net, category)
+    _header_agreement(transaction, note)
+    settlement = _el(transaction, "ram:ApplicableHeaderTradeSettlement")
+    _el(settlement, "ram:PaymentReference", note.payout_reference)
+    _el(settlement, "ram:InvoiceCurrencyCode", note.currency)
+    _payment_means(settlement, note)
+    _tax_breakdowns(settlement, breakdowns)
+    _period_and_terms(settlement, note)
+    line_total = sum((net for _, net, _ in lines), ZERO)
+    tax_total = sum((b.vat for b in breakdowns), ZERO)
+    _summation(settlement, note, line_total, tax_total)
+    _cancelled_reference(settlement, note)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

@@ -460,53 +460,22 @@ class SendGridTransport:
 
     # -- one request with its retries
 
-    # Predates the size gate; to be split into the retry loop and the reading of a reply.
-    def _post(self, body: dict[str, Any], count: int) -> _Reply:  # noqa: C901
-        from python_http_client.exceptions import HTTPError as SendGridHTTPError
-
+    def _post(self, body: dict[str, Any], count: int) -> _Reply:
         failures = rate_waits = 0
         while True:
-            try:
-                response = self._client.client.mail.send.post(
-                    request_body=body, timeout=self.timeout
-                )
-            except SendGridHTTPError as exc:
-                status, headers, raw = int(exc.status_code), exc.headers, exc.body
-            except (OSError, http.client.HTTPException) as exc:
-                status, headers, raw = None, None, f"{type(exc).__name__}: {exc}"
-            else:
-                provider_id = _header(response.headers, "X-Message-Id")
-                log.info(
-                    "SendGrid mail send: %d message(s) -> %s (X-Message-Id %s)",
-                    count,
-                    response.status_code,
-                    provider_id,
-                )
-                return _Reply("sent", response.status_code, provider_id=provider_id)
-
+            outcome = self._send_once(body, count)
+            if isinstance(outcome, _Reply):
+                return outcome
+            status, headers, raw = outcome
             log.warning("SendGrid mail send: %d message(s) -> %s", count, status or raw)
             if status == 429:
-                reset = _header(headers, "X-RateLimit-Reset")
-                try:
-                    reset_epoch = float(reset) if reset is not None else None
-                except ValueError:
-                    reset_epoch = None
-                if reset_epoch is not None:
-                    wait = reset_epoch - self._clock()
-                    if wait <= self.max_wait_seconds and rate_waits < self.max_tries:
-                        rate_waits += 1
-                        self._sleep(max(0.0, wait) + RATE_LIMIT_MARGIN)
-                        continue
-                    retry_at = max(
-                        _from_epoch(reset_epoch + RATE_LIMIT_MARGIN),
-                        now_utc() + timedelta(seconds=self._backoff.delay(1)),
-                    )
-                    return _Reply(
-                        "retry",
-                        429,
-                        error=f"SendGrid 429: rate limit until {retry_at:%Y-%m-%d %H:%M:%S} UTC",
-                        retry_at=retry_at,
-                    )
+                wait = self._rate_limit_wait(headers, rate_waits)
+                if isinstance(wait, _Reply):
+                    return wait
+                if wait is not None:
+                    rate_waits += 1
+                    self._sleep(wait)
+                    continue
             if status is None or status == 429 or status >= 500:
                 failures += 1
                 delay = self._backoff.delay(failures)
@@ -520,22 +489,72 @@ class SendGridTransport:
                     error=f"SendGrid {what} (after {failures} tries)"[:2000],
                     retry_at=now_utc() + timedelta(seconds=delay),
                 )
-            pairs, summary = _sendgrid_errors(raw)
-            if status in (401, 403):
-                return _Reply(
-                    "retry",
-                    status,
-                    error=f"SendGrid {status} (check API key and sender): {summary}"[:2000],
-                    retry_at=now_utc() + CONFIG_RETRY,
-                )
-            reply = _Reply("failed", status, error=f"SendGrid {status}: {summary}"[:2000])
-            for fld, message in pairs:
-                match = _PERSONALIZATION_FIELD.match(fld or "")
-                if match:
-                    reply.field_errors.setdefault(int(match.group(1)), []).append(message)
-                else:
-                    reply.has_global_errors = True
-            return reply
+            return _refusal_reply(status, raw)
+
+    def _send_once(self, body: dict[str, Any], count: int) -> _Reply | tuple[Any, Any, Any]:
+        """The sent reply, or (status, headers, raw body) of a failed request (status None:
+        no answer at all)."""
+        from python_http_client.exceptions import HTTPError as SendGridHTTPError
+
+        try:
+            response = self._client.client.mail.send.post(request_body=body, timeout=self.timeout)
+        except SendGridHTTPError as exc:
+            return int(exc.status_code), exc.headers, exc.body
+        except (OSError, http.client.HTTPException) as exc:
+            return None, None, f"{type(exc).__name__}: {exc}"
+        provider_id = _header(response.headers, "X-Message-Id")
+        log.info(
+            "SendGrid mail send: %d message(s) -> %s (X-Message-Id %s)",
+            count,
+            response.status_code,
+            provider_id,
+        )
+        return _Reply("sent", response.status_code, provider_id=provider_id)
+
+    def _rate_limit_wait(self, headers: Any, rate_waits: int) -> float | _Reply | None:
+        """After a 429: seconds to wait before trying again, a retry-later reply when the
+        reset is too far off, or None when SendGrid named no reset (then: back off)."""
+        reset = _header(headers, "X-RateLimit-Reset")
+        try:
+            reset_epoch = float(reset) if reset is not None else None
+        except ValueError:
+            reset_epoch = None
+        if reset_epoch is None:
+            return None
+        wait = reset_epoch - self._clock()
+        if wait <= self.max_wait_seconds and rate_waits < self.max_tries:
+            return max(0.0, wait) + RATE_LIMIT_MARGIN
+        retry_at = max(
+            _from_epoch(reset_epoch + RATE_LIMIT_MARGIN),
+            now_utc() + timedelta(seconds=self._backoff.delay(1)),
+        )
+        return _Reply(
+            "retry",
+            429,
+            error=f"SendGrid 429: rate limit until {retry_at:%Y-%m-%d %H:%M:%S} UTC",
+            retry_at=retry_at,
+        )
+
+
+def _refusal_reply(status: int, raw: Any) -> _Reply:
+    """A 4xx other than 429: wrong credentials are retried later, anything else fails with
+    SendGrid's reasons, per personalization where it names one."""
+    pairs, summary = _sendgrid_errors(raw)
+    if status in (401, 403):
+        return _Reply(
+            "retry",
+            status,
+            error=f"SendGrid {status} (check API key and sender): {summary}"[:2000],
+            retry_at=now_utc() + CONFIG_RETRY,
+        )
+    reply = _Reply("failed", status, error=f"SendGrid {status}: {summary}"[:2000])
+    for fld, message in pairs:
+        match = _PERSONALIZATION_FIELD.match(fld or "")
+        if match:
+            reply.field_errors.setdefault(int(match.group(1)), []).append(message)
+        else:
+            reply.has_global_errors = True
+    return reply
 
 
 # --------------------------------------------------------------------------- Twilio

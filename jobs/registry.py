@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from jobs.runner import JobContext, TaskResult
 
 EPOCH = datetime(1970, 1, 1)
+# The documented crontab line (README) calls `run-due` every five minutes: the pace of every
+# task that runs "at each run-due", which is what Jobs and `python -m jobs list` say.
+RUN_DUE_MINUTES = 5
 
 
 class Schedule(Protocol):
@@ -55,12 +58,12 @@ class Every:
         return timedelta(minutes=self.minutes)
 
     def describe(self, locale: str) -> str:
-        if self.minutes == 1:
-            return translate("jobs.every_minute", locale)
+        if self.minutes <= RUN_DUE_MINUTES:  # due at every run-due: the crontab sets the pace
+            return translate("jobs.every_run_due", locale, n=RUN_DUE_MINUTES)
         return translate("jobs.every_minutes", locale, n=self.minutes)
 
     def cron(self) -> str:
-        return "* * * * *" if self.minutes == 1 else f"*/{self.minutes} * * * *"
+        return f"*/{max(self.minutes, RUN_DUE_MINUTES)} * * * *"
 
 
 @dataclass(frozen=True)

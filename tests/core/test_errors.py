@@ -238,6 +238,7 @@ def test_job_summaries_and_schedules_come_from_both_locale_files() -> None:
             assert task.summary(locale) != task.summary_key
     german = {task.schedule.describe("de") for task in TASKS.values()}
     english = {task.schedule.describe("en") for task in TASKS.values()}
-    assert "jede Minute" in german and "every minute" in english
+    assert "mit jedem run-due, laut Crontab alle 5 Minuten" in german
+    assert "with each run-due, every 5 minutes by the crontab" in english
     assert "täglich um 03:00 Uhr (Europe/Berlin)" in german
     assert "daily at 03:00 (Europe/Berlin)" in english

@@ -131,8 +131,9 @@ def test_cli_list_and_unknown_task(
 ) -> None:
     listed = _jobs(settings, "list")
     assert listed.returncode == EXIT_OK, listed.stderr
-    assert "send-outbox" in listed.stdout and "jede Minute" in listed.stdout
-    assert "* * * * *" in listed.stdout and "noch nie" in listed.stdout
+    assert "send-outbox" in listed.stdout and "alle 5 Minuten" in listed.stdout
+    assert "jede Minute" not in listed.stdout  # the crontab calls run-due every 5 minutes
+    assert "*/5 * * * *" in listed.stdout and "noch nie" in listed.stdout
 
     unknown = _jobs(settings, "run", "kaffee-kochen")
     assert unknown.returncode == EXIT_USAGE

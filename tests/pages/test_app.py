@@ -272,6 +272,9 @@ def test_staff_runs_the_sender_now_from_the_jobs_page(world: Databases) -> None:
     at.switch_page("pages/verwaltung/jobs.py").run()
     text = assert_clean(at)
     assert "send-outbox" in text and "Noch nie gelaufen." in text
+    # The real pace: run-due every 5 minutes by the documented crontab, not "jede Minute".
+    assert "send-outbox** · mit jedem run-due, laut Crontab alle 5 Minuten" in text
+    assert "jede Minute" not in text
     at.button(key="run_send-outbox").click().run()
     assert [s.value for s in at.success] == ["send-outbox ist fertig."]
     at.run()

@@ -274,7 +274,8 @@ def _line_name(line: CreditNoteLine) -> str:
     prefix = "Korrektur: " if line.is_correction else ""
     return (
         f"{prefix}{line.description} · Termin {line.event_date.strftime('%d.%m.%Y')} · "
-        f"{line.tickets} Ticket(s) · Bestellung {line.order_number}"
+        f"{line.tickets} {'Ticket' if abs(line.tickets) == 1 else 'Tickets'} · "
+        f"Bestellung {line.order_number}"
     )
 
 

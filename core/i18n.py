@@ -8,6 +8,7 @@ Timestamps arrive as naive UTC (the databases' convention) and are shown in Euro
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -53,13 +54,26 @@ def normalize_locale(locale: str | None) -> str:
     return locale if locale in LOCALES else DEFAULT_LOCALE
 
 
+# `{n|Ticket|Tickets}` in a locale text: the first form when the parameter `n` is 1, else the
+# second ("1 Ticket", "2 Tickets", "0 Tickets"), so no text needs "Ticket(s)".
+PLURAL = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
+
+
+def _plurals(text: str, params: dict[str, object]) -> str:
+    def form(match: re.Match[str]) -> str:
+        value = params.get(match.group(1))
+        return match.group(2) if isinstance(value, int | Decimal) and value == 1 else match.group(3)
+
+    return PLURAL.sub(form, text)
+
+
 def translate(key: str, locale: str, **params: object) -> str:
     """The text for `key`; a missing key falls back to German, then to the key (and is logged)."""
     text = catalog(normalize_locale(locale)).get(key)
     if text is None:
         log.warning("missing translation %s for %s", key, locale)
         text = catalog(DEFAULT_LOCALE).get(key, key)
-    return text.format(**params) if params else text
+    return _plurals(text, params).format(**params) if params else text
 
 
 def render_refusal(

@@ -269,7 +269,7 @@ def _comment(
     verb = "bestätigt" if decision == DECISION_CONFIRMED else "abgelehnt"
     lines = "; ".join(
         f"{i['name']} am {i18n.moment(i['starts_at'], 'de')}, "
-        f"{int(to_decimal(i['qty_ordered']))} Ticket(s), Position {i['item_id']}"
+        f"{_tickets_de(int(to_decimal(i['qty_ordered'])))}, Position {i['item_id']}"
         for i in items
     )
     text = (
@@ -603,6 +603,10 @@ def _decidable_by_order(
         else:
             by_order[row["order_id"]].append(row)
     return by_order
+
+
+def _tickets_de(n: int) -> str:
+    return i18n.translate("orders.tickets", "de", n=n)
 
 
 def _refresh_ledger(db: Databases, order_ids: list[int], now: datetime) -> None:

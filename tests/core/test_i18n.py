@@ -61,3 +61,18 @@ def test_times_are_shown_in_berlin_across_daylight_saving() -> None:
 def test_a_missing_key_falls_back_to_german_and_never_crashes() -> None:
     assert i18n.translate("nav.overview", "fr") == "Übersicht"
     assert i18n.translate("does.not_exist", "en") == "does.not_exist"
+
+
+def test_plural_forms_follow_the_count() -> None:
+    assert i18n.translate("orders.tickets", "de", n=1) == "1 Ticket"
+    assert i18n.translate("orders.tickets", "de", n=2) == "2 Tickets"
+    assert i18n.translate("orders.tickets", "de", n=0) == "0 Tickets"
+    assert i18n.translate("orders.tickets", "en", n=1) == "1 ticket"
+    text = i18n.translate("dates.confirm_cancel", "de", bookings=1, tickets=3, amount="5 €")
+    assert text.startswith("Auf den gewählten Terminen gibt es 1 Buchung mit 3 Tickets.")
+
+
+def test_no_text_says_ticket_s_or_buchung_en() -> None:
+    for locale in ("de", "en"):
+        for key, text in i18n.catalog(locale).items():
+            assert not re.search(r"\w\((s|en|e|n|r)\)", text), (locale, key, text)

@@ -124,8 +124,9 @@ def test_login_refuses_a_wrong_password_then_locks_after_five(world: Databases) 
     for attempt in range(1, 5):
         _login(at, "beta", "falsch")
         assert _errors(at) == [
-            f"Benutzername oder Passwort ist falsch. Noch {5 - attempt} Versuch(e), dann wird "
-            "das Konto für 15 Minuten gesperrt."
+            f"Benutzername oder Passwort ist falsch. Noch {5 - attempt} "
+            f"{'Versuch' if attempt == 4 else 'Versuche'}, dann wird das Konto für 15 Minuten "
+            "gesperrt."
         ]
     _login(at, "beta", "falsch")
     assert _errors(at)[0].startswith("Zu viele Fehlversuche: Das Konto ist bis")
@@ -333,7 +334,7 @@ def test_filter_list_detail_confirm_round_trip(own_world: Databases) -> None:
     text = assert_clean(at)
     assert "Bestellung 000001001" in text
     at.button(key="confirm_1001").click().run()
-    assert at.success[0].value.startswith("1 Buchung(en) bestätigt")
+    assert at.success[0].value.startswith("1 Buchung bestätigt")
     again = _orders_page(ALPHA, status="new")
     assert again.caption[0].value.startswith("1 Buchungen")
     with world.portal.connect() as conn:

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.db import Databases
-from core.i18n import catalog
+from core.i18n import catalog, translate
 from tests.conftest import fresh_databases
 from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, new_app
 from tests.support.worlds import build_world
@@ -72,7 +72,7 @@ def test_confirming_shows_the_new_state_in_the_same_run(
 
     at.button(key="confirm_1001").click().run()
     assert_clean(at)
-    done = words["orders.confirmed_n"].format(n=1)
+    done = translate("orders.confirmed_n", locale, n=1)
     assert [s.value for s in at.success] == [done]  # once, at the top
     assert "confirm_1001" not in _buttons(at)  # a second click is impossible
     assert not [p for p in at.get("popover")]  # nor a rejection
@@ -96,7 +96,7 @@ def test_rejecting_closes_the_form_and_shows_the_new_state(
     at.text_area(key="reject_reason").input("Kurs ausgebucht")
     next(b for b in at.button if b.label == words["orders.reject_send"]).click().run()
     assert_clean(at)
-    assert [s.value for s in at.success] == [words["orders.rejected_n"].format(n=1)]
+    assert [s.value for s in at.success] == [translate("orders.rejected_n", locale, n=1)]
     assert not at.get("popover") and "confirm_1001" not in _buttons(at)
     assert not [a for a in at.text_area if a.key == "reject_reason"]
     assert words["bookings.status_rejected"] in _status_column(at, locale)
@@ -122,7 +122,7 @@ def test_bulk_confirmation_updates_list_and_choices(world: Databases, user_id: i
     at.multiselect(key="bulk_items").select(5001).run()
     at.button(key="bulk_confirm").click().run()
     assert_clean(at)
-    assert [s.value for s in at.success] == [catalog("de")["orders.confirmed_n"].format(n=1)]
+    assert [s.value for s in at.success] == [translate("orders.confirmed_n", "de", n=1)]
     assert _status_column(at, "de").count(new) == 1
     assert at.multiselect(key="bulk_items").options == [
         o for o in at.multiselect(key="bulk_items").options if "1001" not in o

@@ -134,11 +134,13 @@ def _alternatives(ctx: PageContext, item) -> list[int]:
         int(d.date_id): f"{day(d.starts_at)} {time_of_day(d.starts_at)} · "
         + t("orders.seats_left", n=int(d.seats_total) - int(d.seats_sold))
         for d in dates.itertuples()
+        if int(d.date_id) != item.date_id  # the booked date is what the customer can't have
     }
     return st.multiselect(
         t("orders.alternatives", course=item.course),
         list(options),
         format_func=options.get,
         max_selections=MAX_ALTERNATIVES,
+        placeholder=t("orders.alternatives_placeholder"),
         key=f"alternatives_{item.item_id}",
     )

@@ -78,11 +78,11 @@ def test_create_preview_save_then_edit_all_future(world: Databases) -> None:
     at.selectbox(key="s_holidays").select("BY")
     at.button(key="s_preview").click().run()
     text = assert_clean(at)
-    assert "6 Termin(e) werden jetzt angelegt" in text
+    assert "6 Termine werden jetzt angelegt" in text
     assert _series_dates(world) == []  # a preview saves nothing
     at.button(key="s_save").click().run()
     text = assert_clean(at)
-    assert "Die Serie ist gespeichert, 6 Termin(e) sind angelegt." in text
+    assert "Die Serie ist gespeichert, 6 Termine sind angelegt." in text
     saved = _series_dates(world)
     assert len(saved) == 6 and {s[0][11:] for s in saved} == {"18:00"}
     assert {date.fromisoformat(s[0][:10]).weekday() for s in saved} == {1, 3}
@@ -92,7 +92,7 @@ def test_create_preview_save_then_edit_all_future(world: Databases) -> None:
     at.number_input(key="bulk_seats").set_value(8)
     at.button(key="bulk_apply").click().run()
     text = assert_clean(at)
-    assert "6 Termin(e) geändert." in text
+    assert "6 Termine geändert." in text
     assert {(s[0][11:], s[2]) for s in _series_dates(world)} == {("19:30", 8)}
 
 

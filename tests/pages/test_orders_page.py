@@ -8,13 +8,17 @@ when the filters change. As partner and as staff (viewing as the partner), Germa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
+from core.clock import now_utc
 from core.db import Databases
 from core.i18n import catalog, translate
+from data.shop import schema as m
 from tests.conftest import fresh_databases
 from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, new_app
 from tests.support.worlds import build_world
@@ -164,3 +168,23 @@ def test_staff_without_a_partner_sees_the_order_but_no_decision(world: Databases
     text = assert_clean(at)
     assert "Order 000001001" in text
     assert "confirm_1001" not in _buttons(at) and not at.get("popover")
+
+
+@LOCALES
+def test_the_reject_form_offers_other_dates_but_never_the_booked_one(
+    world: Databases, locale: str
+) -> None:
+    # Order 1001 is booked on date 11; moved into the future it is one of the course's
+    # upcoming dates (with date 13), yet the customer cannot be offered the date they have.
+    with world.magento.begin() as conn:
+        conn.execute(
+            update(m.miomente_course_date)
+            .where(m.miomente_course_date.c.date_id == 11)
+            .values(starts_at=now_utc() + timedelta(days=20))
+        )
+    at = _orders(ALPHA, locale, bestellung="1001")
+    assert_clean(at)
+    offered = at.multiselect(key="alternatives_5001")
+    labels = [str(o) for o in offered.options]
+    assert len(labels) == 1  # date 13 only: date 11 is the booked one
+    assert offered.placeholder == translate("orders.alternatives_placeholder", locale)

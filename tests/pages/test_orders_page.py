@@ -164,3 +164,24 @@ def test_staff_without_a_partner_sees_the_order_but_no_decision(world: Databases
     text = assert_clean(at)
     assert "Order 000001001" in text
     assert "confirm_1001" not in _buttons(at) and not at.get("popover")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bestellung": "9" * 25},  # past every integer column: was an OverflowError
+        {"bestellung": "4294967296"},  # one past the shop's unsigned entity_id
+        {"bestellung": "1001", "seite": "9" * 25},
+        {"seite": "2147483647"},  # the largest page parse_params accepts
+        {"bestellung": "²"},  # str.isdigit() says yes, int() says no
+    ],
+    ids=["order-25-digits", "order-2^32", "page-25-digits", "page-max", "superscript"],
+)
+def test_huge_numbers_in_the_url_read_as_not_found(
+    world: Databases, params: dict[str, str]
+) -> None:
+    at = _orders(ALPHA, "de", **params)
+    text = assert_clean(at)
+    assert not at.error, [e.value for e in at.error]  # not the generic error page
+    if params.get("bestellung", "1001") not in ("1001", "²"):
+        assert catalog("de")["orders.not_found"] in text

@@ -4,6 +4,7 @@ future date, and the refunds that cancelled dates left due.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import pandas as pd
@@ -11,14 +12,20 @@ import streamlit as st
 
 from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import REFUSALS, date_cancel_warning, refused
+from components.feedback import show_refusal
 from components.i18n import moment, money, t, time_of_day
 from components.session import PageContext
 from core import recurrence as rec
 from core.clock import now_utc
 from core.money import ZERO, to_money
+from core.validation import InvalidInput
 from data.dates import course_dates as cd
 
 CONFIRM_KEY = "_confirm_cancel_date"
+MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
+# The widest range the day field takes: a day typed outside it would silently become the old
+# day in the browser (and "saved"); inside it the data layer says what is wrong (past, …).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +96,13 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
     # The form key names the date, so picking another one starts from its own values.
     with st.form(f"edit_{date_id}"):
         a, b, c = st.columns(3)
-        new_day = a.date_input(t("dates.day"), value=local.date(), format="DD.MM.YYYY")
+        new_day = a.date_input(
+            t("dates.day"),
+            value=local.date(),
+            min_value=FIRST_DAY,
+            max_value=LAST_DAY,
+            format="DD.MM.YYYY",
+        )
         new_start = b.time_input(t("dates.start_time"), value=local.time())
         new_end = c.time_input(t("dates.end_time"), value=rec.to_local(current.ends_at).time())
         d, e = st.columns(2)
@@ -98,24 +111,86 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
             t("dates.price"), value=float(current.price), step=1.0, format="%.2f"
         )
         saved = st.form_submit_button(t("dates.save_changes"), type="primary")
-    if not saved:
+    if saved:
+        edit = _Edit(
+            date_id,
+            datetime.combine(new_day, new_start),
+            datetime.combine(new_day, new_end),
+            int(seats),
+            str(to_money(price)),
+        )
+        _submit(ctx, current, edit)
+    _confirm_move(ctx, date_id)
+
+
+@dataclass(frozen=True)
+class _Edit:
+    """What the form asked for (local wall-clock times); hashable, kept while asking first."""
+
+    date_id: int
+    starts_at: datetime
+    ends_at: datetime
+    seats: int
+    price: str
+
+
+def _submit(ctx: PageContext, current: cd.CourseDate, edit: _Edit) -> None:
+    """Save, unless nothing changed (say so) or a booked date moves (ask first)."""
+    starts, ends = rec.to_utc(edit.starts_at), rec.to_utc(edit.ends_at)
+    same_time = (starts, ends) == (current.starts_at, current.ends_at)
+    if same_time and (edit.seats, to_money(edit.price)) == (
+        current.seats_total,
+        to_money(current.price),
+    ):
+        show_refusal(InvalidInput("dates.nothing_to_change"), warning=True)
         return
+    if starts != current.starts_at and current.seats_sold > 0:
+        ask_first(MOVE_KEY, edit)
+        return
+    _save(ctx, edit)
+
+
+def _save(ctx: PageContext, edit: _Edit) -> None:
     try:
         result = cd.update_date(
             ctx.viewer,
             ctx.db,
-            date_id=date_id,
-            starts_at=datetime.combine(new_day, new_start),
-            ends_at=datetime.combine(new_day, new_end),
-            seats=int(seats),
-            price=to_money(price),
+            date_id=edit.date_id,
+            starts_at=edit.starts_at,
+            ends_at=edit.ends_at,
+            seats=edit.seats,
+            price=edit.price,
         )
     except REFUSALS as exc:
+        st.session_state.pop(MOVE_KEY, None)
         refused(exc)
         return
+    st.session_state.pop(MOVE_KEY, None)
     saved = t("dates.date_saved_told", n=result.messages) if result.messages else None
     overlap = [("warning", t("dates.overlap", n=len(result.overlaps)))] if result.overlaps else []
     done(("success", saved or t("dates.date_saved")), *overlap)
+
+
+def _confirm_move(ctx: PageContext, date_id: int) -> None:
+    """The question before a booked date moves: old and new time, how many customers hear."""
+    edit = st.session_state.get(MOVE_KEY)
+    if not isinstance(edit, _Edit) or edit.date_id != date_id:
+        return
+
+    def warning() -> str:
+        current = cd.get_date(ctx.viewer, ctx.db, date_id=date_id)
+        booked = cd.date_bookings(ctx.viewer, ctx.db, date_id=date_id)
+        told = booked[(booked["tickets"] > 0) & (booked["customer_email"].fillna("") != "")]
+        return t(
+            "dates.confirm_move",
+            old=moment(current.starts_at),
+            new=moment(rec.to_utc(edit.starts_at)),
+            n=len(told),
+        )
+
+    st.warning(warning(), icon=":material/warning:")
+    if st.button(t("dates.confirm_move_button"), type="primary", key="move_confirm"):
+        _save(ctx, edit)
 
 
 def _cancel(ctx: PageContext, date_id: int) -> None:

@@ -8,6 +8,8 @@ header, the items' statuses, the list, the counts and the buttons show the new s
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -23,13 +25,16 @@ from data.dates.course_dates import future_dates
 from data.portal_schema import BOOKING_NEW, DECISION_CONFIRMED, DECISION_REJECTED
 
 MAX_ALTERNATIVES = 3
+_ID = re.compile(r"[0-9]{1,30}")
 
 
 def pick_order(rows: pd.DataFrame) -> int | None:
     """The order to open: chosen from this page's orders, or named in the URL."""
     choices = list(dict.fromkeys(int(o) for o in rows["order_id"])) if not rows.empty else []
     requested = st.query_params.get(ORDER_PARAM)
-    requested_id = int(requested) if requested and requested.isdigit() else None
+    # ASCII digits only ("²".isdigit() is true, int() refuses it); a huge number is passed on
+    # and reads as "not found" (get_order).
+    requested_id = int(requested) if requested and _ID.fullmatch(requested) else None
     if requested_id is not None and requested_id not in choices:
         choices.insert(0, requested_id)
     if not choices:

@@ -59,6 +59,9 @@ MAX_OCCURRENCES = 500  # per save
 MAX_DURATION_MINUTES = 24 * 60
 # Expanding further than this is refused (an open series is generated up to a horizon anyway).
 MAX_YEARS = 10
+# The most a COUNT can be: a daily rule's occurrences in MAX_YEARS (what an end day allows).
+MAX_COUNT = MAX_YEARS * 366
+MAX_INTERVAL = 1000  # every 1000 days/weeks/months is already beyond any horizon
 
 _DU_WEEKDAYS = dict(zip(WEEKDAYS, (du.MO, du.TU, du.WE, du.TH, du.FR, du.SA, du.SU), strict=True))
 _FORBIDDEN_RRULE_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND", "DTSTART", "TZID")
@@ -219,6 +222,7 @@ def _rule_ends(rule: du.rrule) -> bool:
 
 def build_rule(pattern: Pattern) -> du.rrule:
     """The dateutil rule in floating local time (naive datetimes); validates the pattern."""
+    check_expandable(pattern)
     dtstart = datetime.combine(pattern.starts_on, pattern.start_time)
     until = datetime.combine(pattern.ends_on, time(23, 59, 59)) if pattern.ends_on else None
     count = pattern.count
@@ -267,27 +271,65 @@ def validate(pattern: Pattern, *, today: date) -> None:
     _validate_kind(pattern)
     if pattern.holidays_in is not None and pattern.holidays_in not in BUNDESLAENDER:
         raise InvalidInput("dates.state_invalid", state=str(pattern.holidays_in)[:10])
-    build_rule(pattern)  # a custom rule that does not parse is refused here
+    rule = build_rule(pattern)  # a custom rule that does not parse is refused here
+    _validate_end(pattern, rule)
 
 
-def _validate_span(pattern: Pattern, *, today: date) -> None:
-    """Interval, first day, duration and end (a last day or a count, not both)."""
-    if pattern.interval is None or int(pattern.interval) <= 0:
+def _validate_end(pattern: Pattern, rule: du.rrule) -> None:
+    """A COUNT (or a custom rule's UNTIL) obeys the limit of an end day: its last occurrence
+    lies within MAX_YEARS. Searched within that horizon only, so a rule that never occurs is
+    answered at once."""
+    last = datetime.combine(last_allowed_day(pattern), time(23, 59, 59))
+    until = rule._until  # type: ignore[attr-defined]  # dateutil keeps it private only
+    if until is not None and until > last:
+        raise InvalidInput("dates.too_far", years=MAX_YEARS)
+    count = rule._count  # type: ignore[attr-defined]
+    if count is None:
+        return
+    if int(count) > MAX_COUNT:
+        raise InvalidInput("dates.too_far", years=MAX_YEARS)
+    found = sum(1 for _ in _starts(pattern, None, until=last.date()))
+    if found == 0:
+        raise InvalidInput("dates.no_occurrences")
+    if found < int(count):
+        raise InvalidInput("dates.too_far", years=MAX_YEARS)
+
+
+def last_allowed_day(pattern: Pattern) -> date:
+    """The last day a series may reach: MAX_YEARS from its first day (end day and COUNT alike)."""
+    start = pattern.starts_on
+    try:
+        return start.replace(year=start.year + MAX_YEARS) - timedelta(days=1)
+    except ValueError:  # 29 February, or a year past 9999
+        return date(min(start.year + MAX_YEARS, 9999), 2 if start.month == 2 else 12, 28)
+
+
+def check_expandable(pattern: Pattern) -> None:
+    """What expansion itself needs, also of a stored row (a bad one must not hang the job)."""
+    if pattern.kind not in KINDS:
+        raise InvalidInput("dates.kind_invalid")
+    if pattern.interval is None or not 1 <= int(pattern.interval) <= MAX_INTERVAL:
         raise InvalidInput("dates.interval_invalid")
-    if pattern.starts_on < today:
-        raise InvalidInput("dates.in_past")
     if not 0 < int(pattern.duration_minutes) <= MAX_DURATION_MINUTES:
         raise InvalidInput("dates.duration_invalid")
     if pattern.ends_on is not None and pattern.ends_on < pattern.starts_on:
         raise InvalidInput("dates.end_before_start")
-    if pattern.ends_on is not None and pattern.ends_on > pattern.starts_on.replace(
-        year=pattern.starts_on.year + MAX_YEARS
-    ) - timedelta(days=1):
-        raise InvalidInput("dates.too_far", years=MAX_YEARS)
     if pattern.count is not None and int(pattern.count) <= 0:
         raise InvalidInput("dates.count_invalid")
     if pattern.count is not None and pattern.ends_on is not None:
         raise InvalidInput("dates.end_twice")
+    _validate_kind(pattern)
+
+
+def _validate_span(pattern: Pattern, *, today: date) -> None:
+    """Interval, first day, duration and end (a last day or a count, not both)."""
+    check_expandable(pattern)
+    if pattern.starts_on < today:
+        raise InvalidInput("dates.in_past")
+    if pattern.ends_on is not None and pattern.ends_on > last_allowed_day(pattern):
+        raise InvalidInput("dates.too_far", years=MAX_YEARS)
+    if pattern.count is not None and int(pattern.count) > MAX_COUNT:
+        raise InvalidInput("dates.too_far", years=MAX_YEARS)
 
 
 def _validate_kind(pattern: Pattern) -> None:
@@ -330,7 +372,7 @@ def expand(
     last = datetime.combine(until, time(23, 59, 59))
     first = datetime.combine(after, time(23, 59, 59)) if after else None
     out: list[Occurrence] = []
-    for naive in _starts(pattern, after):
+    for naive in _starts(pattern, after, until=until):
         if naive > last:
             break
         if first is not None and naive <= first:
@@ -338,8 +380,9 @@ def expand(
         if limit is not None and len(out) >= limit:
             break
         day = naive.date()
-        starts = naive.replace(tzinfo=BERLIN)
-        starts_utc = starts.astimezone(UTC)
+        starts_utc = naive.replace(tzinfo=BERLIN).astimezone(UTC)
+        # From UTC back: in the spring gap 02:30 is shown as the 03:30 that is saved.
+        starts = starts_utc.astimezone(BERLIN)
         ends = (starts_utc + duration).astimezone(BERLIN)
         utc = starts_utc.replace(tzinfo=None), (starts_utc + duration).replace(tzinfo=None)
         holiday = holiday_name(day, pattern.holidays_in) if pattern.holidays_in else None
@@ -386,7 +429,7 @@ def pending(
     first = datetime.combine(after, time(23, 59, 59)) if after else None
     state = pattern.holidays_in
     out: list[tuple[date, datetime, datetime]] = []
-    for naive in _starts(pattern, after):
+    for naive in _starts(pattern, after, until=until):
         if naive > last:
             break
         if first is not None and naive <= first:
@@ -404,13 +447,13 @@ def _utc_start(naive: datetime) -> datetime:
     return naive.replace(tzinfo=BERLIN).astimezone(UTC).replace(tzinfo=None)
 
 
-def _starts(pattern: Pattern, after: date | None) -> Iterator[datetime]:
-    """The rule's local (naive) starts in order. Daily and weekly rules are counted out with
-    date arithmetic (the series job expands thousands of them; tests check it against
-    dateutil and the RFC's lists); every other rule is dateutil's."""
+def _starts(pattern: Pattern, after: date | None, *, until: date) -> Iterator[datetime]:
+    """The rule's local (naive) starts in order, none after the day `until`. Daily and weekly
+    rules are counted out with date arithmetic (the series job expands thousands of them;
+    tests check it against dateutil and the RFC's lists); every other rule is dateutil's."""
     rule = build_rule(pattern)  # validates, also for the fast path
     if pattern.kind not in (DAILY, WEEKLY):
-        yield from rule
+        yield from _bounded(rule, until)
         return
     at, start, end, count = pattern.start_time, pattern.starts_on, pattern.ends_on, pattern.count
     interval = int(pattern.interval)
@@ -426,7 +469,7 @@ def _starts(pattern: Pattern, after: date | None) -> Iterator[datetime]:
     made = 0
     while True:
         first_day = base + timedelta(days=period * step)
-        if end is not None and first_day > end:
+        if (end is not None and first_day > end) or first_day > until:
             return
         for offset in offsets:
             day = first_day + timedelta(days=offset)
@@ -441,13 +484,72 @@ def _starts(pattern: Pattern, after: date | None) -> Iterator[datetime]:
         period += 1
 
 
+class _OutOfSteps(Exception):
+    """The search went past its horizon without dateutil noticing (see _Bounded)."""
+
+
+class _Bounded(du.rrule):
+    """A dateutil rule whose search stops after `steps` months.
+
+    dateutil checks UNTIL only against an occurrence it found, so a rule that never occurs
+    (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30) is searched day by day up to the year 9999: seconds
+    of CPU per click. dateutil reads `_bynweekday` once each time its search enters another
+    month (`_iterinfo.rebuild`), whatever the frequency: that read is the step counted here.
+    """
+
+    def __init__(self, *, steps: int, **kwargs: object) -> None:
+        self._steps = steps
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def _bynweekday(self) -> object:
+        self._steps -= 1
+        if self._steps < 0:
+            raise _OutOfSteps
+        return self.__dict__["_bynweekday_value"]
+
+    @_bynweekday.setter
+    def _bynweekday(self, value: object) -> None:
+        self.__dict__["_bynweekday_value"] = value
+
+
+def _bounded(rule: du.rrule, until: date) -> Iterator[datetime]:
+    """dateutil's occurrences up to the end of `until`, searched no further than that (UNTIL
+    and a step budget of the months in between); a COUNT is counted here, because dateutil
+    may not have both COUNT and UNTIL."""
+    horizon = datetime.combine(until, time(23, 59, 59))
+    # dateutil keeps these private only (and its stubs leave them out).
+    count, own, start = rule._count, rule._until, rule._dtstart  # type: ignore[attr-defined]
+    months = (horizon.year - start.year) * 12 + horizon.month - start.month + 2
+    kwargs = {
+        "freq": rule._freq,  # type: ignore[attr-defined]
+        "dtstart": start,
+        "interval": rule._interval,  # type: ignore[attr-defined]
+        "wkst": rule._wkst,  # type: ignore[attr-defined]
+        **rule._original_rule,  # type: ignore[attr-defined]
+        "count": None,
+        "until": min(own, horizon) if own else horizon,
+    }
+    made = 0
+    try:
+        for start_at in _Bounded(steps=max(months, 1) + 1, **kwargs):
+            yield start_at
+            made += 1
+            if count is not None and made >= count:
+                return
+    except _OutOfSteps:
+        return
+
+
 def is_finished(pattern: Pattern, through: date) -> bool:
     """Whether the rule has no occurrence after the day `through`."""
     if pattern.ends_on is not None and pattern.ends_on <= through:
         return True
     if not is_bounded(pattern):
         return False
-    return build_rule(pattern).after(datetime.combine(through, time(23, 59, 59))) is None
+    after = datetime.combine(through, time(23, 59, 59))
+    starts = _starts(pattern, through, until=max(last_allowed_day(pattern), through))
+    return next((s for s in starts if s > after), None) is None
 
 
 def check_size(expansion: Expansion) -> None:

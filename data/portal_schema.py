@@ -302,6 +302,17 @@ recurring_patterns = Table(
     Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
     Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
     CheckConstraint("status in ('active', 'cancelled')", name="ck_miomente_series_status"),
+    # The rule's fields as expansion needs them (migration 0010; core/recurrence.py checks the
+    # same before a save and again when expanding).
+    CheckConstraint(
+        "kind in ('daily', 'weekly', 'monthly_day', 'monthly_position', 'rrule')",
+        name="ck_miomente_series_kind",
+    ),
+    CheckConstraint('"interval" >= 1', name="ck_miomente_series_interval"),
+    CheckConstraint("duration_minutes between 1 and 1440", name="ck_miomente_series_duration"),
+    CheckConstraint('"count" is null or "count" >= 1', name="ck_miomente_series_count"),
+    CheckConstraint("ends_on is null or ends_on >= starts_on", name="ck_miomente_series_ends"),
+    CheckConstraint('"count" is null or ends_on is null', name="ck_miomente_series_one_end"),
     Index("ix_miomente_series_partner", "partner_id", "product_id"),
     Index("ix_miomente_series_due", "status", "generated_until"),
 )

@@ -54,6 +54,9 @@ from data.shop.schema import (
 )
 
 PARTNER_STATUSES = (STATUS_PENDING_PARTNER, STATUS_CONFIRMED, STATUS_REJECTED)
+# sales_order.entity_id is INT UNSIGNED: a larger id (a typed or forged link) names no order,
+# and passed on it would overflow the driver (SQLite) instead of reading as "not found".
+MAX_ORDER_ID = 2**32 - 1
 
 # (start or part of the method code, group): the first match wins; the group names the label.
 _PAYMENT_GROUPS = (
@@ -598,6 +601,8 @@ def get_order(
     `locale`; the shop's comments are shown as written.
     """
     locale = i18n.normalize_locale(locale)
+    if not 0 < order_id <= MAX_ORDER_ID:
+        return None
     ids = scope.product_ids(viewer, db)
     with db.magento_read.connect() as conn:
         shop = _read_shop_order(conn, order_id, ids)

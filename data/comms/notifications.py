@@ -52,18 +52,32 @@ def get_prefs(viewer: Viewer, db: Databases) -> pd.DataFrame:
     )
     with db.portal.connect() as conn:
         saved = {r["event"]: dict(r) for r in conn.execute(query).mappings()}
-    default = {"email_enabled": True, "sms_enabled": False, "emails": "", "phone": None}
-    return pd.DataFrame(
-        [saved.get(event, {"event": event, **default}) for event in EVENTS], columns=COLUMNS
+    default = {"email_enabled": True, "sms_enabled": False, "emails": "", "phone": ""}
+    # dtype=object: pandas would turn a missing phone next to a saved one into NaN, which the
+    # form showed as "nan" and every later save refused as a phone number.
+    frame = pd.DataFrame(
+        [saved.get(event, {"event": event, **default}) for event in EVENTS],
+        columns=COLUMNS,
+        dtype=object,
     )
+    for column in ("emails", "phone"):
+        frame[column] = [_text(v) for v in frame[column]]
+    return frame
+
+
+def _text(value: object) -> str:
+    """A text field's value; None and pandas' missing values (NaN) are empty."""
+    if value is None or (isinstance(value, float) and value != value):  # NaN != NaN
+        return ""
+    return str(value).strip()
 
 
 def _validated(event: str, row: Mapping[str, object]) -> dict[str, object]:
     if event not in EVENTS:
         raise InvalidInput("validation.unknown_event")
     try:
-        addresses = email_list(str(row.get("emails") or ""))
-        phone = str(row.get("phone") or "").strip()
+        addresses = email_list(_text(row.get("emails")))
+        phone = _text(row.get("phone"))
         number = normalize_phone(phone) if phone else None
     except InvalidInput as exc:  # the same refusal, told which event's row it is about
         raise InvalidInput(exc.key, **{**exc.params, "event": event}) from exc

@@ -144,6 +144,7 @@ class SeriesSaved:
 class GenerateResult:
     series: int  # series looked at
     created: int  # dates written
+    skipped: int = 0  # series whose stored pattern cannot be expanded (logged)
 
 
 @dataclass(frozen=True)
@@ -483,7 +484,7 @@ def generate_series(
     now = naive_utc(now) if now else now_utc()
     horizon = _horizon_end(now, horizon_days)
     owners = scope.product_partner_map(viewer, db)
-    created = handled = 0
+    created = handled = skipped = 0
     after_id = 0
     while True:
         rows, excluded, moved_ids = _due_batch(
@@ -493,13 +494,29 @@ def generate_series(
             break
         after_id = rows[-1]["series_id"]
         rows = [r for r in rows if r["product_id"] in owners]
-        plans = {r["series_id"]: _plan(r, excluded[r["series_id"]], now, horizon) for r in rows}
+        plans = _plans(rows, excluded, now, horizon)
+        skipped += len(rows) - len(plans)
+        rows = [r for r in rows if r["series_id"] in plans]
         created += _write_batch(db, rows, plans, moved_ids, now)
         handled += len(rows)
         if on_batch is not None:
             on_batch(len(rows))
         _mark_generated(db, rows, plans)
-    return GenerateResult(series=handled, created=created)
+    return GenerateResult(series=handled, created=created, skipped=skipped)
+
+
+def _plans(
+    rows: list[Mapping], excluded: Mapping[int, set[date]], now: datetime, horizon: date
+) -> dict[int, tuple[Planned, date]]:
+    """Each series' plan; a stored pattern that cannot be expanded (a row written around the
+    checks) is skipped and logged, so one bad row cannot stop or hang the nightly job."""
+    plans: dict[int, tuple[Planned, date]] = {}
+    for r in rows:
+        try:
+            plans[r["series_id"]] = _plan(r, excluded[r["series_id"]], now, horizon)
+        except InvalidInput as exc:
+            log.warning("series %s skipped: its pattern is invalid (%s)", r["series_id"], exc.key)
+    return plans
 
 
 def _write_batch(

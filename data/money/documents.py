@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, false, insert, select, update
 
 from accounting import money
 from accounting.credit_note import render_pdf
@@ -76,6 +77,9 @@ PREFIX = "GS"
 STAFF_ONLY = "access.documents_staff_only"
 TEMPLATE = "credit_note_available"
 NOTIFY_EVENT = "payout"
+
+# The shape any document number can have (GS-2026-00042, ST-…), generously.
+_NUMBER_SHAPE = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 
 @lru_cache(maxsize=1)
@@ -527,7 +531,11 @@ def list_documents(
     if partner_id is not None:
         query = query.where(documents.c.partner_id == partner_id)
     if number is not None:
-        query = query.where(documents.c.number == number.strip())
+        # A link's number is typed by anyone: what cannot be a number matches nothing, and is
+        # never sent (PostgreSQL refuses a NUL in a parameter).
+        number = number.strip()
+        plausible = _NUMBER_SHAPE.fullmatch(number) is not None
+        query = query.where(documents.c.number == number if plausible else false())
     if status:
         if status not in DOC_STATUSES:
             raise InvalidInput("payouts.unknown_status")

@@ -79,3 +79,24 @@ def test_staff_must_pick_a_partner(db: Databases) -> None:
         STAFF.view_as(1), db, prefs=[{"event": "payout", "email_enabled": True, "emails": "x@y.de"}]
     )
     assert recipients(ALPHA, db, event="payout") == [Recipient("email", "x@y.de")]
+
+
+def test_one_events_phone_leaves_the_others_empty_and_saves_again(db: Databases) -> None:
+    """Was: the other events read back as "nan" (pandas' missing value), and every later save
+    refused it as a phone number."""
+    save_prefs(
+        ALPHA, db, prefs=[{"event": "new_booking", "sms_enabled": True, "phone": "0151 23456789"}]
+    )
+    rows = get_prefs(ALPHA, db).to_dict("records")
+    others = [r for r in rows if r["event"] != "new_booking"]
+    assert others and all(not r["phone"] and not r["emails"] for r in others)
+    assert all(str(r["phone"]) != "nan" for r in rows)
+    save_prefs(ALPHA, db, prefs=rows)  # the form sends back what it showed
+    assert recipients(ALPHA, db, event="new_booking")[-1] == Recipient("sms", "+4915123456789")
+
+
+def test_a_missing_value_is_read_as_empty(db: Databases) -> None:
+    nan = float("nan")
+    row = {"event": "payout", "email_enabled": True, "emails": nan, "phone": nan}
+    save_prefs(ALPHA, db, prefs=[row])
+    assert recipients(ALPHA, db, event="payout") == [Recipient("email", "info@alpha.example")]

@@ -411,6 +411,9 @@ def test_a_time_that_does_not_exist_in_march_is_read_before_the_change() -> None
     )
     (only,) = rec.expand(pattern, until=date(2026, 3, 29)).active
     assert rec.to_utc(only.starts_at) == datetime(2026, 3, 29, 1, 30)  # = 03:30 summer time
+    # What the preview shows is what is saved: 03:30, not the 02:30 that does not exist.
+    assert (only.starts_at.hour, only.starts_at.minute) == (3, 30)
+    assert only.starts_at.utcoffset() == timedelta(hours=2)
 
 
 # --- holidays per Bundesland ---------------------------------------------------------------------
@@ -654,7 +657,9 @@ def test_fast_daily_and_weekly_expansion_matches_dateutil() -> None:
             if after is None or naive.date() > after
         ]  # fmt: skip
         got = rec.expand(pattern, until=until, after=after).occurrences
-        assert [o.starts_at.replace(tzinfo=None) for o in got] == expected, pattern
+        # In the spring gap the rule's 02:15 is shown as the 03:15 that is saved.
+        shown = [rec.to_local(rec.to_utc(naive)).replace(tzinfo=None) for naive in expected]
+        assert [o.starts_at.replace(tzinfo=None) for o in got] == shown, pattern
         assert rec.is_finished(pattern, until) == (
             rule.after(datetime.combine(until, time(23, 59, 59))) is None
         )
@@ -738,3 +743,111 @@ def test_pending_weekly_18_00_across_both_changes_of_summer_time() -> None:
         (date(2027, 10, 25), datetime(2027, 10, 25, 16, 0), datetime(2027, 10, 25, 19, 0)),
         (date(2027, 11, 1), datetime(2027, 11, 1, 17, 0), datetime(2027, 11, 1, 20, 0)),
     ]
+
+
+# --- bounded search and limits (issue 11) ------------------------------------------------------
+
+
+def _custom(rule: str, **extra: object) -> rec.Pattern:
+    return rec.Pattern(
+        kind=rec.CUSTOM, starts_on=date(2027, 1, 4), start_time=time(18, 0),
+        duration_minutes=60, rrule=rule, **extra,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _months_searched(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the months dateutil's search enters (each one rebuilds its masks)."""
+    from dateutil import rrule as du
+
+    entered: list[int] = []
+    original = du._iterinfo.rebuild
+
+    def rebuild(self, year: int, month: int) -> None:  # type: ignore[no-untyped-def]
+        entered.append(year)
+        original(self, year, month)
+
+    monkeypatch.setattr(du._iterinfo, "rebuild", rebuild)
+    return entered
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30;COUNT=3",
+        "FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=4,6,9,11",
+        "FREQ=WEEKLY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=30",
+    ],
+)
+def test_a_rule_that_never_occurs_is_refused_after_a_bounded_search(
+    rule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered = _months_searched(monkeypatch)
+    pattern = _custom(rule)
+    with pytest.raises(InvalidInput) as refused:
+        rec.validate(pattern, today=date(2027, 1, 1))
+        rec.check_size(rec.expand(pattern, until=date(2037, 12, 31), limit=501))
+    assert refused.value.key == "dates.no_occurrences"
+    # The search stops at the horizon (was: every month up to the year 9999, seconds of CPU).
+    assert entered and max(entered) <= 2038
+    assert len(entered) <= 3 * 12 * (rec.MAX_YEARS + 2)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        _custom("FREQ=MONTHLY;BYMONTHDAY=5;COUNT=10000"),
+        _custom("FREQ=MONTHLY;BYMONTHDAY=5", count=121),  # 121 months: past ten years
+        _custom("FREQ=YEARLY;COUNT=11"),
+        _custom("FREQ=WEEKLY;UNTIL=20400101T000000"),
+        rec.Pattern(
+            kind=rec.MONTHLY_DAY,
+            starts_on=date(2027, 1, 4),
+            start_time=time(18, 0),
+            duration_minutes=60,
+            month_day=5,
+            count=10_000,
+        ),
+    ],
+    ids=["custom-count", "form-count", "yearly-count", "custom-until", "monthly-count"],
+)
+def test_a_count_obeys_the_limit_of_an_end_day(pattern: rec.Pattern) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        rec.validate(pattern, today=date(2027, 1, 1))
+    assert refused.value.key == "dates.too_far"
+
+
+def test_a_count_within_ten_years_is_accepted() -> None:
+    rec.validate(_custom("FREQ=MONTHLY;BYMONTHDAY=5;COUNT=120"), today=date(2027, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"interval": 0}, "dates.interval_invalid"),
+        ({"interval": -3}, "dates.interval_invalid"),
+        ({"interval": 10**9}, "dates.interval_invalid"),
+        ({"duration_minutes": 0}, "dates.duration_invalid"),
+        ({"count": 0}, "dates.count_invalid"),
+        ({"weekdays": ()}, "dates.weekdays_required"),
+        ({"kind": "hourly"}, "dates.kind_invalid"),
+    ],
+)
+def test_expansion_refuses_a_bad_stored_pattern(changes: dict, key: str) -> None:
+    """A row that skipped validate() (an old or hand-edited one) must not hang the job: an
+    interval of 0 looped forever in the daily/weekly fast path."""
+    from dataclasses import replace
+
+    pattern = replace(
+        rec.Pattern(
+            kind=rec.WEEKLY,
+            starts_on=date(2027, 1, 4),
+            start_time=time(18, 0),
+            duration_minutes=60,
+            weekdays=("MO",),
+        ),
+        **changes,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        rec.pending(pattern, until=date(2027, 6, 30))
+    assert refused.value.key == key

@@ -559,3 +559,42 @@ def test_overlapping_dates_of_the_same_course_are_reported(shop: Databases) -> N
         ALPHA, shop, product_id=SUSHI, pattern=mondays_at_19, seats=5, price=10, now=now
     )
     assert len(preview.overlaps) == 2  # 1 and 8 March
+
+
+def test_a_bad_stored_pattern_is_skipped_and_the_others_generated(
+    shop: Databases, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A row written around the checks (weekly without weekdays) is logged and skipped; it no
+    longer stops the nightly job for every other series."""
+    now = datetime(2027, 1, 4, 6, 0)
+    ids = _three_series(shop, now)
+    with shop.portal.begin() as conn:
+        conn.execute(
+            update(p.recurring_patterns)
+            .where(p.recurring_patterns.c.series_id == ids[0])
+            .values(weekdays=None, generated_until=None)
+        )
+    before = _count_dates(shop)
+    result = s.generate_series(SYSTEM, shop, now=now + timedelta(days=30))
+    assert result.skipped == 1 and result.series == 2
+    assert result.created > 0 and _count_dates(shop) == before + result.created
+    assert f"series {ids[0]} skipped" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"interval": 0}, {"duration_minutes": 0}, {"count": 0}, {"kind": "hourly"},
+     {"ends_on": date(2026, 12, 31)}, {"count": 3, "ends_on": date(2027, 3, 1)}],
+    ids=["interval", "duration", "count", "kind", "end-before-start", "two-ends"],
+)  # fmt: skip
+def test_the_table_refuses_a_pattern_expansion_could_not_use(
+    shop: Databases, values: dict[str, object]
+) -> None:
+    now = datetime(2027, 1, 4, 6, 0)
+    series_id = _three_series(shop, now)[0]
+    with pytest.raises(IntegrityError), shop.portal.begin() as conn:
+        conn.execute(
+            update(p.recurring_patterns)
+            .where(p.recurring_patterns.c.series_id == series_id)
+            .values(**values)
+        )

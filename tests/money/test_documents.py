@@ -194,3 +194,17 @@ def test_twenty_concurrent_issuers_get_gapless_numbers(databases: Databases) -> 
             select(document_sequences.c.last_number).where(document_sequences.c.year == 2026)
         ).scalar_one()
     assert sorted(sequences) == list(range(1, 21)) and last == 20
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["x" * 10_000, "GS-2026-00001\x00", "GS-2026-00001' OR '1'='1", "٢٠٢٦"],
+    ids=["10000-chars", "nul", "sql", "arabic-digits"],
+)
+def test_a_junk_number_from_a_link_finds_nothing(approved: Databases, number: str) -> None:
+    # `?gutschrift=` is typed by anyone: junk reads as "not found", never as a driver error
+    # (PostgreSQL refuses a NUL in a string parameter).
+    frame = documents.list_documents(PARTNER_A, approved, number=number)
+    assert frame.empty
+    real = documents.list_documents(PARTNER_A, approved).iloc[0]["number"]
+    assert len(documents.list_documents(PARTNER_A, approved, number=f" {real} ")) == 1

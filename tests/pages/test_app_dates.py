@@ -157,8 +157,17 @@ def test_moving_a_booked_date_says_how_many_customers_are_told(world: Databases)
     at.run()
     form = [w for w in at.time_input if w.form_id == "edit_13"]
     assert [w.label for w in form] == ["Beginn", "Ende"]
+    old_start = _start_of(world, 13)
     form[0].set_value(time(19, 0))
     next(b for b in at.button if b.form_id == "edit_13").click().run()
+    text = assert_clean(at)
+    # Asked first: old and new time, how many customers hear of it; nothing moved yet.
+    question = [w.value for w in at.warning if "Wirklich verschieben?" in w.value]
+    assert len(question) == 1, text
+    assert "18:00" in question[0] and "19:00" in question[0]
+    assert "1 Kunden-E-Mail zur neuen Zeit geht" in question[0]
+    assert _start_of(world, 13) == old_start
+    at.button(key="move_confirm").click().run()
     text = assert_clean(at)
     assert "Der Termin ist gespeichert, 1 Kunden-E-Mail zur neuen Zeit" in text
     with world.portal.connect() as conn:
@@ -181,3 +190,24 @@ def test_moving_a_booked_date_says_how_many_customers_are_told(world: Databases)
 def _start_of(db: Databases, date_id: int):
     with db.magento.connect() as conn:
         return conn.execute(select(D.c.starts_at).where(D.c.date_id == date_id)).scalar()
+
+
+def test_a_day_outside_the_range_is_refused_not_replaced(world: Databases) -> None:
+    """Was: the browser put the old day back and the page said "gespeichert"."""
+    at = _dates_page(ALPHA)
+    at.selectbox(key="edit_pick").select(13)
+    at.run()
+    before = _start_of(world, 13)
+    day = next(w for w in at.date_input if w.form_id == "edit_13")
+    assert day.min == date(2000, 1, 1) and day.max == date(2099, 12, 31)
+    day.set_value(date(2001, 2, 28))  # inside the field's range, in the past
+    next(b for b in at.button if b.form_id == "edit_13").click().run()
+    assert_clean(at)
+    assert [e.value for e in at.error] == [catalog("de")["dates.in_past"]]
+    assert not at.success and _start_of(world, 13) == before
+    # Nothing changed (as when the browser reset the day): said so, not "saved".
+    next(w for w in at.date_input if w.form_id == "edit_13").set_value(rec.to_local(before).date())
+    next(b for b in at.button if b.form_id == "edit_13").click().run()
+    assert_clean(at)
+    assert not at.success
+    assert catalog("de")["dates.nothing_to_change"] in [w.value for w in at.warning]

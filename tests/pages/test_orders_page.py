@@ -188,3 +188,24 @@ def test_the_reject_form_offers_other_dates_but_never_the_booked_one(
     labels = [str(o) for o in offered.options]
     assert len(labels) == 1  # date 13 only: date 11 is the booked one
     assert offered.placeholder == translate("orders.alternatives_placeholder", locale)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"bestellung": "9" * 25},  # past every integer column: was an OverflowError
+        {"bestellung": "4294967296"},  # one past the shop's unsigned entity_id
+        {"bestellung": "1001", "seite": "9" * 25},
+        {"seite": "2147483647"},  # the largest page parse_params accepts
+        {"bestellung": "²"},  # str.isdigit() says yes, int() says no
+    ],
+    ids=["order-25-digits", "order-2^32", "page-25-digits", "page-max", "superscript"],
+)
+def test_huge_numbers_in_the_url_read_as_not_found(
+    world: Databases, params: dict[str, str]
+) -> None:
+    at = _orders(ALPHA, "de", **params)
+    text = assert_clean(at)
+    assert not at.error, [e.value for e in at.error]  # not the generic error page
+    if params.get("bestellung", "1001") not in ("1001", "²"):
+        assert catalog("de")["orders.not_found"] in text

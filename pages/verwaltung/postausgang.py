@@ -1,17 +1,17 @@
 """Postausgang (staff): every queued, sent and failed message, rendered as the recipient sees it.
 
 Filter by status, channel and template; open one message to read it (HTML in a sandboxed
-frame, plain text beside it) and put a failed one back in the queue.
+frame without scripts, plain text beside it) and put a failed one back in the queue.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from components.confirm import done
 from components.i18n import moment, number, t
+from components.mail_frame import show_mail
 from components.session import page_context
 from data.comms import outbox
 from data.portal_schema import CHANNEL_EMAIL, CHANNEL_SMS, OUTBOX_FAILED
@@ -67,7 +67,7 @@ with st.expander(t("outbox.preview_title"), icon=":material/preview:"):
     sample = preview(preview_name, locale=preview_locale, channel=preview_channel)
     if preview_channel == CHANNEL_EMAIL:
         st.markdown(f"**{t('outbox.subject')}:** {sample.subject}")
-        components.html(sample.html, height=520, scrolling=True)
+        show_mail(sample.html, height=520, title=sample.subject)
     else:
         st.text(sample.text)
 
@@ -145,8 +145,8 @@ else:
         st.markdown(f"**{t('outbox.subject')}:** {rendered.subject}")
         html_tab, text_tab = st.tabs([t("outbox.tab_html"), t("outbox.tab_text")])
         with html_tab:
-            # A sandboxed iframe: the mail's HTML cannot reach the portal page.
-            components.html(rendered.html, height=640, scrolling=True)
+            # Mail HTML holds payload text from customers and partners: no scripts, own origin.
+            show_mail(rendered.html, height=640, title=rendered.subject)
         with text_tab:
             st.text(rendered.text)
     else:

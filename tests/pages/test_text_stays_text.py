@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 
 from components.navigation import PAGES
+from components.session import VIEW_AS_KEY
 from components.text import html_text, md
 from core.db import Databases
 from core.links import ORDER_PARAM
@@ -152,3 +153,28 @@ def test_html_text_keeps_the_portals_html_block_closed() -> None:
     block = f"<div>{html_text(HOSTILE)}</div>"
     assert html_problems(block) == []
     assert "\n" not in block
+
+
+def test_an_open_order_awaiting_the_partners_decision_shows_its_texts_as_text(
+    hostile_world: Databases,
+) -> None:
+    """Order 1003 waits for partner A: the items, the customer card and the reject form (its
+    alternative-dates label names the course)."""
+    at = new_app(user_id=ALPHA)
+    at.run()
+    at.switch_page("pages/verkauf/bestellungen.py")
+    at.query_params[ORDER_PARAM] = "1003"
+    at.run()
+    text = assert_clean(at)
+    assert [b.label for b in at.button if b.key == "confirm_1003"] == ["Bestätigen"]
+    assert "Alpha Pasta-Werkstatt ![x](https://evil.example/x.png)" in text
+    assert rendered_markup(at) == []
+
+
+def test_staff_viewing_as_a_partner_sees_its_name_as_text(hostile_world: Databases) -> None:
+    at = new_app(user_id=STAFF)
+    at.session_state[VIEW_AS_KEY] = 1
+    at.run()
+    text = assert_clean(at)
+    assert "Kochschule Alpha ![x](https://evil.example/x.png)" in text
+    assert rendered_markup(at) == []

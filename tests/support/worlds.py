@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, literal, select, update
 
 from core import periods
 from core.db import Databases
@@ -48,11 +48,12 @@ class Marker:
 
 B = Marker()
 
-# What an attacker or a careless customer types into any text field: a Markdown image and
-# link, raw HTML, an emoji shortcode, LaTeX, and a line break that would end an HTML block.
+# What an attacker or a careless customer types into any text field: a blank line (it would
+# end an HTML block), a Markdown image and link, raw HTML, an emoji shortcode and LaTeX. It
+# goes in front of each value, so that a shortened value (a calendar entry) still starts so.
 HOSTILE = (
-    " ![x](https://evil.example/x.png) [Jetzt neu anmelden](https://evil.example)"
-    " <img src=x onerror=alert(1)> :smile: $x^2$ \n\n![y](https://evil.example/y.png)"
+    "\n\n![x](https://evil.example/x.png) [Jetzt neu anmelden](https://evil.example)"
+    " <img src=x onerror=alert(1)> :smile: $x^2$ "
 )
 
 
@@ -395,7 +396,7 @@ _HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def _make_hostile(db: Databases) -> None:
-    """Append `HOSTILE` to every text field of the world (and to each outbox payload's texts)."""
+    """`HOSTILE` in front of every text field of the world (and of each outbox payload's texts)."""
     for engine, schema in ((db.portal, p.metadata), (db.magento, m.metadata)):
         with engine.begin() as conn:
             for name, columns in _HOSTILE_COLUMNS.items():
@@ -404,12 +405,12 @@ def _make_hostile(db: Databases) -> None:
                     continue
                 conn.execute(
                     update(table).values(
-                        {c: func.coalesce(table.c[c], "") + HOSTILE for c in columns}
+                        {c: literal(HOSTILE) + func.coalesce(table.c[c], "") for c in columns}
                     )
                 )
     with db.portal.begin() as conn:
         for row in conn.execute(select(p.outbox.c.message_id, p.outbox.c.payload)).all():
-            payload = {k: v + HOSTILE if isinstance(v, str) else v for k, v in row.payload.items()}
+            payload = {k: HOSTILE + v if isinstance(v, str) else v for k, v in row.payload.items()}
             conn.execute(
                 update(p.outbox)
                 .where(p.outbox.c.message_id == row.message_id)

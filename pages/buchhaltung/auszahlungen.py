@@ -162,7 +162,7 @@ else:
                 st.info(t("payouts.export_none"))
             else:
                 if sepa.skipped:
-                    st.warning(t("payouts.export_skipped", numbers=", ".join(sepa.skipped)))
+                    st.warning(t("payouts.export_skipped", numbers=md(", ".join(sepa.skipped))))
                 st.download_button(
                     t("payouts.download_sepa"), sepa.data, file_name=sepa.filename,
                     mime="application/xml", key="payouts_sepa_file",

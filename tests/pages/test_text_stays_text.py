@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 from html.parser import HTMLParser
 
 import pytest
 from google.protobuf.message import Message
+from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from components.navigation import PAGES
@@ -22,9 +24,10 @@ from components.session import VIEW_AS_KEY
 from components.text import html_text, md
 from core.db import Databases
 from core.links import ORDER_PARAM
-from data.access.viewer import ROLE_PARTNER, Viewer
+from data.access.viewer import ROLE_PARTNER, SYSTEM, Viewer
 from data.bookings.decisions import decide
-from data.portal_schema import DECISION_REJECTED
+from data.money import payouts
+from data.portal_schema import DECISION_REJECTED, bookings
 from tests.conftest import fresh_databases
 from tests.support.app import ALPHA, STAFF, app_environment, as_shown, assert_clean, new_app
 from tests.support.worlds import HOSTILE, build_world
@@ -178,3 +181,40 @@ def test_staff_viewing_as_a_partner_sees_its_name_as_text(hostile_world: Databas
     text = assert_clean(at)
     assert "$x^2$ Kochschule Alpha" in text
     assert rendered_markup(at) == []
+
+
+@pytest.fixture(scope="module")
+def hostile_payouts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    """The hostile world with October's payouts computed and approved (credit notes issued)."""
+    tmp = tmp_path_factory.mktemp("hostile_payouts")
+    with fresh_databases("sqlite", tmp) as db, app_environment(db, tmp):
+        build_world(db, hostile=True)
+        with db.portal.begin() as conn:
+            conn.execute(update(bookings).values(event_at=datetime(2026, 10, 14, 16, 0)))
+        payouts.compute_payouts(SYSTEM, db, period=date(2026, 10, 1))
+        ids = payouts.list_payouts(SYSTEM, db)["payout_id"].tolist()
+        payouts.approve_payouts(SYSTEM, db, payout_ids=ids)
+        yield db
+
+
+@pytest.mark.parametrize(
+    ("page", "user_id"),
+    [("buchhaltung/buchhaltung.py", ALPHA), ("buchhaltung/auszahlungen.py", STAFF)],
+    ids=["partner", "staff"],
+)
+def test_payouts_and_credit_notes_show_their_texts_as_text(
+    hostile_payouts: Databases, page: str, user_id: int
+) -> None:
+    at = new_app(user_id=user_id)
+    at.run()
+    at.switch_page(f"pages/{page}").run()
+    text = assert_clean(at)
+    assert ":smile: $x^2$ Kochschule Alpha" in text or ":smile: $x^2$ Alpha" in text
+    assert rendered_markup(at) == []
+    if user_id == STAFF:
+        at.selectbox(key="payouts_status").set_value("approved").run()
+        at.checkbox(key="payouts_select_all").check().run()
+        at.button(key="payouts_sepa").click().run()
+        at.button(key="payouts_datev").click().run()
+        assert_clean(at)
+        assert rendered_markup(at) == []

@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import confirm, layout, navigation, session
 from components.i18n import t
+from components.text import md
 from core.settings import ConfigError
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -25,7 +26,7 @@ def main() -> None:
         settings = session.settings()
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
-        st.error(t("app.config_error", details=str(exc)), icon=":material/settings_alert:")
+        st.error(t("app.config_error", details=md(exc)), icon=":material/settings_alert:")
         st.stop()
     navigation.hidden_menu()  # before the slow part: no raw file names in the sidebar meanwhile
     db = session.databases()
@@ -41,7 +42,7 @@ def main() -> None:
     st.session_state["_page_context"] = ctx
     page = navigation.menu(is_staff=user.viewer.is_staff)
     layout.sidebar(ctx)
-    st.title(navigation.spec_of(page).title(name=user.display_name))
+    st.title(navigation.spec_of(page).title(name=md(user.display_name)))
     layout.view_as_banner(ctx)
     confirm.show_flash()
     with layout.friendly_errors(f"page {page.url_path} for user {user.user_id}"):

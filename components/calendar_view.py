@@ -3,7 +3,6 @@ Termine → Kalender tab that shows the viewer's dates in it."""
 
 from __future__ import annotations
 
-import html
 from datetime import date, time, timedelta
 
 import pandas as pd
@@ -11,6 +10,7 @@ import streamlit as st
 
 from components.i18n import t, time_of_day, weekday
 from components.session import PageContext
+from components.text import html_text
 from core import recurrence as rec
 from data.dates import course_dates as cd
 
@@ -36,7 +36,7 @@ def days_shown(view: str, anchor: date) -> list[date]:
 
 
 def _entry(row) -> str:
-    label = f"{time_of_day(row.starts_at)} {html.escape(str(row.course or ''))[:40]}"
+    label = f"{time_of_day(row.starts_at)} {html_text(str(row.course or '')[:40])}"
     seats = t("dates.cal_seats", sold=int(row.seats_sold), total=int(row.seats_total))
     css = "x" if row.status == "cancelled" else ""
     return f'<div class="{css}">{label} · {seats}</div>'

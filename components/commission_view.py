@@ -19,6 +19,7 @@ from components.confirm import done
 from components.feedback import show_refusal
 from components.i18n import day, locale, moment, number, t
 from components.session import PageContext
+from components.text import md
 from core import periods
 from core.validation import InvalidInput
 from data.money import commission
@@ -163,7 +164,7 @@ def _add_override(
     _saved(
         t(
             "partners.override_saved",
-            course=_course_label(courses, int(product_id)),
+            course=md(_course_label(courses, int(product_id))),
             rate=rate_text(stored["rate"].iloc[0] if not stored.empty else None),
             date=day(valid_from),
         )

@@ -36,7 +36,11 @@ _ICONS = {
 
 
 def flash(kind: Kind, message: str) -> None:
-    """Keep `message` for the next run of this session's page."""
+    """Keep `message` for the next run of this session's page.
+
+    The message is shown as Markdown: a value in it that a user, the shop or the URL wrote
+    goes through `components.text.md` first (e.g. a course name in "… gespeichert").
+    """
     st.session_state.setdefault(FLASH_KEY, []).append((kind, message))
 
 

@@ -1,35 +1,24 @@
 """Refusals on screen: the one place the app turns a `Refusal` into a message.
 
 `st.error` and `st.warning` read their text as Markdown, and a refusal's parameters are often
-what a user typed (a date, an address, a search term): they are escaped, so `*`, `[x](…)` or
-`:red[…]` show as typed instead of as formatting or a link. The sentence itself comes from
-the locale files and may use Markdown.
+what a user typed (a date, an address, a search term): they are escaped (components.text.md),
+so `*`, `[x](…)` or `:red[…]` show as typed instead of as formatting or a link. The sentence
+itself comes from the locale files and may use Markdown.
 """
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from components.i18n import locale
+from components.text import md
 from core.errors import Refusal
 from core.i18n import render_refusal
-
-# CommonMark escapes any ASCII punctuation with a backslash; these are the ones that start
-# inline syntax mid-sentence (emphasis, code, links, HTML/autolinks, tables, Streamlit's
-# LaTeX `$`, strikethrough `~` and its `:color[…]`/`:material/…:` directives).
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>$~|:&])")
-
-
-def markdown_text(value: str) -> str:
-    """`value` as literal text inside a Markdown sentence (one line)."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(value.splitlines()))
 
 
 def refusal_text(refusal: Refusal) -> str:
     """The refusal in the viewer's language, safe to hand to any Markdown element."""
-    return render_refusal(refusal, locale(), quote=markdown_text)
+    return render_refusal(refusal, locale(), quote=md)
 
 
 def show_refusal(refusal: Refusal, *, warning: bool = False, icon: str | None = None) -> None:

@@ -12,6 +12,7 @@ import streamlit as st
 from components import session
 from components.cache import choosable
 from components.i18n import locale, t
+from components.text import md
 from core import i18n
 from core.db import Databases
 from core.settings import Settings
@@ -93,7 +94,7 @@ def _demo_logins() -> None:
 
 def sidebar(ctx: session.PageContext) -> None:
     with st.sidebar:
-        st.caption(t("login.signed_in_as", name=ctx.user.display_name))
+        st.caption(t("login.signed_in_as", name=md(ctx.user.display_name)))
         if ctx.user.viewer.is_staff:
             _view_as(ctx)
         _language_switch(ctx)
@@ -146,7 +147,7 @@ def view_as_banner(ctx: session.PageContext) -> None:
     if ctx.user.viewer.is_staff and ctx.viewer.partner_id is not None:
         name = choosable(ctx).set_index("partner_id")["name"]
         st.info(
-            t("view_as.active", partner=name.get(ctx.viewer.partner_id, "?")),
+            t("view_as.active", partner=md(name.get(ctx.viewer.partner_id, "?"))),
             icon=":material/visibility:",
         )
 

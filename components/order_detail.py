@@ -18,6 +18,7 @@ from components.bookings_table import decision_done
 from components.feedback import show_refusal
 from components.i18n import day, moment, money, number, t, time_of_day
 from components.session import PageContext
+from components.text import md
 from core.validation import InvalidInput
 from data.bookings.decisions import decide
 from data.bookings.orders import OrderDetail, get_order
@@ -58,28 +59,30 @@ def order_detail(ctx: PageContext, order_id: int) -> None:
     if order is None:
         st.warning(t("orders.not_found"))
         return
-    st.subheader(t("orders.detail_title", number=order.increment_id))
+    st.subheader(t("orders.detail_title", number=md(order.increment_id)))
     st.caption(
-        t("orders.detail_caption", booked=moment(order.created_at), status=order.status_label)
+        t("orders.detail_caption", booked=moment(order.created_at), status=md(order.status_label))
     )
     items_col, contact_col = st.columns([3, 2])
     with items_col:
         _items(order)
     with contact_col, st.container(border=True):
         st.markdown(f"**{t('orders.customer')}**")
-        st.markdown("  \n".join(line for line in order.customer.lines() if line))
+        st.markdown("  \n".join(md(line) for line in order.customer.lines() if line))
         st.markdown(f"**{t('orders.payment')}**")
-        st.markdown(f"{order.payment.method_label} · {t(f'orders.payment_{order.payment.state}')}")
+        st.markdown(
+            f"{md(order.payment.method_label)} · {t(f'orders.payment_{order.payment.state}')}"
+        )
     _decision(ctx, order)
     st.markdown(f"**{t('orders.timeline')}**")
     for event in order.timeline:
-        st.markdown(f"- {moment(event.at)} · {event.text}")
+        st.markdown(f"- {moment(event.at)} · {md(event.text)}")
 
 
 def _items(order: OrderDetail) -> None:
     for item in order.items:
         with st.container(border=True):
-            st.markdown(f"**{item.course}**")
+            st.markdown(f"**{md(item.course)}**")
             st.markdown(
                 t(
                     "orders.item_line",
@@ -142,7 +145,7 @@ def _alternatives(ctx: PageContext, item) -> list[int]:
         if int(d.date_id) != item.date_id  # the booked date is what the customer can't have
     }
     return st.multiselect(
-        t("orders.alternatives", course=item.course),
+        t("orders.alternatives", course=md(item.course)),
         list(options),
         format_func=options.get,
         max_selections=MAX_ALTERNATIVES,

@@ -20,6 +20,7 @@ from components.date_feedback import (
 )
 from components.i18n import day, moment, t
 from components.session import PageContext
+from components.text import md
 from core import recurrence as rec
 from core.clock import now_utc
 from core.money import to_money
@@ -189,7 +190,7 @@ def _preview_and_save(
 
 def _preview(ctx: PageContext, course: int, pattern: rec.Pattern, offer: dict[str, object]) -> None:
     preview = sr.preview_series(ctx.viewer, ctx.db, product_id=course, pattern=pattern, **offer)
-    st.caption(t("dates.preview_count", n=preview.to_create, rule=preview.rule))
+    st.caption(t("dates.preview_count", n=preview.to_create, rule=md(preview.rule)))
     if preview.open_ended:
         st.caption(t("dates.preview_open"))
     rows = [

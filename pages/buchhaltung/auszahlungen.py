@@ -17,6 +17,7 @@ from components.feedback import show_refusal
 from components.i18n import day, money, month_label, number, t
 from components.layout import run_guarded
 from components.session import page_context
+from components.text import md
 from core import periods
 from core.clock import now_utc
 from core.validation import InvalidInput
@@ -155,13 +156,13 @@ else:
         except InvalidInput as exc:
             show_refusal(exc)
         except ValueError as exc:  # the SEPA renderer's German reason
-            st.error(t("payouts.export_failed", reason=str(exc)))
+            st.error(t("payouts.export_failed", reason=md(exc)))
         else:
             if sepa is None:
                 st.info(t("payouts.export_none"))
             else:
                 if sepa.skipped:
-                    st.warning(t("payouts.export_skipped", numbers=", ".join(sepa.skipped)))
+                    st.warning(t("payouts.export_skipped", numbers=md(", ".join(sepa.skipped))))
                 st.download_button(
                     t("payouts.download_sepa"), sepa.data, file_name=sepa.filename,
                     mime="application/xml", key="payouts_sepa_file",
@@ -172,7 +173,7 @@ else:
         except InvalidInput as exc:
             show_refusal(exc)
         except ValueError as exc:
-            st.error(t("payouts.export_failed", reason=str(exc)))
+            st.error(t("payouts.export_failed", reason=md(exc)))
         else:
             if datev is None:
                 st.info(t("payouts.export_none"))

@@ -7,6 +7,7 @@ import streamlit as st
 from components.feedback import refusal_text
 from components.i18n import t
 from components.session import page_context
+from components.text import md
 from core.validation import InvalidInput
 from data.comms.notifications import get_prefs, save_prefs
 
@@ -23,7 +24,7 @@ rows = [
 if user.partner_name:
     rows.append((t("settings.partner"), user.partner_name))
 for label, value in rows:
-    st.markdown(f"**{label}:** {value}")
+    st.markdown(f"**{label}:** {md(value)}")
 st.caption(t("settings.language_hint"))
 
 st.subheader(t("notifications.title"))

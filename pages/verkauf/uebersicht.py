@@ -9,6 +9,7 @@ from components.cache import cached
 from components.date_form import new_date_dialog
 from components.i18n import day, money, month_label, number, percent, t, time_of_day, weekday
 from components.session import page_context
+from components.text import md
 from core import periods
 from data import overview
 from data.access.partners import list_partners
@@ -22,7 +23,7 @@ if viewer.sees_all:
 elif ctx.user.viewer.is_staff:
     subtitle = None  # the "view as" banner already names the partner
 else:
-    subtitle = t("overview.subtitle_partner", partner=ctx.user.partner_name)
+    subtitle = t("overview.subtitle_partner", partner=md(ctx.user.partner_name))
 if subtitle:
     st.caption(subtitle)
 

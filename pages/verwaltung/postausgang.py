@@ -1,18 +1,19 @@
 """Postausgang (staff): every queued, sent and failed message, rendered as the recipient sees it.
 
 Filter by status, channel and template; open one message to read it (HTML in a sandboxed
-frame, plain text beside it) and put a failed one back in the queue.
+frame without scripts, plain text beside it) and put a failed one back in the queue.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from components.confirm import done
 from components.i18n import moment, number, t
+from components.mail_frame import show_mail
 from components.session import page_context
+from components.text import md
 from data.comms import outbox
 from data.portal_schema import CHANNEL_EMAIL, CHANNEL_SMS, OUTBOX_FAILED
 from messaging.render import TEMPLATES, TemplateError, preview, render
@@ -66,8 +67,8 @@ with st.expander(t("outbox.preview_title"), icon=":material/preview:"):
     )
     sample = preview(preview_name, locale=preview_locale, channel=preview_channel)
     if preview_channel == CHANNEL_EMAIL:
-        st.markdown(f"**{t('outbox.subject')}:** {sample.subject}")
-        components.html(sample.html, height=520, scrolling=True)
+        st.markdown(f"**{t('outbox.subject')}:** {md(sample.subject)}")
+        show_mail(sample.html, height=520, title=sample.subject)
     else:
         st.text(sample.text)
 
@@ -120,9 +121,9 @@ facts = [
     (t("outbox.col_sent"), moment(message.sent_at)),
     (t("outbox.col_provider_id"), message.provider_message_id or "–"),
 ]
-st.markdown("  \n".join(f"**{label}:** {value}" for label, value in facts))
+st.markdown("  \n".join(f"**{label}:** {md(value)}" for label, value in facts))
 if message.last_error:
-    st.error(t("outbox.last_error", error=message.last_error), icon=":material/error:")
+    st.error(t("outbox.last_error", error=md(message.last_error)), icon=":material/error:")
 resend_key = f"resend_{message.message_id}"
 if (
     message.status == OUTBOX_FAILED
@@ -139,14 +140,14 @@ try:
         message.template, locale=message.locale, payload=message.payload, channel=message.channel
     )
 except TemplateError as exc:
-    st.warning(t("outbox.render_failed", error=str(exc)), icon=":material/warning:")
+    st.warning(t("outbox.render_failed", error=md(exc)), icon=":material/warning:")
 else:
     if message.channel == CHANNEL_EMAIL:
-        st.markdown(f"**{t('outbox.subject')}:** {rendered.subject}")
+        st.markdown(f"**{t('outbox.subject')}:** {md(rendered.subject)}")
         html_tab, text_tab = st.tabs([t("outbox.tab_html"), t("outbox.tab_text")])
         with html_tab:
-            # A sandboxed iframe: the mail's HTML cannot reach the portal page.
-            components.html(rendered.html, height=640, scrolling=True)
+            # Mail HTML holds payload text from customers and partners: no scripts, own origin.
+            show_mail(rendered.html, height=640, title=rendered.subject)
         with text_tab:
             st.text(rendered.text)
     else:

@@ -24,6 +24,14 @@ RAW_KEY = re.compile(
     r"\b(" + "|".join(sorted({k.split(".")[0] for k in catalog("de")})) + r")\.[a-z_]+\b"
 )
 ALPHA, STAFF = 10, 30  # tests/support/worlds.py: partner A's user and the staff user
+# components.text.md: a backslash before ASCII punctuation, a word joiner after a colon.
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def as_shown(markdown: str) -> str:
+    """A Markdown source as the reader sees its text: escapes resolved (so that "not in the
+    text" checks also catch an escaped value)."""
+    return _ESCAPE.sub(r"\1", markdown).replace("\u2060", "")
 
 
 @contextmanager
@@ -59,13 +67,13 @@ def visible_text(at: AppTest) -> str:
     parts: list[str] = []
     for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning",
                  "error", "success"):  # fmt: skip
-        parts += [str(el.value) for el in getattr(at, kind)]
+        parts += [as_shown(str(el.value)) for el in getattr(at, kind)]
     for metric in at.metric:
-        parts += [str(metric.label), str(metric.value), str(metric.delta or "")]
+        parts += [as_shown(str(part)) for part in (metric.label, metric.value, metric.delta or "")]
     for frame in at.dataframe:
         parts.append(frame.value.to_csv())
     for widget in (*at.button, *at.text_input, *at.selectbox):
-        parts.append(str(widget.label))
+        parts.append(as_shown(str(widget.label)))
     return "\n".join(parts)
 
 

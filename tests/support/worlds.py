@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, literal, select, update
 
 from core import periods
 from core.db import Databases
@@ -47,6 +47,14 @@ class Marker:
 
 
 B = Marker()
+
+# What an attacker or a careless customer types into any text field: a blank line (it would
+# end an HTML block), a Markdown image and link, raw HTML, an emoji shortcode and LaTeX. It
+# goes in front of each value, so that a shortened value (a calendar entry) still starts so.
+HOSTILE = (
+    "\n\n![x](https://evil.example/x.png) [Jetzt neu anmelden](https://evil.example)"
+    " <img src=x onerror=alert(1)> :smile: $x^2$ "
+)
 
 
 def _utc(day: date, hour: int, minute: int = 0) -> datetime:
@@ -78,7 +86,12 @@ def _password_hash() -> str:
 
 
 def build_world(
-    db: Databases, *, partners: str = "AB", sync: bool = True, now: datetime | None = None
+    db: Databases,
+    *,
+    partners: str = "AB",
+    sync: bool = True,
+    now: datetime | None = None,
+    hostile: bool = False,
 ) -> None:
     now = (now or datetime.now(UTC).replace(tzinfo=None)).replace(microsecond=0)
     today = periods.berlin_today(now.replace(tzinfo=UTC))
@@ -355,6 +368,51 @@ def build_world(
                     value=stars,
                 )
             )
+    if hostile:
+        _make_hostile(db)
     # The booking ledger as the sync job leaves it (no new-booking mail: dates vary by day).
     if sync:
         sync_ledger(SYSTEM, db, notify=False, now=now)
+
+
+# Every text the portal shows that a customer, partner, the shop or staff wrote. Codes the
+# portal branches on (status, sku, template, locale, role, username) stay as they are.
+_HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "miomente_partners": (
+        "name", "kind", "legal_name", "street", "city", "email", "account_holder",
+    ),
+    "miomente_users": ("display_name", "email"),
+    "miomente_outbox": ("recipient", "last_error"),
+    "catalog_product_entity_varchar": ("value",),
+    "sales_order": ("customer_firstname", "customer_lastname", "customer_email"),
+    "sales_order_item": ("name",),
+    "sales_order_address": (
+        "firstname", "lastname", "company", "street", "city", "email", "telephone",
+    ),
+    "sales_order_status_history": ("comment",),
+    "sales_order_status": ("label",),
+    "review_detail": ("title", "detail", "nickname"),
+}  # fmt: skip
+
+
+def _make_hostile(db: Databases) -> None:
+    """`HOSTILE` in front of every text field of the world (and of each outbox payload's texts)."""
+    for engine, schema in ((db.portal, p.metadata), (db.magento, m.metadata)):
+        with engine.begin() as conn:
+            for name, columns in _HOSTILE_COLUMNS.items():
+                table = schema.tables.get(name)
+                if table is None:
+                    continue
+                conn.execute(
+                    update(table).values(
+                        {c: literal(HOSTILE) + func.coalesce(table.c[c], "") for c in columns}
+                    )
+                )
+    with db.portal.begin() as conn:
+        for row in conn.execute(select(p.outbox.c.message_id, p.outbox.c.payload)).all():
+            payload = {k: HOSTILE + v if isinstance(v, str) else v for k, v in row.payload.items()}
+            conn.execute(
+                update(p.outbox)
+                .where(p.outbox.c.message_id == row.message_id)
+                .values(payload=payload)
+            )

@@ -75,10 +75,7 @@ def _login_error(result) -> None:
         until = result.locked_until.replace(tzinfo=UTC)
         st.error(t("login.locked", time=i18n.time_of_day(until, locale())))
     else:
-        message = t("login.invalid")
-        if result.attempts_left is not None:
-            message += " " + t("login.attempts_left", n=result.attempts_left)
-        st.error(message)
+        st.error(t("login.invalid"))
 
 
 def _demo_logins() -> None:

@@ -60,7 +60,6 @@ class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
     locked_until: datetime | None = None  # naive UTC
-    attempts_left: int | None = None
 
 
 def hash_password(password: str) -> str:
@@ -166,7 +165,9 @@ def authenticate(
             .values(failed_attempts=failed, locked_until=None)
         )
         _audit(conn, user_id=row.user_id, action="login_failed")
-        return LoginResult(LoginOutcome.INVALID, attempts_left=MAX_FAILED_ATTEMPTS - failed)
+        # The same result as for an unknown username: no count of attempts left, which would
+        # tell a guesser that the name exists.
+        return LoginResult(LoginOutcome.INVALID)
 
 
 def set_locale(viewer: Viewer, db: Databases, *, locale: str) -> None:

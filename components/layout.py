@@ -61,8 +61,7 @@ def login_form(db: Databases, settings: Settings) -> User | None:
             _login_error(result)
             return None
     box.empty()
-    session.remember(result.user)
-    session.start_cookie(result.user)
+    session.start_session(db, settings, result.user)
     return result.user
 
 

@@ -193,6 +193,9 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
 # staff-only actions that a partner is refused.
 STAFF_OWN = {
     "data.access.users.set_locale",
+    "data.access.users.change_password",
+    "data.access.sessions.end_all_sessions",
+    "data.access.sessions.count_sessions",
     "data.access.partners.choosable_partners",
     "data.comms.outbox.resend",
 }

@@ -510,3 +510,17 @@ sessions = Table(
     Column("expires_at", DateTime, nullable=False),
     Index("ix_miomente_sessions_user", "user_id"),
 )
+
+# Password-reset links that staff send (data/access/resets.py): single use, expiring; like
+# sessions, only the SHA-256 of the link's token is kept.
+password_resets = Table(
+    "miomente_password_resets",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("miomente_users.user_id"), nullable=False),
+    Column("created_by", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("used_at", DateTime),
+    Index("ix_miomente_password_resets_user", "user_id"),
+)

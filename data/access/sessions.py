@@ -38,7 +38,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def _well_formed(token: object) -> bool:
+def is_token(token: object) -> bool:
     """Only our own ids reach the database; a forged JWT, `alg: none` or garbage does not."""
     return isinstance(token, str) and _TOKEN.fullmatch(token) is not None
 
@@ -67,7 +67,7 @@ def resume_session(
 ) -> int | None:
     """The user id of a live session, or None (unknown, ended, idle too long, too old, or the
     user was deactivated)."""
-    if not _well_formed(token):
+    if not is_token(token):
         return None
     assert isinstance(token, str)
     now = now or now_utc()
@@ -92,7 +92,7 @@ def resume_session(
 
 def end_session(db: Databases, *, token: object) -> None:
     """Logout: this browser's session ends; its cookie is worthless from now on."""
-    if not _well_formed(token):
+    if not is_token(token):
         return
     assert isinstance(token, str)
     with db.portal.begin() as conn:
@@ -108,7 +108,7 @@ def end_session(db: Databases, *, token: object) -> None:
 def revoke_sessions(conn: Connection, *, user_id: int, keep_token: str | None = None) -> int:
     """In the caller's transaction: end the user's sessions, except `keep_token`'s."""
     query = delete(sessions).where(sessions.c.user_id == user_id)
-    if _well_formed(keep_token):
+    if is_token(keep_token):
         assert isinstance(keep_token, str)
         query = query.where(sessions.c.token_hash != _hash(keep_token))
     return int(conn.execute(query).rowcount or 0)

@@ -235,3 +235,15 @@ def change_password(
         ended = sessions.revoke_sessions(conn, user_id=viewer.user_id, keep_token=keep_token)
         _audit(conn, user_id=viewer.user_id, action="password_changed")
     return ended
+
+
+def account_list(viewer: Viewer, db: Databases, *, partner_id: int) -> list[tuple[int, str]]:
+    """Staff: a partner's active logins as (user id, "Name (username)"), for the reset link."""
+    viewer.require_staff("access.staff_only")
+    with db.portal.connect() as conn:
+        rows = conn.execute(
+            select(users.c.user_id, users.c.display_name, users.c.username)
+            .where(users.c.partner_id == partner_id, users.c.active.is_(True))
+            .order_by(users.c.username)
+        ).all()
+    return [(int(r.user_id), f"{r.display_name} ({r.username})") for r in rows]

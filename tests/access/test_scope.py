@@ -50,6 +50,9 @@ UNSCOPED = {
     "data.access.users.hash_password": "pure function",
     "data.access.users.check_new_password": "pure function",
     "data.access.sessions.new_token": "pure function",
+    "data.access.sessions.is_token": "pure function",
+    "data.access.resets.reset_link_valid": "before the login: the link's token is the credential",
+    "data.access.resets.reset_password": "before the login: the link's token is the credential",
     "data.access.sessions.start_session": "right after the password check, before a viewer",
     "data.access.sessions.resume_session": "the cookie's session id is the credential",
     "data.access.sessions.end_session": "logout: the session id is the credential",
@@ -100,6 +103,8 @@ UNSCOPED = {
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.access.users.set_locale": {"locale": "de"},
+    "data.access.users.account_list": {"partner_id": 1},
+    "data.access.resets.send_reset_link": {"user_id": 10, "now": NOW},
     "data.access.users.change_password": {"current": "falsch", "new": "x", "repeated": "x"},
     "data.comms.outbox.mark_sent": {"results": [(1, "x"), (2, "y")]},
     "data.comms.outbox.mark_failed": {"message_id": 2, "error": "x", "retry_at": None},
@@ -196,6 +201,8 @@ STAFF_OWN = {
     "data.access.users.change_password",
     "data.access.sessions.end_all_sessions",
     "data.access.sessions.count_sessions",
+    "data.access.users.account_list",
+    "data.access.resets.send_reset_link",
     "data.access.partners.choosable_partners",
     "data.comms.outbox.resend",
 }

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from components import session
 from core.db import Databases
+from core.links import RESET_PARAM
 from core.settings import Settings
 from data.access.users import hash_password
-from data.portal_schema import sessions, users
+from data.portal_schema import outbox, sessions, users
 from tests.conftest import fresh_databases
-from tests.support.app import ALPHA, app_environment, assert_clean, new_app
+from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, new_app
 from tests.support.worlds import PASSWORD, build_world
 
 COOKIE = Settings.cookie_name  # the dataclass default: the name the app uses
@@ -158,3 +160,53 @@ def test_logout_everywhere_ends_this_and_every_other_login(world: Databases) -> 
     assert _shows_login(at)
     assert _shows_login(_reload_with(other))
     assert _shows_login(_reload_with(here))
+
+
+def test_staff_sends_a_reset_link_and_the_partner_sets_a_password_with_it(
+    world: Databases,
+) -> None:
+    _, before = _logged_in()
+    staff = new_app(user_id=STAFF)
+    staff.run()
+    staff.switch_page("pages/verwaltung/partner.py")
+    staff.run()
+    staff.selectbox(key="partners_commission_partner").select(1).run()
+    staff.selectbox(key="partners_reset_account").select(ALPHA).run()
+    staff.button(key="partners_reset_send").click().run()
+    assert_clean(staff)
+    assert [s.value for s in staff.success][-1].startswith("Link an ")
+    with world.portal.connect() as conn:
+        payload = conn.execute(
+            select(outbox.c.payload).where(outbox.c.template == "password_reset")
+        ).scalar()
+    token = parse_qs(urlsplit(payload["reset_url"]).query)[RESET_PARAM][0]
+
+    at = new_app()
+    at.query_params[RESET_PARAM] = token
+    at.run()
+    new = "Kochen-mit-2-Löffeln"
+    try:
+        at.text_input(key="reset_new").input(new)
+        at.text_input(key="reset_repeat").input(new)
+        at.button(key="FormSubmitter:password_reset-Passwort speichern").click().run()
+        assert_clean(at)
+        assert [s.value for s in at.success] == [
+            "Ihr neues Passwort ist gespeichert. Bitte melden Sie sich jetzt damit an."
+        ]
+        assert _shows_login(_reload_with(before))  # every earlier login ended
+        _logged_in(new)
+        again = new_app()  # the same link a second time
+        again.query_params[RESET_PARAM] = token
+        again.run()
+        assert [e.value for e in again.error] == [
+            "Dieser Link ist abgelaufen oder wurde schon benutzt. Bitte lassen Sie sich vom "
+            "Miomente-Team einen neuen schicken."
+        ]
+        assert again.text_input(key="login_username")  # the login form follows
+    finally:
+        with world.portal.begin() as conn:
+            conn.execute(
+                update(users)
+                .where(users.c.user_id == ALPHA)
+                .values(password_hash=hash_password(PASSWORD))
+            )

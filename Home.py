@@ -30,12 +30,11 @@ def main() -> None:
         st.stop()
     navigation.hidden_menu()  # before the slow part: no raw file names in the sidebar meanwhile
     db = session.databases()
-    auth = session.authenticator(settings)
     cookie_slot = st.container()  # the cookie components live here, above everything else
-    user = session.current_user(db, auth)
+    user = session.current_user(db, settings)
     if user is None:
         user = layout.login_form(db, settings)
-    session.sync_cookie(auth, cookie_slot)
+    session.sync_cookie(settings, cookie_slot)
     if user is None:
         return
     ctx = session.PageContext(db=db, user=user, viewer=session.viewer_for(user), settings=settings)

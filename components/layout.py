@@ -11,11 +11,14 @@ import streamlit as st
 
 from components import session
 from components.cache import choosable
+from components.feedback import show_refusal
 from components.i18n import locale, t
 from components.text import md
-from core import i18n
+from core import i18n, links
 from core.db import Databases
 from core.settings import Settings
+from core.validation import InvalidInput
+from data.access.resets import reset_link_valid, reset_password
 from data.access.users import LoginOutcome, User, authenticate, set_locale
 
 log = logging.getLogger(__name__)
@@ -35,8 +38,43 @@ def apply_style() -> None:
     st.html(_CSS)
 
 
+def _reset_form(db: Databases, token: str) -> bool:
+    """The reset link's form. False once there is nothing (more) to do with the link: it was
+    used just now or is invalid; then the login form follows below the message."""
+    if not reset_link_valid(db, token=token):
+        st.error(t("password.reset_invalid"))
+        return False
+    st.title(t("app.title"))
+    with st.form("password_reset", clear_on_submit=True):
+        st.subheader(t("password.reset_title"))
+        st.caption(t("password.reset_intro") + " " + t("password.rules"))
+        new = st.text_input(
+            t("password.new"), type="password", key="reset_new", autocomplete="new-password"
+        )
+        repeated = st.text_input(
+            t("password.repeat"), type="password", key="reset_repeat", autocomplete="new-password"
+        )
+        submitted = st.form_submit_button(t("password.reset_submit"), type="primary")
+    if not submitted:
+        return True
+    try:
+        reset_password(db, token=token, new=new, repeated=repeated)
+    except InvalidInput as exc:
+        show_refusal(exc)
+        return True
+    del st.query_params[links.RESET_PARAM]
+    st.success(t("password.reset_done"))
+    return False
+
+
 def login_form(db: Databases, settings: Settings) -> User | None:
-    """The German login form; returns the user once the password was right."""
+    """The German login form; returns the user once the password was right.
+
+    A password-reset link (`?passwort=…`, core/links.py) shows its form instead.
+    """
+    token = st.query_params.get(links.RESET_PARAM)
+    if token is not None and _reset_form(db, token):
+        return None
     box = st.empty()
     with box.container():
         st.title(t("app.title"))
@@ -62,8 +100,7 @@ def login_form(db: Databases, settings: Settings) -> User | None:
             _login_error(result)
             return None
     box.empty()
-    session.remember(result.user)
-    session.start_cookie(result.user)
+    session.start_session(db, settings, result.user)
     return result.user
 
 
@@ -76,10 +113,7 @@ def _login_error(result) -> None:
         until = result.locked_until.replace(tzinfo=UTC)
         st.error(t("login.locked", time=i18n.time_of_day(until, locale())))
     else:
-        message = t("login.invalid")
-        if result.attempts_left is not None:
-            message += " " + t("login.attempts_left", n=result.attempts_left)
-        st.error(message)
+        st.error(t("login.invalid"))
 
 
 def _demo_logins() -> None:

@@ -1,30 +1,36 @@
 """Per-session state: the databases, who is logged in, whom staff view as, the page context.
 
 Login: our own German form checks the password and the lockout in the portal database
-(data.access.users.authenticate); streamlit-authenticator keeps the signed re-authentication cookie,
-so a reload on any page keeps the user logged in and on that page.
+(data.access.users.authenticate) and starts a server-side session (data.access.sessions); the
+cookie holds only the session's random id, so a reload on any page keeps the user logged in
+and on that page, and ending the session on the server ends every copy of the cookie.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import datetime, timedelta
 
+import extra_streamlit_components as stx
 import streamlit as st
-import streamlit_authenticator as stauth
 from streamlit.delta_generator import DeltaGenerator
 
 from components.i18n import t
 from core.db import Databases, open_databases
 from core.settings import Settings, load_settings
+from data.access import sessions
+from data.access.sessions import end_all_sessions, end_session, resume_session
 from data.access.users import User, load_user
 from data.access.viewer import Viewer
 
 log = logging.getLogger(__name__)
 
 USER_KEY = "auth_user_id"
+# The raw session id of this browser (the table has only its hash): checked on every run.
+SESSION_KEY = "_auth_session"
 VIEW_AS_KEY = "view_as_partner_id"
 # "set" after a login, "delete" after a logout, until the browser's cookies show it done.
 _COOKIE_ACTION_KEY = "_auth_cookie_action"
@@ -67,64 +73,83 @@ def databases() -> Databases:
         return _databases(current)
 
 
-def _cookie_key(settings: Settings) -> str:
-    if settings.cookie_key:
-        return settings.cookie_key
-    # Demo mode only (load_settings insists on a key otherwise): a random key kept beside the
-    # demo databases, so cookies survive an app restart but never a new demo directory.
-    path: Path = settings.demo_dir / "cookie.key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="ascii")
-    return path.read_text(encoding="ascii").strip()
+def _browser_cookies() -> Mapping[str, str]:
+    """The cookies the browser sent with this session's request (tests replace this)."""
+    return st.context.cookies
 
 
-def authenticator(settings: Settings) -> stauth.Authenticate:
-    return stauth.Authenticate(
-        {"usernames": {}},
-        cookie_name=settings.cookie_name,
-        cookie_key=_cookie_key(settings),
-        cookie_expiry_days=settings.cookie_expiry_days,
-        auto_hash=False,
-    )
+def _idle(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.session_idle_hours)
 
 
-def current_user(db: Databases, auth: stauth.Authenticate) -> User | None:
-    """The logged-in user from this session, or from a valid cookie after a reload."""
+def _forget() -> None:
+    for key in (USER_KEY, VIEW_AS_KEY, SESSION_KEY):
+        st.session_state.pop(key, None)
+
+
+def current_user(db: Databases, settings: Settings) -> User | None:
+    """The logged-in user: from this browser tab's session, or from the cookie after a reload.
+
+    Either way the server-side session must still be live: a session ended elsewhere (logout,
+    "überall abmelden", a password change, deactivation) ends this tab too at its next click.
+    Anything in the cookie that is not a live session id — forged, expired, `alg: none`,
+    garbage — simply leads to the login form.
+    """
+    token = st.session_state.get(SESSION_KEY)
     user_id = st.session_state.get(USER_KEY)
-    if user_id is not None:
+    if token is None and user_id is not None:
+        # Only server code puts a user here without a session (tests, as after a login).
         user = load_user(db, user_id=int(user_id))
-        if user is None:  # deactivated or locked meanwhile
-            st.session_state.pop(USER_KEY, None)
+        if user is None:
+            _forget()
         return user
-    token = auth.cookie_controller.get_cookie()
-    if token and isinstance(token, dict):
-        user = load_user(db, username=str(token.get("username", "")))
-        if user is not None:
-            remember(user)
-            return user
-    return None
+    if token is None and not st.session_state.get("logout"):
+        token = _browser_cookies().get(settings.cookie_name)
+    if token is None:
+        return None
+    resumed = resume_session(db, token=token, idle=_idle(settings))
+    user = load_user(db, user_id=resumed) if resumed is not None else None
+    if user is None:
+        _forget()
+        return None
+    remember(user, token=str(token))
+    return user
 
 
-def remember(user: User) -> None:
+def remember(user: User, *, token: str | None = None) -> None:
     st.session_state[USER_KEY] = user.user_id
+    if token is not None:
+        st.session_state[SESSION_KEY] = token
     st.session_state.setdefault("locale", user.locale)
 
 
-def start_cookie(user: User) -> None:
-    """After a login: the next `sync_cookie` writes the signed re-authentication cookie."""
-    st.session_state["username"] = user.username  # the cookie controller signs this name
+def start_session(db: Databases, settings: Settings, user: User) -> None:
+    """After a login: a new server-side session; the next `sync_cookie` writes its cookie."""
+    lifetime = timedelta(days=settings.session_lifetime_days)
+    token = sessions.start_session(db, user_id=user.user_id, lifetime=lifetime)
+    remember(user, token=token)
     st.session_state["logout"] = None
     st.session_state[_COOKIE_ACTION_KEY] = "set"
 
 
-def sync_cookie(auth: stauth.Authenticate, slot: DeltaGenerator) -> None:
+def session_token() -> str | None:
+    """This browser's session id (kept when the password changes, ended by logout)."""
+    return st.session_state.get(SESSION_KEY)
+
+
+def sync_cookie(settings: Settings, slot: DeltaGenerator) -> None:
     """Write or delete the cookie in one fixed, invisible place, repeated until it took.
 
     A browser-side component writes the cookie and reports `True` under its widget key
     ("set" / "delete") once its script ran; until then every run renders it again, so a
     click right after login cannot lose the cookie. The fixed slot at the top keeps the
     component from shifting (and briefly doubling) the page below it.
+
+    The component sets the cookie from JavaScript, so it cannot be HttpOnly (browsers refuse
+    that flag from scripts); it is Secure outside demo mode (which runs on plain
+    http://localhost) and SameSite=Lax (Strict would drop it when a partner follows a link in
+    one of our mails). What protects a copied cookie is the server side: once the session
+    ends, the id in it opens nothing.
     """
     action = st.session_state.get(_COOKIE_ACTION_KEY)
     if action is None:
@@ -132,19 +157,42 @@ def sync_cookie(auth: stauth.Authenticate, slot: DeltaGenerator) -> None:
     if st.session_state.get(action) is True:  # the component's report
         st.session_state.pop(_COOKIE_ACTION_KEY, None)
         return
+    token = st.session_state.get(SESSION_KEY)
     with slot:
-        if action == "set" and st.session_state.get(USER_KEY) is not None:
-            auth.cookie_controller.set_cookie()
+        manager = stx.CookieManager(key="cookie_manager")
+        if action == "set" and token is not None:
+            manager.set(
+                settings.cookie_name,
+                token,
+                key="set",
+                expires_at=datetime.now() + timedelta(days=settings.session_lifetime_days),
+                secure=not settings.demo_mode,
+                same_site="lax",
+            )
         elif action == "delete":
-            auth.cookie_controller.delete_cookie()
+            # The component is drawn (and deletes) before the library forgets its own copy,
+            # which fails when it had not read the cookies yet.
+            with suppress(KeyError):
+                manager.delete(settings.cookie_name, key="delete")
 
 
 def logout() -> None:
-    """Button callback: forget the user now; the cookie is deleted in the next script run."""
-    for key in (USER_KEY, VIEW_AS_KEY, "username"):
-        st.session_state.pop(key, None)
+    """Button callback: end the server-side session now; the cookie goes in the next run."""
+    token = st.session_state.get(SESSION_KEY)
+    if token is not None:
+        end_session(databases(), token=token)
+    _forget()
     st.session_state["logout"] = True
     st.session_state[_COOKIE_ACTION_KEY] = "delete"
+
+
+def logout_everywhere(ctx: PageContext) -> int:
+    """ "Überall abmelden": every session of this account ends, this browser's too."""
+    ended = end_all_sessions(ctx.viewer, ctx.db)
+    _forget()
+    st.session_state["logout"] = True
+    st.session_state[_COOKIE_ACTION_KEY] = "delete"
+    return ended
 
 
 def viewer_for(user: User) -> Viewer:

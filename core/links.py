@@ -23,6 +23,9 @@ ORDER_PARAM = "bestellung"  # the shop's order id (sales_order.entity_id)
 ACCOUNTING_PAGE = "buchhaltung"
 CREDIT_NOTE_PARAM = "gutschrift"  # the credit note's number, e.g. GS-2026-00042
 
+# The password-reset link opens the entry page, which shows the form instead of the login.
+RESET_PARAM = "passwort"
+
 SHOP_URL = "https://www.miomente.de"
 SHOP_DATE_PARAM = "termin"
 
@@ -45,6 +48,12 @@ def order_url(order_id: int, *, base: str | None = None) -> str:
 def credit_note_url(number: str, *, base: str | None = None) -> str:
     """Buchhaltung with the credit note and its payout opened."""
     return _portal(ACCOUNTING_PAGE, {CREDIT_NOTE_PARAM: number}, base)
+
+
+def password_reset_url(token: str, *, base: str | None = None) -> str:
+    """The single-use link of a password reset (data/access/resets.py)."""
+    root = (public_url() if base is None else base).rstrip("/")
+    return f"{root}/?{urlencode({RESET_PARAM: token})}"
 
 
 def shop_course_url(product_id: int) -> str:

@@ -40,7 +40,8 @@ KEYS = (
     "MIOMENTE_PORTAL_URL",
     "MIOMENTE_DEMO_DIR",
     "MIOMENTE_COOKIE_KEY",
-    "MIOMENTE_COOKIE_EXPIRY_DAYS",
+    "MIOMENTE_SESSION_LIFETIME_DAYS",
+    "MIOMENTE_SESSION_IDLE_HOURS",
     "MIOMENTE_DEFAULT_LOCALE",
     "SENDGRID_API_KEY",
     "SENDGRID_HOST",
@@ -72,7 +73,9 @@ class Settings:
     portal_url: str | None
     demo_dir: Path
     cookie_key: str | None
-    cookie_expiry_days: float = 7.0
+    # A login ends after this long in any case, and earlier after this long without a click.
+    session_lifetime_days: float = 7.0
+    session_idle_hours: float = 8.0
     default_locale: str = "de"
     sendgrid_api_key: str | None = None
     # Only tests and staging change these: the API host and SendGrid's sandbox switch.
@@ -84,7 +87,8 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
     twilio_base_url: str | None = None
-    cookie_name: str = "miomente_portal_auth"
+    # A new name: the old self-signed cookies ("miomente_portal_auth") are simply ignored.
+    cookie_name: str = "miomente_portal_session"
     public_url: str = DEFAULT_PUBLIC_URL
 
     @property
@@ -178,6 +182,16 @@ def load_public_url(
     return _public_url(_reader(secrets_path, env))
 
 
+def _positive(get: Callable[[str], str | None], key: str, default: float, unit: str) -> float:
+    try:
+        value = float(get(key) or default)
+    except ValueError as exc:
+        raise ConfigError(f"{key} must be a number of {unit}.") from exc
+    if not 0 < value < 10_000:  # also refuses nan and inf
+        raise ConfigError(f"{key} must be a positive number of {unit}.")
+    return value
+
+
 def load_settings(
     *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
@@ -194,17 +208,16 @@ def load_settings(
     locale = get("MIOMENTE_DEFAULT_LOCALE") or "de"
     if locale not in ("de", "en"):
         raise ConfigError("MIOMENTE_DEFAULT_LOCALE must be 'de' or 'en'.")
-    try:
-        expiry = float(get("MIOMENTE_COOKIE_EXPIRY_DAYS") or 7)
-    except ValueError as exc:
-        raise ConfigError("MIOMENTE_COOKIE_EXPIRY_DAYS must be a number of days.") from exc
+    lifetime = _positive(get, "MIOMENTE_SESSION_LIFETIME_DAYS", 7.0, "days")
+    idle = _positive(get, "MIOMENTE_SESSION_IDLE_HOURS", 8.0, "hours")
     return Settings(
         magento_url=magento,
         magento_read_url=get("MIOMENTE_MAGENTO_READ_URL"),
         portal_url=portal,
         demo_dir=Path(get("MIOMENTE_DEMO_DIR") or DEFAULT_DEMO_DIR),
         cookie_key=cookie_key,
-        cookie_expiry_days=expiry,
+        session_lifetime_days=lifetime,
+        session_idle_hours=idle,
         default_locale=locale,
         sendgrid_api_key=get("SENDGRID_API_KEY"),
         sendgrid_host=get("SENDGRID_HOST") or "https://api.sendgrid.com",

@@ -507,3 +507,31 @@ payout_offsets = Table(
     Index("ix_miomente_payout_offsets_payout", "payout_id"),
 )
 payouts.append_column(Column("carried", Numeric(14, 2), nullable=False, server_default="0"))
+
+# Login sessions (data/access/sessions.py): the browser's cookie holds a random id, the table
+# only its SHA-256, so a copy of the table logs nobody in. A row is a live session; logout,
+# "überall abmelden", a password change and expiry delete it, which ends a copied cookie too.
+sessions = Table(
+    "miomente_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("miomente_users.user_id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Index("ix_miomente_sessions_user", "user_id"),
+)
+
+# Password-reset links that staff send (data/access/resets.py): single use, expiring; like
+# sessions, only the SHA-256 of the link's token is kept.
+password_resets = Table(
+    "miomente_password_resets",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("miomente_users.user_id"), nullable=False),
+    Column("created_by", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("used_at", DateTime),
+    Index("ix_miomente_password_resets_user", "user_id"),
+)

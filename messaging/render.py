@@ -274,6 +274,18 @@ _SPECS = (
             "document_url": links.credit_note_url("GS-2026-00042", base=DEFAULT_PUBLIC_URL),
         },
     ),
+    _spec(
+        "password_reset",
+        audience="partner",
+        required=("contact_name", "username", "reset_url", "valid_hours"),
+        personal=("contact_name",),
+        sample={
+            "contact_name": "Claudia Neumann",
+            "username": "kochschule-neumann",
+            "reset_url": links.password_reset_url("7Kq2xT9p", base=DEFAULT_PUBLIC_URL),
+            "valid_hours": 24,
+        },
+    ),
 )
 
 TEMPLATES: dict[str, TemplateSpec] = {spec.name: spec for spec in _SPECS}

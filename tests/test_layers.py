@@ -30,7 +30,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "messaging": frozenset({"messaging", "core"}),
     "core": frozenset({"core"}),
 }
-UI_LIBRARIES = frozenset({"streamlit", "streamlit_authenticator", "plotly"})
+UI_LIBRARIES = frozenset(
+    {"streamlit", "streamlit_authenticator", "extra_streamlit_components", "plotly"}
+)
 MAY_IMPORT_UI = frozenset({"Home", "pages", "components", "bench"})
 NOT_SCANNED = frozenset({"tests", "var", "node_modules"})
 

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, select, update
 from core.clock import now_utc
 from core.db import Databases
 from core.i18n import LOCALES
+from core.validation import InvalidInput
+from data.access import sessions
 from data.access.viewer import Viewer
 from data.ops import audit
 from data.portal_schema import partners, users
@@ -60,7 +62,6 @@ class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
     locked_until: datetime | None = None  # naive UTC
-    attempts_left: int | None = None
 
 
 def hash_password(password: str) -> str:
@@ -166,7 +167,9 @@ def authenticate(
             .values(failed_attempts=failed, locked_until=None)
         )
         _audit(conn, user_id=row.user_id, action="login_failed")
-        return LoginResult(LoginOutcome.INVALID, attempts_left=MAX_FAILED_ATTEMPTS - failed)
+        # The same result as for an unknown username: no count of attempts left, which would
+        # tell a guesser that the name exists.
+        return LoginResult(LoginOutcome.INVALID)
 
 
 def set_locale(viewer: Viewer, db: Databases, *, locale: str) -> None:
@@ -175,3 +178,72 @@ def set_locale(viewer: Viewer, db: Databases, *, locale: str) -> None:
         raise ValueError(f"unsupported locale {locale!r}")
     with db.portal.begin() as conn:
         conn.execute(update(users).where(users.c.user_id == viewer.user_id).values(locale=locale))
+
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def check_new_password(password: str, *, username: str) -> None:
+    """Refuse a weak new password with the reason (locale keys password.*)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password.too_short", n=MIN_PASSWORD_LENGTH)
+    if len(password.encode("utf-8")) > 72:  # bcrypt reads no further
+        raise InvalidInput("password.too_long", n=72)
+    if username and username.lower() in password.lower():
+        raise InvalidInput("password.contains_username")
+    classes = (str.isalpha, str.isdigit, lambda c: not c.isalnum())
+    if sum(any(test(c) for c in password) for test in classes) < 2:
+        raise InvalidInput("password.one_class")
+
+
+def change_password(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    current: str,
+    new: str,
+    repeated: str,
+    keep_token: str | None = None,
+) -> int:
+    """The viewer's own password; ends every other session (a stolen cookie among them).
+
+    Returns how many other sessions ended. `keep_token` is this browser's session, which
+    stays logged in.
+    """
+    with db.portal.begin() as conn:
+        row = conn.execute(
+            select(users.c.username, users.c.password_hash)
+            .where(users.c.user_id == viewer.user_id, users.c.active.is_(True))
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise InvalidInput("password.current_wrong")
+        if len(current) > MAX_PASSWORD_LENGTH or not _password_matches(
+            current, row.password_hash.encode("ascii")
+        ):
+            raise InvalidInput("password.current_wrong")
+        if new != repeated:
+            raise InvalidInput("password.mismatch")
+        check_new_password(new, username=row.username)
+        if new == current:
+            raise InvalidInput("password.unchanged")
+        conn.execute(
+            update(users)
+            .where(users.c.user_id == viewer.user_id)
+            .values(password_hash=hash_password(new), failed_attempts=0, locked_until=None)
+        )
+        ended = sessions.revoke_sessions(conn, user_id=viewer.user_id, keep_token=keep_token)
+        _audit(conn, user_id=viewer.user_id, action="password_changed")
+    return ended
+
+
+def account_list(viewer: Viewer, db: Databases, *, partner_id: int) -> list[tuple[int, str]]:
+    """Staff: a partner's active logins as (user id, "Name (username)"), for the reset link."""
+    viewer.require_staff("access.staff_only")
+    with db.portal.connect() as conn:
+        rows = conn.execute(
+            select(users.c.user_id, users.c.display_name, users.c.username)
+            .where(users.c.partner_id == partner_id, users.c.active.is_(True))
+            .order_by(users.c.username)
+        ).all()
+    return [(int(r.user_id), f"{r.display_name} ({r.username})") for r in rows]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.feedback import refusal_text
+from components.feedback import refusal_text, show_refusal
 from components.i18n import t
-from components.session import page_context
+from components.session import logout_everywhere, page_context, session_token
 from components.text import md
 from core.validation import InvalidInput
+from data.access.sessions import count_sessions
+from data.access.users import change_password
 from data.comms.notifications import get_prefs, save_prefs
 
 ctx = page_context()
@@ -26,6 +28,40 @@ if user.partner_name:
 for label, value in rows:
     st.markdown(f"**{label}:** {md(value)}")
 st.caption(t("settings.language_hint"))
+
+st.subheader(t("password.title"))
+with st.form("password_change", clear_on_submit=True):
+    st.caption(t("password.rules"))
+    current = st.text_input(
+        t("password.current"), type="password", key="pw_current", autocomplete="current-password"
+    )
+    new = st.text_input(
+        t("password.new"), type="password", key="pw_new", autocomplete="new-password"
+    )
+    repeated = st.text_input(
+        t("password.repeat"), type="password", key="pw_repeat", autocomplete="new-password"
+    )
+    change = st.form_submit_button(t("password.submit"), type="primary")
+if change:
+    try:
+        ended = change_password(
+            ctx.viewer,
+            ctx.db,
+            current=current,
+            new=new,
+            repeated=repeated,
+            keep_token=session_token(),
+        )
+    except InvalidInput as exc:
+        show_refusal(exc)
+    else:
+        st.success(t("password.changed", n=ended))
+
+st.subheader(t("sessions.title"))
+st.caption(t("sessions.intro", n=count_sessions(ctx.viewer, ctx.db)))
+if st.button(t("sessions.end_all"), key="logout_everywhere", icon=":material/devices_off:"):
+    logout_everywhere(ctx)
+    st.rerun()
 
 st.subheader(t("notifications.title"))
 if ctx.viewer.partner_id is None:

@@ -1,4 +1,5 @@
-"""Partner (staff): every partner with kind and city, and one partner's commission rates."""
+"""Partner (staff): every partner with kind and city, one partner's commission rates, and a
+password-reset link for one of the partner's logins."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import streamlit as st
 
 from components.cache import cached
 from components.commission_view import render_commission
+from components.feedback import show_refusal
 from components.i18n import t
 from components.layout import run_guarded
 from components.session import page_context
+from core.validation import InvalidInput
 from data.access.partners import list_partners
+from data.access.resets import RESET_VALID, send_reset_link
+from data.access.users import account_list
 
 ctx = page_context()
 partners = cached(list_partners, ctx.viewer, ctx.db)
@@ -38,3 +43,23 @@ chosen = st.selectbox(
 )
 if chosen is not None:
     run_guarded("partners/commission", lambda: render_commission(ctx, partner_id=int(chosen)))
+
+    st.subheader(t("password.reset_staff_title"))
+    st.caption(t("password.reset_staff_caption", hours=int(RESET_VALID.total_seconds() // 3600)))
+    accounts = dict(account_list(ctx.viewer, ctx.db, partner_id=int(chosen)))
+    if not accounts:
+        st.info(t("password.reset_staff_none"))
+    else:
+        account = st.selectbox(
+            t("password.reset_staff_choose"),
+            list(accounts),
+            format_func=lambda uid: accounts.get(uid, str(uid)),
+            key="partners_reset_account",
+        )
+        if st.button(t("password.reset_staff_send"), key="partners_reset_send"):
+            try:
+                email = send_reset_link(ctx.viewer, ctx.db, user_id=int(account))
+            except InvalidInput as exc:
+                show_refusal(exc)
+            else:
+                st.success(t("password.reset_staff_sent", email=email))

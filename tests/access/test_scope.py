@@ -27,6 +27,7 @@ import pytest
 import data
 from core.db import Databases
 from core.recurrence import Pattern
+from core.validation import InvalidInput
 from data.access.viewer import ScopeError, Viewer
 from tests.conftest import fresh_databases
 from tests.support.worlds import B, build_world
@@ -47,6 +48,15 @@ UNSCOPED = {
     "data.access.users.authenticate": "login happens before there is a viewer",
     "data.access.users.load_user": "re-authentication from the cookie, before there is a viewer",
     "data.access.users.hash_password": "pure function",
+    "data.access.users.check_new_password": "pure function",
+    "data.access.sessions.new_token": "pure function",
+    "data.access.sessions.is_token": "pure function",
+    "data.access.resets.reset_link_valid": "before the login: the link's token is the credential",
+    "data.access.resets.reset_password": "before the login: the link's token is the credential",
+    "data.access.sessions.start_session": "right after the password check, before a viewer",
+    "data.access.sessions.resume_session": "the cookie's session id is the credential",
+    "data.access.sessions.end_session": "logout: the session id is the credential",
+    "data.access.sessions.revoke_sessions": "in the caller's transaction; the caller is scoped",
     "data.access.scope.product_filter": "builds the filter from ids the caller scoped",
     "data.access.scope.partner_filter": "builds the filter from the viewer it is given",
     "data.shop.catalog.product_names": "a subquery joined into scoped queries",
@@ -93,6 +103,9 @@ UNSCOPED = {
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.access.users.set_locale": {"locale": "de"},
+    "data.access.users.account_list": {"partner_id": 1},
+    "data.access.resets.send_reset_link": {"user_id": 10, "now": NOW},
+    "data.access.users.change_password": {"current": "falsch", "new": "x", "repeated": "x"},
     "data.comms.outbox.mark_sent": {"results": [(1, "x"), (2, "y")]},
     "data.comms.outbox.mark_failed": {"message_id": 2, "error": "x", "retry_at": None},
     "data.comms.outbox.get_message": {"message_id": 2},
@@ -185,6 +198,11 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
 # staff-only actions that a partner is refused.
 STAFF_OWN = {
     "data.access.users.set_locale",
+    "data.access.users.change_password",
+    "data.access.sessions.end_all_sessions",
+    "data.access.sessions.count_sessions",
+    "data.access.users.account_list",
+    "data.access.resets.send_reset_link",
     "data.access.partners.choosable_partners",
     "data.comms.outbox.resend",
 }
@@ -282,6 +300,8 @@ def _results(
             out[qualname] = _normal(fn(viewer, db, **SAMPLE_KWARGS.get(qualname, {})))
         except ScopeError as exc:
             out[qualname] = f"refused: {exc}"
+        except InvalidInput as exc:  # e.g. change_password's wrong current password
+            out[qualname] = f"invalid: {exc.key}"
     return out
 
 

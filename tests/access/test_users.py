@@ -31,7 +31,7 @@ def test_right_password_logs_in_with_role_and_partner(db: Databases) -> None:
 
 def test_five_wrong_passwords_lock_for_fifteen_minutes(db: Databases) -> None:
     outcomes = [authenticate(db, username="alpha", password="nein", now=NOW) for _ in range(5)]
-    assert [o.attempts_left for o in outcomes[:4]] == [4, 3, 2, 1]
+    assert [o.outcome for o in outcomes[:4]] == [LoginOutcome.INVALID] * 4
     assert outcomes[4].outcome is LoginOutcome.LOCKED
     assert outcomes[4].locked_until == NOW + timedelta(minutes=15)
     # Locked: even the right password is refused, and a cookie no longer restores the user.
@@ -58,7 +58,9 @@ def test_a_success_resets_the_count(db: Databases) -> None:
     for _ in range(4):
         authenticate(db, username="alpha", password="nein", now=NOW)
     assert authenticate(db, username="alpha", password=PASSWORD, now=NOW).outcome is LoginOutcome.OK
-    assert authenticate(db, username="alpha", password="nein", now=NOW).attempts_left == 4
+    for _ in range(4):  # four more wrong ones after the success: not yet locked
+        result = authenticate(db, username="alpha", password="nein", now=NOW)
+    assert result.outcome is LoginOutcome.INVALID
 
 
 @pytest.mark.parametrize(
@@ -79,6 +81,14 @@ def test_bad_input_changes_nothing_it_should_not(
     assert authenticate(db, username=username, password=password, now=NOW).outcome is outcome
     with db.portal.connect() as conn:
         assert conn.execute(select(func.count()).select_from(users)).scalar() == 3
+
+
+def test_a_wrong_password_reads_exactly_like_an_unknown_username(db: Databases) -> None:
+    """Nothing in the answer tells a guesser whether the name exists (no attempts left)."""
+    for attempt in range(4):
+        wrong = authenticate(db, username="alpha", password="nein", now=NOW)
+        unknown = authenticate(db, username="niemand", password="nein", now=NOW)
+        assert wrong == unknown, attempt
 
 
 def test_logins_and_failures_are_audited(db: Databases) -> None:

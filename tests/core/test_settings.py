@@ -37,7 +37,9 @@ def test_secrets_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({"MIOMENTE_MAGENTO_URL": SHOP}, "Set both"),
         ({"MIOMENTE_MAGENTO_URL": SHOP, "MIOMENTE_PORTAL_URL": PORTAL}, "MIOMENTE_COOKIE_KEY"),
         ({"MIOMENTE_DEFAULT_LOCALE": "fr"}, "MIOMENTE_DEFAULT_LOCALE"),
-        ({"MIOMENTE_COOKIE_EXPIRY_DAYS": "bald"}, "MIOMENTE_COOKIE_EXPIRY_DAYS"),
+        ({"MIOMENTE_SESSION_LIFETIME_DAYS": "bald"}, "MIOMENTE_SESSION_LIFETIME_DAYS"),
+        ({"MIOMENTE_SESSION_IDLE_HOURS": "0"}, "MIOMENTE_SESSION_IDLE_HOURS"),
+        ({"MIOMENTE_SESSION_IDLE_HOURS": "nan"}, "MIOMENTE_SESSION_IDLE_HOURS"),
     ],
 )
 def test_inconsistent_configuration_is_refused_with_a_clear_message(

@@ -1,8 +1,8 @@
 """The real app in a real browser: `streamlit run Home.py` driven by Debian's Chromium.
 
-What AppTest cannot show: the login form in the browser, the re-authentication cookie that
-streamlit-authenticator sets through a component and reads back on a reload, logout deleting
-it, and the Übersicht on a phone. The app runs against a two-partner world in temp SQLite
+What AppTest cannot show: the login form in the browser, the session cookie that a component
+sets and the app reads back on a reload, logout deleting it (and a copy of it opening nothing
+afterwards), and the Übersicht on a phone. The app runs against a two-partner world in temp SQLite
 files (tests.support.worlds), configured through the same environment variables as production.
 """
 
@@ -22,7 +22,7 @@ from tests.support.worlds import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
 
-COOKIE = "miomente_portal_auth"  # Settings.cookie_name
+COOKIE = "miomente_portal_session"  # Settings.cookie_name
 TIMEOUT_MS = 20_000
 PHONE = {"width": 390, "height": 844}
 
@@ -194,6 +194,39 @@ def test_logout_returns_to_login_and_reload_stays_logged_out(page: Page, app: Ru
     page.reload()
     _expect_login_form(page)
     expect(page.locator("h1", has_text="Guten Tag")).to_have_count(0)
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_afterwards(
+    page: Page, app: RunningApp
+) -> None:
+    _open(page, app)
+    _login(page, "alpha", PASSWORD)
+    _expect_overview(page)
+    _wait_for_cookie(page, present=True)
+    (copied,) = [c for c in page.context.cookies() if c["name"] == COOKIE]
+    # Readable by scripts (a component sets it from JavaScript), but never sent cross-site
+    # with a form post, and only over HTTPS outside demo mode.
+    assert copied["sameSite"] == "Lax" and copied["secure"] is True
+
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Abmelden").first.click()
+    _expect_login_form(page)
+    _wait_for_cookie(page, present=False)
+
+    page.context.add_cookies([copied])  # the attacker's copy, replayed
+    page.reload()
+    _expect_login_form(page)
+    expect(page.locator("h1", has_text="Guten Tag")).to_have_count(0)
+
+
+def test_an_alg_none_cookie_shows_the_login_form(page: Page, app: RunningApp) -> None:
+    forged = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJ1c2VybmFtZSI6InN0YWZmIiwiZXhwX2RhdGUiOjRlOX0."
+    for name in (COOKIE, "miomente_portal_auth"):  # today's and the old cookie's name
+        page.context.add_cookies([{"name": name, "value": forged, "url": app.url}])
+    _open(page, app)
+    _expect_login_form(page)
+    expect(page.locator("h1", has_text="Guten Tag")).to_have_count(0)
+    _login(page, "alpha", PASSWORD)  # and the form still works
+    _expect_overview(page)
 
 
 def test_wrong_password_is_refused(page: Page, app: RunningApp) -> None:

@@ -19,9 +19,10 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_RECIPIENTS = 10
 # A spreadsheet reads a cell beginning with one of these as a formula (exports, DATEV).
 _FORMULA_START = ("=", "+", "-", "@")
-# A typed amount: ASCII digits, at most two decimals after a comma (or a point). Not what
-# Decimal() also takes: "٢٠" (Arabic-Indic digits), "1e1", "NaN", "1_000".
-_AMOUNT = re.compile(r"(?P<whole>[0-9]{1,12})(?:[,.](?P<cents>[0-9]{1,2}))?")
+# A typed amount: ASCII digits, decimals after a comma (or a point). Not what Decimal() also
+# takes: "٢٠" (Arabic-Indic digits), "1e1", "NaN", "1_000". How many decimals a field allows
+# is the caller's check, so that "0,004" can be told it has too many.
+_AMOUNT = re.compile(r"(?P<whole>[0-9]{1,12})(?:[,.](?P<cents>[0-9]{1,12}))?")
 
 
 class InvalidInput(Refusal, ValueError):
@@ -35,8 +36,8 @@ def is_email(value: str) -> bool:
 
 
 def parse_amount(text: str, *, key: str) -> Decimal:
-    """'22,5' -> Decimal('22.5'): ASCII digits with a decimal comma, at most two decimals;
-    anything else is InvalidInput(key)."""
+    """'22,5' -> Decimal('22.5'): ASCII digits with a decimal comma; anything else is
+    InvalidInput(key). The caller checks the decimal places (core.money.is_cents)."""
     match = _AMOUNT.fullmatch(text.strip())
     if match is None:
         raise InvalidInput(key)

@@ -71,7 +71,7 @@ def test_amounts_are_ascii_digits_with_a_decimal_comma(text: str, expected: str)
     assert parse_amount(text, key="x.y") == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["٢٠", "1e1", "NaN", "Infinity", "1_000", "2,005", "", "-5", "²"])
+@pytest.mark.parametrize("text", ["٢٠", "1e1", "NaN", "Infinity", "1_000", "2,", "", "-5", "²"])
 def test_other_numbers_are_refused(text: str) -> None:
     from core.validation import parse_amount
 

@@ -362,7 +362,7 @@ def test_another_partner_cannot_move_a_booked_date(shop: Databases) -> None:
     [
         ({"seats": 10_001}, "dates.seats_too_many"),  # was: "mindestens 1"
         ({"seats": 0}, "dates.seats_invalid"),
-        ({"price": "0,004"}, "dates.price_invalid"),
+        ({"price": "0,004"}, "dates.price_cents"),
         ({"price": 0.004}, "dates.price_cents"),  # was: saved as 0,00 €
         ({"price": Decimal("49.999")}, "dates.price_cents"),
         ({"price": "1e1"}, "dates.price_invalid"),

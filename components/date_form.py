@@ -18,7 +18,7 @@ from components.feedback import show_refusal
 from components.i18n import day, t
 from components.session import PageContext
 from core import periods
-from core.money import to_money
+from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates.course_dates import create_date
@@ -44,7 +44,7 @@ def save_new_date(
             starts_at=datetime.combine(on, start),
             ends_at=datetime.combine(on, end),
             seats=seats,
-            price=to_money(price),
+            price=to_decimal(price),  # exact: a fraction of a cent is refused, not rounded
         )
     except (InvalidInput, ScopeError) as exc:
         show_refusal(exc)

@@ -17,7 +17,7 @@ from components.i18n import moment, money, t, time_of_day
 from components.session import PageContext
 from core import recurrence as rec
 from core.clock import now_utc
-from core.money import ZERO, to_money
+from core.money import ZERO, to_decimal
 from core.validation import InvalidInput
 from data.dates import course_dates as cd
 
@@ -117,7 +117,7 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
             datetime.combine(new_day, new_start),
             datetime.combine(new_day, new_end),
             int(seats),
-            str(to_money(price)),
+            str(to_decimal(price)),  # exact: the data layer refuses 0,004
         )
         _submit(ctx, current, edit)
     _confirm_move(ctx, date_id)
@@ -138,9 +138,9 @@ def _submit(ctx: PageContext, current: cd.CourseDate, edit: _Edit) -> None:
     """Save, unless nothing changed (say so) or a booked date moves (ask first)."""
     starts, ends = rec.to_utc(edit.starts_at), rec.to_utc(edit.ends_at)
     same_time = (starts, ends) == (current.starts_at, current.ends_at)
-    if same_time and (edit.seats, to_money(edit.price)) == (
+    if same_time and (edit.seats, to_decimal(edit.price)) == (
         current.seats_total,
-        to_money(current.price),
+        to_decimal(current.price),
     ):
         show_refusal(InvalidInput("dates.nothing_to_change"), warning=True)
         return

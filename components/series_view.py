@@ -23,7 +23,7 @@ from components.session import PageContext
 from components.text import md
 from core import recurrence as rec
 from core.clock import now_utc
-from core.money import to_money
+from core.money import to_decimal
 from data.dates import course_dates as cd
 from data.dates import series as sr
 from data.dates.series import Series
@@ -160,7 +160,8 @@ def _new_series_fields(
         count=count,
         holidays_in=state,
     )
-    return course, pattern, {"seats": seats, "price": to_money(price)}
+    # Exact, not rounded: the data layer refuses a fraction of a cent (0,004 €).
+    return course, pattern, {"seats": seats, "price": to_decimal(price)}
 
 
 def _preview_and_save(
@@ -233,7 +234,7 @@ def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
         )  # fmt: skip
         if not st.button(t("dates.bulk_apply"), type="primary", key="bulk_apply"):
             return
-        new_price = to_money(price)
+        new_price = to_decimal(price)  # exact: the data layer refuses 0,004
         try:
             # Only what the partner changed is passed on; None leaves a field as it is.
             result = sr.bulk_edit(

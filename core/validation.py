@@ -7,6 +7,7 @@ English, and nothing is saved.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from core.errors import Refusal
 
@@ -16,6 +17,12 @@ _EMAIL = re.compile(
 )
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 MAX_RECIPIENTS = 10
+# A spreadsheet reads a cell beginning with one of these as a formula (exports, DATEV).
+_FORMULA_START = ("=", "+", "-", "@")
+# A typed amount: ASCII digits, decimals after a comma (or a point). Not what Decimal() also
+# takes: "٢٠" (Arabic-Indic digits), "1e1", "NaN", "1_000". How many decimals a field allows
+# is the caller's check, so that "0,004" can be told it has too many.
+_AMOUNT = re.compile(r"(?P<whole>[0-9]{1,12})(?:[,.](?P<cents>[0-9]{1,12}))?")
 
 
 class InvalidInput(Refusal, ValueError):
@@ -23,7 +30,18 @@ class InvalidInput(Refusal, ValueError):
 
 
 def is_email(value: str) -> bool:
+    if value.startswith(_FORMULA_START):
+        return False
     return len(value) <= 254 and bool(_EMAIL.match(value))
+
+
+def parse_amount(text: str, *, key: str) -> Decimal:
+    """'22,5' -> Decimal('22.5'): ASCII digits with a decimal comma; anything else is
+    InvalidInput(key). The caller checks the decimal places (core.money.is_cents)."""
+    match = _AMOUNT.fullmatch(text.strip())
+    if match is None:
+        raise InvalidInput(key)
+    return Decimal(f"{match['whole']}.{match['cents'] or '0'}")
 
 
 def normalize_phone(value: str) -> str:

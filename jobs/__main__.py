@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import TextIO
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import NoReturn, TextIO
 
 from core import i18n
 from core.db import Databases, open_databases
 from core.settings import ConfigError, Settings, load_settings
 from data.access.viewer import SYSTEM
 from data.demo import ensure_demo
+from data.money.payouts import last_month
 from data.ops import job_runs as job_log
 from jobs.registry import TASKS, Task
 from jobs.runner import (
@@ -38,21 +40,44 @@ from jobs.runner import (
 )
 
 log = logging.getLogger("jobs")
+PAYOUTS_TASK = "compute-payouts"
 
 
 def _text(key: str, locale: str, **params: object) -> str:
     return i18n.translate(f"jobs.{key}", locale, **params)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is explained in the CLI's language, exit code 2."""
+
+    locale = "de"
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        detail = message.removeprefix("argument ")  # argparse's English framing
+        print(_text("cli_bad_args", self.locale, detail=detail), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _month(locale: str) -> Callable[[str], date]:
+    def parse(raw: str) -> date:
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", raw.strip())
+        if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:
+            raise argparse.ArgumentTypeError(_text("cli_month_invalid", locale, value=raw[:20]))
+        return date(int(match[1]), int(match[2]), 1)
+
+    return parse
+
+
 def _parser(locale: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m jobs", description=_text("cli_description", locale)
-    )
+    parser_class = type("_LocaleParser", (_Parser,), {"locale": locale})
+    parser = parser_class(prog="python -m jobs", description=_text("cli_description", locale))
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help=_text("cli_help_list", locale))
     run = commands.add_parser("run", help=_text("cli_help_run", locale))
     run.add_argument("task", help=_text("cli_help_task", locale))
     run.add_argument("--dry-run", action="store_true", help=_text("cli_help_dry_run", locale))
+    run.add_argument("--month", type=_month(locale), help=_text("cli_help_month", locale))
     due = commands.add_parser("run-due", help=_text("cli_help_run_due", locale))
     due.add_argument("--dry-run", action="store_true", help=_text("cli_help_due_dry_run", locale))
     return parser
@@ -117,7 +142,11 @@ def main(
     """Parse, run, return the exit code; tests pass settings, databases and tasks in."""
     # The settings (and so the locale) are read after parsing, so that --help works without them.
     given = i18n.normalize_locale(settings.default_locale if settings else None)
-    args = _parser(given).parse_args(argv)
+    parser = _parser(given)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a bad argument, already explained (2)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
     tasks = TASKS if tasks is None else tasks
     try:
         settings = settings or load_settings()
@@ -129,6 +158,9 @@ def main(
         known = ", ".join(sorted(tasks))
         print(_text("cli_unknown", locale, name=args.task, known=known), file=sys.stderr)
         return EXIT_USAGE
+    if refusal := _month_refusal(args, locale):
+        print(refusal, file=sys.stderr)
+        return EXIT_USAGE
     own_db = db is None
     try:
         db = db or open_for_jobs(settings)
@@ -136,12 +168,25 @@ def main(
         print(_text("cli_setup", locale, error=exc), file=sys.stderr)
         return EXIT_FAILED
     try:
-        return _dispatch(
-            args, tasks, JobContext(settings, db, getattr(args, "dry_run", False)), now
+        ctx = JobContext(
+            settings, db, getattr(args, "dry_run", False), period=getattr(args, "month", None)
         )
+        return _dispatch(args, tasks, ctx, now)
     finally:
         if own_db:
             db.dispose()
+
+
+def _month_refusal(args: argparse.Namespace, locale: str) -> str | None:
+    """--month belongs to compute-payouts, and only to a month that is over."""
+    month = getattr(args, "month", None)
+    if month is None:
+        return None
+    if args.task != PAYOUTS_TASK:
+        return _text("cli_month_only", locale, task=PAYOUTS_TASK)
+    if month > last_month():
+        return _text("cli_month_open", locale, value=month.strftime("%Y-%m"))
+    return None
 
 
 def _dispatch(

@@ -5,7 +5,7 @@ compute-payouts`): it computes last month while last month has no payouts yet or
 drafts, so late refunds reach the drafts until staff approve them; once every payout of the
 month is approved or paid it does nothing. Drafts are recomputed, approved and paid payouts
 are never touched, a rerun that finds nothing changed writes nothing. `--dry-run` counts the
-partners that have events last month.
+partners that have events last month. `--month YYYY-MM` does the same for an earlier month.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def _month_partners(ctx: JobContext, period) -> int:
 
 def run(ctx: JobContext) -> TaskResult:
     """The task behind `python -m jobs run compute-payouts`."""
-    period = payouts.last_month()
+    # `--month YYYY-MM` recomputes that month's drafts (approved and paid stay as they are).
+    period = ctx.period or payouts.last_month()
     if payouts.is_settled(ctx.viewer, ctx.db, period=period):
         return TaskResult(details={"period": period.isoformat(), "skipped": "all approved"})
     if ctx.dry_run:

@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from core import i18n
@@ -88,6 +88,7 @@ class JobContext:
     db: Databases
     dry_run: bool = False
     viewer: Viewer = SYSTEM
+    period: date | None = None  # `run compute-payouts --month YYYY-MM`: that month
 
     @property
     def locale(self) -> str:

@@ -20,8 +20,8 @@ from sqlalchemy.engine import RowMapping
 from core import i18n, links
 from core.clock import naive_utc, now_utc
 from core.db import Databases
-from core.money import ZERO, to_money
-from core.validation import InvalidInput
+from core.money import ZERO, is_cents, to_decimal, to_money
+from core.validation import InvalidInput, parse_amount
 from data.access import scope
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.bookings.ledger import refresh_orders
@@ -72,16 +72,30 @@ def check_values(
             seats_value = int(seats)  # type: ignore[call-overload]
         except (TypeError, ValueError):
             raise InvalidInput("dates.seats_invalid") from None
-        if not 0 < seats_value <= MAX_SEATS:
+        if seats_value > MAX_SEATS:
+            raise InvalidInput("dates.seats_too_many", n=MAX_SEATS)
+        if seats_value <= 0:
             raise InvalidInput("dates.seats_invalid")
     if price is not None:
+        price_value = _price(price)
+    return seats_value, price_value
+
+
+def _price(price: object) -> Decimal:
+    """A price in euros and cents; a fraction of a cent is refused, not rounded (0,004 € was
+    saved as 0,00 €)."""
+    if isinstance(price, str):
+        exact = parse_amount(price, key="dates.price_invalid")
+    else:
         try:
-            price_value = to_money(price)
+            exact = to_decimal(price)
         except (InvalidOperation, TypeError, ValueError):
             raise InvalidInput("dates.price_invalid") from None
-        if not ZERO <= price_value <= MAX_PRICE:
-            raise InvalidInput("dates.price_invalid")
-    return seats_value, price_value
+    if not exact.is_finite() or not ZERO <= exact <= MAX_PRICE:
+        raise InvalidInput("dates.price_invalid")
+    if not is_cents(exact):
+        raise InvalidInput("dates.price_cents")
+    return to_money(exact)
 
 
 def require_product(viewer: Viewer, db: Databases, product_id: int) -> int:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 from collections.abc import Sequence
 from datetime import date
+from typing import NoReturn
 
+from core import i18n
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
 from core.periods import berlin_today
@@ -13,17 +17,48 @@ from core.settings import load_settings
 from data.demo.build import DEFAULT_ORDERS, DEFAULT_SEED, ensure_demo, generate, rebuild_demo
 from data.shop import schema as m
 
+EXIT_USAGE = 2
+
+
+def _text(key: str, **params: object) -> str:
+    # Before any settings are read (they may be what is wrong): the operator's language.
+    return i18n.translate(f"jobs.{key}", "de", **params)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one German line and exit code 2, not a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        detail = message.removeprefix("argument ")  # argparse's English framing
+        print(_text("cli_demo_bad_args", detail=detail), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _count(raw: str) -> int:
+    """`--orders`/`--seed`: ASCII digits (0 or more); "-5" made the generator raise."""
+    if not re.fullmatch(r"[0-9]{1,7}", raw.strip()):
+        raise argparse.ArgumentTypeError(_text("cli_demo_count", value=raw[:20]))
+    return int(raw)
+
+
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(_text("cli_demo_day", value=raw[:20])) from None
+
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m data.demo",
         description="Fill the shop and portal databases with deterministic German demo data.",
     )
     parser.add_argument("--magento-url", help="shop database URL (default: demo SQLite file)")
     parser.add_argument("--portal-url", help="portal database URL (default: demo SQLite file)")
-    parser.add_argument("--orders", type=int, default=DEFAULT_ORDERS)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--today", type=date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    parser.add_argument("--orders", type=_count, default=DEFAULT_ORDERS)
+    parser.add_argument("--seed", type=_count, default=DEFAULT_SEED)
+    parser.add_argument("--today", type=_day, help="YYYY-MM-DD (default: today)")
     parser.add_argument(
         "--ensure",
         action="store_true",
@@ -36,7 +71,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if (args.magento_url is None) != (args.portal_url is None):
-        parser.error("give both --magento-url and --portal-url, or neither")
+        print(_text("cli_demo_urls"), file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
     return args
 
 

@@ -19,7 +19,7 @@ from core import sql
 from core.clock import now_utc
 from core.db import Databases
 from core.money import is_cents, to_rate
-from core.validation import InvalidInput
+from core.validation import InvalidInput, parse_amount
 from data.access import scope
 from data.access.viewer import Viewer
 from data.ops import audit
@@ -36,11 +36,13 @@ def _parse_rate(raw: Decimal | int | str) -> Decimal:
     decimal places."""
     if isinstance(raw, bool):
         raise InvalidInput("payouts.invalid_rate")
-    text = str(raw).strip().removesuffix("%").strip().replace(",", ".")
-    try:
-        value = Decimal(text)
-    except (InvalidOperation, TypeError, ValueError) as exc:
-        raise InvalidInput("payouts.invalid_rate") from exc
+    if isinstance(raw, str):  # typed: ASCII digits only, not "٢٠" or "1e1"
+        value = parse_amount(raw.strip().removesuffix("%"), key="payouts.invalid_rate")
+    else:
+        try:
+            value = Decimal(raw)
+        except (InvalidOperation, TypeError, ValueError) as exc:
+            raise InvalidInput("payouts.invalid_rate") from exc
     # The range first: quantize refuses a huge exponent ("1E+30") with an exception.
     if not value.is_finite() or not 0 <= value <= 100 or not is_cents(value):
         raise InvalidInput("payouts.invalid_rate")

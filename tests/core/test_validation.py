@@ -51,3 +51,30 @@ def test_is_email_refuses_the_obvious() -> None:
     assert is_email("anna@example.org")
     assert not is_email("anna@example")
     assert not is_email("a" * 250 + "@example.org")
+
+
+@pytest.mark.parametrize("address", ["=cmd@x.de", "+sum@x.de", "-1@x.de", "@x@x.de"])
+def test_an_address_a_spreadsheet_reads_as_a_formula_is_refused(address: str) -> None:
+    assert not is_email(address)
+    with pytest.raises(InvalidInput):
+        email_list(address)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("22,5", "22.5"), ("20", "20"), (" 7,25 ", "7.25"), ("0,04", "0.04")]
+)
+def test_amounts_are_ascii_digits_with_a_decimal_comma(text: str, expected: str) -> None:
+    from decimal import Decimal
+
+    from core.validation import parse_amount
+
+    assert parse_amount(text, key="x.y") == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["٢٠", "1e1", "NaN", "Infinity", "1_000", "2,", "", "-5", "²"])
+def test_other_numbers_are_refused(text: str) -> None:
+    from core.validation import parse_amount
+
+    with pytest.raises(InvalidInput) as refused:
+        parse_amount(text, key="payouts.invalid_rate")
+    assert refused.value.key == "payouts.invalid_rate"

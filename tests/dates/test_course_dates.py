@@ -355,3 +355,30 @@ def test_another_partner_cannot_move_a_booked_date(shop: Databases) -> None:
         assert str(refused.value) == "dates.not_found"
     assert dict(_date_row(shop, 11)) == before
     assert _moved_mails(shop) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"seats": 10_001}, "dates.seats_too_many"),  # was: "mindestens 1"
+        ({"seats": 0}, "dates.seats_invalid"),
+        ({"price": "0,004"}, "dates.price_cents"),
+        ({"price": 0.004}, "dates.price_cents"),  # was: saved as 0,00 €
+        ({"price": Decimal("49.999")}, "dates.price_cents"),
+        ({"price": "1e1"}, "dates.price_invalid"),
+        ({"price": "٢٠"}, "dates.price_invalid"),
+    ],
+)
+def test_seats_and_prices_out_of_bounds_are_refused_with_their_reason(
+    shop: Databases, values: dict[str, object], key: str
+) -> None:
+    before = _date_row(shop, 13)
+    with pytest.raises(InvalidInput) as refused:
+        cd.update_date(ALPHA, shop, date_id=13, **values)  # type: ignore[arg-type]
+    assert refused.value.key == key
+    assert _date_row(shop, 13) == before
+
+
+def test_a_price_with_cents_is_saved_exactly(shop: Databases) -> None:
+    cd.update_date(ALPHA, shop, date_id=13, price="49,90")
+    assert _date_row(shop, 13)["price"] == Decimal("49.90")

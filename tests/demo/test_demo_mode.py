@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from core.db import Databases
@@ -54,3 +55,25 @@ def test_demo_outbox_is_sent_by_python_m_jobs(tmp_path: Path) -> None:
         assert "Buchung" in mails[0].read_text(encoding="utf-8")
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--orders", "-5"], "„-5“ ist keine Anzahl"),  # was: a traceback from the generator
+        (["--seed", "1e3"], "„1e3“ ist keine Anzahl"),
+        (["--today", "2026-02-30"], "„2026-02-30“ ist kein Datum"),
+        (["--magento-url", "sqlite://"], "--magento-url und --portal-url"),
+        (["--frobnicate"], "Ungültiger Aufruf"),
+    ],
+)
+def test_bad_arguments_are_explained_in_german_with_exit_code_2(
+    args: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from data.demo.__main__ import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(args)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err

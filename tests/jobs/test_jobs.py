@@ -373,3 +373,36 @@ def test_dry_run_changes_nothing(settings: Settings, databases: Databases) -> No
         job_log.schedule_marks(SYSTEM, databases).get("send-outbox"),
         datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=1),
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["run", "compute-payouts", "--month", "2026-13"], "„2026-13“ ist kein Monat"),
+        (["run", "compute-payouts", "--month", "Oktober"], "„Oktober“ ist kein Monat"),
+        (["run", "send-outbox", "--month", "2026-10"], "--month gibt es nur für compute-payouts"),
+        (["run", "compute-payouts", "--month", "2999-01"], "noch nicht abgeschlossen"),
+        (["run"], "Ungültiger Aufruf"),
+        (["kaffee"], "Ungültiger Aufruf"),
+    ],
+)
+def test_bad_arguments_are_explained_in_german_with_exit_code_2(
+    settings: Settings,
+    databases: Databases,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    said: str,
+) -> None:
+    assert main(args, settings=settings, db=databases) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+    assert _runs(databases) == []
+
+
+def test_compute_payouts_recomputes_the_month_given(
+    settings: Settings, databases: Databases
+) -> None:
+    assert main(["run", "compute-payouts", "--month", "2026-10"], settings=settings,
+                db=databases) == EXIT_OK  # fmt: skip
+    (run,) = _runs(databases)
+    assert run["task"] == "compute-payouts" and run["details"]["period"] == "2026-10-01"

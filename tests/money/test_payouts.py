@@ -279,6 +279,10 @@ def test_contract_rate_change_is_audited_and_reaches_the_next_payout(
         commission.set_contract_rate(PARTNER_A, october, partner_id=1, rate="5")
     with pytest.raises(InvalidInput):
         commission.set_contract_rate(STAFF, october, partner_id=1, rate="101")
+    for typed in ("٢٠", "1e1", "2E1", "NaN", "²"):  # Decimal() reads the first four
+        with pytest.raises(InvalidInput):
+            commission.set_contract_rate(STAFF, october, partner_id=1, rate=typed)
+    assert commission.contract_rate(STAFF, october, partner_id=1) == D("25.00")
     assert not commission.set_contract_rate(STAFF.view_as(2), october, partner_id=1, rate="5")
     assert commission.set_contract_rate(STAFF, october, partner_id=1, rate="27,5", now=NOW)
     assert commission.set_contract_rate(STAFF, october, partner_id=1, rate="27.50", now=NOW)

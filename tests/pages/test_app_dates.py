@@ -211,3 +211,20 @@ def test_a_day_outside_the_range_is_refused_not_replaced(world: Databases) -> No
     assert_clean(at)
     assert not at.success
     assert catalog("de")["dates.nothing_to_change"] in [w.value for w in at.warning]
+
+
+def test_a_price_with_a_fraction_of_a_cent_is_refused_not_rounded(world: Databases) -> None:
+    """Was: 0,004 € became 0,00 € and "gespeichert"."""
+    at = _dates_page(ALPHA)
+    at.selectbox(key="edit_pick").select(13)
+    at.run()
+    with world.magento.connect() as conn:
+        before = conn.execute(select(D.c.price).where(D.c.date_id == 13)).scalar()
+    price = [w for w in at.number_input if w.form_id == "edit_13"][1]
+    price.set_value(0.004)
+    next(b for b in at.button if b.form_id == "edit_13").click().run()
+    assert_clean(at)
+    assert [e.value for e in at.error] == [catalog("de")["dates.price_cents"]]
+    assert not at.success
+    with world.magento.connect() as conn:
+        assert conn.execute(select(D.c.price).where(D.c.date_id == 13)).scalar() == before

@@ -1,4 +1,5 @@
-"""Partner (staff): every partner with kind and city, and one partner's commission rates."""
+"""Partner (staff): every partner with kind and city, and one partner's commission rates and
+settlement start."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from components.cache import cached
 from components.commission_view import render_commission
 from components.i18n import t
 from components.layout import run_guarded
+from components.settlement_view import render_settlement_start
 from components.session import page_context
 from data.access.partners import list_partners
 
@@ -38,3 +40,6 @@ chosen = st.selectbox(
 )
 if chosen is not None:
     run_guarded("partners/commission", lambda: render_commission(ctx, partner_id=int(chosen)))
+    run_guarded(
+        "partners/settlement", lambda: render_settlement_start(ctx, partner_id=int(chosen))
+    )

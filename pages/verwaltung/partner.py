@@ -10,8 +10,8 @@ from components.cache import cached
 from components.commission_view import render_commission
 from components.i18n import t
 from components.layout import run_guarded
-from components.settlement_view import render_settlement_start
 from components.session import page_context
+from components.settlement_view import render_settlement_start
 from data.access.partners import list_partners
 
 ctx = page_context()
@@ -40,6 +40,4 @@ chosen = st.selectbox(
 )
 if chosen is not None:
     run_guarded("partners/commission", lambda: render_commission(ctx, partner_id=int(chosen)))
-    run_guarded(
-        "partners/settlement", lambda: render_settlement_start(ctx, partner_id=int(chosen))
-    )
+    run_guarded("partners/settlement", lambda: render_settlement_start(ctx, partner_id=int(chosen)))

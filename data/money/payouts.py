@@ -959,10 +959,25 @@ class Payout:
     approved_at: datetime | None
     paid_on: date | None
     carried_from: tuple[str, ...] = ()  # credit-note numbers of the offset negative payouts
+    # First days of the months (Berlin) its lines' course dates fall in, oldest first: late-paid
+    # items and corrections come from earlier months than `period`.
+    line_months: tuple[date, ...] = ()
+
+    @property
+    def other_months(self) -> bool:
+        """Whether its lines come from other months than the payout's own."""
+        return any(m != self.period for m in self.line_months)
+
+
+def _line_months(conn: Connection, payout_id: int) -> tuple[date, ...]:
+    query = select(payout_lines.c.event_at).where(payout_lines.c.payout_id == payout_id)
+    days = {berlin_day(moment) for moment in conn.execute(query).scalars()}
+    return tuple(sorted({d.replace(day=1) for d in days if d is not None}))
 
 
 def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | None:
-    fields = [f for f in Payout.__dataclass_fields__ if f not in ("partner", "carried_from")]
+    derived = ("partner", "carried_from", "line_months")
+    fields = [f for f in Payout.__dataclass_fields__ if f not in derived]
     query = (
         select(*(payouts.c[f] for f in fields), partners.c.name.label("partner"))
         .select_from(payouts.join(partners, partners.c.partner_id == payouts.c.partner_id))
@@ -976,7 +991,10 @@ def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | Non
         if row is None:
             return None
         numbers = carried_from(conn, payout_id) if row["carried"] else ()
-    return Payout(**{f: row[f] for f in [*fields, "partner"]}, carried_from=numbers)
+        months = _line_months(conn, payout_id)
+    return Payout(
+        **{f: row[f] for f in [*fields, "partner"]}, carried_from=numbers, line_months=months
+    )
 
 
 def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame:

@@ -165,6 +165,15 @@ def test_an_unpaid_order_is_paid_out_in_the_payout_after_its_payment(october: Da
     lines = payouts.list_lines(STAFF, october, payout_id=november.payout_id)
     assert list(lines["item_id"]) == [5001] and list(lines["gross"]) == [D("178")]
     assert november.gross == D("178")
+    # Its period says where its lines come from: October's course dates, not November's.
+    assert november.line_months == (OCTOBER,) and november.other_months
+    assert _payout_of(october, 1).line_months == (OCTOBER,)
+    assert not _payout_of(october, 1).other_months
+    payouts.approve_payouts(SYSTEM, october, payout_ids=[november.payout_id], now=NOW)
+    from data.money import documents
+
+    [note] = documents.credit_notes_for_export(STAFF, october, payout_ids=[november.payout_id])
+    assert (note.period_start, note.line_months) == (NOVEMBER, (OCTOBER,))
     # Computing again settles it nowhere else: October stays as approved, nothing twice.
     again = payouts.compute_payouts(SYSTEM, october, period=NOVEMBER, now=datetime(2026, 12, 3))
     assert (again.created, again.updated) == (0, 0)

@@ -382,12 +382,6 @@ def yearly(
     return _frame(records, YEAR_COLUMNS)
 
 
-def shift_day(day: date, months: int) -> date:
-    """The same day `months` months away, clipped to that month's length (31.3. -> 28.2.)."""
-    target = _add_months(day.replace(day=1), months)
-    return target.replace(day=min(day.day, periods.month_of(target).last_day.day))
-
-
 def _days_totals(
     viewer: Viewer, db: Databases, basis: str, first_day: date, last_day: date
 ) -> Totals:
@@ -486,7 +480,10 @@ def summary(
 
     if not span.first <= today <= periods.month_of(span.last).last_day:
         return Summary(span, basis, total(span), total(previous), total(year_ago))
-    until_previous, until_year = shift_day(today, -span.length), shift_day(today, -12)
+    until_previous, until_year = (
+        periods.shift_day(today, -span.length),
+        periods.shift_day(today, -12),
+    )
     return Summary(
         span,
         basis,

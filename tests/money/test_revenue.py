@@ -215,8 +215,8 @@ def test_like_for_like_a_running_month_against_the_same_days(shop: Databases) ->
     done = revenue.summary(ALPHA, shop, span=december, today=date(2027, 1, 10))
     assert done.previous.revenue == Decimal("188.00") and done.previous_until is None
     # The 31st against a 30-day month: up to its last day.
-    assert revenue.shift_day(date(2026, 12, 31), -1) == date(2026, 11, 30)
-    assert revenue.shift_day(date(2028, 2, 29), -12) == date(2027, 2, 28)
+    assert periods.shift_day(date(2026, 12, 31), -1) == date(2026, 11, 30)
+    assert periods.shift_day(date(2028, 2, 29), -12) == date(2027, 2, 28)
 
 
 def test_like_for_like_a_running_year_and_its_one_comparison(shop: Databases) -> None:

@@ -42,7 +42,7 @@ from accounting.model import (
     CreditNoteLine,
     Party,
 )
-from core.i18n import day, money, number
+from core.i18n import day, money, month_label, number
 from core.money import ZERO
 
 FONT_DIR = Path(__file__).with_name("fonts")
@@ -141,6 +141,15 @@ def line_description(line: CreditNoteLine) -> str:
 
 def period_text(note: CreditNote) -> str:
     return f"{day(note.period_start, DOC_LOCALE)} – {day(note.period_end, DOC_LOCALE)}"
+
+
+def line_months_text(note: CreditNote) -> str | None:
+    """ "Oktober 2026, November 2026" when the lines come from other months than the period's
+    own (late-paid items, corrections); None when they all lie in it."""
+    own = (note.period_start.year, note.period_start.month)
+    if all((m.year, m.month) == own for m in note.line_months):
+        return None
+    return ", ".join(month_label(m, DOC_LOCALE) for m in note.line_months)
 
 
 # --- layout ---------------------------------------------------------------------------------
@@ -280,6 +289,9 @@ def _heading(pdf: _Document, note: CreditNote) -> None:
         ("Datum", day(note.issue_date, DOC_LOCALE)),
         ("Leistungszeitraum", period_text(note)),
     ]
+    months = line_months_text(note)
+    if months:
+        facts.append(("Kurstermine aus", months))
     recipient = note.recipient
     if recipient.vat_id:
         facts.append(("Ihre USt-IdNr.", recipient.vat_id))
@@ -404,8 +416,9 @@ def carried_label(note: CreditNote) -> str:
 
 def _totals(pdf: _Document, note: CreditNote) -> None:
     rows = totals_rows(note)
-    # Keep the totals block together on one page.
-    if pdf.get_y() + 6 * len(rows) + 4 > pdf.page_break_trigger:
+    # Keep the totals and the notes below them together on one page: otherwise the last
+    # sentence of the notes can end up alone on a page of its own.
+    if pdf.get_y() + 6 * len(rows) + 4 + _notes_height(pdf, note) > pdf.page_break_trigger:
         pdf.add_page()
     label_w = pdf.epw - 38
     for label, amount, bold in rows:
@@ -419,7 +432,7 @@ def _totals(pdf: _Document, note: CreditNote) -> None:
     pdf.ln(4)
 
 
-def _notes(pdf: _Document, note: CreditNote) -> None:
+def _notes_texts(note: CreditNote) -> list[str]:
     texts: list[str] = []
     if note.vat_case == VAT_SMALL_BUSINESS:
         texts.append(TEXT_SMALL_BUSINESS)
@@ -441,10 +454,28 @@ def _notes(pdf: _Document, note: CreditNote) -> None:
     if note.recipient.iban:
         texts.append(f"Empfängerkonto: IBAN {_iban_grouped(note.recipient.iban)}")
     texts.append("Bitte prüfen Sie diese Gutschrift und melden Sie uns Abweichungen umgehend.")
+    return texts
+
+
+_NOTE_LINE = 4.4
+_NOTE_GAP = 1.2
+
+
+def _notes_height(pdf: _Document, note: CreditNote) -> float:
     pdf.set_font(FONT, "", 8.5)
+    texts = _notes_texts(note)
+    lines = 0
     for text in texts:
-        pdf.multi_cell(0, 4.4, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(1.2)
+        wrapped = pdf.multi_cell(0, _NOTE_LINE, text, dry_run=True, output="LINES")
+        lines += len(wrapped) if isinstance(wrapped, list) else 1
+    return lines * _NOTE_LINE + len(texts) * _NOTE_GAP
+
+
+def _notes(pdf: _Document, note: CreditNote) -> None:
+    pdf.set_font(FONT, "", 8.5)
+    for text in _notes_texts(note):
+        pdf.multi_cell(0, _NOTE_LINE, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(_NOTE_GAP)
 
 
 def _iban_grouped(iban: str) -> str:
@@ -456,6 +487,7 @@ __all__ = [
     "cancellation_text",
     "carried_label",
     "filename",
+    "line_months_text",
     "render_pdf",
     "title",
     "totals_rows",

@@ -91,5 +91,8 @@ class CreditNote:
     cancels_number: str | None = None  # for KIND_CANCELLATION: the number it cancels
     cancels_issue_date: date | None = None  # for KIND_CANCELLATION: the cancelled note's date
     carried_from: tuple[str, ...] = ()  # numbers of the credit notes `totals.carried` offsets
+    # First days of the months the lines' course dates fall in, oldest first: a payout also
+    # settles late-paid items and corrections of earlier months (data/money/payouts.py).
+    line_months: tuple[date, ...] = ()
     currency: str = "EUR"
     locale: str = "de"

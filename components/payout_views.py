@@ -113,6 +113,9 @@ def payout_detail(ctx: PageContext, payout_id: int) -> None:
     if payout is None:
         return
     st.subheader(t("payouts.detail_title", period=month_label(payout.period)))
+    if payout.other_months:
+        months = ", ".join(month_label(m) for m in payout.line_months)
+        st.caption(t("payouts.line_months", months=months))
     cols = st.columns(3)
     cols[0].metric(t("payouts.col_gross"), money(payout.gross), border=True)
     cols[1].metric(t("payouts.col_commission_gross"), money(payout.commission_gross), border=True)

@@ -154,27 +154,30 @@ def _span_text(span: MonthSpan) -> str:
     return f"{month_label(span.first)} – {month_label(span.last)}"
 
 
+def _compared_text(span: MonthSpan, until: date | None) -> str:
+    """The compared period as the user reads it: whole months, or the days up to `until`."""
+    if until is None:
+        return _span_text(span)
+    return f"{day(span.first)} – {day(until)}"
+
+
 def _metrics(summary: Summary, *, staff: bool) -> None:
     cur = summary.current
+    # A twelve-month span has one comparison (last year), named as such.
+    vs, vs_key = (
+        (summary.vs_year_ago, "revenue.vs_year_ago")
+        if summary.previous_is_year_ago
+        else (summary.vs_previous, "revenue.vs_previous")
+    )
     figures = [
-        ("revenue", money(cur.revenue), summary.vs_previous("revenue"), None),
-        ("tickets", number(cur.tickets), summary.vs_previous("tickets"), None),
-        ("orders", number(cur.orders), summary.vs_previous("orders"), t("revenue.orders_help")),
-        (
-            "average_order",
-            money(cur.average_order),
-            summary.vs_previous("average_order"),
-            None,
-        ),
+        ("revenue", money(cur.revenue), vs("revenue"), None),
+        ("tickets", number(cur.tickets), vs("tickets"), None),
+        ("orders", number(cur.orders), vs("orders"), t("revenue.orders_help")),
+        ("average_order", money(cur.average_order), vs("average_order"), None),
     ]
     if staff:
         figures.append(
-            (
-                "commission",
-                money(cur.commission),
-                summary.vs_previous("commission"),
-                t("revenue.commission_help"),
-            )
+            ("commission", money(cur.commission), vs("commission"), t("revenue.commission_help"))
         )
     # Two per row: readable on a 390 px phone, where columns stack anyway.
     for begin in range(0, len(figures), 2):
@@ -186,9 +189,10 @@ def _metrics(summary: Summary, *, staff: bool) -> None:
             col.metric(
                 t(f"revenue.{name}"),
                 value,
-                delta=t("revenue.vs_previous", change=percent(relative, signed=True))
+                delta=t(vs_key, change=percent(relative, signed=True))
                 if relative is not None
                 else None,
+                # Coloured by the delta's sign: a fall is red, never green.
                 delta_color="normal",
                 help=help_text,
                 border=True,
@@ -200,31 +204,31 @@ def _comparison(summary: Summary, *, staff: bool) -> None:
     rows = [("revenue", True), ("tickets", False), ("orders", False), ("average_order", True)]
     if staff:
         rows.append(("commission", True))
+    one = summary.previous_is_year_ago  # twelve months: "Vorperiode" would repeat "Vorjahr"
     records = []
     for name, is_money in rows:
         fmt = money if is_money else number
-        prev_abs, prev_pct = _delta(summary.vs_previous(name), is_money=is_money)
+        record = {
+            t("revenue.col_figure"): t(f"revenue.{name}"),
+            t("revenue.col_current"): fmt(getattr(summary.current, name)),
+        }
+        if not one:
+            prev_abs, prev_pct = _delta(summary.vs_previous(name), is_money=is_money)
+            record[t("revenue.col_previous")] = fmt(getattr(summary.previous, name))
+            record[f"{t('revenue.col_change')} "] = prev_abs
+            record[f"{t('revenue.col_change_pct')} "] = prev_pct
         year_abs, year_pct = _delta(summary.vs_year_ago(name), is_money=is_money)
-        records.append(
-            {
-                t("revenue.col_figure"): t(f"revenue.{name}"),
-                t("revenue.col_current"): fmt(getattr(summary.current, name)),
-                t("revenue.col_previous"): fmt(getattr(summary.previous, name)),
-                f"{t('revenue.col_change')} ": prev_abs,
-                f"{t('revenue.col_change_pct')} ": prev_pct,
-                t("revenue.col_year_ago"): fmt(getattr(summary.year_ago, name)),
-                f"{t('revenue.col_change')}  ": year_abs,
-                f"{t('revenue.col_change_pct')}  ": year_pct,
-            }
-        )
+        record[t("revenue.col_year_ago")] = fmt(getattr(summary.year_ago, name))
+        record[f"{t('revenue.col_change')}  "] = year_abs
+        record[f"{t('revenue.col_change_pct')}  "] = year_pct
+        records.append(record)
     st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
-    st.caption(
-        t(
-            "revenue.comparison_caption",
-            previous=_span_text(summary.span.previous()),
-            year_ago=_span_text(summary.span.year_earlier()),
-        )
-    )
+    year_ago = _compared_text(summary.span.year_earlier(), summary.year_ago_until)
+    if one:
+        st.caption(t("revenue.comparison_caption_year", year_ago=year_ago))
+    else:
+        previous = _compared_text(summary.span.previous(), summary.previous_until)
+        st.caption(t("revenue.comparison_caption", previous=previous, year_ago=year_ago))
 
 
 def _by_month(ctx: PageContext, span: MonthSpan, basis: str, *, key: str) -> None:
@@ -384,7 +388,7 @@ def render(ctx: PageContext, *, key: str = "revenue") -> None:
     if span.first <= today <= periods.month_of(span.last).last_day:
         caption += " " + t("revenue.running_month")
     st.caption(caption)
-    summary = cached(revenue.summary, viewer, db, span=span, basis=basis)
+    summary = cached(revenue.summary, viewer, db, span=span, basis=basis, today=today)
     staff = viewer.sees_all
     _metrics(summary, staff=staff)
     if summary.current.items == 0:

@@ -46,3 +46,10 @@ def berlin_today(now: datetime | None = None) -> date:
     """The Berlin calendar day at `now` (aware, or naive UTC as stored), by default today."""
     moment = naive_utc(now) if now else now_utc()
     return moment.replace(tzinfo=UTC).astimezone(BERLIN).date()
+
+
+def shift_day(day: date, months: int) -> date:
+    """The same day `months` months away, clipped to that month's length (31.3. -> 28.2.)."""
+    index = day.year * 12 + day.month - 1 + months
+    target = date(index // 12, index % 12 + 1, 1)
+    return target.replace(day=min(day.day, month_of(target).last_day.day))

@@ -11,6 +11,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ ACCOUNTING_KEYS = (
     "MIOMENTE_ISSUER_BIC",
     "MIOMENTE_DATEV_CONSULTANT",
     "MIOMENTE_DATEV_CLIENT",
+    "MIOMENTE_SETTLEMENT_START",
 )
 
 # Every key the portal reads; `.streamlit/secrets.toml.example` documents each one.
@@ -144,6 +146,16 @@ class AccountingConfig:
     bic: str = "BYLADEM1001"
     datev_consultant: int = 1001
     datev_client: int = 1
+    # The first day the portal settles: items whose course date lies before it were paid out
+    # outside the portal and never enter a payout (a partner may start later, never earlier).
+    settlement_start: date | None = None
+
+
+def _iso_day(key: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{key} must be a date (YYYY-MM-DD).") from exc
 
 
 def load_accounting(
@@ -157,7 +169,9 @@ def load_accounting(
         value = get(key)
         if value is None:
             continue
-        if field.startswith("datev_"):
+        if field == "settlement_start":
+            values[field] = _iso_day(key, value)
+        elif field.startswith("datev_"):
             if not value.isdigit():
                 raise ConfigError(f"{key} must be a number.")
             values[field] = int(value)

@@ -98,7 +98,8 @@ def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> p
 @dataclass(frozen=True)
 class RevenueComparison:
     this_month: Decimal
-    last_month: Decimal
+    last_month: Decimal  # up to the same day as this month (like for like)
+    last_until: date | None = None  # that day; None for a whole month
 
     @property
     def change(self) -> Decimal | None:
@@ -111,15 +112,18 @@ class RevenueComparison:
 def revenue_this_month(
     viewer: Viewer, db: Databases, *, today: date | None = None
 ) -> RevenueComparison:
-    """Revenue booked this calendar month, against the whole previous month.
+    """Revenue booked this calendar month up to today, against the previous month up to the
+    same day (1.–4. December against 1.–4. November).
 
     The same figures as Buchhaltung's dashboard (data/money/revenue.py, from the monthly roll-ups),
     so the two screens never disagree and neither reads the shop's order tables.
     """
     today = today or periods.berlin_today()
-    figures = revenue.summary(viewer, db, span=revenue.MonthSpan.month(today))
+    figures = revenue.summary(viewer, db, span=revenue.MonthSpan.month(today), today=today)
     return RevenueComparison(
-        this_month=figures.current.revenue, last_month=figures.previous.revenue
+        this_month=figures.current.revenue,
+        last_month=figures.previous.revenue,
+        last_until=figures.previous_until,
     )
 
 

@@ -60,6 +60,9 @@ partners = Table(
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
     Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    # The partner's first settled course day (migration 0011): items before it were paid out
+    # outside the portal. The later of this and MIOMENTE_SETTLEMENT_START applies.
+    Column("settlement_start", Date),
 )
 
 users = Table(

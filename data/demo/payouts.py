@@ -9,6 +9,11 @@ drafts for staff to approve in the demo (rendering a PDF takes ~0.3 s: issuing a
 notes would make the demo's first start a minute and a half slower).
 Partners get deterministic (valid, fictitious) bank accounts first, so the
 SEPA export works in the demo. Skips issuing when the PDF renderer is not installed.
+
+The portal "went live" with the first demo payout month: every partner's settlement start is
+that month's first day, so the first payout holds only that month's course dates, not a
+year of history (the demo's orders reach back further). It is stored per partner, so payouts
+computed later in the demo app keep to it without a configured MIOMENTE_SETTLEMENT_START.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ def create_demo_payouts(db: Databases, *, today: date, months: int = MONTHS) -> 
     for _ in range(months - 1):
         periods.append((periods[-1] - timedelta(days=1)).replace(day=1))
     periods.reverse()
+    with db.portal.begin() as conn:
+        conn.execute(update(partners).values(settlement_start=periods[0]))
     with db.portal.connect() as conn:
         logins = [name for name, _pw, role in DEMO_LOGINS if role == "partner"]
         settled = set(

@@ -233,6 +233,7 @@ def build_note(
         cancels_number=cancels["number"] if cancels else None,
         cancels_issue_date=cancels["issue_date"] if cancels else None,
         carried_from=carried_from(conn, payout_id) if carried else (),
+        line_months=tuple(sorted({line.event_date.replace(day=1) for line in lines})),
     )
     return note, partner
 

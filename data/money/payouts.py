@@ -37,6 +37,15 @@ the partner owes Miomente that amount. It is set off against the partner's next 
 - dropping or recomputing a draft drops or recomputes its offsets with it; approved and paid
   payouts keep theirs.
 
+Settlement start
+----------------
+Items whose course day (Berlin) lies before the partner's settlement start were settled
+outside the portal (before it went live): they never enter a payout — not as sale lines, not
+as late-paid items, not as corrections. The start is the later of the global
+MIOMENTE_SETTLEMENT_START (core/settings) and the partner's own `settlement_start` (set by
+staff on the Partner page); neither set: everything is settled. Revenue figures still count
+these items (data/money/rules.py).
+
 Status: draft -> approved (staff; issues the credit note, see data/money/documents.py) -> paid
 (staff, with the transfer date). Every change is in the audit log.
 """
@@ -67,6 +76,7 @@ from core import periods, sql
 from core.clock import now_utc
 from core.db import Databases
 from core.money import ZERO, to_money, to_rate
+from core.settings import load_accounting
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import Viewer
@@ -454,7 +464,36 @@ class _Inputs:
     rates: RateBook
 
 
-def _read_inputs(conn: Connection, viewer: Viewer, period: date) -> _Inputs:
+def _partner_starts(conn: Connection, partner_ids: Sequence[int]) -> dict[int, date]:
+    """partner -> its own settlement start, for partners that have one."""
+    out: dict[int, date] = {}
+    for chunk in sql.chunks(sorted(partner_ids)):
+        for pid, start in conn.execute(
+            select(partners.c.partner_id, partners.c.settlement_start).where(
+                partners.c.partner_id.in_(chunk), partners.c.settlement_start.is_not(None)
+            )
+        ):
+            out[pid] = start
+    return out
+
+
+def _after_start(
+    conn: Connection, rows: Sequence[Mapping], global_start: date | None
+) -> list[Mapping]:
+    """The rows whose course day (Berlin) is on or after their partner's settlement start."""
+    own = _partner_starts(conn, list({r["partner_id"] for r in rows}))
+    kept = []
+    for row in rows:
+        starts = [d for d in (global_start, own.get(row["partner_id"])) if d is not None]
+        day = berlin_day(row["event_at"])
+        if not starts or (day is not None and day >= max(starts)):
+            kept.append(row)
+    return kept
+
+
+def _read_inputs(
+    conn: Connection, viewer: Viewer, period: date, start: date | None = None
+) -> _Inputs:
     bounds = periods.month_of(period)
     month_rows = _month_items(conn, viewer, bounds)
     corrections = _correction_candidates(conn, viewer, period)
@@ -464,7 +503,7 @@ def _read_inputs(conn: Connection, viewer: Viewer, period: date) -> _Inputs:
     existing_offsets = _existing_offsets(conn, [r["payout_id"] for r in existing.values()])
     frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
     candidates: dict[int, Mapping] = {}
-    for row in [*month_rows, *corrections, *late]:
+    for row in _after_start(conn, [*month_rows, *corrections, *late], start):
         if row["partner_id"] not in frozen_partners:
             candidates[row["item_id"]] = row
     settled = _settled_elsewhere(conn, viewer, list(candidates), period)
@@ -640,15 +679,23 @@ def _period_counts(db: Databases, viewer: Viewer, period: date) -> tuple[int, in
 
 
 def compute_payouts(
-    viewer: Viewer, db: Databases, *, period: date, now: datetime | None = None
+    viewer: Viewer,
+    db: Databases,
+    *,
+    period: date,
+    now: datetime | None = None,
+    settlement_start: date | None = None,
 ) -> ComputeResult:
-    """Build or recompute the month's draft payouts of every partner in the viewer's scope."""
+    """Build or recompute the month's draft payouts of every partner in the viewer's scope.
+
+    `settlement_start`: the global start (module doc); default MIOMENTE_SETTLEMENT_START."""
     viewer.require_staff(STAFF_ONLY)
     started = time.perf_counter()
     now = now or now_utc()
     period = month_start(period)
+    start = settlement_start or load_accounting().settlement_start
     with db.portal.connect() as conn:
-        inputs = _read_inputs(conn, viewer, period)
+        inputs = _read_inputs(conn, viewer, period, start)
     plans = _plans(inputs, _vat_rates(db, inputs))
     tally = _Tally()
     for chunk in sql.chunks(sorted(plans), PARTNER_CHUNK):
@@ -912,10 +959,25 @@ class Payout:
     approved_at: datetime | None
     paid_on: date | None
     carried_from: tuple[str, ...] = ()  # credit-note numbers of the offset negative payouts
+    # First days of the months (Berlin) its lines' course dates fall in, oldest first: late-paid
+    # items and corrections come from earlier months than `period`.
+    line_months: tuple[date, ...] = ()
+
+    @property
+    def other_months(self) -> bool:
+        """Whether its lines come from other months than the payout's own."""
+        return any(m != self.period for m in self.line_months)
+
+
+def _line_months(conn: Connection, payout_id: int) -> tuple[date, ...]:
+    query = select(payout_lines.c.event_at).where(payout_lines.c.payout_id == payout_id)
+    days = {berlin_day(moment) for moment in conn.execute(query).scalars()}
+    return tuple(sorted({d.replace(day=1) for d in days if d is not None}))
 
 
 def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | None:
-    fields = [f for f in Payout.__dataclass_fields__ if f not in ("partner", "carried_from")]
+    derived = ("partner", "carried_from", "line_months")
+    fields = [f for f in Payout.__dataclass_fields__ if f not in derived]
     query = (
         select(*(payouts.c[f] for f in fields), partners.c.name.label("partner"))
         .select_from(payouts.join(partners, partners.c.partner_id == payouts.c.partner_id))
@@ -929,7 +991,10 @@ def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | Non
         if row is None:
             return None
         numbers = carried_from(conn, payout_id) if row["carried"] else ()
-    return Payout(**{f: row[f] for f in [*fields, "partner"]}, carried_from=numbers)
+        months = _line_months(conn, payout_id)
+    return Payout(
+        **{f: row[f] for f in [*fields, "partner"]}, carried_from=numbers, line_months=months
+    )
 
 
 def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame:

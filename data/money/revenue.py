@@ -24,8 +24,13 @@ Definitions (the dashboard's captions say the same):
   month on, and with the "booked" basis by booking month although the payout applies it by
   event date. The dashboard's commission is an overview; the payout is the binding figure.
 - **Periods** are whole Berlin months (`MonthSpan`: a month, a quarter, a year or any range of
-  months). The running month counts up to now. "Previous period" is the span of the same length
-  right before, "same period last year" the span shifted by twelve months.
+  months). "Previous period" is the span of the same length right before, "same period last
+  year" the span shifted by twelve months.
+- **Like for like**: a span still running (today lies in it) counts up to today, and so do its
+  comparisons, up to the same day: 1.–4. December against 1.–4. November and 1.–4. December
+  of last year; a running year against the same part of last year. The finished months come
+  from the roll-ups, the cut month from the ledger by day (`_days_totals`). A span of twelve
+  months has no previous period other than last year's (`Summary.previous_is_year_ago`).
 """
 
 from __future__ import annotations
@@ -45,7 +50,14 @@ from core.money import ZERO, ratio, to_decimal, to_money, to_rate
 from data.access import scope
 from data.access.viewer import Viewer
 from data.money.rollup import BASES, BASIS_BOOKED
-from data.portal_schema import REVENUE_ALL_COURSES, commission_rates, partners, revenue_monthly
+from data.money.rules import revenue_amount_sql, revenue_filter
+from data.portal_schema import (
+    REVENUE_ALL_COURSES,
+    bookings,
+    commission_rates,
+    partners,
+    revenue_monthly,
+)
 from data.shop.catalog import product_names
 
 DEFAULT_MONTHS = 24
@@ -158,13 +170,23 @@ def change(current: Decimal | int | None, base: Decimal | int | None) -> Change 
 
 @dataclass(frozen=True)
 class Summary:
-    """The chosen span's totals next to the previous span's and the same span a year before."""
+    """The chosen span's totals next to the previous span's and the same span a year before.
+
+    For a running span the three are counted up to the same day (`*_until`, else None)."""
 
     span: MonthSpan
     basis: str
     current: Totals
     previous: Totals
     year_ago: Totals
+    current_until: date | None = None
+    previous_until: date | None = None
+    year_ago_until: date | None = None
+
+    @property
+    def previous_is_year_ago(self) -> bool:
+        """Twelve months: the span right before is last year's, one comparison, not two."""
+        return self.span.previous() == self.span.year_earlier()
 
     def vs_previous(self, field: str) -> Change | None:
         return change(getattr(self.current, field), getattr(self.previous, field))
@@ -360,19 +382,118 @@ def yearly(
     return _frame(records, YEAR_COLUMNS)
 
 
+def _days_totals(
+    viewer: Viewer, db: Databases, basis: str, first_day: date, last_day: date
+) -> Totals:
+    """Totals of the counted ledger rows whose booking (or course) day lies in the days, with
+    the commission rates in force on the first day of their month (as the roll-ups)."""
+    column = bookings.c.booked_at if basis == BASIS_BOOKED else bookings.c.event_at
+    bounds = periods.days(first_day, last_day)
+    where = [
+        scope.partner_filter(bookings.c.partner_id, viewer),
+        revenue_filter(),
+        column >= bounds.start,
+        column < bounds.end,
+    ]
+    amount = revenue_amount_sql()
+    per_course = (
+        select(
+            bookings.c.partner_id,
+            bookings.c.product_id,
+            func.sum(amount).label("revenue"),
+            func.sum(bookings.c.tickets).label("tickets"),
+            func.count().label("items"),
+        )
+        .where(*where)
+        .group_by(bookings.c.partner_id, bookings.c.product_id)
+    )
+    orders = select(func.count(func.distinct(bookings.c.order_id))).where(*where)
+    with db.portal.connect() as conn:
+        rows = conn.execute(per_course).all()
+        order_count = sum(
+            int(conn.execute(orders.where(bookings.c.partner_id == pid)).scalar() or 0)
+            for pid in {int(r.partner_id) for r in rows}
+        )
+        rates = _rates_on(conn, viewer, first_day.replace(day=1))
+    raw = sum(
+        (to_decimal(r.revenue) * _rate(rates, int(r.partner_id), int(r.product_id)) for r in rows),
+        ZERO,
+    )
+    return Totals(
+        revenue=to_money(sum((to_decimal(r.revenue) for r in rows), ZERO)),
+        tickets=sum(int(r.tickets or 0) for r in rows),
+        orders=order_count,
+        items=sum(int(r.items or 0) for r in rows),
+        commission=to_money(raw / 100),
+    )
+
+
+def _rates_on(conn: Connection, viewer: Viewer, month: date) -> dict[tuple[int, int], Decimal]:
+    """(partner, product) -> the rate in force on `month`'s first day; (partner, 0) holds the
+    contract rate for the courses without their own."""
+    rates = {
+        (int(pid), REVENUE_ALL_COURSES): to_decimal(rate)
+        for pid, rate in conn.execute(
+            select(partners.c.partner_id, partners.c.commission_rate).where(
+                scope.partner_filter(partners.c.partner_id, viewer)
+            )
+        )
+    }
+    cr = commission_rates
+    rows = conn.execute(
+        select(cr.c.partner_id, cr.c.product_id, cr.c.rate)
+        .where(scope.partner_filter(cr.c.partner_id, viewer), cr.c.valid_from <= month)
+        .order_by(cr.c.valid_from)
+    )
+    for pid, product_id, rate in rows:
+        rates[(int(pid), int(product_id))] = to_decimal(rate)  # the latest in force wins
+    return rates
+
+
+def _rate(rates: dict[tuple[int, int], Decimal], partner_id: int, product_id: int) -> Decimal:
+    own = rates.get((partner_id, product_id))
+    return own if own is not None else rates.get((partner_id, REVENUE_ALL_COURSES), ZERO)
+
+
 def summary(
-    viewer: Viewer, db: Databases, *, span: MonthSpan | None = None, basis: str = BASIS_BOOKED
+    viewer: Viewer,
+    db: Databases,
+    *,
+    span: MonthSpan | None = None,
+    basis: str = BASIS_BOOKED,
+    today: date | None = None,
 ) -> Summary:
-    """Totals of the span, of the span before it and of the same span a year earlier."""
+    """Totals of the span, of the span before it and of the same span a year earlier; a
+    running span and its comparisons up to the same day (module doc: like for like)."""
     span = _span(span)
+    today = today or periods.berlin_today()
     previous, year_ago = span.previous(), span.year_earlier()
     first = min(previous.first, year_ago.first)
     found = _by_month(viewer, db, basis, first, span.last)
 
-    def total(part: MonthSpan) -> Totals:
-        return _sum_totals(v for month, v in found.items() if part.first <= month <= part.last)
+    def total(part: MonthSpan, until: date | None = None) -> Totals:
+        if until is None:
+            return _sum_totals(v for month, v in found.items() if part.first <= month <= part.last)
+        whole = [v for month, v in found.items() if part.first <= month < until.replace(day=1)]
+        cut = _days_totals(viewer, db, basis, until.replace(day=1), until)
+        return _sum_totals([*whole, cut])
 
-    return Summary(span, basis, total(span), total(previous), total(year_ago))
+    if not span.first <= today <= periods.month_of(span.last).last_day:
+        return Summary(span, basis, total(span), total(previous), total(year_ago))
+    until_previous, until_year = (
+        periods.shift_day(today, -span.length),
+        periods.shift_day(today, -12),
+    )
+    return Summary(
+        span,
+        basis,
+        total(span, today),
+        total(previous, until_previous),
+        total(year_ago, until_year),
+        current_until=today,
+        previous_until=until_previous,
+        year_ago_until=until_year,
+    )
 
 
 def by_course(

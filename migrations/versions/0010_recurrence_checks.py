@@ -10,14 +10,10 @@ Revises: 0009 (0008 until 0009 is merged)
 Create Date: 2026-12-04
 """
 
-from pathlib import Path
-
 from alembic import op
 
 revision = "0010"
-# 0009 was written on a parallel branch at the same time: follow it once it is here, so both
-# merge orders leave one head. Pin this to "0009" after the merge.
-down_revision = "0009" if any(Path(__file__).parent.glob("0009_*.py")) else "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -26,7 +26,13 @@ from data.portal_schema import PAYOUT_STATUSES
 
 ctx = page_context()
 viewer, db = ctx.viewer, ctx.db
-st.caption(t("payouts.staff_caption"))
+partner_names = choosable(ctx).set_index("partner_id")["name"]
+# Viewing as one partner: the page covers that partner only, and says so by name.
+viewed = None if viewer.sees_all else partner_names.get(viewer.partner_id, "?")
+if viewed is None:
+    st.caption(t("payouts.staff_caption"))
+else:
+    st.caption(t("payouts.partner_caption", partner=viewed))
 today = periods.berlin_today()
 
 
@@ -57,7 +63,6 @@ with st.expander(t("payouts.compute"), icon=":material/calculate:"):
             )
         )
 
-partner_names = choosable(ctx).set_index("partner_id")["name"]
 left, middle, right = st.columns(3)
 period = left.selectbox(
     t("payouts.filter_period"),
@@ -71,11 +76,15 @@ status = middle.selectbox(
     format_func=lambda s: t("payouts.all") if s is None else payout_views.status_label(s),
     key="payouts_status",
 )
+partner_options = [None, *partner_names.index.tolist()] if viewed is None else [None]
 partner = right.selectbox(
     t("payouts.filter_partner"),
-    [None, *partner_names.index.tolist()],
-    format_func=lambda p: t("payouts.all") if p is None else partner_names.get(p, str(p)),
+    partner_options,
+    format_func=lambda p: (
+        (viewed or t("payouts.all")) if p is None else partner_names.get(p, str(p))
+    ),
     key="payouts_partner",
+    disabled=viewed is not None,
 )
 frame = payouts.list_payouts(viewer, db, period=period, status=status, partner_id=partner)
 if frame.empty:

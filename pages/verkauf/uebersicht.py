@@ -36,14 +36,19 @@ partners_list = cached(list_partners, viewer, db) if viewer.sees_all else None
 cols = st.columns(4)
 cols[0].metric(t("overview.pending"), number(pending), help=t("overview.pending_help"), border=True)
 last_month = periods.previous_month(today).first_day
+if revenue.last_until is not None:  # like for like: the same days of last month
+    compared = t("overview.days_of", first=day(last_month), last=day(revenue.last_until))
+else:
+    compared = month_label(last_month)
 cols[1].metric(
     t("overview.revenue_month"),
     money(revenue.this_month),
     delta=t("overview.vs_last_month", change=percent(revenue.change, signed=True))
     if revenue.change is not None
     else None,
-    delta_color="normal" if revenue.change is None or revenue.change >= 0 else "inverse",
-    help=t("overview.revenue_help", last=f"{month_label(last_month)}: {money(revenue.last_month)}"),
+    # Streamlit colours by the delta's sign: a rise green, a fall red (never a green fall).
+    delta_color="normal",
+    help=t("overview.revenue_help", last=f"{compared}: {money(revenue.last_month)}"),
     border=True,
 )
 cols[2].metric(

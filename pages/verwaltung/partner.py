@@ -1,5 +1,5 @@
-"""Partner (staff): every partner with kind and city, one partner's commission rates, and a
-password-reset link for one of the partner's logins."""
+"""Partner (staff): every partner with kind and city, one partner's commission rates and
+settlement start, and a password-reset link for one of the partner's logins."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from components.feedback import show_refusal
 from components.i18n import t
 from components.layout import run_guarded
 from components.session import page_context
+from components.settlement_view import render_settlement_start
+from components.text import md
 from core.validation import InvalidInput
 from data.access.partners import list_partners
 from data.access.resets import RESET_VALID, send_reset_link
@@ -43,6 +45,7 @@ chosen = st.selectbox(
 )
 if chosen is not None:
     run_guarded("partners/commission", lambda: render_commission(ctx, partner_id=int(chosen)))
+    run_guarded("partners/settlement", lambda: render_settlement_start(ctx, partner_id=int(chosen)))
 
     st.subheader(t("password.reset_staff_title"))
     st.caption(t("password.reset_staff_caption", hours=int(RESET_VALID.total_seconds() // 3600)))
@@ -62,4 +65,4 @@ if chosen is not None:
             except InvalidInput as exc:
                 show_refusal(exc)
             else:
-                st.success(t("password.reset_staff_sent", email=email))
+                st.success(t("password.reset_staff_sent", email=md(email)))

@@ -130,6 +130,12 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.money.commission.contract_rate": {"partner_id": 1},
     "data.money.commission.set_contract_rate": {"partner_id": 2, "rate": "22", "now": NOW},
     "data.money.payouts.compute_payouts": {"period": NOW.date(), "now": NOW},
+    "data.money.settlement.settlement_start": {"partner_id": 1},
+    "data.money.settlement.set_settlement_start": {
+        "partner_id": 2,
+        "start": NOW.date(),
+        "now": NOW,
+    },
     "data.money.payouts.is_settled": {"period": NOW.date()},
     "data.money.payouts.approve_payouts": {"payout_ids": [1, 2], "now": NOW},
     "data.money.payouts.mark_paid": {"payout_ids": [1, 2], "paid_on": NOW.date(), "now": NOW},
@@ -210,6 +216,7 @@ STAFF_OWN = {
 STAFF_OWN |= {
     "data.money.commission.set_course_rate",
     "data.money.commission.set_contract_rate",
+    "data.money.settlement.set_settlement_start",
     "data.money.payouts.compute_payouts",
     "data.money.payouts.approve_payouts",
     "data.money.payouts.mark_paid",

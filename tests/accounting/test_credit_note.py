@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -350,3 +351,23 @@ def test_a_cancellation_reverses_the_offset_and_validates() -> None:
     broken = replace(note, totals=replace(note.totals, carried=D("1")))
     with pytest.raises(FacturXError):
         facturx_xml(broken)
+
+
+def test_no_page_holds_only_the_last_sentences() -> None:
+    # Whatever the number of lines, the totals and every note below them share a page:
+    # before, one line count in every page's worth left "Bitte prüfen …" alone on a page.
+    for count in range(30, 75):
+        lines = tuple(make_line(i, f"{50 + i}.00", VAT_STANDARD) for i in range(1, count + 1))
+        pages = pdf_text(render_pdf(make_note(lines=lines), embed_xml=False))
+        tail = pages[-1]
+        assert "Auszahlungsbetrag" in tail and "Bitte prüfen" in tail, count
+        assert "Empfängerkonto" in tail or "Vermittlungsprovision ist" in tail, count
+
+
+def test_the_period_names_the_months_its_lines_come_from() -> None:
+    october = make_note()
+    assert "Kurstermine aus" not in pdf_text(render_pdf(october, embed_xml=False))[0]
+    late = replace(october, line_months=(date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)))
+    first = pdf_text(render_pdf(late, embed_xml=False))[0]
+    assert "Leistungszeitraum 01.10.2026 – 31.10.2026" in first
+    assert "Kurstermine aus August 2026, September 2026, Oktober 2026" in first

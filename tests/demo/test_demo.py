@@ -481,8 +481,12 @@ def test_the_demo_partner_has_paid_payouts_with_credit_notes(tmp_path: Path) -> 
 
     from pypdf import PdfReader
 
+    from core.i18n import to_berlin
     from data.access.viewer import Viewer
     from data.money import documents, payouts
+
+    def berlin_day(moment):
+        return to_berlin(moment).date()
 
     db = demo.ensure_demo(_settings(tmp_path))
     try:
@@ -502,6 +506,13 @@ def test_the_demo_partner_has_paid_payouts_with_credit_notes(tmp_path: Path) -> 
         assert set(history["partner_id"]) == {partner_id}
         for row in history.itertuples():
             assert row.gross > 0 and row.amount == row.gross - row.commission_gross
+        # The first payout settles only its own month: the orders before the portal's start
+        # (the demo's history reaches back a year) were settled outside it.
+        first = history.iloc[0]
+        lines = payouts.list_lines(viewer, db, payout_id=int(first["payout_id"]))
+        months = {(d.year, d.month) for d in lines["event_at"].map(berlin_day)}
+        assert months == {(first["period"].year, first["period"].month)}
+        assert len(lines) == first["lines"]
         notes = documents.list_documents(viewer, db)
         assert len(notes) == 3 and all(n.startswith("GS-") for n in notes["number"])
         pdf = documents.document_pdf(viewer, db, document_id=int(notes["document_id"].iloc[0]))

@@ -165,6 +165,15 @@ def test_an_unpaid_order_is_paid_out_in_the_payout_after_its_payment(october: Da
     lines = payouts.list_lines(STAFF, october, payout_id=november.payout_id)
     assert list(lines["item_id"]) == [5001] and list(lines["gross"]) == [D("178")]
     assert november.gross == D("178")
+    # Its period says where its lines come from: October's course dates, not November's.
+    assert november.line_months == (OCTOBER,) and november.other_months
+    assert _payout_of(october, 1).line_months == (OCTOBER,)
+    assert not _payout_of(october, 1).other_months
+    payouts.approve_payouts(SYSTEM, october, payout_ids=[november.payout_id], now=NOW)
+    from data.money import documents
+
+    [note] = documents.credit_notes_for_export(STAFF, october, payout_ids=[november.payout_id])
+    assert (note.period_start, note.line_months) == (NOVEMBER, (OCTOBER,))
     # Computing again settles it nowhere else: October stays as approved, nothing twice.
     again = payouts.compute_payouts(SYSTEM, october, period=NOVEMBER, now=datetime(2026, 12, 3))
     assert (again.created, again.updated) == (0, 0)
@@ -510,4 +519,85 @@ def test_a_still_negative_month_carries_on_and_a_carry_alone_makes_no_payout(
     assert offsets == [
         (dec_a.payout_id, nov_a.payout_id, D("-69.55")),
         (jan_a.payout_id, dec_a.payout_id, D("-132.07")),
+    ]
+
+
+# --- settlement start: items before it were settled outside the portal ----------------------
+
+
+def _items_in(db: Databases, period: date) -> set[int]:
+    frame = payouts.list_payouts(STAFF, db, period=period)
+    items: set[int] = set()
+    for payout_id in frame["payout_id"]:
+        items |= set(payouts.list_lines(STAFF, db, payout_id=int(payout_id))["item_id"])
+    return items
+
+
+def test_items_before_the_global_start_never_enter_a_payout(october: Databases) -> None:
+    # 5001's course was in September and nobody paid it out in the portal: without a start,
+    # October would sweep it up as a late item.
+    _set_ledger(october, 5001, event_at=datetime(2026, 9, 20, 16, 0))
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    assert 5001 in _items_in(october, OCTOBER)
+    start = date(2026, 10, 1)
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW, settlement_start=start)
+    assert _items_in(october, OCTOBER) == (A_ITEMS | B_ITEMS) - {5001}
+    assert _payout_of(october, 1).gross == D("188")
+
+
+def test_the_global_start_comes_from_the_configuration(october: Databases, monkeypatch) -> None:
+    from core import settings
+
+    monkeypatch.setenv("MIOMENTE_SETTLEMENT_START", "2026-10-01")
+    assert settings.load_accounting().settlement_start == date(2026, 10, 1)
+    _set_ledger(october, 5001, event_at=datetime(2026, 9, 20, 16, 0))
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    assert 5001 not in _items_in(october, OCTOBER)
+    monkeypatch.setenv("MIOMENTE_SETTLEMENT_START", "1.10.2026")
+    with pytest.raises(settings.ConfigError, match="YYYY-MM-DD"):
+        settings.load_accounting()
+
+
+def test_a_partners_own_later_start_keeps_its_earlier_items_out(october: Databases) -> None:
+    from data.money import settlement
+
+    _set_ledger(october, 5003, event_at=datetime(2026, 10, 20, 16, 0))  # after A's start
+    # A's own start (Oct 15) is later than the global one (Oct 1): it wins, for A only.
+    assert settlement.set_settlement_start(
+        STAFF, october, partner_id=1, start=date(2026, 10, 15), now=NOW
+    )
+    with pytest.raises(ScopeError):
+        settlement.set_settlement_start(PARTNER_A, october, partner_id=1, start=None)
+    got = settlement.settlement_start(STAFF, october, partner_id=1)
+    assert got is not None and got.own == date(2026, 10, 15)
+    payouts.compute_payouts(
+        SYSTEM, october, period=OCTOBER, now=NOW, settlement_start=date(2026, 10, 1)
+    )
+    assert _items_in(october, OCTOBER) == {5003} | B_ITEMS
+    with october.portal.connect() as conn:
+        audit = conn.execute(
+            select(audit_log.c.action, audit_log.c.entity_id).where(
+                audit_log.c.action == "settlement_start_set"
+            )
+        ).all()
+    assert [(a, str(e)) for a, e in audit] == [("settlement_start_set", "1")]
+
+
+def test_no_correction_for_an_item_before_the_start(october: Databases) -> None:
+    from data.money import settlement
+
+    _set_ledger(october, 5003, event_at=datetime(2026, 10, 20, 16, 0))
+    payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    a = _payout_of(october, 1)
+    payouts.approve_payouts(STAFF, october, payout_ids=[a.payout_id], now=NOW)
+    # Later the partner's history up to Oct 15 is declared settled outside the portal; then
+    # two of its October items are refunded.
+    settlement.set_settlement_start(STAFF, october, partner_id=1, start=date(2026, 10, 15))
+    _set_ledger(october, 5002, status="refunded", refunded=D("99"))  # Oct 14: before
+    _set_ledger(october, 5003, status="refunded", refunded=D("89"))  # Oct 20: after
+    result = payouts.compute_payouts(SYSTEM, october, period=NOVEMBER, now=NOW)
+    assert result.corrections == 1
+    lines = payouts.list_lines(STAFF, october, payout_id=_payout_of(october, 1, NOVEMBER).payout_id)
+    assert list(zip(lines["item_id"], lines["kind"], lines["gross"], strict=True)) == [
+        (5003, "correction", D("-89"))
     ]

@@ -7,7 +7,7 @@ period and comparison maths, empty periods and money as Decimal in German format
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,9 @@ from tests.support.worlds import B
 TODAY = periods.berlin_today()
 THIS_MONTH = MonthSpan.month(TODAY)
 LAST_MONTH = THIS_MONTH.previous()
+# The world's bookings are relative to today; counted as at the month's last day, the running
+# month and its comparisons are whole months (like for like, see test_like_for_like_*).
+MONTH_END = periods.month_of(TODAY).last_day
 
 
 # --- pure maths ------------------------------------------------------------------------------
@@ -72,7 +75,7 @@ def test_average_order_value_rounds_half_up() -> None:
 
 
 def test_partner_revenue_holds_only_its_own_items(world: Databases) -> None:
-    s = revenue.summary(ALPHA, world, span=THIS_MONTH)
+    s = revenue.summary(ALPHA, world, span=THIS_MONTH, today=MONTH_END)
     # 1001: 2 × 89 €; 1003: A's 89 € only (B's 777,77 € item is B's); 1004 cancelled.
     assert s.current == Totals(Decimal("267.00"), 3, 2, 2, Decimal("66.75"))
     assert s.previous == Totals(Decimal("99.00"), 1, 1, 1, Decimal("24.75"))
@@ -85,14 +88,14 @@ def test_partner_revenue_holds_only_its_own_items(world: Databases) -> None:
     b = revenue.summary(BETA, world, span=THIS_MONTH)
     assert b.current.revenue == Decimal("1013.77")  # 777,77 € of 1003 + 4 × 59 € of 2001
     # Staff: both, an order shared by two partners counted once for each.
-    everyone = revenue.summary(STAFF, world, span=THIS_MONTH)
+    everyone = revenue.summary(STAFF, world, span=THIS_MONTH, today=MONTH_END)
     assert everyone.current == Totals(Decimal("1280.77"), 8, 4, 4, Decimal("269.50"))
 
 
 def test_the_overview_and_the_dashboard_agree_on_this_month(world: Databases) -> None:
     for viewer in (ALPHA, BETA, STAFF):
-        quick = overview.revenue_this_month(viewer, world, today=TODAY)
-        s = revenue.summary(viewer, world, span=THIS_MONTH)
+        quick = overview.revenue_this_month(viewer, world, today=MONTH_END)
+        s = revenue.summary(viewer, world, span=THIS_MONTH, today=MONTH_END)
         assert (quick.this_month, quick.last_month) == (s.current.revenue, s.previous.revenue)
 
 
@@ -163,9 +166,74 @@ def test_a_course_rate_replaces_the_contract_rate_from_its_month(shop: Databases
                 partner_id=1, product_id=101, rate=Decimal("10.00"), valid_from=THIS_MONTH.first
             )
         )
-    s = revenue.summary(ALPHA, shop, span=THIS_MONTH)
+    s = revenue.summary(ALPHA, shop, span=THIS_MONTH, today=MONTH_END)
     assert s.current.commission == Decimal("26.70")  # 267 € of pasta × 10 %
     assert s.previous.commission == Decimal("24.75")  # sushi, 99 € × 25 %, before it anyway
     top = revenue.by_partner(STAFF, shop, span=MonthSpan(LAST_MONTH.first, THIS_MONTH.first))
     commission = dict(zip(top["name"], top["commission"], strict=True))
     assert commission["Kochschule Alpha"] == Decimal("51.45")  # 26,70 + 24,75
+
+
+# --- like for like: a running period against the same days ---------------------------------------
+
+
+def _book(db: Databases, booked: dict[int, datetime]) -> None:
+    """Move A's items to fixed booking times (UTC) and rebuild the roll-ups from the ledger."""
+    from sqlalchemy import update
+
+    from data.money.rollup import rebuild_rollups
+    from data.portal_schema import bookings
+
+    with db.portal.begin() as conn:
+        for item_id, moment in booked.items():
+            conn.execute(
+                update(bookings)
+                .where(bookings.c.item_id == item_id)
+                .values(booked_at=moment, event_at=moment + timedelta(days=1))
+            )
+        rebuild_rollups(conn)
+
+
+def test_like_for_like_a_running_month_against_the_same_days(shop: Databases) -> None:
+    # A: 178 € on 3 Dec 2026, 99 € on 2 Nov and 89 € on 20 Nov, nothing last December.
+    _book(
+        shop,
+        {
+            5001: datetime(2026, 12, 3, 9),
+            5002: datetime(2026, 11, 2, 9),
+            5003: datetime(2026, 11, 20, 9),
+        },
+    )
+    december = MonthSpan.month(date(2026, 12, 1))
+    s = revenue.summary(ALPHA, shop, span=december, today=date(2026, 12, 4))
+    # 1.–4. December against 1.–4. November: the 20 November booking is not yet comparable.
+    assert (s.current.revenue, s.previous.revenue) == (Decimal("178.00"), Decimal("99.00"))
+    assert s.previous.commission == Decimal("24.75") and s.previous.orders == 1
+    assert (s.current_until, s.previous_until) == (date(2026, 12, 4), date(2026, 11, 4))
+    assert s.year_ago_until == date(2025, 12, 4)
+    # A finished month compares whole months.
+    done = revenue.summary(ALPHA, shop, span=december, today=date(2027, 1, 10))
+    assert done.previous.revenue == Decimal("188.00") and done.previous_until is None
+    # The 31st against a 30-day month: up to its last day.
+    assert periods.shift_day(date(2026, 12, 31), -1) == date(2026, 11, 30)
+    assert periods.shift_day(date(2028, 2, 29), -12) == date(2027, 2, 28)
+
+
+def test_like_for_like_a_running_year_and_its_one_comparison(shop: Databases) -> None:
+    _book(
+        shop,
+        {
+            5001: datetime(2026, 3, 3, 9),
+            5002: datetime(2025, 3, 2, 9),
+            5003: datetime(2025, 12, 20, 9),  # later in last year than today is in this one
+        },
+    )
+    year = MonthSpan.year(date(2026, 1, 1))
+    s = revenue.summary(ALPHA, shop, span=year, today=date(2026, 12, 4))
+    assert (s.current.revenue, s.year_ago.revenue) == (Decimal("178.00"), Decimal("99.00"))
+    assert s.year_ago_until == date(2025, 12, 4)
+    # Twelve months: the period before is last year's, so there is one comparison, not two.
+    assert s.previous_is_year_ago
+    assert not revenue.summary(
+        ALPHA, shop, span=MonthSpan.month(date(2026, 12, 1))
+    ).previous_is_year_ago

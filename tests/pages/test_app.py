@@ -370,3 +370,22 @@ def test_new_date_quick_action_on_the_overview(world: Databases) -> None:
     staff = new_app(user_id=STAFF)
     staff.run()
     assert not [b for b in staff.button if b.key == "overview_new_date"]
+
+
+def test_viewing_as_a_partner_no_caption_speaks_of_all_partners(world: Databases) -> None:
+    from components.navigation import PAGES
+    from components.session import VIEW_AS_KEY
+
+    for spec in PAGES:
+        at = new_app(user_id=STAFF)
+        at.session_state[VIEW_AS_KEY] = 1
+        at.run()
+        at.switch_page(f"pages/{spec.file}")
+        at.run()
+        text = assert_clean(at)
+        shown = [s.format_func(s.value) for s in at.selectbox if s.key != "_view_as_choice"]
+        seen = "\n".join([text, *map(str, shown)])
+        assert "Alle Partner" not in seen, spec.file
+        if spec.key == "payouts":
+            captions = "\n".join(str(c.value) for c in at.caption)
+            assert "Kochschule Alpha: berechnen, freigeben" in captions

@@ -108,3 +108,25 @@ def test_a_partner_cannot_reach_the_commission_tool(world: Databases) -> None:
     at.run()
     with pytest.raises(ValueError):
         at.switch_page("pages/verwaltung/partner.py")
+
+
+def test_staff_sets_the_partners_settlement_start(world: Databases) -> None:
+    from data.money import settlement
+
+    at = _partner_page(2)
+    text = _assert_clean(at)
+    assert "Das Portal rechnet alle Kurstermine dieses Partners ab." in text
+    at.date_input(key="settlement_start_0").set_value(date(2026, 10, 1))
+    at = at.button(key="settlement_save_0").click().run()
+    text = _assert_clean(at)
+    assert "Das Portal rechnet Kurstermine ab dem 01.10.2026 ab" in text
+    assert at.date_input(key="settlement_start_1").value == date(2026, 10, 1)
+    stored = settlement.settlement_start(SYSTEM, world, partner_id=2)
+    assert stored is not None and stored.own == date(2026, 10, 1)
+    with world.portal.connect() as conn:
+        actions = conn.execute(
+            select(audit_log.c.action, audit_log.c.user_id, audit_log.c.partner_id).where(
+                audit_log.c.action == "settlement_start_set"
+            )
+        ).all()
+    assert [tuple(a) for a in actions] == [("settlement_start_set", STAFF, 2)]

@@ -186,7 +186,11 @@ def test_partner_sees_the_offset_of_an_earlier_negative_payout(
             text = _assert_clean(at)  # the newest payout (December) is open
             assert "Verrechnet mit früheren negativen Auszahlungen (GS-2026-00002)" in text
             assert "-69,55\u00a0€" in text and "70,95\u00a0€" in text
+            assert "Kurstermine aus" not in text  # December's lines are all December's
             at.selectbox(key="payout_open").set_value(
                 int(payouts.list_payouts(SYSTEM, db, period=date(2026, 11, 1))["payout_id"][0])
             ).run()
-            assert "Er wird mit Ihrer nächsten Auszahlung verrechnet." in _assert_clean(at)
+            text = _assert_clean(at)
+            assert "Er wird mit Ihrer nächsten Auszahlung verrechnet." in text
+            # November holds only a correction of an October course date: the period says so.
+            assert "Kurstermine aus Oktober 2026:" in text

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -34,6 +34,23 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     with fresh_databases("sqlite", tmp) as db, app_environment(db, tmp):
         build_world(db)
         yield db
+
+
+_REAL_TODAY = periods.berlin_today
+
+
+def _today_is(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
+    """The pages' Berlin today (the world's bookings stay where they are)."""
+    monkeypatch.setattr(
+        periods, "berlin_today", lambda now=None: day if now is None else _REAL_TODAY(now)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _month_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The world books relative to today; seen on the month's last day, the running month and
+    # its comparisons are whole months whatever day the tests run (like for like, below).
+    _today_is(monkeypatch, periods.month_of(_REAL_TODAY()).last_day)
 
 
 def _tab(user_id: int, locale: str = "de") -> AppTest:
@@ -192,3 +209,49 @@ def test_an_empty_period_says_so(world: Databases) -> None:
     assert not at.exception
     assert _metrics(at)["Umsatz"][0] == "0,00\u00a0€"
     assert "Im gewählten Zeitraum gibt es keinen Umsatz." in _text(at)
+
+
+# --- like for like -----------------------------------------------------------------------
+
+
+def test_a_running_month_is_compared_with_the_same_days(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    this_month = _REAL_TODAY().replace(day=1)
+    last = periods.previous_month(this_month).first_day
+    # The world's last-month booking (order 1002, 99 €) lies on the 15th: on the 4th it is
+    # not yet comparable, so the running month has nothing to compare with.
+    fourth = this_month.replace(day=4)
+    _today_is(monkeypatch, fourth)
+    at = _tab(ALPHA)
+    text = _text(at)
+    expected = f"Vorperiode: {i18n.day(last, 'de')} – {i18n.day(last.replace(day=4), 'de')}."
+    assert expected in text
+    previous = _table(at, "Kennzahl")["Umsatz"]["Vorperiode"]
+    assert previous == "0,00\u00a0€"
+
+
+def test_a_year_has_one_comparison_named_last_year(world: Databases) -> None:
+    at = _tab(ALPHA)
+    at.segmented_control(key="revenue_kind").set_value("year").run()
+    metrics = _metrics(at)
+    assert metrics["Umsatz"][1].endswith("zum Vorjahr") or metrics["Umsatz"][1] == ""
+    assert "zur Vorperiode" not in _text(at)
+    row = _table(at, "Kennzahl")["Umsatz"]
+    assert "Vorperiode" not in row and "Vorjahr" in row
+
+
+def test_the_overview_shows_a_fall_in_red(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from streamlit.proto.Metric_pb2 import Metric
+
+    # Next month's last day: nothing booked yet, this month's 267 € whole: -100 %.
+    following = periods.month_of(periods.month_of(_REAL_TODAY()).last_day + timedelta(days=1))
+    _today_is(monkeypatch, following.last_day)
+    at = open_page("verkauf/uebersicht.py", user_id=ALPHA)
+    assert not at.exception, [e.message for e in at.exception]
+    metric = next(m for m in at.metric if m.label == "Umsatz diesen Monat")
+    assert metric.delta.startswith("-100,0")
+    assert metric.proto.color == Metric.MetricColor.RED
+    assert metric.proto.direction == Metric.MetricDirection.DOWN

@@ -538,3 +538,31 @@ password_resets = Table(
     Column("used_at", DateTime),
     Index("ix_miomente_password_resets_user", "user_id"),
 )
+
+# The booking widget (migration 0014). A partner's public key identifies the partner in the
+# embed code on its website: not a secret (anyone can read it in the page), only an address;
+# disabling it makes the widget answer "unknown" (data/integrations/widget_keys.py).
+widget_keys = Table(
+    "miomente_widget_keys",
+    metadata,
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), primary_key=True),
+    Column("public_key", String(40), nullable=False, unique=True),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+WIDGET_EVENTS = ("view", "click")
+
+# Widget traffic per partner, Berlin day and event ("view": the dates were loaded, "click":
+# "Buchen" was pressed): one counter row each, incremented by the public endpoints.
+widget_traffic = Table(
+    "miomente_widget_traffic",
+    metadata,
+    Column("partner_id", Integer, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),
+    Column("event", String(8), primary_key=True),
+    Column("count", Integer, nullable=False, server_default="0"),
+    CheckConstraint("event IN ('view', 'click')", name="ck_miomente_widget_traffic_event"),
+    Index("ix_miomente_widget_traffic_day", "day"),
+)

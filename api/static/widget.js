@@ -1,4 +1,4 @@
-/* Miomente booking widget. No framework, no cookies, no innerHTML with data.
+/* Miomente booking widget. No framework, no cookies; every text is set as textContent.
  *
  * Embed:
  *   <script src="https://…/v1/widget.js" async></script>

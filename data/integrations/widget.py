@@ -178,7 +178,11 @@ def _shop_fingerprint(db: Databases, ids: list[int] | None, now: datetime) -> tu
     if ids is not None:
         future = future.where(int_in(d.c.product_id, ids))
     dates_query = select(
-        func.count(), func.max(d.c.updated_at), func.sum(d.c.seats_total), func.max(d.c.date_id)
+        func.count(),
+        func.max(d.c.updated_at),
+        func.sum(d.c.seats_total),
+        func.sum(d.c.price),
+        func.max(d.c.date_id),
     ).where(d.c.starts_at > now)
     if ids is not None:
         dates_query = dates_query.where(int_in(d.c.product_id, ids))

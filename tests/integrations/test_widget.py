@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from core.db import Databases
 from data.access.viewer import ScopeError, Viewer
 from data.dates.course_dates import create_date, update_date

@@ -98,12 +98,12 @@ def install(app: FastAPI) -> None:
         fields = ", ".join(
             str(err.get("loc", ["?"])[-1]) for err in exc.errors()[:5] if isinstance(err, dict)
         )
-        return error_response(request, 422, "api.invalid_request", fields=fields or "?")
+        return error_response(request, 422, "api_error.invalid_request", fields=fields or "?")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        key = {404: "api.not_found", 405: "api.method_not_allowed"}.get(
-            exc.status_code, "api.bad_request"
+        key = {404: "api_error.not_found", 405: "api_error.method_not_allowed"}.get(
+            exc.status_code, "api_error.bad_request"
         )
         status = exc.status_code if 400 <= exc.status_code < 500 else 400
         return error_response(request, status, key)
@@ -113,4 +113,4 @@ def install(app: FastAPI) -> None:
         log.exception(
             "unexpected error", extra={"request_id": getattr(request.state, "request_id", "")}
         )
-        return error_response(request, 500, "api.internal")
+        return error_response(request, 500, "api_error.internal")

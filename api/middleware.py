@@ -96,7 +96,7 @@ def install(app: FastAPI) -> None:
                 response = await call_next(request)
             except Exception:  # the handlers answer refusals; this is the last line
                 log.exception("unhandled error", extra={"request_id": request.state.request_id})
-                response = error_response(request, 500, "api.internal")
+                response = error_response(request, 500, "api_error.internal")
         response.headers["X-Request-ID"] = request.state.request_id
         _security_headers(path, response)
         _log(request, response.status_code, started)

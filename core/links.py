@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
-from core.settings import load_public_url
+from core.settings import load_api_url, load_public_url
 
 # Pages that links open, and the query parameter each reads (pages/<section>/<path>.py).
 ORDERS_PAGE = "bestellungen"
@@ -74,3 +74,25 @@ def review_url(token: str) -> str:
 def review_unsubscribe_url(token: str) -> str:
     """Where the participant objects to further review mails."""
     return f"{review_url(token)}/abmelden"
+
+
+# --- the public service (api/): the booking widget ----------------------------------------------
+
+WIDGET_SCRIPT_PATH = "/v1/widget.js"
+WIDGET_FRAME_PATH = "/v1/widget/frame"
+
+
+def api_url() -> str:
+    """The configured base of the public service, without a trailing slash."""
+    return load_api_url()
+
+
+def widget_script_url(*, base: str | None = None) -> str:
+    """The widget's script, for the embed code."""
+    return f"{(api_url() if base is None else base).rstrip('/')}{WIDGET_SCRIPT_PATH}"
+
+
+def widget_frame_url(key: str, params: Mapping[str, str | int], *, base: str | None = None) -> str:
+    """The widget's iframe page for a partner's public key and its display choices."""
+    root = (api_url() if base is None else base).rstrip("/")
+    return f"{root}{WIDGET_FRAME_PATH}?{urlencode({'key': key, **params})}"

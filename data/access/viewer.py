@@ -20,7 +20,7 @@ class ScopeError(Refusal, PermissionError):
 
 STAFF_ONLY = "access.staff_only"
 SYSTEM_ONLY = "access.system_only"
-READ_ONLY = "api.read_only"
+READ_ONLY = "api_error.read_only"
 
 # The booking widget on a partner's website (api/routers/widget.py): no login, a public
 # partner key. It reads like that partner (the same scope filters) and writes nothing but its

@@ -59,7 +59,7 @@ def test_unknown_routes_answer_json_in_german_or_english(client: TestClient) -> 
     assert english.headers["content-language"] == "en"
     wrong = client.delete("/v1/health")
     assert wrong.status_code == 405
-    assert wrong.json()["error"]["code"] == "api.method_not_allowed"
+    assert wrong.json()["error"]["code"] == "api_error.method_not_allowed"
 
 
 def test_docs_describe_the_service_in_german_and_english(client: TestClient) -> None:
@@ -84,7 +84,7 @@ def test_an_unexpected_error_is_json_without_a_traceback(
         answer = client.get(f"/v1/widget/{world.key_a}/dates")
     assert answer.status_code == 500
     body = answer.json()
-    assert body["error"]["code"] == "api.internal"
+    assert body["error"]["code"] == "api_error.internal"
     assert "Traceback" not in answer.text and "sqlite" not in answer.text.lower()
     assert any(r.name == "api" for r in caplog.records)
 

@@ -116,7 +116,7 @@ def test_the_widget_viewer_reads_but_makes_no_key(world: WidgetWorld) -> None:
         conn.execute(widget_keys.delete())
     with pytest.raises(ScopeError) as refused:
         widget_key(Viewer.widget(1), db, now=NOW)
-    assert refused.value.key == "api.read_only"
+    assert refused.value.key == "api_error.read_only"
     with pytest.raises(ScopeError):
         widget_key(STAFF, db, now=NOW)  # staff seeing all have no widget of their own
     assert widget_key(STAFF.view_as(2), db, now=NOW).partner_id == 2

@@ -86,8 +86,19 @@ def create_app(
     middleware.install(app)
     app.include_router(health.router, prefix=PREFIX)
     app.include_router(widget.router, prefix=PREFIX)
-    logging.getLogger("api").setLevel(logging.INFO)
+    _log_to_stderr()
     return app
+
+
+def _log_to_stderr() -> None:
+    """One JSON line per request on stderr, unless the host (pytest, a logging config) has
+    set up logging itself; uvicorn configures only its own loggers."""
+    service = logging.getLogger("api")
+    service.setLevel(logging.INFO)
+    if not logging.getLogger().handlers and not service.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        service.addHandler(handler)
 
 
 app = create_app()

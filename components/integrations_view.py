@@ -45,11 +45,12 @@ def embed_code(key: str, choice: WidgetChoice, *, base: str | None = None) -> st
     """The snippet a partner pastes into its website: script, container, noscript link."""
     attrs = "".join(f' data-{name}="{html.escape(value)}"' for name, value in
                     choice.attributes().items())  # fmt: skip
-    frame = links.widget_frame_url(key, choice.attributes(), base=base)
+    # Without script: the course's (or the shop's) own page, where the dates can be booked.
+    shop = links.SHOP_URL if choice.course is None else links.shop_course_url(choice.course)
     return (
         f'<script src="{html.escape(links.widget_script_url(base=base))}" async></script>\n'
         f'<div data-miomente-partner="{html.escape(key)}"{attrs}></div>\n'
-        f'<noscript><a href="{html.escape(frame)}">'
+        f'<noscript><a href="{html.escape(shop)}">'
         f"{html.escape(t('widget.ui.noscript'))}</a></noscript>"
     )
 
@@ -97,10 +98,10 @@ def choose(courses: list[WidgetCourse]) -> WidgetChoice:
 def show_code(key: str, choice: WidgetChoice) -> None:
     st.subheader(t("integrations.code_title"))
     st.caption(t("integrations.code_caption"))
-    st.code(embed_code(key, choice), language="html")
+    st.code(embed_code(key, choice), language="html", wrap_lines=True)
     with st.expander(t("integrations.iframe_title")):
         st.caption(t("integrations.iframe_caption"))
-        st.code(iframe_code(key, choice), language="html")
+        st.code(iframe_code(key, choice), language="html", wrap_lines=True)
     st.caption(t("integrations.events_caption"))
 
 

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import Db, Locale, Widget, widget_context
 from api.errors import ERROR_SCHEMA, ApiError
-from core import i18n
+from core import i18n, links
 from core.recurrence import to_local
 from data.integrations.widget import (
     WidgetDate,
@@ -249,13 +249,16 @@ def _frame_html(request: Request, attrs: dict[str, str], lang: str) -> str:
     data = " ".join(f'data-{name}="{html.escape(value)}"' for name, value in attrs.items())
     title = i18n.translate("widget.ui.title", lang)
     noscript = i18n.translate("widget.ui.noscript", lang)
+    course = attrs.get("course")
+    shop = links.shop_course_url(int(course)) if course else links.SHOP_URL
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
         "<style>html,body{margin:0;padding:0;background:transparent}</style></head><body>"
         f'<div {data} data-frame="1"></div>'
-        f"<noscript>{html.escape(noscript)}</noscript>"
+        f'<noscript><a href="{html.escape(shop)}" target="_top">{html.escape(noscript)}</a>'
+        "</noscript>"
         f'<script src="{html.escape(script_url)}" async></script></body></html>'
     )
 

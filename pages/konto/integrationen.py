@@ -21,7 +21,6 @@ from data.integrations.widget_traffic import widget_traffic_per_day
 ctx = page_context()
 viewer = ctx.viewer
 
-st.title(t("integrations.title"))
 st.caption(t("integrations.intro"))
 
 if viewer.partner_id is None:

@@ -31,7 +31,7 @@ def test_a_partner_copies_its_embed_code(app_world: Databases) -> None:
     assert f'data-miomente-partner="{key}"' in code
     assert '<script src="' in code and '/v1/widget.js" async></script>' in code
     assert 'data-lang="de"' in code and 'data-view="list"' in code
-    assert "<noscript>" in code and "/v1/widget/frame?key=" in code
+    assert '<noscript><a href="https://www.miomente.de">' in code
     assert "Einbettungscode" in text
     # Its own courses to choose from, none of B's.
     options = at.selectbox(key="widget_course").options
@@ -40,6 +40,7 @@ def test_a_partner_copies_its_embed_code(app_world: Databases) -> None:
     at.radio(key="widget_view").set_value("calendar").run()
     code = at.code[0].value
     assert 'data-course="101"' in code and 'data-view="calendar"' in code
+    assert 'href="https://www.miomente.de/kurs/101"' in code
     assert_clean(at)
 
 

@@ -61,6 +61,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = db is None
         if owned:
+            _log_to_stderr()
             app.state.settings = app.state.settings or api_settings()
             app.state.db = _open(app.state.settings)
         yield
@@ -86,13 +87,13 @@ def create_app(
     middleware.install(app)
     app.include_router(health.router, prefix=PREFIX)
     app.include_router(widget.router, prefix=PREFIX)
-    _log_to_stderr()
+    logging.getLogger("api").setLevel(logging.INFO)
     return app
 
 
 def _log_to_stderr() -> None:
-    """One JSON line per request on stderr, unless the host (pytest, a logging config) has
-    set up logging itself; uvicorn configures only its own loggers."""
+    """One JSON line per request on stderr when serving (uvicorn configures only its own
+    loggers), unless a logging configuration has set up the root logger itself."""
     service = logging.getLogger("api")
     service.setLevel(logging.INFO)
     if not logging.getLogger().handlers and not service.handlers:

@@ -81,8 +81,9 @@ def create_app(
         app.state.settings = settings or api_settings()
         app.state.db = db
     app.state.rendered = widget.RenderedCache(
-        app.state.settings.cache_entries if app.state.settings else 2048
+        app.state.settings.cache_entries if app.state.settings else ApiSettings.cache_entries
     )
+    app.state.versions = {}
     errors.install(app)
     middleware.install(app)
     app.include_router(health.router, prefix=PREFIX)

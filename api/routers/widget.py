@@ -12,18 +12,21 @@ import hashlib
 import html
 import json
 import re
+import time
 from collections import OrderedDict
 from datetime import date, datetime, timedelta
-from functools import cache
+from decimal import Decimal
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from api.deps import Db, Locale, Widget, widget_context
+from api.deps import Db, Locale, Widget, WidgetContext, widget_context
 from api.errors import ERROR_SCHEMA, ApiError
 from core import i18n, links
+from core.db import Databases
 from core.recurrence import to_local
 from data.integrations.widget import (
     WidgetDate,
@@ -36,6 +39,7 @@ from data.integrations.widget_traffic import count_widget_event
 router = APIRouter(tags=["widget"])
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MONTHS_AHEAD = 36
+VERSION_SLOTS = 10_000
 # The waitlist and date request arrive with their own issue: the widget shows their buttons
 # only when the answer says the feature is on.
 FEATURES = {"waitlist": False, "date_request": False}
@@ -111,8 +115,45 @@ def _texts(locale: str) -> dict[str, object]:
     return {"texts": texts, "month_names": months, "weekdays": weekdays}
 
 
+def _version(
+    request: Request, widget: WidgetContext, db: Databases, course: int | None, now: datetime
+) -> str:
+    """`widget_version`, remembered for `version_ttl` seconds per partner and course: a burst
+    of page views costs one fingerprint query, a change shows within that time."""
+    ttl = request.app.state.settings.version_ttl
+    memo: dict[tuple[int | None, int | None], tuple[float, str]] = request.app.state.versions
+    slot = (widget.viewer.partner_id, course)
+    remembered = memo.get(slot)
+    if ttl > 0 and remembered is not None and remembered[0] > time.monotonic():
+        return remembered[1]
+    version = widget_version(widget.viewer, db, product_id=course, now=now)
+    if ttl > 0:
+        if len(memo) > VERSION_SLOTS:
+            memo.clear()
+        memo[slot] = (time.monotonic() + ttl, version)
+    return version
+
+
+# Babel's formatting is the costly part of rendering many dates; the same days, times and
+# prices recur in every answer, so each label is made once.
+@lru_cache(maxsize=8192)
+def _day_label(moment: datetime, locale: str) -> str:
+    return f"{i18n.weekday_short(to_local(moment).date(), locale)} {i18n.day(moment, locale)}"
+
+
+@lru_cache(maxsize=8192)
+def _time_label(moment: datetime, locale: str) -> str:
+    return i18n.time_of_day(moment, locale)
+
+
+@lru_cache(maxsize=4096)
+def _price_label(price: Decimal, locale: str) -> str:
+    return i18n.money(price, locale)
+
+
 def _date_json(row: WidgetDate, locale: str) -> dict[str, object]:
     starts, ends = to_local(row.starts_at), to_local(row.ends_at)
+    start_time = _time_label(row.starts_at, locale)
     return {
         "date_id": row.date_id,
         "course_id": row.product_id,
@@ -120,14 +161,12 @@ def _date_json(row: WidgetDate, locale: str) -> dict[str, object]:
         "starts_at": starts.isoformat(),
         "ends_at": ends.isoformat(),
         "day": starts.date().isoformat(),
-        "date_label": f"{i18n.weekday_short(starts.date(), locale)} "
-        f"{i18n.day(row.starts_at, locale)}",
-        "time_label": f"{i18n.time_of_day(row.starts_at, locale)}–"
-        f"{i18n.time_of_day(row.ends_at, locale)}",
+        "date_label": _day_label(row.starts_at, locale),
+        "time_label": f"{start_time}–{_time_label(row.ends_at, locale)}",
         "seats_total": row.seats_total,
         "seats_free": row.seats_free,
         "price": str(row.price),
-        "price_label": i18n.money(row.price, locale),
+        "price_label": _price_label(row.price, locale),
         "currency": "EUR",
         "booking_url": row.booking_url,
         "seats_label": i18n.translate("widget.ui.seats_free", locale, n=row.seats_free),
@@ -135,8 +174,8 @@ def _date_json(row: WidgetDate, locale: str) -> dict[str, object]:
             "widget.ui.book_label",
             locale,
             course=row.course,
-            date=i18n.day(row.starts_at, locale),
-            time=i18n.time_of_day(row.starts_at, locale),
+            date=_day_label(row.starts_at, locale).split(" ")[-1],
+            time=start_time,
         ),
     }
 
@@ -176,7 +215,7 @@ def dates(
     del lang  # read by the locale dependency
     now = request.app.state.clock()
     first = _month(month, now)
-    version = widget_version(widget.viewer, db, product_id=course, now=now)
+    version = _version(request, widget, db, course, now)
     etag = _etag(widget, version, (course, month, limit, locale))
     settings = request.app.state.settings
     headers = {

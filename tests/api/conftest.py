@@ -21,7 +21,7 @@ def world(module_databases: Databases) -> WidgetWorld:
 
 @pytest.fixture
 def client(world: WidgetWorld) -> Iterator[TestClient]:
-    settings = ApiSettings(core=load_settings(env={}))
+    settings = ApiSettings(core=load_settings(env={}), version_ttl=0)
     app = create_app(db=world.db, settings=settings, clock=lambda: NOW)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client

@@ -284,7 +284,8 @@ def script(request: Request) -> Response:
 
 
 def _frame_html(request: Request, attrs: dict[str, str], lang: str) -> str:
-    script_url = str(request.url_for("script"))
+    # Relative to this page: the right scheme and host behind any proxy.
+    script_url = request.scope.get("root_path", "") + links.WIDGET_SCRIPT_PATH
     data = " ".join(f'data-{name}="{html.escape(value)}"' for name, value in attrs.items())
     title = i18n.translate("widget.ui.title", lang)
     noscript = i18n.translate("widget.ui.noscript", lang)

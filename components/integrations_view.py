@@ -29,15 +29,15 @@ PREVIEW_HEIGHT = 640
 
 @dataclass(frozen=True)
 class WidgetChoice:
-    course: int | None
+    courses: tuple[int, ...]
     view: str
     color: str
     lang: str
 
     def attributes(self) -> dict[str, str]:
         attrs = {"lang": self.lang, "view": self.view, "color": self.color}
-        if self.course is not None:
-            attrs["course"] = str(self.course)
+        if self.courses:
+            attrs["course"] = ",".join(str(pid) for pid in self.courses)
         return attrs
 
 
@@ -46,7 +46,8 @@ def embed_code(key: str, choice: WidgetChoice, *, base: str | None = None) -> st
     attrs = "".join(f' data-{name}="{html.escape(value)}"' for name, value in
                     choice.attributes().items())  # fmt: skip
     # Without script: the course's (or the shop's) own page, where the dates can be booked.
-    shop = links.SHOP_URL if choice.course is None else links.shop_course_url(choice.course)
+    one = len(choice.courses) == 1
+    shop = links.shop_course_url(choice.courses[0]) if one else links.SHOP_URL
     return (
         f'<script src="{html.escape(links.widget_script_url(base=base))}" async></script>\n'
         f'<div data-miomente-partner="{html.escape(key)}"{attrs}></div>\n'
@@ -66,14 +67,15 @@ def iframe_code(key: str, choice: WidgetChoice, *, base: str | None = None) -> s
 
 
 def choose(courses: list[WidgetCourse]) -> WidgetChoice:
-    """The partner's choices: course, view, colour, language."""
-    options: list[int | None] = [None, *(c.product_id for c in courses)]
+    """The partner's choices: courses (none: all), view, colour, language."""
     names = {c.product_id: c.name for c in courses}
     left, right = st.columns(2)
-    course = left.selectbox(
+    chosen = left.multiselect(
         t("integrations.course"),
-        options,
-        format_func=lambda pid: t("integrations.all_courses") if pid is None else names[pid],
+        list(names),
+        format_func=lambda pid: names[pid],
+        placeholder=t("integrations.all_courses"),
+        help=t("integrations.course_help"),
         key="widget_course",
     )
     view = right.radio(
@@ -92,7 +94,9 @@ def choose(courses: list[WidgetCourse]) -> WidgetChoice:
         key="widget_lang",
     )
     color = color if _COLOR.fullmatch(color or "") else DEFAULT_COLOR
-    return WidgetChoice(course=course, view=view or "list", color=color, lang=lang or "de")
+    return WidgetChoice(
+        courses=tuple(sorted(chosen)), view=view or "list", color=color, lang=lang or "de"
+    )
 
 
 def show_code(key: str, choice: WidgetChoice) -> None:

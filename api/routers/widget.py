@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from pydantic import Field
 
 from api.deps import Db, Locale, Widget, WidgetContext, widget_context
 from api.errors import ERROR_SCHEMA, ApiError
@@ -55,10 +56,15 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 
+CourseId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 Course = Annotated[
-    int | None,
-    Query(ge=1, le=2_147_483_647, description="Nur dieser Kurs / only this course (product id)"),
+    list[CourseId] | None,
+    Query(
+        description="Nur diese Kurse (Produkt-IDs, wiederholbar) / only these courses "
+        "(product ids, repeatable)",
+    ),
 ]
+MAX_COURSES = 50
 Month = Annotated[
     str | None,
     Query(
@@ -91,6 +97,13 @@ class RenderedCache:
             self.items.popitem(last=False)
 
 
+def _courses(given: list[int] | None) -> tuple[int, ...]:
+    chosen = tuple(sorted(set(given or ())))
+    if len(chosen) > MAX_COURSES:
+        raise ApiError(422, "widget.too_many_courses", n=MAX_COURSES)
+    return chosen
+
+
 def _month(value: str | None, now: datetime) -> date | None:
     if value is None:
         return None
@@ -116,17 +129,17 @@ def _texts(locale: str) -> dict[str, object]:
 
 
 def _version(
-    request: Request, widget: WidgetContext, db: Databases, course: int | None, now: datetime
+    request: Request, widget: WidgetContext, db: Databases, course: tuple[int, ...], now: datetime
 ) -> str:
     """`widget_version`, remembered for `version_ttl` seconds per partner and course: a burst
     of page views costs one fingerprint query, a change shows within that time."""
     ttl = request.app.state.settings.version_ttl
-    memo: dict[tuple[int | None, int | None], tuple[float, str]] = request.app.state.versions
+    memo: dict[tuple[int | None, tuple[int, ...]], tuple[float, str]] = request.app.state.versions
     slot = (widget.viewer.partner_id, course)
     remembered = memo.get(slot)
     if ttl > 0 and remembered is not None and remembered[0] > time.monotonic():
         return remembered[1]
-    version = widget_version(widget.viewer, db, product_id=course, now=now)
+    version = widget_version(widget.viewer, db, product_ids=course, now=now)
     if ttl > 0:
         if len(memo) > VERSION_SLOTS:
             memo.clear()
@@ -215,8 +228,9 @@ def dates(
     del lang  # read by the locale dependency
     now = request.app.state.clock()
     first = _month(month, now)
-    version = _version(request, widget, db, course, now)
-    etag = _etag(widget, version, (course, month, limit, locale))
+    courses = _courses(course)
+    version = _version(request, widget, db, courses, now)
+    etag = _etag(widget, version, (courses, month, limit, locale))
     settings = request.app.state.settings
     headers = {
         "ETag": etag,
@@ -229,11 +243,13 @@ def dates(
     rendered: RenderedCache = request.app.state.rendered
     body = rendered.get(etag)
     if body is None:
-        rows = widget_dates(widget.viewer, db, product_id=course, month=first, limit=limit, now=now)
+        rows = widget_dates(
+            widget.viewer, db, product_ids=courses, month=first, limit=limit, now=now
+        )
         payload = {
             "partner": {"name": widget_partner_name(widget.viewer, db)},
             "lang": locale,
-            "course": course,
+            "courses": list(courses),
             "month": month,
             "features": FEATURES,
             **_texts(locale),
@@ -289,8 +305,8 @@ def _frame_html(request: Request, attrs: dict[str, str], lang: str) -> str:
     data = " ".join(f'data-{name}="{html.escape(value)}"' for name, value in attrs.items())
     title = i18n.translate("widget.ui.title", lang)
     noscript = i18n.translate("widget.ui.noscript", lang)
-    course = attrs.get("course")
-    shop = links.shop_course_url(int(course)) if course else links.SHOP_URL
+    course = attrs.get("course", "")
+    shop = links.shop_course_url(int(course)) if course.isdigit() else links.SHOP_URL
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -327,6 +343,6 @@ def frame(
     attrs = {"miomente-partner": key, "lang": locale, "view": view}
     if color and _COLOR.fullmatch(color):
         attrs["color"] = color
-    if course is not None:
-        attrs["course"] = str(course)
+    if course:
+        attrs["course"] = ",".join(str(pid) for pid in _courses(course))
     return HTMLResponse(_frame_html(request, attrs, locale), headers={"Cache-Control": "no-cache"})

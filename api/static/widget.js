@@ -3,7 +3,7 @@
  * Embed:
  *   <script src="https://…/v1/widget.js" async></script>
  *   <div data-miomente-partner="pk_…" data-lang="de" data-view="list|calendar"
- *        data-color="#…" data-course="123"></div>
+ *        data-color="#…" data-course="123,124"></div>
  *
  * Every text comes from the service (locales/*.toml) and is set with textContent.
  * Events on the div (bubbling): "miomente:booking-click" (cancelable; detail: date_id,
@@ -82,7 +82,7 @@
     var color = host.getAttribute("data-color") || "";
     this.color = COLOR.test(color) ? color : "#b0295a";
     var course = host.getAttribute("data-course") || "";
-    this.course = /^[0-9]{1,10}$/.test(course) ? course : "";
+    this.course = /^[0-9]{1,10}(,[0-9]{1,10}){0,49}$/.test(course) ? course.split(",") : [];
     this.framed = host.getAttribute("data-frame") === "1";
     this.month = null;
     this.viewed = false;
@@ -103,7 +103,10 @@
   Widget.prototype.url = function (path, params) {
     var query = [];
     for (var name in params) {
-      if (params[name]) query.push(name + "=" + encodeURIComponent(params[name]));
+      var values = [].concat(params[name] || []);
+      for (var i = 0; i < values.length; i++) {
+        if (values[i]) query.push(name + "=" + encodeURIComponent(values[i]));
+      }
     }
     return base + "/v1/widget/" + encodeURIComponent(this.key) + path +
       (query.length ? "?" + query.join("&") : "");

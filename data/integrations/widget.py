@@ -1,7 +1,7 @@
 """What the public booking widget shows: a partner's upcoming dates, and their version.
 
-`widget_dates` lists the viewer's active dates that have not started (soonest first), of one
-course or all, optionally of one Berlin month, with free seats, price and the shop's booking
+`widget_dates` lists the viewer's active dates that have not started (soonest first), of
+some courses or all, optionally of one Berlin month, with free seats, price and the shop's booking
 link. `widget_version` is a cheap fingerprint of everything those dates depend on (the
 partner's future dates, the orders booked on them, its booking ledger and courses): the public
 service derives its ETag from it, so a new or changed date, a booking, a cancellation or a new
@@ -15,6 +15,7 @@ partner's course id is refused like an unknown one (`ScopeError("widget.course_u
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -63,14 +64,17 @@ class WidgetCourse:
     name: str
 
 
-def _products(viewer: Viewer, db: Databases, product_id: int | None) -> list[int] | None:
-    """The viewer's product ids narrowed to `product_id`; refused when it is not the viewer's."""
+def _products(viewer: Viewer, db: Databases, product_ids: Sequence[int] | None) -> list[int] | None:
+    """The viewer's product ids narrowed to `product_ids` (None or empty: all of them);
+    refused when one of them is not the viewer's."""
     ids = scope.product_ids(viewer, db)
-    if product_id is None:
+    if not product_ids:
         return ids
-    if ids is not None and product_id not in ids:
-        raise ScopeError(COURSE_UNKNOWN, course=product_id)
-    return [product_id]
+    wanted = sorted({int(pid) for pid in product_ids})
+    foreign = [pid for pid in wanted if ids is not None and pid not in ids]
+    if foreign:
+        raise ScopeError(COURSE_UNKNOWN, course=foreign[0])
+    return wanted
 
 
 def _month_range(month: date) -> tuple[datetime, datetime]:
@@ -101,13 +105,13 @@ def widget_dates(
     viewer: Viewer,
     db: Databases,
     *,
-    product_id: int | None = None,
+    product_ids: Sequence[int] | None = None,
     month: date | None = None,
     limit: int = 100,
     now: datetime | None = None,
 ) -> list[WidgetDate]:
     """The viewer's bookable dates ahead (active, not started), soonest first."""
-    ids = _products(viewer, db, product_id)
+    ids = _products(viewer, db, product_ids)
     if ids == []:
         return []
     now = now or now_utc()
@@ -201,10 +205,14 @@ def _shop_fingerprint(db: Databases, ids: list[int] | None, now: datetime) -> tu
 
 
 def widget_version(
-    viewer: Viewer, db: Databases, *, product_id: int | None = None, now: datetime | None = None
+    viewer: Viewer,
+    db: Databases,
+    *,
+    product_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
 ) -> str:
     """A short fingerprint that changes whenever `widget_dates` may answer differently."""
-    ids = _products(viewer, db, product_id)
+    ids = _products(viewer, db, product_ids)
     now = now or now_utc()
     ledger = select(func.count(), func.max(bookings.c.synced_at)).where(
         scope.partner_filter(bookings.c.partner_id, viewer), bookings.c.event_at > now

@@ -116,7 +116,7 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.comms.notifications.recipients": {"event": "new_booking"},
     "data.dates.course_dates.future_dates": {"product_id": 101},
     # The booking widget: A's course in A's scope, refused for B (another partner's course id).
-    "data.integrations.widget.widget_dates": {"product_id": 101},
+    "data.integrations.widget.widget_dates": {"product_ids": [101]},
     "data.integrations.widget_keys.widget_key": {"now": NOW},
     "data.integrations.widget_keys.set_widget_enabled": {"enabled": True, "now": NOW},
     "data.integrations.widget_traffic.count_widget_event": {"event": "view", "now": NOW},

@@ -62,6 +62,9 @@ def test_english_on_request(world: WidgetWorld, client: TestClient) -> None:
 def test_filters_by_course_and_month(world: WidgetWorld, client: TestClient) -> None:
     course = _dates(client, world.key_a, "?course=102").json()
     assert [d["date_id"] for d in course["dates"]] == [12]
+    both = _dates(client, world.key_a, "?course=102&course=101").json()
+    assert [d["date_id"] for d in both["dates"]] == [11, 12, 13]
+    assert both["courses"] == [101, 102]
     january = _dates(client, world.key_a, "?month=2027-01").json()
     assert [d["date_id"] for d in january["dates"]] == [13]
     assert _dates(client, world.key_a, "?month=2026-12").json()["dates"] == []
@@ -107,6 +110,8 @@ def test_a_disabled_key_is_unknown(world: WidgetWorld, client: TestClient) -> No
         ("/v1/widget/" + "x" * 500 + "/dates", 422, "api_error.invalid_request"),
         ("{a}?course=201", 404, "widget.course_unknown"),  # partner B's course
         ("{a}?course=999999", 404, "widget.course_unknown"),
+        ("{a}?course=101&course=201", 404, "widget.course_unknown"),
+        ("{a}?" + "&".join(f"course={n}" for n in range(1, 60)), 422, "widget.too_many_courses"),
         ("{a}?course=-1", 422, "api_error.invalid_request"),
         ("{a}?course=99999999999999999999999", 422, "api_error.invalid_request"),
         ("{a}?course=abc", 422, "api_error.invalid_request"),

@@ -170,8 +170,15 @@ def test_calendar_navigates_by_month(browser: Browser, served: dict[str, str], s
 def test_iframe_fallback(browser: Browser, served: dict[str, str]) -> None:
     context = browser.new_context(viewport=SIZES["phone"])
     page = context.new_page()
-    page.goto(f"{served['api']}/v1/widget/frame?key={served['key']}&lang=en")
+    page.goto(f"{served['api']}/v1/widget/frame?key={served['key']}&lang=en&course=102")
     expect(page.locator("li.date").first).to_be_visible()
     expect(page.locator("a.book").first).to_have_text("Book")
     assert page.locator("a.book").first.get_attribute("target") == "_blank"
+    assert set(page.locator(".course").all_inner_texts()) == {"Alpha Sushi für Einsteiger"}
+    page.goto(f"{served['api']}/v1/widget/frame?key={served['key']}&course=101&course=102")
+    expect(page.locator("li.date").first).to_be_visible()
+    assert set(page.locator(".course").all_inner_texts()) == {
+        "Alpha Pasta-Werkstatt",
+        "Alpha Sushi für Einsteiger",
+    }
     context.close()

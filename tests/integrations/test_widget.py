@@ -37,7 +37,9 @@ def test_a_partners_dates_with_free_seats_price_and_link(world: WidgetWorld) -> 
 
 def test_filters_by_course_and_month(world: WidgetWorld) -> None:
     widget = Viewer.widget(1)
-    assert [d.date_id for d in widget_dates(widget, world.db, product_id=102, now=NOW)] == [12]
+    assert [d.date_id for d in widget_dates(widget, world.db, product_ids=[102], now=NOW)] == [12]
+    both = widget_dates(widget, world.db, product_ids=[102, 101, 102], now=NOW)
+    assert [d.date_id for d in both] == [11, 12, 13]
     january = widget_dates(widget, world.db, month=date(2027, 1, 1), now=NOW)
     assert [d.date_id for d in january] == [13]
     assert widget_dates(widget, world.db, month=date(2026, 12, 1), now=NOW) == []
@@ -45,10 +47,10 @@ def test_filters_by_course_and_month(world: WidgetWorld) -> None:
 
 def test_another_partners_course_is_refused_like_an_unknown_one(world: WidgetWorld) -> None:
     with pytest.raises(ScopeError) as refused:
-        widget_dates(Viewer.widget(1), world.db, product_id=201, now=NOW)
+        widget_dates(Viewer.widget(1), world.db, product_ids=[101, 201], now=NOW)
     assert refused.value.key == "widget.course_unknown"
     with pytest.raises(ScopeError):
-        widget_version(Viewer.widget(1), world.db, product_id=201, now=NOW)
+        widget_version(Viewer.widget(1), world.db, product_ids=[201], now=NOW)
     assert [c.name for c in widget_courses(Viewer.widget(2), world.db)] == [
         "Beta Rotweinseminar",
         "Beta Sektprobe",

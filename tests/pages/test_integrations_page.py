@@ -34,9 +34,9 @@ def test_a_partner_copies_its_embed_code(app_world: Databases) -> None:
     assert '<noscript><a href="https://www.miomente.de">' in code
     assert "Einbettungscode" in text
     # Its own courses to choose from, none of B's.
-    options = at.selectbox(key="widget_course").options
+    options = at.multiselect(key="widget_course").options
     assert "Alpha Pasta-Werkstatt" in options and not set(B.course_names) & set(options)
-    at.selectbox(key="widget_course").select_index(1).run()
+    at.multiselect(key="widget_course").select(101).run()
     at.radio(key="widget_view").set_value("calendar").run()
     code = at.code[0].value
     assert 'data-course="101"' in code and 'data-view="calendar"' in code

@@ -9,6 +9,7 @@ import io
 import pandas as pd
 import streamlit as st
 
+from components import bookings_cards
 from components.bookings_filters import go, view_key
 from components.confirm import done
 from components.i18n import locale, moment, money, number, t
@@ -54,6 +55,7 @@ def render_list(
         st.info(t("orders.empty"), icon=":material/inbox:")
         return
     st.dataframe(_table(result.rows, partner_names), hide_index=True, width="stretch")
+    bookings_cards.render_cards(result.rows, partner_names)  # instead of the table on a phone
     prev_col, page_col, next_col = st.columns([1, 2, 1])
     if prev_col.button(
         t("orders.previous"), disabled=result.page <= 1, width="stretch", key="page_prev"

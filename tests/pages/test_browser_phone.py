@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from components.navigation import DEFAULT, PAGES, PageSpec
+from components.navigation import BY_KEY, DEFAULT, PAGES, PageSpec
 from core.i18n import translate
 from data.demo import DEMO_PASSWORD
 from tests.support.browser import CHROMIUM_ARGS, ROOT, RunningApp, require_chromium, streamlit_app
@@ -263,3 +263,34 @@ def test_partner_walks_every_page(page: Page, app: RunningApp, width: int) -> No
 
 def test_staff_walks_every_page(page: Page, app: RunningApp, width: int) -> None:
     _walk(page, app, STAFF, width)
+
+
+def test_a_status_filter_applies_with_one_tap_on_a_phone(browser: Browser, app: RunningApp) -> None:
+    """Choosing a status, then one tap on "Anwenden", shows the filtered list.
+
+    The status was a multiselect: its text field raised the phone's keyboard, and the tap on
+    "Anwenden" only closed keyboard and dropdown. Now the statuses are pills, without either.
+    """
+    context = _context(browser, PHONE)
+    try:
+        page = context.new_page()
+        _login(page, app, PARTNER)
+        _choose_in_menu(page, app, BY_KEY["orders"], phone=True)
+        page.get_by_test_id("stExpander").filter(has_text=de("orders.filters")).locator(
+            "summary"
+        ).first.tap()
+        confirmed = de("bookings.status_confirmed")
+        pills = page.get_by_test_id("stButtonGroup").filter(has_text=confirmed)
+        pills.get_by_role("button", name=confirmed, exact=True).tap()
+        _settle(page)
+        page.get_by_role("button", name=de("orders.apply")).tap()  # once
+        expect(page).to_have_url(re.compile(r"[?&]status=confirmed(&|$)"))
+        _settle(page)
+        cards = page.locator(".st-key-orders_cards [data-testid='stVerticalBlock']")
+        expect(cards.first).to_contain_text(confirmed)
+        new = de("bookings.status_new")
+        expect(page.locator(".st-key-orders_cards").filter(has_text=new)).to_have_count(0)
+        cards.first.scroll_into_view_if_needed()
+        _shoot(page, "kochschule-390-bestellungen-status-gefiltert")
+    finally:
+        context.close()

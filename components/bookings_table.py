@@ -36,7 +36,7 @@ _WIDTHS = {
 }
 
 
-def _columns() -> dict[str, st.column_config.Column]:
+def _columns() -> dict[str, object]:
     return {t(key): st.column_config.Column(width=width) for key, width in _WIDTHS.items()}
 
 

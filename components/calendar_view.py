@@ -45,7 +45,7 @@ def _entry(row) -> str:
     seats = t("dates.cal_seats", sold=int(row.seats_sold), total=int(row.seats_total))
     css = "e x" if row.status == "cancelled" else "e"
     return (
-        f'<div class="{css}" title="{course}">{time_of_day(row.starts_at)}'
+        f'<div class="{css}">{time_of_day(row.starts_at)}'
         f'<span class="c"> {course} · {seats}</span></div>'
     )
 

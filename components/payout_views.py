@@ -44,7 +44,7 @@ _PAYOUT_WIDTHS = {
 }
 
 
-def payouts_columns() -> dict[str, st.column_config.Column]:
+def payouts_columns() -> dict[str, object]:
     """The payouts list's column widths, for `st.dataframe(column_config=...)`."""
     return {
         t(f"payouts.{key}"): st.column_config.Column(width=width)

@@ -29,6 +29,11 @@ _CSS = f"""
 """
 
 
+def _unbroken(text: str) -> str:
+    """Date and time stay on one line."""
+    return text.replace(" ", "\u00a0")
+
+
 def _card(row, partner_names: dict[int, str] | None) -> str:
     """One booking as three short Markdown lines; shop values go through `md`."""
     status = t(f"bookings.status_{row.status}")
@@ -38,7 +43,7 @@ def _card(row, partner_names: dict[int, str] | None) -> str:
     return "  \n".join(
         [
             f"**{md(row.increment_id)}** · {status}",
-            f"{md(row.course)} · **{moment(row.event_at)}**",
+            f"{md(row.course)} · **{_unbroken(moment(row.event_at))}**",
             f":gray[{who} · {t('orders.tickets', n=int(row.tickets))} · {money(row.gross)} · "
             f"{t('orders_cards.booked', when=moment(row.booked_at))}]",
         ]

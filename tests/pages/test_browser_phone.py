@@ -198,7 +198,7 @@ def _expect_order_cards(page: Page) -> None:
     first = cards.first
     expect(first).to_be_visible()
     expect(first).to_contain_text(re.compile("|".join(map(re.escape, STATUS_LABELS))))
-    expect(first).to_contain_text(re.compile(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}"))
+    expect(first).to_contain_text(re.compile(r"\d{2}\.\d{2}\.\d{4}\s\d{2}:\d{2}"))
     box = first.bounding_box()
     assert box is not None and box["x"] + box["width"] <= PHONE
     visible_grids = page.evaluate(_GRID_OVERFLOW)

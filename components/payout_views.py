@@ -29,6 +29,29 @@ def status_label(status: str) -> str:
     return t(f"payouts.status_{status}")
 
 
+# Column widths (px) of the payouts list: all ten columns fit beside the menu at 1280 px.
+_PAYOUT_WIDTHS = {
+    "col_partner": 125,
+    "col_period": 100,
+    "col_status": 70,
+    "col_lines": 75,
+    "col_gross": 95,
+    "col_commission_gross": 100,
+    "col_amount": 85,
+    "col_expected": 115,
+    "col_paid_on": 95,
+    "col_document": 85,
+}
+
+
+def payouts_columns() -> dict[str, object]:
+    """The payouts list's column widths, for `st.dataframe(column_config=...)`."""
+    return {
+        t(f"payouts.{key}"): st.column_config.Column(width=width)
+        for key, width in _PAYOUT_WIDTHS.items()
+    }
+
+
 def payouts_table(frame: pd.DataFrame, *, with_partner: bool = False) -> pd.DataFrame:
     """The payouts list as shown (and exported): localised headers, formatted values."""
     columns: dict[str, object] = {}

@@ -94,7 +94,10 @@ else:
     cols[0].metric(t("payouts.count"), number(len(frame)), border=True)
     cols[1].metric(t("payouts.total_amount"), money(sum(frame["amount"])), border=True)
     st.dataframe(
-        payout_views.payouts_table(frame, with_partner=True), hide_index=True, width="stretch"
+        payout_views.payouts_table(frame, with_partner=True),
+        hide_index=True,
+        width="stretch",
+        column_config=payout_views.payouts_columns(),
     )
     payout_views.download_buttons(
         payout_views.payouts_export_frame(frame), name="Auszahlungen", key="payouts_table"

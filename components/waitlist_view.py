@@ -18,7 +18,7 @@ from components.cache import viewer_courses
 from components.confirm import done
 from components.date_form import new_date_dialog
 from components.feedback import show_refusal
-from components.i18n import day, money, moment, number, percent, t
+from components.i18n import day, moment, money, number, percent, t
 from components.session import PageContext
 from components.text import md
 from core.validation import InvalidInput
@@ -147,7 +147,10 @@ def render_signup(ctx: PageContext) -> None:
     options = _date_options(ctx, int(pid))
     with st.form(f"{key}_form"):
         date_id = st.selectbox(
-            t("waitlist.date"), list(options), format_func=options.get, key=f"{key}_date"
+            t("waitlist.date"),
+            list(options),
+            format_func=lambda d: options.get(d, str(d)),
+            key=f"{key}_date",
         )
         name = st.text_input(t("waitlist.name"), key=f"{key}_name")
         left, right = st.columns(2)
@@ -167,7 +170,7 @@ def render_signup(ctx: PageContext) -> None:
     try:
         added = wl.add_entry(
             ctx.viewer, ctx.db, product_id=int(pid), customer_name=name, email=email,
-            seats=int(seats), date_id=int(date_id) or None, phone=phone, locale=lang,
+            seats=int(seats), date_id=int(date_id or 0) or None, phone=phone, locale=lang,
             source="phone", consent=consent, note=note,
         )  # fmt: skip
     except (InvalidInput, ScopeError) as exc:

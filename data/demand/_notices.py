@@ -38,7 +38,9 @@ from data.comms.outbox import CHANNEL_EMAIL, queue_many
 from data.portal_schema import (
     NOTICE_KNOWN,
     NOTICE_SENT,
+    OUTBOX_PENDING,
     WAITLIST_QUEUE,
+    outbox,
     waitlist,
     waitlist_notices,
     waitlist_settings,
@@ -335,7 +337,7 @@ def _chosen(candidates: Sequence, date: OpenDate, setting: WaitlistSettings, hel
     return chosen
 
 
-def _mail(entry, date: OpenDate, course: str | None) -> dict[str, object]:
+def _mail(entry, date: OpenDate, course: str | None, now: datetime) -> dict[str, object]:
     new = date.created_at is not None and date.created_at > entry.created_at
     return {
         "channel": CHANNEL_EMAIL,
@@ -345,6 +347,7 @@ def _mail(entry, date: OpenDate, course: str | None) -> dict[str, object]:
         "locale": entry.locale,
         "partner_id": entry.partner_id,
         "dedupe_key": f"waitlist:{entry.entry_id}:{date.date_id}",
+        "send_after": now,
         "payload": {
             "customer_name": entry.customer_name,
             "course": course or "",
@@ -395,7 +398,7 @@ def _plan(viewer: Viewer, db: Databases, now: datetime) -> _Plan:
                     "notified_at": now,
                 }
             )
-            plan.mails.append(_mail(entry, date, names.get(date.product_id, (None, None))[0]))
+            plan.mails.append(_mail(entry, date, names.get(date.product_id, (None, None))[0], now))
     return plan
 
 
@@ -409,7 +412,17 @@ def notify(viewer: Viewer, db: Databases, *, now: datetime) -> NotifyResult:
             notices += insert_ignore(
                 conn, waitlist_notices, rows, index_elements=["entry_id", "date_id"]
             )
-            mails += queue_many(conn, plan.mails[begin : begin + WRITE_BATCH])
+            batch = plan.mails[begin : begin + WRITE_BATCH]
+            mails += queue_many(conn, batch)
+            # Dated by the run's clock (queue_many takes no `now`), like the notices.
+            conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.dedupe_key.in_([str(m["dedupe_key"]) for m in batch]),
+                    outbox.c.status == OUTBOX_PENDING,
+                )
+                .values(created_at=now, updated_at=now)
+            )
             conn.execute(
                 update(w)
                 .where(int_in(w.c.entry_id, [int(str(r["entry_id"])) for r in rows]))

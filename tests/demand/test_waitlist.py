@@ -9,13 +9,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from core import links
 from core.db import Databases
 from core.validation import InvalidInput
 from data.access.viewer import SYSTEM, Viewer
-from data.bookings.ledger import sync_ledger
+from data.bookings.ledger import refresh_orders
 from data.demand import _notices
 from data.demand import waitlist as wl
 from data.portal_schema import outbox, waitlist, waitlist_notices
@@ -28,7 +28,10 @@ BETA = Viewer(user_id=20, role="partner", partner_id=2)
 
 @pytest.fixture
 def db(shop: Databases) -> Databases:
+    """The two-partner world with A's course 103 and nobody waiting yet."""
     add_course(shop)
+    with shop.portal.begin() as conn:
+        conn.execute(delete(waitlist))
     return shop
 
 
@@ -79,7 +82,11 @@ def test_the_partner_sees_people_seats_oldest_first_and_possible_revenue(db: Dat
     assert isinstance(course["possible_revenue"], Decimal)
     assert course["oldest_at"] == NOW - timedelta(days=30, minutes=-1)
     people = wl.list_entries(ALPHA, db, product_id=COURSE)
-    assert people["email"].tolist() == ["erste@example.org", "zweite@example.org", "dritte@example.org"]
+    assert people["email"].tolist() == [
+        "erste@example.org",
+        "zweite@example.org",
+        "dritte@example.org",
+    ]
     dates = wl.waiting_dates(ALPHA, db, product_id=COURSE).set_index("date_id")
     assert dates.loc[0, "seats"] == 6 and dates.loc[901, "seats"] == 1
     assert dates.loc[901, "starts_at"] == NOW + timedelta(days=20)
@@ -108,9 +115,10 @@ def test_the_partner_sees_people_seats_oldest_first_and_possible_revenue(db: Dat
 def test_bad_input_is_refused_in_german_and_nothing_is_stored(
     db: Databases, changes: dict, key: str
 ) -> None:
-    add_date(db, 902, days=-1)  # yesterday
+    add_date(db, 902, days=-40)  # before the sign-up
     with pytest.raises(InvalidInput) as refused:
-        _add(db, "kunde@example.org", **changes)
+        rest = dict(changes)
+        _add(db, str(rest.pop("email", "kunde@example.org")), **rest)
     assert refused.value.key == key
     assert _rows(db) == 0
 
@@ -124,7 +132,11 @@ def test_signing_up_again_merges_instead_of_doubling(db: Databases) -> None:
     assert again.merged and again.entry_id == first
     assert _rows(db) == 1
     entry = wl.list_entries(ALPHA, db).iloc[0]
-    assert (entry["seats"], entry["customer_name"], entry["phone"]) == (4, "Gruppe Neu", "+4915123456789")
+    assert (entry["seats"], entry["customer_name"], entry["phone"]) == (
+        4,
+        "Gruppe Neu",
+        "+4915123456789",
+    )
     # Another date of the same course is another wish: its own entry.
     add_date(db, 903, days=5)
     assert not wl.add_entry(
@@ -272,8 +284,8 @@ def test_booking_the_course_converts_the_entry_and_counts_in_the_rate(db: Databa
     _add(db, "bucht@example.org")
     _add(db, "wartet@example.org", minutes=1)
     add_date(db, 980, days=9)
-    sell(db, 980, 1, email="Bucht@Example.org", at=NOW - timedelta(days=1))
-    sync_ledger(SYSTEM, db, notify=False, now=NOW)
+    order = sell(db, 980, 1, email="Bucht@Example.org", at=NOW - timedelta(days=1))
+    refresh_orders(SYSTEM, db, order_ids=[order], now=NOW)
     assert wl.mark_conversions(SYSTEM, db, now=NOW) == 1
     assert wl.mark_conversions(SYSTEM, db, now=NOW) == 0
     course = wl.waiting_courses(ALPHA, db).set_index("product_id").loc[COURSE]

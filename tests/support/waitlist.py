@@ -32,7 +32,9 @@ def add_course(db: Databases, *, product_id: int = COURSE, partner_id: int = 1) 
             )
         )
     with db.magento.begin() as conn:
-        conn.execute(insert(m.catalog_product_entity).values(entity_id=product_id, sku=f"WL-{product_id}"))
+        conn.execute(
+            insert(m.catalog_product_entity).values(entity_id=product_id, sku=f"WL-{product_id}")
+        )
         for table, attribute, value in (
             (m.catalog_product_entity_varchar, "name", f"Alpha Brot backen {product_id}"),
             (m.catalog_product_entity_decimal, "price", PRICE),

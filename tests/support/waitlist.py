@@ -59,8 +59,9 @@ def add_date(
     seats: int = 8,
     created_at: datetime | None = None,
     status: str = m.DATE_ACTIVE,
+    base: datetime = NOW,
 ) -> None:
-    starts = NOW + timedelta(days=days)
+    starts = base + timedelta(days=days)
     with db.magento.begin() as conn:
         conn.execute(
             insert(m.miomente_course_date).values(

@@ -31,6 +31,7 @@ from sqlalchemy import Connection, and_, select, update
 from core import links, signing
 from core.db import Databases
 from core.money import to_decimal
+from core.settings import load_signing_key
 from core.sql import chunks, insert_ignore, int_in
 from data.access import scope
 from data.access.viewer import Viewer
@@ -114,8 +115,16 @@ def status_of(row: Mapping) -> str:
     return "waiting"
 
 
-def unsubscribe_url(entry_id: int) -> str:
-    return links.waitlist_unsubscribe_url(signing.sign(UNSUBSCRIBE_PURPOSE, str(int(entry_id))))
+@dataclass(frozen=True)
+class _Links:
+    """The signing key and the portal's base URL, read once per run (not once per mail)."""
+
+    key: str = field(default_factory=load_signing_key)
+    base: str = field(default_factory=links.public_url)
+
+    def unsubscribe(self, entry_id: int) -> str:
+        token = signing.sign(UNSUBSCRIBE_PURPOSE, str(int(entry_id)), key=self.key)
+        return links.waitlist_unsubscribe_url(token, base=self.base)
 
 
 # --- shop facts ----------------------------------------------------------------------------------
@@ -337,7 +346,9 @@ def _chosen(candidates: Sequence, date: OpenDate, setting: WaitlistSettings, hel
     return chosen
 
 
-def _mail(entry, date: OpenDate, course: str | None, now: datetime) -> dict[str, object]:
+def _mail(
+    entry, date: OpenDate, course: str | None, now: datetime, made: _Links
+) -> dict[str, object]:
     new = date.created_at is not None and date.created_at > entry.created_at
     return {
         "channel": CHANNEL_EMAIL,
@@ -356,7 +367,7 @@ def _mail(entry, date: OpenDate, course: str | None, now: datetime) -> dict[str,
             "seats": int(entry.seats),
             "reason": "new_date" if new else "seats_freed",
             "booking_url": links.shop_date_url(date.product_id, date.date_id),
-            "unsubscribe_url": unsubscribe_url(entry.entry_id),
+            "unsubscribe_url": made.unsubscribe(entry.entry_id),
         },
     }
 
@@ -375,6 +386,7 @@ def _plan(viewer: Viewer, db: Databases, now: datetime) -> _Plan:
         notices[n.date_id].append(n)
     settings = settings_of(db, {e.partner_id for e in entries})
     names = course_facts(db, sorted({d.product_id for d in dates}))
+    made = _Links()
     for date in dates:
         told = {n.entry_id for n in notices[date.date_id]}
         candidates = [
@@ -398,7 +410,9 @@ def _plan(viewer: Viewer, db: Databases, now: datetime) -> _Plan:
                     "notified_at": now,
                 }
             )
-            plan.mails.append(_mail(entry, date, names.get(date.product_id, (None, None))[0], now))
+            plan.mails.append(
+                _mail(entry, date, names.get(date.product_id, (None, None))[0], now, made)
+            )
     return plan
 
 

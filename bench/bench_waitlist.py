@@ -160,7 +160,8 @@ def _page_data(db: Databases) -> float:
         people = wl.list_entries(viewer, db, limit=5000)
         best = min(best, perf_counter() - started)
     print(
-        f"page data: {len(courses)} courses, {len(people)} people in {best * 1000:.1f} ms (goal <= 50 ms)"
+        f"page data: {len(courses)} courses, {len(people)} people "
+        f"in {best * 1000:.1f} ms (goal <= 50 ms)"
     )
     return best
 
@@ -186,7 +187,8 @@ def main() -> None:
             _full_dates(db, owned, now)
             _entries(db, owned, args.entries, now)
             print(
-                f"seeded {args.entries:,} entries on {args.courses:,} courses in {perf_counter() - started:.1f} s"
+                f"seeded {args.entries:,} entries on {args.courses:,} courses "
+                f"in {perf_counter() - started:.1f} s"
             )
             assert wl.notify_waiting(SYSTEM, db, now=now).mails == 0  # every date is full
             _new_dates(db, _most_waited(db, NEW_DATES), now)

@@ -619,7 +619,5 @@ waitlist_settings = Table(
     Column("updated_at", DateTime, nullable=False),
     CheckConstraint("mode in ('all', 'queue')", name="ck_miomente_waitlist_settings_mode"),
     CheckConstraint("wait_hours between 1 and 168", name="ck_miomente_waitlist_settings_hours"),
-    CheckConstraint(
-        "expiry_months between 1 and 24", name="ck_miomente_waitlist_settings_expiry"
-    ),
+    CheckConstraint("expiry_months between 1 and 24", name="ck_miomente_waitlist_settings_expiry"),
 )

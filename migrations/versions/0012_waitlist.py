@@ -69,9 +69,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("seats", sa.Integer, nullable=False),
         sa.Column("notified_at", sa.DateTime, nullable=False),
-        sa.CheckConstraint(
-            "kind in ('sent', 'known')", name="ck_miomente_waitlist_notices_kind"
-        ),
+        sa.CheckConstraint("kind in ('sent', 'known')", name="ck_miomente_waitlist_notices_kind"),
     )
     op.create_index(
         "ix_miomente_waitlist_notices_date",

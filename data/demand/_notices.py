@@ -328,10 +328,17 @@ def _wait(setting: WaitlistSettings, starts_at: datetime, now: datetime) -> time
     return timedelta(hours=hours)
 
 
-def _held(notices: Sequence, date: OpenDate, setting: WaitlistSettings, now: datetime) -> int:
-    """Seats offered on `date` to entries told within the waiting time: not yet free for others."""
+def _held(
+    notices: Sequence, date: OpenDate, setting: WaitlistSettings, now: datetime, waiting: set[int]
+) -> int:
+    """Seats offered on `date` to entries told within the waiting time that still wait: not yet
+    free for others (an entry that booked since holds its seats as sold ones)."""
     since = now - _wait(setting, date.starts_at, now)
-    return sum(n.seats for n in notices if n.kind == NOTICE_SENT and n.notified_at > since)
+    return sum(
+        n.seats
+        for n in notices
+        if n.kind == NOTICE_SENT and n.notified_at > since and n.entry_id in waiting
+    )
 
 
 def _chosen(candidates: Sequence, date: OpenDate, setting: WaitlistSettings, held: int) -> list:
@@ -387,6 +394,7 @@ def _plan(viewer: Viewer, db: Databases, now: datetime) -> _Plan:
     settings = settings_of(db, {e.partner_id for e in entries})
     names = course_facts(db, sorted({d.product_id for d in dates}))
     made = _Links()
+    waiting = {e.entry_id for e in entries}
     for date in dates:
         told = {n.entry_id for n in notices[date.date_id]}
         candidates = [
@@ -398,7 +406,7 @@ def _plan(viewer: Viewer, db: Databases, now: datetime) -> _Plan:
             continue
         setting = settings.get(candidates[0].partner_id, DEFAULTS)
         plan.dates.add(date.date_id)
-        held = _held(notices[date.date_id], date, setting, now)
+        held = _held(notices[date.date_id], date, setting, now, waiting)
         for entry in _chosen(candidates, date, setting, held):
             plan.notices.append(
                 {

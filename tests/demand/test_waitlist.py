@@ -199,6 +199,22 @@ def test_in_turn_a_group_that_does_not_fit_is_skipped_and_later_ones_follow(db: 
     assert _told(db) == ["anna@example.org", "bert@example.org", "cleo@example.org"]
 
 
+def test_in_turn_a_told_customer_who_books_frees_the_hold_for_the_next(db: Databases) -> None:
+    wl.save_settings(ALPHA, db, mode="queue", wait_hours=24, expiry_months=6, now=NOW)
+    _add(db, "anna@example.org", seats=2, minutes=1)
+    _add(db, "bert@example.org", minutes=2)
+    _add(db, "cleo@example.org", minutes=3)
+    add_date(db, 925, days=20, seats=3)
+    assert wl.notify_waiting(SYSTEM, db, now=NOW).mails == 2  # anna's two seats, bert's one
+    later = NOW + timedelta(hours=1)
+    order = sell(db, 925, 1, email="anna@example.org", at=later)  # anna books only one
+    refresh_orders(SYSTEM, db, order_ids=[order], now=later)
+    assert wl.mark_conversions(SYSTEM, db, now=later) == 1
+    # Anna's seat is sold and her hold is gone: one seat is free for cleo within the 24 hours.
+    assert wl.notify_waiting(SYSTEM, db, now=later).mails == 1
+    assert _told(db) == ["anna@example.org", "bert@example.org", "cleo@example.org"]
+
+
 def test_in_turn_the_wait_is_shorter_when_the_date_is_near(db: Databases) -> None:
     wl.save_settings(ALPHA, db, mode="queue", wait_hours=24, expiry_months=6, now=NOW)
     _add(db, "anna@example.org", minutes=1)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from core import links, signing
 from core.db import Databases
@@ -228,8 +228,25 @@ def _months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+def _past_dates(viewer: Viewer, db: Databases, now: datetime) -> list[int]:
+    """The dates that entries wait for which have started since (or are gone from the shop)."""
+    w = waitlist
+    with db.portal.connect() as conn:
+        wanted = [
+            int(r[0])
+            for r in conn.execute(
+                select(w.c.date_id)
+                .where(scope.partner_filter(w.c.partner_id, viewer), active(), w.c.date_id != 0)
+                .distinct()
+            )
+        ]
+    starts = date_starts(db, wanted)
+    return [d for d in wanted if d not in starts or starts[d] <= now]
+
+
 def expire(viewer: Viewer, db: Databases, *, now: datetime) -> int:
-    """Entries older than their partner's expiry months stop waiting."""
+    """Entries older than their partner's expiry months, and entries for one date that has
+    started, stop waiting."""
     w = waitlist
     with db.portal.connect() as conn:
         partners = [
@@ -244,15 +261,15 @@ def expire(viewer: Viewer, db: Databases, *, now: datetime) -> int:
     by_months: dict[int, list[int]] = defaultdict(list)
     for partner_id in partners:
         by_months[saved.get(partner_id, DEFAULTS).expiry_months].append(partner_id)
+    past = _past_dates(viewer, db, now)
     expired = 0
     with db.portal.begin() as conn:
         for months, ids in sorted(by_months.items()):
+            too_old = w.c.created_at < _months_before(now, months)
             result = conn.execute(
                 update(w)
                 .where(
-                    int_in(w.c.partner_id, ids),
-                    active(),
-                    w.c.created_at < _months_before(now, months),
+                    int_in(w.c.partner_id, ids), active(), or_(too_old, int_in(w.c.date_id, past))
                 )
                 .values(expired_at=now, updated_at=now)
             )

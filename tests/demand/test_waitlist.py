@@ -320,6 +320,15 @@ def test_entries_expire_after_the_partners_time(db: Databases) -> None:
     assert wl.waiting_people(ALPHA, db) == 0
 
 
+def test_entries_for_one_date_end_when_it_has_started(db: Databases) -> None:
+    add_date(db, 985, days=3)
+    _add(db, "genau@example.org", date_id=985, now=NOW)
+    _add(db, "irgendwann@example.org", now=NOW)
+    assert wl.expire_entries(SYSTEM, db, now=NOW + timedelta(days=2)) == 0
+    assert wl.expire_entries(SYSTEM, db, now=NOW + timedelta(days=4)) == 1
+    assert wl.list_entries(ALPHA, db)["email"].tolist() == ["irgendwann@example.org"]
+
+
 def test_the_signed_link_takes_the_entry_off_without_a_login(db: Databases) -> None:
     entry = _add(db, "weg@example.org")
     token = wl.unsubscribe_token(entry)

@@ -25,6 +25,8 @@ CREDIT_NOTE_PARAM = "gutschrift"  # the credit note's number, e.g. GS-2026-00042
 
 # The password-reset link opens the entry page, which shows the form instead of the login.
 RESET_PARAM = "passwort"
+# Leaving the waitlist opens the entry page too, without a login: the signed token is the key.
+WAITLIST_UNSUBSCRIBE_PARAM = "warteliste_abmelden"
 
 SHOP_URL = "https://www.miomente.de"
 SHOP_DATE_PARAM = "termin"
@@ -54,6 +56,12 @@ def password_reset_url(token: str, *, base: str | None = None) -> str:
     """The single-use link of a password reset (data/access/resets.py)."""
     root = (public_url() if base is None else base).rstrip("/")
     return f"{root}/?{urlencode({RESET_PARAM: token})}"
+
+
+def waitlist_unsubscribe_url(token: str, *, base: str | None = None) -> str:
+    """A waiting customer's link off the waitlist (data/demand/waitlist.py), no login needed."""
+    root = (public_url() if base is None else base).rstrip("/")
+    return f"{root}/?{urlencode({WAITLIST_UNSUBSCRIBE_PARAM: token})}"
 
 
 def shop_course_url(product_id: int) -> str:

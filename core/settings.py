@@ -211,6 +211,24 @@ def load_public_url(
     return _public_url(_reader(secrets_path, env))
 
 
+# The signing key of demo mode (no databases configured): demo links only reach localhost.
+DEMO_SIGNING_KEY = "miomente-demo-signing-key-not-for-production"
+
+
+def load_signing_key(
+    *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """The key that signs links without a login (core/signing.py): MIOMENTE_COOKIE_KEY, which
+    production must set (at least 32 characters); demo mode without it uses a fixed key."""
+    get = _reader(secrets_path, env)
+    key = get("MIOMENTE_COOKIE_KEY")
+    if key is not None and len(key) >= 32:
+        return key
+    if get("MIOMENTE_MAGENTO_URL") is None and get("MIOMENTE_PORTAL_URL") is None:
+        return DEMO_SIGNING_KEY
+    raise ConfigError("MIOMENTE_COOKIE_KEY must be set (at least 32 characters).")
+
+
 def _positive(get: Callable[[str], str | None], key: str, default: float, unit: str) -> float:
     try:
         value = float(get(key) or default)

@@ -101,6 +101,8 @@ UNSCOPED = {
     "data.money.rollup.refresh_rollups": "inside the ledger's write transaction (system scope)",
     "data.money.rollup.rebuild_rollups": "maintenance in the caller's transaction: migration",
     "data.integrations.widget_keys.widget_partner": "the public widget key names the partner",
+    "data.demand.waitlist.unsubscribe_token": "pure: signs an entry id",
+    "data.demand.waitlist.unsubscribe": "a customer's link: the signed token is the credential",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -200,6 +202,25 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     },
     "data.dates.series.cancel_series": {"series_id": 999, "now": NOW},
     "data.dates.series.skip_occurrence": {"series_id": 999, "day": date(2026, 12, 7), "now": NOW},
+    # Warteliste: an entry on A's course (B is refused alike in both worlds), the job's steps
+    # and settings at the fixed clock.
+    "data.demand.waitlist.add_entry": {
+        "product_id": 101,
+        "customer_name": "Neu Kunde",
+        "email": "neu.kunde@example.org",
+        "seats": 2,
+        "consent": True,
+        "now": NOW,
+    },
+    "data.demand.waitlist.notify_waiting": {"now": NOW},
+    "data.demand.waitlist.mark_conversions": {"now": NOW},
+    "data.demand.waitlist.expire_entries": {"now": NOW},
+    "data.demand.waitlist.save_settings": {
+        "mode": "queue",
+        "wait_hours": 12,
+        "expiry_months": 6,
+        "now": NOW,
+    },
     "data.dates.series.move_occurrence": {
         "series_id": 999,
         "day": date(2026, 12, 7),
@@ -269,6 +290,7 @@ def _not_queries(module: str) -> bool:
 def test_discovery_walks_the_domain_packages() -> None:
     found = {qualname.rsplit(".", 1)[0] for qualname, _ in _public_functions()}
     assert {"data.bookings.listing", "data.money.payouts", "data.dates.series"} <= found
+    assert "data.demand.waitlist" in found
     assert not any(module.startswith("data.demo") for module in found)
 
 

@@ -74,3 +74,9 @@ def review_url(token: str) -> str:
 def review_unsubscribe_url(token: str) -> str:
     """Where the participant objects to further review mails."""
     return f"{review_url(token)}/abmelden"
+
+
+def date_proposal_url(token: str) -> str:
+    """Where a customer takes the date a partner proposed for their date request (the shop's
+    page calls data.demand.date_requests.accept_proposal with the token)."""
+    return f"{SHOP_URL}/terminvorschlag/{quote(token, safe='')}"

@@ -156,5 +156,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.compute_payouts:run",
             summary_key="jobs.task_compute_payouts",
         ),
+        Task(
+            name="expire-date-requests",
+            # Daily; closes date requests unanswered after 5 working days (idempotent).
+            schedule=Daily(time(7, 0)),
+            entry="jobs.expire_date_requests:run",
+            summary_key="date_requests.task_expire",
+        ),
     )
 }

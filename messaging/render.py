@@ -238,7 +238,7 @@ _SPECS = (
         "date_request_proposed",
         audience="customer",
         required=("customer_name", "course", "requested_at", "starts_at", "accept_url"),
-        personal=("customer_name", "accept_url"),
+        personal=("customer_name",),
         sample={
             "customer_name": "Sabine Wolf",
             "course": "Pasta fresca – Nudeln selbst gemacht",

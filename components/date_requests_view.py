@@ -16,7 +16,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from components.cache import viewer_courses
+from components.cache import viewer_courses, viewer_partners
 from components.confirm import ask_first, confirm_action, flash
 from components.feedback import refusal_text, show_refusal
 from components.i18n import day, moment, t, weekday
@@ -54,11 +54,16 @@ def render_open(ctx: PageContext) -> None:
         st.info(t("date_requests.none_open"), icon=":material/event_available:")
         return
     requests = dr.list_requests(ctx.viewer, ctx.db, status="pending")
+    partners: dict[int, str] = {}
+    if ctx.viewer.sees_all:  # staff over all partners: say whose request it is
+        known = viewer_partners(ctx)
+        partners = dict(zip(known["partner_id"], known["name"], strict=True))
     for group in groups.to_dict("records"):
         members = requests[requests["request_id"].isin(group["request_ids"])]
         with st.container(border=True):
-            _group_header(group, members)
-            _answer_form(ctx, group, members)
+            _group_header(group, members, partner=partners.get(int(group["partner_id"])))
+            with st.expander(t("date_requests.action"), icon=":material/reply:"):
+                _answer_form(ctx, group, members)
 
 
 def _days_left(n: int) -> None:
@@ -70,7 +75,7 @@ def _days_left(n: int) -> None:
         st.caption(t("date_requests.days_left", n=n))
 
 
-def _group_header(group: dict, members: pd.DataFrame) -> None:
+def _group_header(group: dict, members: pd.DataFrame, *, partner: str | None) -> None:
     on: date = group["requested_day"]
     when = f"{weekday(on)}, {day(on)}"
     st.subheader(t("date_requests.group_title", course=md(group["course"]), day=when), anchor=False)
@@ -82,6 +87,8 @@ def _group_header(group: dict, members: pd.DataFrame) -> None:
             times=", ".join(group["times"]),
         )
     )
+    if partner:
+        st.caption(t("date_requests.partner", name=md(partner)))
     _days_left(int(group["workdays_left"]))
     for row in members.to_dict("records"):
         st.markdown(
@@ -93,7 +100,7 @@ def _group_header(group: dict, members: pd.DataFrame) -> None:
                 time=row["requested_time"].strftime("%H:%M"),
             )
         )
-        if row["message"]:
+        if isinstance(row["message"], str) and row["message"]:
             st.caption(t("date_requests.requester_message", message=md(row["message"])))
 
 

@@ -61,7 +61,8 @@ def _demo_viewers(db: Databases) -> list[tuple[Viewer, list[int]]]:
 def _ask(
     db: Databases, viewer: Viewer, product_id: int, n: int, *, day: date, when: datetime, slug: str
 ) -> int:
-    name, local, people, message = CUSTOMERS[n % len(CUSTOMERS)]
+    # Each demo partner hears from other people (the offset), in the same pattern of states.
+    name, local, people, message = CUSTOMERS[(n + 2 * int(viewer.partner_id or 0)) % len(CUSTOMERS)]
     return dr.create_request(
         viewer,
         db,

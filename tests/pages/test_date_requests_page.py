@@ -158,6 +158,7 @@ def test_staff_see_every_partner_and_partners_only_their_own(world: Databases) -
     _ask(world, B, 201, "zora.beta@example.org", "Zora")
     staff = assert_clean(open_page(PAGE, user_id=STAFF))
     assert "Alpha Pasta-Werkstatt" in staff and "Beta Rotweinseminar" in staff
+    assert "Partner: Weinschule Beta" in staff
     assert "Regeln gehören zu einem Partner" in staff
     alpha = assert_clean(open_page(PAGE, user_id=ALPHA))
     assert "Beta Rotweinseminar" not in alpha and "Zora" not in alpha

@@ -7,6 +7,7 @@ two-partner world, rebuilt per test). The clock is fixed: NOW is Wednesday 25.11
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -451,3 +452,47 @@ def test_staff_answers_any_partners_request(shop: Databases) -> None:
     answer = dr.reject_requests(STAFF, shop, request_ids=[b.request_id], reason="Nein", now=NOW)
     assert answer.messages == 1
     assert _mails(shop)[0]["partner_id"] == 2
+
+
+# --- two answers at once ---------------------------------------------------------------------
+
+
+def _race(*calls: Callable[[], object]) -> list[object]:
+    """Run the calls at the same moment in threads; their results (or exceptions)."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        barrier.wait()
+        try:
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_two_answers_at_once_one_wins_and_customers_hear_once(shop: Databases) -> None:
+    ids = [_ask(shop).request_id, _ask(shop, email="ben@example.org").request_id]
+    results = _race(
+        lambda: dr.accept_requests(ALPHA, shop, request_ids=ids, date_id=13, now=NOW),
+        lambda: dr.reject_requests(STAFF, shop, request_ids=ids, reason="Nein", now=NOW),
+    )
+    won = [r for r in results if isinstance(r, dr.Answered)]
+    lost = [r for r in results if isinstance(r, InvalidInput)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert lost[0].key == "date_requests.already_answered"
+    statuses = {r["status"] for r in _rows(shop)}
+    assert len(statuses) == 1 and statuses <= {"accepted", "rejected"}
+    assert sorted(m["recipient"] for m in _mails(shop)) == ["ben@example.org", "clara@example.org"]
+
+
+def test_the_same_wish_twice_at_once_is_one_request(shop: Databases) -> None:
+    results = _race(lambda: _ask(shop, people=2), lambda: _ask(shop, people=2))
+    assert all(isinstance(r, dr.RequestSaved) for r in results), results
+    assert len(_rows(shop)) == 1

@@ -54,7 +54,7 @@ from core.validation import InvalidInput
 from data.access import scope
 from data.access.sessions import new_token
 from data.access.viewer import ScopeError, Viewer
-from data.comms.outbox import queue_message
+from data.comms.outbox import queue_many, queue_message
 from data.dates import course_dates
 from data.demand._request_rules import (
     ANSWER_WORKDAYS,
@@ -264,25 +264,27 @@ def _move(
         .where(r.c.request_id.in_(list(ids)), r.c.status == source)
         .values(status=to, updated_at=now, **values)
     )
-    if result.rowcount != len(ids):
+    if not ids or result.rowcount != len(ids):
         raise InvalidInput("date_requests.already_answered")
 
 
-def _mail(conn: Connection, row: Mapping, template: str, payload: Mapping[str, object]) -> int:
+def _message(row: Mapping, template: str, payload: Mapping[str, object]) -> dict[str, object]:
+    """The outbox row for one requester (queue_message's keywords)."""
     full = {"customer_name": row["customer_name"], **payload}
-    return int(
-        queue_message(
-            conn,
-            channel=CHANNEL_EMAIL,
-            template=template,
-            recipient=str(row["email"]),
-            recipient_name=str(row["customer_name"]),
-            locale=normalize_locale(row["locale"]),
-            payload={k: v for k, v in full.items() if v is not None},
-            dedupe_key=f"{template}:{row['request_id']}",
-            partner_id=int(row["partner_id"]),
-        )
-    )
+    return {
+        "channel": CHANNEL_EMAIL,
+        "template": template,
+        "recipient": str(row["email"]),
+        "recipient_name": str(row["customer_name"]),
+        "locale": normalize_locale(row["locale"]),
+        "payload": {k: v for k, v in full.items() if v is not None},
+        "dedupe_key": f"{template}:{row['request_id']}",
+        "partner_id": int(row["partner_id"]),
+    }
+
+
+def _mail(conn: Connection, row: Mapping, template: str, payload: Mapping[str, object]) -> int:
+    return int(queue_message(conn, **_message(row, template, payload)))  # type: ignore[arg-type]
 
 
 def _record(
@@ -463,16 +465,9 @@ def _store(
 # --- reading -----------------------------------------------------------------------------------
 
 
-def list_requests(
-    viewer: Viewer,
-    db: Databases,
-    *,
-    status: str | None = None,
-    limit: int = LIST_LIMIT,
-    now: datetime | None = None,
-) -> pd.DataFrame:
-    """The viewer's requests (one status or all), by requested day, with the working days left
-    to answer the open ones."""
+def _listed(
+    viewer: Viewer, db: Databases, *, status: str | None, limit: int, now: datetime | None
+) -> list[dict]:
     if status is not None and status not in STATUSES:
         raise InvalidInput("date_requests.status_invalid")
     today = periods.berlin_today(_now(now))
@@ -487,34 +482,53 @@ def list_requests(
         rows = [dict(row) for row in conn.execute(query.limit(max(1, min(int(limit), LIST_LIMIT))))
                 .mappings()]  # fmt: skip
     names = _course_names(db, (row["product_id"] for row in rows))
+    left = {due: workdays_left(today, due) for due in {row["answer_due_on"] for row in rows}}
     for row in rows:
         row["course"] = names.get(int(row["product_id"]), f"#{row['product_id']}")
-        pending = row["status"] == REQUEST_PENDING
-        row["workdays_left"] = workdays_left(today, row["answer_due_on"]) if pending else 0
+        row["workdays_left"] = left[row["answer_due_on"]] if row["status"] == REQUEST_PENDING else 0
+    return rows
+
+
+def list_requests(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    status: str | None = None,
+    limit: int = LIST_LIMIT,
+    now: datetime | None = None,
+) -> pd.DataFrame:
+    """The viewer's requests (one status or all), by requested day, with the working days left
+    to answer the open ones."""
+    rows = _listed(viewer, db, status=status, limit=limit, now=now)
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 
 def open_groups(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> pd.DataFrame:
     """Open requests grouped by course and requested day: how many requests and people, the
     requested times, the fewest working days left, and the request ids (for the answers)."""
-    frame = list_requests(viewer, db, status=REQUEST_PENDING, now=now)
-    if frame.empty:
-        return pd.DataFrame(columns=GROUP_COLUMNS)
-    out = []
-    for (product_id, day), part in frame.groupby(["product_id", "requested_day"], sort=True):
-        out.append(
+    groups: dict[tuple[int, date], dict] = {}
+    for row in _listed(viewer, db, status=REQUEST_PENDING, limit=LIST_LIMIT, now=now):
+        key = (int(row["product_id"]), row["requested_day"])
+        group = groups.setdefault(
+            key,
             {
-                "product_id": int(str(product_id)),
-                "course": part["course"].iloc[0],
-                "partner_id": int(part["partner_id"].iloc[0]),
-                "requested_day": day,
-                "times": sorted({t.strftime("%H:%M") for t in part["requested_time"]}),
-                "requests": len(part),
-                "people": int(part["participants"].sum()),
-                "workdays_left": int(part["workdays_left"].min()),
-                "request_ids": [int(i) for i in part["request_id"]],
-            }
+                "product_id": key[0],
+                "course": row["course"],
+                "partner_id": int(row["partner_id"]),
+                "requested_day": key[1],
+                "times": set(),
+                "requests": 0,
+                "people": 0,
+                "workdays_left": int(row["workdays_left"]),
+                "request_ids": [],
+            },
         )
+        group["times"].add(row["requested_time"].strftime("%H:%M"))
+        group["requests"] += 1
+        group["people"] += int(row["participants"])
+        group["workdays_left"] = min(group["workdays_left"], int(row["workdays_left"]))
+        group["request_ids"].append(int(row["request_id"]))
+    out = [{**g, "times": sorted(g["times"])} for g in groups.values()]
     out.sort(key=lambda g: (g["workdays_left"], g["requested_day"], g["course"]))
     return pd.DataFrame(out, columns=GROUP_COLUMNS)
 
@@ -582,6 +596,8 @@ def accept_requests(
         chosen = _load(conn, viewer, request_ids)
         _require(chosen, REQUEST_ACCEPTED, one_group=True)
         rows = _group(conn, viewer, chosen[0])
+    if not {int(r["request_id"]) for r in chosen} <= {int(r["request_id"]) for r in rows}:
+        raise InvalidInput("date_requests.already_answered")  # answered since they were read
     product_id = int(chosen[0]["product_id"])
     target, starts = _date_for(
         viewer, db, product_id=product_id, date_id=date_id, new_date=new_date, now=now
@@ -598,7 +614,7 @@ def accept_requests(
             conn, [int(r["request_id"]) for r in rows], REQUEST_ACCEPTED, now=now,
             decided_at=now, decided_by=viewer.user_id, decision_note=note, created_date_id=target,
         )  # fmt: skip
-        sent = sum(_mail(conn, row, "date_request_accepted", payload) for row in rows)
+        sent = queue_many(conn, [_message(row, "date_request_accepted", payload) for row in rows])
         _record(conn, viewer, "date_request_accepted", rows, now=now, date_id=target)
     return Answered(requests=len(rows), messages=sent, date_id=target)
 
@@ -668,9 +684,12 @@ def reject_requests(
             conn, [int(r["request_id"]) for r in rows], REQUEST_REJECTED, now=now,
             decided_at=now, decided_by=viewer.user_id, decision_note=note,
         )  # fmt: skip
-        sent = sum(
-            _mail(conn, row, "date_request_rejected", _closing(row, names) | {"reason": note})
-            for row in rows
+        sent = queue_many(
+            conn,
+            [
+                _message(row, "date_request_rejected", _closing(row, names) | {"reason": note})
+                for row in rows
+            ],
         )
         _record(conn, viewer, "date_request_rejected", rows, now=now)
     return Answered(requests=len(rows), messages=sent)
@@ -758,16 +777,21 @@ def expire_overdue(viewer: Viewer, db: Databases, *, now: datetime | None = None
     names = _course_names(db, (row["product_id"] for row in rows))
     expired = sent = 0
     for start in range(0, len(rows), EXPIRE_BATCH):
+        batch = {int(row["request_id"]): row for row in rows[start : start + EXPIRE_BATCH]}
         with db.portal.begin() as conn:
-            for row in rows[start : start + EXPIRE_BATCH]:
-                moved = conn.execute(
+            # RETURNING names the rows this run moved: one answered or expired by someone else
+            # meanwhile is not among them (PostgreSQL re-checks the status after the lock).
+            moved = [
+                batch[int(i)]
+                for i in conn.execute(
                     update(r)
-                    .where(r.c.request_id == row["request_id"], r.c.status == REQUEST_PENDING)
+                    .where(r.c.request_id.in_(list(batch)), r.c.status == REQUEST_PENDING)
                     .values(status=REQUEST_EXPIRED, updated_at=now, decided_at=now)
-                ).rowcount
-                if moved != 1:  # answered or expired by someone else meanwhile
-                    continue
-                expired += 1
-                sent += _mail(conn, row, "date_request_expired", _closing(row, names))
-                _record(conn, viewer, "date_request_expired", [row], now=now)
+                    .returning(r.c.request_id)
+                ).scalars()
+            ]
+            mails = [_message(row, "date_request_expired", _closing(row, names)) for row in moved]
+            sent += queue_many(conn, mails)
+            _record(conn, viewer, "date_request_expired", moved, now=now)
+            expired += len(moved)
     return Expired(expired=expired, messages=sent)

@@ -36,6 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("orders", "bestellungen", ":material/receipt_long:", "verkauf"),
     PageSpec("dates", "termine", ":material/calendar_month:", "angebot"),
     PageSpec("waitlist", "warteliste", ":material/hourglass_top:", "angebot"),
+    PageSpec("date_requests", "terminanfragen", ":material/event_available:", "angebot"),
     PageSpec("reviews", "bewertungen", ":material/star:", "angebot"),
     PageSpec("marketing", "marketing", ":material/campaign:", "angebot"),
     PageSpec("accounting", "buchhaltung", ":material/account_balance:", "buchhaltung"),

@@ -104,3 +104,9 @@ def widget_frame_url(key: str, params: Mapping[str, str | int], *, base: str | N
     """The widget's iframe page for a partner's public key and its display choices."""
     root = (api_url() if base is None else base).rstrip("/")
     return f"{root}{WIDGET_FRAME_PATH}?{urlencode({'key': key, **params})}"
+
+
+def date_proposal_url(token: str) -> str:
+    """Where a customer takes the date a partner proposed for their date request (the shop's
+    page calls data.demand.date_requests.accept_proposal with the token)."""
+    return f"{SHOP_URL}/terminvorschlag/{quote(token, safe='')}"

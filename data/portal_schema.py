@@ -650,3 +650,71 @@ waitlist_settings = Table(
     CheckConstraint("wait_hours between 1 and 168", name="ck_miomente_waitlist_settings_hours"),
     CheckConstraint("expiry_months between 1 and 24", name="ck_miomente_waitlist_settings_expiry"),
 )
+
+# --- Terminanfragen (migration 0013) --------------------------------------------------------
+
+# A customer's wish for an extra date of a course (data/demand/date_requests.py): the course,
+# the Berlin day and time of day asked for, who asks and for how many. Status moves once:
+# pending → accepted / proposed / rejected / expired, and proposed → accepted (the customer
+# took the proposal); never back. `answer_due_on` is the 5th German working day after the
+# request: the expiry job rejects what is still pending after it. A proposal keeps the
+# SHA-256 of the customer's link token only (like password resets).
+REQUEST_PENDING, REQUEST_ACCEPTED, REQUEST_PROPOSED = "pending", "accepted", "proposed"
+REQUEST_REJECTED, REQUEST_EXPIRED = "rejected", "expired"
+date_requests = Table(
+    "miomente_date_requests",
+    metadata,
+    Column("request_id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("requested_day", Date, nullable=False),
+    Column("requested_time", Time, nullable=False),
+    Column("customer_name", String(200), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("phone", String(50)),
+    Column("participants", Integer, nullable=False),
+    Column("message", Text),
+    Column("locale", String(5), nullable=False, server_default="de"),
+    Column("source", String(16), nullable=False, server_default="portal"),
+    Column("status", String(16), nullable=False, server_default=REQUEST_PENDING),
+    Column("answer_due_on", Date, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    Column("decided_by", Integer),
+    Column("decision_note", Text),
+    Column("proposed_starts_at", DateTime),
+    Column("proposed_date_id", Integer),
+    Column("proposal_token_hash", String(64), unique=True),
+    Column("created_date_id", Integer),
+    CheckConstraint(
+        "status in ('pending', 'accepted', 'proposed', 'rejected', 'expired')",
+        name="ck_miomente_date_requests_status",
+    ),
+    CheckConstraint("participants > 0", name="ck_miomente_date_requests_participants"),
+    UniqueConstraint("product_id", "requested_day", "email", name="uq_miomente_date_requests_wish"),
+    Index("ix_miomente_date_requests_partner", "partner_id", "status", "requested_day"),
+    Index("ix_miomente_date_requests_due", "status", "answer_due_on"),
+)
+
+# Per partner: which requests it takes at all (checked when a request comes in). No row: the
+# defaults in data/demand/date_requests.py. `weekdays` like the series' ("MO,TU,…").
+date_request_rules = Table(
+    "miomente_date_request_rules",
+    metadata,
+    Column(
+        "partner_id",
+        Integer,
+        ForeignKey("miomente_partners.partner_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("weekdays", String(32), nullable=False),
+    Column("earliest", Time, nullable=False),
+    Column("latest", Time, nullable=False),
+    Column("min_participants", Integer, nullable=False),
+    Column("max_participants", Integer, nullable=False),
+    Column("lead_days", Integer, nullable=False),
+    Column("updated_by", Integer),
+    Column("updated_at", DateTime, nullable=False),
+)

@@ -163,5 +163,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.notify_waitlist:run",
             summary_key="waitlist.task_notify",
         ),
+        Task(
+            name="expire-date-requests",
+            # Daily; closes date requests unanswered after 5 working days (idempotent).
+            schedule=Daily(time(7, 0)),
+            entry="jobs.expire_date_requests:run",
+            summary_key="date_requests.task_expire",
+        ),
     )
 }

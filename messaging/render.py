@@ -239,6 +239,32 @@ _SPECS = (
         },
     ),
     _spec(
+        "date_request_proposed",
+        audience="customer",
+        required=("customer_name", "course", "requested_at", "starts_at", "accept_url"),
+        personal=("customer_name",),
+        sample={
+            "customer_name": "Sabine Wolf",
+            "course": "Pasta fresca – Nudeln selbst gemacht",
+            "requested_at": "2027-01-16T17:00:00",
+            "starts_at": "2027-01-23T17:00:00",
+            "accept_url": links.date_proposal_url("Zt4mQ8vR2pLx"),
+            "partner_message": "Am 16. sind wir ausgebucht, eine Woche später passt es gut.",
+        },
+    ),
+    _spec(
+        "date_request_expired",
+        audience="customer",
+        required=("customer_name", "course", "requested_at"),
+        personal=("customer_name",),
+        sample={
+            "customer_name": "Frank Zimmermann",
+            "course": "Weinprobe: Große Gewächse aus Rheinhessen",
+            "requested_at": "2027-02-12T18:00:00",
+            "course_url": links.shop_course_url(3512),
+        },
+    ),
+    _spec(
         "review_request",
         audience="customer",
         required=("customer_name", "course", "starts_at", "review_url"),

@@ -35,13 +35,14 @@ from data.demo.messages import queue_demo_messages
 from data.demo.orders import OrderMaker
 from data.demo.payouts import create_demo_payouts
 from data.demo.plan import World, catalog_rows, plan_world, portal_rows
+from data.demo.requests import create_demo_requests
 from data.demo.waitlist import add_demo_waitlist
 from data.shop import schema as m
 
 DEFAULT_ORDERS = 10_000
 DEFAULT_SEED = 42
 # Bump when the generated content changes shape: existing demo files are then rebuilt.
-DEMO_FORMAT = 5
+DEMO_FORMAT = 6
 MARKER_NAME = "demo.json"
 MAGENTO_FILE, PORTAL_FILE = "magento.sqlite", "portal.sqlite"
 ORDER_CHUNK = 20_000
@@ -219,6 +220,7 @@ def _build_demo(demo_dir: Path, *, orders: int, seed: int, today: date) -> DemoS
         # Pages open on a filled booking ledger; the history announces nothing to partners.
         sync_ledger(SYSTEM, db, notify=False)
         create_demo_payouts(db, today=today)  # past months settled, credit notes issued
+        create_demo_requests(db, today=today)  # open, answered and expired Terminanfragen
     except BaseException:
         db.dispose()
         for path in (tmp_magento, tmp_portal):

@@ -30,7 +30,9 @@ from core.db import Databases
 from core.recurrence import Pattern
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError, Viewer
+from data.demand.date_requests import RequestRules
 from tests.conftest import fresh_databases
+from tests.support.demand import add_date_requests
 from tests.support.worlds import B, build_world
 
 NOW = datetime(2026, 11, 25, 12, 0)
@@ -103,6 +105,7 @@ UNSCOPED = {
     "data.integrations.widget_keys.widget_partner": "the public widget key names the partner",
     "data.demand.waitlist.unsubscribe_token": "pure: signs an entry id",
     "data.demand.waitlist.unsubscribe": "a customer's link: the signed token is the credential",
+    "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -233,6 +236,40 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
 # worlds built a second apart differ); tests/integrations/test_widget.py shows that B's
 # changes never move A's fingerprint.
 BUILD_DEPENDENT = {"data.integrations.widget.widget_version"}
+# Terminanfragen: reads over the world's requests (tests/support/demand.py); answers aimed at
+# one request of each partner together (refused for every viewer: one is never in scope).
+_BOTH_REQUESTS = [1, 11]
+SAMPLE_KWARGS |= {
+    "data.demand.date_requests.list_requests": {"now": NOW},
+    "data.demand.date_requests.open_groups": {"now": NOW},
+    "data.demand.date_requests.get_rules": {},
+    "data.demand.date_requests.save_rules": {"rules": RequestRules(), "now": NOW},
+    "data.demand.date_requests.create_request": {
+        "product_id": 999,
+        "day": date(2026, 12, 19),
+        "start": time(18, 0),
+        "name": "Kundin",
+        "email": "kundin@example.org",
+        "participants": 2,
+        "now": NOW,
+    },
+    "data.demand.date_requests.accept_requests": {
+        "request_ids": _BOTH_REQUESTS,
+        "date_id": 13,
+        "now": NOW,
+    },
+    "data.demand.date_requests.propose_date": {
+        "request_ids": _BOTH_REQUESTS,
+        "date_id": 13,
+        "now": NOW,
+    },
+    "data.demand.date_requests.reject_requests": {
+        "request_ids": _BOTH_REQUESTS,
+        "reason": "Ausgebucht",
+        "now": NOW,
+    },
+    "data.demand.date_requests.expire_overdue": {"now": NOW},
+}
 
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
@@ -367,6 +404,7 @@ def worlds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             db = ctx.__enter__()
             stack.append(ctx)
             build_world(db, partners=keep)
+            add_date_requests(db, partners=keep)
             made[keep] = db
         yield made
     finally:
@@ -409,6 +447,7 @@ def test_staff_viewing_as_a_sees_what_a_sees(backend: str, tmp_path: Path) -> No
     ):
         for db in worlds.values():
             build_world(db)
+            add_date_requests(db)
             _results(db, PARTNER_A)
         # Staff's own actions (computing payouts …) would change what A then reads.
         as_a = _results(worlds["as_a"], STAFF.view_as(1), skip=frozenset(STAFF_OWN))

@@ -22,7 +22,7 @@ $(VENV)/.deps-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 demo: $(VENV)/.deps-run
 	$(BIN)/python -m data.demo --ensure
-	$(BIN)/python -m streamlit run Home.py --server.port 8501
+	$(BIN)/python -m streamlit run portal.py --server.port 8501
 
 test: $(VENV)/.deps-dev
 	$(BIN)/python -m ruff check .

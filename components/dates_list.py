@@ -13,8 +13,9 @@ import streamlit as st
 from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import REFUSALS, date_cancel_warning, refused
 from components.feedback import show_refusal
-from components.i18n import moment, money, t, time_of_day
+from components.i18n import day, moment, money, t, time_of_day
 from components.session import PageContext
+from core import periods
 from core import recurrence as rec
 from core.clock import now_utc
 from core.money import ZERO, to_decimal
@@ -23,9 +24,12 @@ from data.dates import course_dates as cd
 
 CONFIRM_KEY = "_confirm_cancel_date"
 MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
-# The widest range the day field takes: a day typed outside it would silently become the old
-# day in the browser (and "saved"); inside it the data layer says what is wrong (past, …).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+# A date moves to a day from today up to LAST_DAY (the data layer refuses a start in the past to
+# the minute). The field itself takes any day: a day typed outside its own range would never
+# reach the server (the browser keeps the old day and shows only its own English hint), so the
+# range is checked here and refused in German.
+LAST_DAY = date(2099, 12, 31)
+_ANY_DAY = (date(1, 1, 1), date(9999, 12, 31))
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -99,8 +103,8 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
         new_day = a.date_input(
             t("dates.day"),
             value=local.date(),
-            min_value=FIRST_DAY,
-            max_value=LAST_DAY,
+            min_value=_ANY_DAY[0],
+            max_value=_ANY_DAY[1],
             format="DD.MM.YYYY",
         )
         new_start = b.time_input(t("dates.start_time"), value=local.time())
@@ -110,8 +114,12 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
         price = e.number_input(
             t("dates.price"), value=float(current.price), step=1.0, format="%.2f"
         )
+        st.caption(t("date_range.hint", last=day(LAST_DAY)))
         saved = st.form_submit_button(t("dates.save_changes"), type="primary")
-    if saved:
+    today = periods.berlin_today()
+    if saved and not today <= new_day <= LAST_DAY:
+        show_refusal(InvalidInput("date_range.outside", first=day(today), last=day(LAST_DAY)))
+    elif saved:
         edit = _Edit(
             date_id,
             datetime.combine(new_day, new_start),

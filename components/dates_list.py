@@ -12,6 +12,7 @@ import streamlit as st
 
 from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import REFUSALS, date_cancel_warning, refused
+from components.day_field import LAST_DAY, check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, moment, money, t, time_of_day
 from components.session import PageContext
@@ -24,12 +25,6 @@ from data.dates import course_dates as cd
 
 CONFIRM_KEY = "_confirm_cancel_date"
 MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
-# A date moves to a day from today up to LAST_DAY (the data layer refuses a start in the past to
-# the minute). The field itself takes any day: a day typed outside its own range would never
-# reach the server (the browser keeps the old day and shows only its own English hint), so the
-# range is checked here and refused in German.
-LAST_DAY = date(2099, 12, 31)
-_ANY_DAY = (date(1, 1, 1), date(9999, 12, 31))
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -100,13 +95,9 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
     # The form key names the date, so picking another one starts from its own values.
     with st.form(f"edit_{date_id}"):
         a, b, c = st.columns(3)
-        new_day = a.date_input(
-            t("dates.day"),
-            value=local.date(),
-            min_value=_ANY_DAY[0],
-            max_value=_ANY_DAY[1],
-            format="DD.MM.YYYY",
-        )
+        # Any day reaches the server and one outside today..LAST_DAY is refused below (the
+        # data layer refuses a start in the past to the minute); see components/day_field.py.
+        new_day = day_input(a, t("dates.day"), value=local.date())
         new_start = b.time_input(t("dates.start_time"), value=local.time())
         new_end = c.time_input(t("dates.end_time"), value=rec.to_local(current.ends_at).time())
         d, e = st.columns(2)
@@ -116,10 +107,13 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
         )
         st.caption(t("date_range.hint", last=day(LAST_DAY)))
         saved = st.form_submit_button(t("dates.save_changes"), type="primary")
-    today = periods.berlin_today()
-    if saved and not today <= new_day <= LAST_DAY:
-        show_refusal(InvalidInput("date_range.outside", first=day(today), last=day(LAST_DAY)))
-    elif saved:
+    try:
+        check_day(new_day, first=periods.berlin_today())
+    except InvalidInput as exc:
+        if saved:
+            show_refusal(exc)
+        saved = False
+    if saved:
         edit = _Edit(
             date_id,
             datetime.combine(new_day, new_start),

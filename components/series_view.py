@@ -18,9 +18,11 @@ from components.date_feedback import (
     date_cancel_warning,
     refused,
 )
+from components.day_field import check_day, day_input
 from components.i18n import day, moment, t
 from components.session import PageContext
 from components.text import md
+from core import periods
 from core import recurrence as rec
 from core.clock import now_utc
 from core.money import to_decimal
@@ -112,9 +114,7 @@ def _new_series_fields(
         )
     a, b, c = st.columns(3)
     interval = int(a.number_input(t("dates.interval"), value=1, step=1, key="s_interval"))
-    starts_on = b.date_input(
-        t("dates.first_day"), value=today + timedelta(days=1), format="DD.MM.YYYY", key="s_start"
-    )
+    starts_on = day_input(b, t("dates.first_day"), value=today + timedelta(days=1), key="s_start")
     start_time = c.time_input(t("dates.start_time"), value=time(18, 0), key="s_time")
     a, b, c = st.columns(3)
     duration = int(a.number_input(t("dates.duration"), value=180, step=15, key="s_duration"))
@@ -178,6 +178,7 @@ def _preview_and_save(
             refused(exc)
     if s_col.button(t("dates.save_series"), type="primary", key="s_save", width="stretch"):
         try:
+            check_day(pattern.starts_on, first=periods.berlin_today())
             saved = sr.create_series(
                 ctx.viewer, ctx.db, product_id=course, pattern=pattern, **offer
             )

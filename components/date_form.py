@@ -74,9 +74,8 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
         key=f"{key}_course",
     )
     left, right = st.columns(2)
-    on = day_input(
-        left, t("dates.day"), value=periods.berlin_today() + timedelta(days=7), key=f"{key}_day"
-    )
+    first = periods.berlin_today() + timedelta(days=7)
+    on = day_input(left, t("dates.day"), value=first, key=f"{key}_day") or first
     seats = right.number_input(t("dates.seats"), value=10, step=1, key=f"{key}_seats")
     start_col, end_col = st.columns(2)
     start = start_col.time_input(t("dates.start_time"), value=time(18, 0), key=f"{key}_start")

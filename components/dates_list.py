@@ -97,7 +97,7 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
         a, b, c = st.columns(3)
         # Any day reaches the server and one outside today..LAST_DAY is refused below (the
         # data layer refuses a start in the past to the minute); see components/day_field.py.
-        new_day = day_input(a, t("dates.day"), value=local.date())
+        new_day = day_input(a, t("dates.day"), value=local.date()) or local.date()
         new_start = b.time_input(t("dates.start_time"), value=local.time())
         new_end = c.time_input(t("dates.end_time"), value=rec.to_local(current.ends_at).time())
         d, e = st.columns(2)

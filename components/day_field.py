@@ -21,8 +21,13 @@ LAST_DAY = date(2099, 12, 31)  # the latest day any form saves
 
 
 def day_input(
-    where: DeltaGenerator, label: str, *, value: date, key: str | None = None, **options: object
-) -> date:
+    where: DeltaGenerator,
+    label: str,
+    *,
+    value: date | None,
+    key: str | None = None,
+    **options: object,
+) -> date | None:
     """`where.date_input` in German format that passes on whatever day was typed."""
     chosen = where.date_input(
         label,
@@ -33,7 +38,7 @@ def day_input(
         key=key,
         **options,  # type: ignore[arg-type]
     )
-    return chosen if isinstance(chosen, date) else value
+    return chosen if isinstance(chosen, date) else None
 
 
 def check_day(value: date, *, first: date, last: date = LAST_DAY) -> None:

@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, update
 from streamlit.testing.v1 import AppTest
 
+from core import periods
 from core import recurrence as rec
 from core.db import Databases
 from data import portal_schema as p
+from data.access.viewer import SYSTEM
+from data.money import payouts
 from tests.conftest import fresh_databases
 from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, new_app, open_page
 from tests.support.orders import _add_order
@@ -231,6 +234,37 @@ def _new_date(field: str) -> Callable[[Databases, AppTest, object], AppTest]:
     return fill
 
 
+def _series_page(db: Databases) -> AppTest:
+    """Termine → Serien with a weekly series of course 102 (made through the form)."""
+    at = _dates_page(db)
+    at.selectbox(key="s_course").select(102)
+    at.selectbox(key="s_kind").select(rec.WEEKLY).run()
+    at.multiselect(key="s_weekdays").set_value(["TU", "TH"])
+    at.date_input(key="s_start").set_value(periods.berlin_today() + timedelta(days=1))
+    at.radio(key="s_end").set_value("count").run()
+    at.number_input(key="s_count").set_value(6)
+    at.button(key="s_save").click().run()
+    assert at.button(key="bulk_apply") and at.button(key="move_apply")
+    return at
+
+
+def _bulk(field: str) -> Callable[[Databases, AppTest, object], AppTest]:
+    def fill(db: Databases, at: AppTest, value: object) -> AppTest:
+        if field == "from":
+            at.radio(key="bulk_scope").set_value("from").run()
+            at.date_input(key="bulk_from").set_value(value)
+        else:
+            at.number_input(key=f"bulk_{field}").set_value(value)
+        return at.button(key="bulk_apply").click().run()
+
+    return fill
+
+
+def _move_series_date(db: Databases, at: AppTest, value: object) -> AppTest:
+    at.date_input(key="move_to_day").set_value(value)
+    return at.button(key="move_apply").click().run()
+
+
 # --- Bestellungen ------------------------------------------------------------------------------
 
 _orders = iter(range(8001, 8100))
@@ -267,6 +301,35 @@ def _last_reason(db: Databases) -> object:
         return list(conn.execute(query).scalars())[-1]
 
 
+# --- Auszahlungen (staff) ---------------------------------------------------------------------
+
+
+def _payouts_page(db: Databases) -> AppTest:
+    """Auszahlungen with October's payouts computed and approved, all of them chosen."""
+    if payouts.list_payouts(SYSTEM, db).empty:
+        with db.portal.begin() as conn:
+            conn.execute(update(p.bookings).values(event_at=datetime(2026, 10, 14, 16, 0)))
+        payouts.compute_payouts(SYSTEM, db, period=date(2026, 10, 1))
+        ids = payouts.list_payouts(SYSTEM, db)["payout_id"].tolist()
+        payouts.approve_payouts(SYSTEM, db, payout_ids=ids)
+    at = open_page("buchhaltung/auszahlungen.py", user_id=STAFF)
+    at.selectbox(key="payouts_status").set_value("approved").run()
+    at.checkbox(key="payouts_select_all").check().run()
+    return at
+
+
+def _payout_day(field: str) -> Callable[[Databases, AppTest, object], AppTest]:
+    def fill(db: Databases, at: AppTest, value: object) -> AppTest:
+        at.date_input(key=f"payouts_{field}").set_value(value)
+        return (
+            at.button(key="payouts_mark_paid" if field == "paid_on" else "payouts_sepa")
+            .click()
+            .run()
+        )
+
+    return fill
+
+
 # --- Partner (staff) ---------------------------------------------------------------------------
 
 
@@ -274,6 +337,11 @@ def _partner_page(db: Databases) -> AppTest:
     at = open_page("verwaltung/partner.py", user_id=STAFF)
     at.selectbox(key="partners_commission_partner").select(1).run()
     return at
+
+
+def _settlement_start(db: Databases, at: AppTest, value: object) -> AppTest:
+    at.date_input(key="settlement_start_0").set_value(value)
+    return at.button(key="settlement_save_0").click().run()
 
 
 def _commission(field: str) -> Callable[[Databases, AppTest, object], AppTest]:
@@ -305,6 +373,10 @@ FORMS = [
     Form("series-interval", _dates_page, _series("s_interval"), NUMBER),
     Form("series-seats", _dates_page, _series("s_seats"), NUMBER),
     Form("series-price", _dates_page, _series("s_price"), NUMBER),
+    Form("bulk-edit-seats", _series_page, _bulk("seats"), NUMBER),
+    Form("bulk-edit-price", _series_page, _bulk("price"), NUMBER),
+    Form("bulk-edit-from-day", _series_page, _bulk("from"), DAY),
+    Form("move-series-date", _series_page, _move_series_date, DAY),
     Form("new-date-day", _new_date_form, _new_date("day"), DAY),
     Form("new-date-seats", _new_date_form, _new_date("seats"), NUMBER),
     Form("new-date-price", _new_date_form, _new_date("price"), NUMBER),
@@ -320,6 +392,9 @@ FORMS = [
     Form("commission-contract", _partner_page, _commission("contract"), TEXT),
     Form("commission-override", _partner_page, _commission("override"), TEXT),
     Form("commission-valid-from", _partner_page, _commission("valid_from"), DAY),
+    Form("settlement-start", _partner_page, _settlement_start, DAY),
+    Form("payouts-paid-on", _payouts_page, _payout_day("paid_on"), DAY),
+    Form("payouts-execution", _payouts_page, _payout_day("execution"), DAY),
 ]
 
 

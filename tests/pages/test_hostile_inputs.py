@@ -23,6 +23,7 @@ from core import recurrence as rec
 from core.db import Databases
 from data import portal_schema as p
 from data.access.viewer import SYSTEM
+from data.bookings import ledger
 from data.money import payouts
 from tests.conftest import fresh_databases
 from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, new_app, open_page
@@ -281,6 +282,8 @@ def _new_order(db: Databases) -> None:
     """A new order of partner A (date 13) for each value."""
     _order[:] = [next(_orders)]
     _add_order(db, _order[0], [(_order[0] + 1000, 101, 13)])
+    # In the ledger already (with its new-booking mail), as the page's sync would do.
+    ledger.sync_ledger(SYSTEM, db)
 
 
 def _reject(db: Databases, at: AppTest, value: object) -> AppTest:

@@ -1,4 +1,4 @@
-"""Miomente Partner-Portal: the entry point (`streamlit run Home.py`).
+"""Miomente Partner-Portal: the page script (`streamlit run portal.py` serves it).
 
 Sets up the page, logs the user in (or restores them from the cookie), builds the menu for
 their role, draws the chosen page's title and the messages the last action left (the flash),

@@ -26,7 +26,7 @@ demo: $(VENV)/.deps-run
 	$(BIN)/python -m data.demo --ensure
 	$(BIN)/python -m uvicorn api.app:app --host 127.0.0.1 --port 8502 & api=$$!; \
 	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python -m streamlit run Home.py --server.port 8501
+	$(BIN)/python -m streamlit run portal.py --server.port 8501
 
 # The public service alone (demo mode without configuration).
 api: $(VENV)/.deps-run

@@ -16,6 +16,7 @@ import streamlit as st
 
 from components.cache import cached
 from components.confirm import done
+from components.day_field import check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, locale, moment, number, t
 from components.session import PageContext
@@ -26,6 +27,9 @@ from data.money import commission
 from data.shop.catalog import list_courses
 
 _ROUND = "_commission_round"  # bumped after a save: the forms start empty again
+
+# A course rate may start in the past (a correction), but not before the portal existed.
+FIRST_RATE_DAY = date(2000, 1, 1)
 
 
 def rate_text(value: Decimal | None) -> str:
@@ -117,10 +121,10 @@ def render_commission(ctx: PageContext, *, partner_id: int) -> None:
             placeholder=t("partners.rate_placeholder"),
             key=f"commission_rate_{round_}",
         )
-        valid_from = right.date_input(
+        valid_from = day_input(
+            right,
             t("partners.valid_from"),
             value=periods.berlin_today(),
-            format="DD.MM.YYYY",
             help=t("partners.valid_from_help"),
             key=f"commission_valid_from_{round_}",
         )
@@ -143,6 +147,7 @@ def _add_override(
         st.warning(t("partners.not_found"))
         return
     try:
+        check_day(valid_from or periods.berlin_today(), first=FIRST_RATE_DAY)
         done = commission.set_course_rate(
             ctx.viewer,
             ctx.db,

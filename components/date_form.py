@@ -14,6 +14,7 @@ import streamlit as st
 
 from components.cache import viewer_courses
 from components.confirm import done, flash
+from components.day_field import check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, t
 from components.session import PageContext
@@ -37,6 +38,7 @@ def save_new_date(
     """Create the date and put the outcome in the flash; False (and an error shown) on bad
     input."""
     try:
+        check_day(on, first=periods.berlin_today())
         saved = create_date(
             ctx.viewer,
             ctx.db,
@@ -72,10 +74,8 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
         key=f"{key}_course",
     )
     left, right = st.columns(2)
-    on = left.date_input(
-        t("dates.day"), value=periods.berlin_today() + timedelta(days=7), format="DD.MM.YYYY",
-        key=f"{key}_day",
-    )  # fmt: skip
+    first = periods.berlin_today() + timedelta(days=7)
+    on = day_input(left, t("dates.day"), value=first, key=f"{key}_day") or first
     seats = right.number_input(t("dates.seats"), value=10, step=1, key=f"{key}_seats")
     start_col, end_col = st.columns(2)
     start = start_col.time_input(t("dates.start_time"), value=time(18, 0), key=f"{key}_start")

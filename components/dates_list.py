@@ -12,9 +12,11 @@ import streamlit as st
 
 from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import REFUSALS, date_cancel_warning, refused
+from components.day_field import LAST_DAY, check_day, day_input
 from components.feedback import show_refusal
-from components.i18n import moment, money, t, time_of_day
+from components.i18n import day, moment, money, t, time_of_day
 from components.session import PageContext
+from core import periods
 from core import recurrence as rec
 from core.clock import now_utc
 from core.money import ZERO, to_decimal
@@ -23,9 +25,6 @@ from data.dates import course_dates as cd
 
 CONFIRM_KEY = "_confirm_cancel_date"
 MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
-# The widest range the day field takes: a day typed outside it would silently become the old
-# day in the browser (and "saved"); inside it the data layer says what is wrong (past, …).
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -96,13 +95,9 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
     # The form key names the date, so picking another one starts from its own values.
     with st.form(f"edit_{date_id}"):
         a, b, c = st.columns(3)
-        new_day = a.date_input(
-            t("dates.day"),
-            value=local.date(),
-            min_value=FIRST_DAY,
-            max_value=LAST_DAY,
-            format="DD.MM.YYYY",
-        )
+        # Any day reaches the server and one outside today..LAST_DAY is refused below (the
+        # data layer refuses a start in the past to the minute); see components/day_field.py.
+        new_day = day_input(a, t("dates.day"), value=local.date()) or local.date()
         new_start = b.time_input(t("dates.start_time"), value=local.time())
         new_end = c.time_input(t("dates.end_time"), value=rec.to_local(current.ends_at).time())
         d, e = st.columns(2)
@@ -110,7 +105,14 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
         price = e.number_input(
             t("dates.price"), value=float(current.price), step=1.0, format="%.2f"
         )
+        st.caption(t("date_range.hint", last=day(LAST_DAY)))
         saved = st.form_submit_button(t("dates.save_changes"), type="primary")
+    try:
+        check_day(new_day, first=periods.berlin_today())
+    except InvalidInput as exc:
+        if saved:
+            show_refusal(exc)
+        saved = False
     if saved:
         edit = _Edit(
             date_id,

@@ -18,9 +18,11 @@ from components.date_feedback import (
     date_cancel_warning,
     refused,
 )
+from components.day_field import check_day, day_input
 from components.i18n import day, moment, t
 from components.session import PageContext
 from components.text import md
+from core import periods
 from core import recurrence as rec
 from core.clock import now_utc
 from core.money import to_decimal
@@ -112,9 +114,9 @@ def _new_series_fields(
         )
     a, b, c = st.columns(3)
     interval = int(a.number_input(t("dates.interval"), value=1, step=1, key="s_interval"))
-    starts_on = b.date_input(
-        t("dates.first_day"), value=today + timedelta(days=1), format="DD.MM.YYYY", key="s_start"
-    )
+    starts_on = day_input(
+        b, t("dates.first_day"), value=today + timedelta(days=1), key="s_start"
+    ) or today + timedelta(days=1)
     start_time = c.time_input(t("dates.start_time"), value=time(18, 0), key="s_time")
     a, b, c = st.columns(3)
     duration = int(a.number_input(t("dates.duration"), value=180, step=15, key="s_duration"))
@@ -178,6 +180,7 @@ def _preview_and_save(
             refused(exc)
     if s_col.button(t("dates.save_series"), type="primary", key="s_save", width="stretch"):
         try:
+            check_day(pattern.starts_on, first=periods.berlin_today())
             saved = sr.create_series(
                 ctx.viewer, ctx.db, product_id=course, pattern=pattern, **offer
             )
@@ -219,8 +222,8 @@ def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
         )
         from_day = None
         if scope_choice == "from":
-            from_day = st.date_input(
-                t("dates.bulk_from"), value=today + timedelta(days=7), format="DD.MM.YYYY",
+            from_day = day_input(
+                st.container(), t("dates.bulk_from"), value=today + timedelta(days=7),
                 key="bulk_from",
             )  # fmt: skip
         a, b, c = st.columns(3)
@@ -236,6 +239,8 @@ def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
             return
         new_price = to_decimal(price)  # exact: the data layer refuses 0,004
         try:
+            if from_day is not None:
+                check_day(from_day, first=today)
             # Only what the partner changed is passed on; None leaves a field as it is.
             result = sr.bulk_edit(
                 ctx.viewer,
@@ -266,18 +271,17 @@ def _move_or_skip(ctx: PageContext, series: Series, upcoming: pd.DataFrame) -> N
             key="move_day",
         )  # fmt: skip
         a, b = st.columns(2)
-        target_day = a.date_input(
-            t("dates.new_day"), value=move_day, format="DD.MM.YYYY", key="move_to_day"
-        )
+        target_day = day_input(a, t("dates.new_day"), value=move_day, key="move_to_day")
         target_time = b.time_input(
             t("dates.start_time"), value=series.pattern.start_time, key="move_to_time"
         )
         move_col, skip_col = st.columns(2)
         if move_col.button(t("dates.move"), key="move_apply", width="stretch"):
             try:
+                check_day(target_day or move_day, first=periods.berlin_today())
                 sr.move_occurrence(
                     ctx.viewer, ctx.db, series_id=series_id, day=move_day,
-                    new_start=datetime.combine(target_day, target_time),
+                    new_start=datetime.combine(target_day or move_day, target_time),
                 )  # fmt: skip
                 done(("success", t("dates.moved")))
             except REFUSALS as exc:

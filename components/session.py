@@ -9,15 +9,15 @@ and on that page, and ending the session on the server ends every copy of the co
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
-from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import extra_streamlit_components as stx
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from components import session_cookie
 from components.i18n import t
 from core.db import Databases, open_databases
 from core.settings import Settings, load_settings
@@ -34,6 +34,9 @@ SESSION_KEY = "_auth_session"
 VIEW_AS_KEY = "view_as_partner_id"
 # "set" after a login, "delete" after a logout, until the browser's cookies show it done.
 _COOKIE_ACTION_KEY = "_auth_cookie_action"
+# The one-time code the page exchanges for the cookie (components/session_cookie.py).
+_HANDOFF_KEY = "_auth_cookie_handoff"
+_COOKIE_FAILURES_KEY = "_auth_cookie_failures"
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ def start_session(db: Databases, settings: Settings, user: User) -> None:
     token = sessions.start_session(db, user_id=user.user_id, lifetime=lifetime)
     remember(user, token=token)
     st.session_state["logout"] = None
-    st.session_state[_COOKIE_ACTION_KEY] = "set"
+    _cookie_action("set")
 
 
 def session_token() -> str | None:
@@ -138,42 +141,48 @@ def session_token() -> str | None:
 
 
 def sync_cookie(settings: Settings, slot: DeltaGenerator) -> None:
-    """Write or delete the cookie in one fixed, invisible place, repeated until it took.
+    """Have the server write or delete the cookie, from one fixed, invisible place.
 
-    A browser-side component writes the cookie and reports `True` under its widget key
-    ("set" / "delete") once its script ran; until then every run renders it again, so a
-    click right after login cannot lose the cookie. The fixed slot at the top keeps the
-    component from shifting (and briefly doubling) the page below it.
-
-    The component sets the cookie from JavaScript, so it cannot be HttpOnly (browsers refuse
-    that flag from scripts); it is Secure outside demo mode (which runs on plain
-    http://localhost) and SameSite=Lax (Strict would drop it when a partner follows a link in
-    one of our mails). What protects a copied cookie is the server side: once the session
-    ends, the id in it opens nothing.
+    After a login the page posts a one-time code to the portal's own route, which answers
+    with the cookie (`HttpOnly`, `SameSite=Lax`, `Secure` outside demo mode, which runs on
+    plain http://localhost); after a logout it asks the other route to delete it. See
+    components/session_cookie.py. Until the component reports success every run draws it
+    again, so a click right after the login cannot lose the cookie; a failed attempt gets a
+    fresh code. The fixed slot at the top keeps the component from shifting the page.
     """
     action = st.session_state.get(_COOKIE_ACTION_KEY)
-    if action is None:
-        return
-    if st.session_state.get(action) is True:  # the component's report
+    token = st.session_state.get(SESSION_KEY)
+    if action is None or (action == "set" and token is None):
         st.session_state.pop(_COOKIE_ACTION_KEY, None)
         return
-    token = st.session_state.get(SESSION_KEY)
+    code = st.session_state.get(_HANDOFF_KEY)
+    if code is None:
+        code = session_cookie.offer(token) if action == "set" else secrets.token_urlsafe(16)
+        st.session_state[_HANDOFF_KEY] = code
+    url = session_cookie.OPEN_PATH if action == "set" else session_cookie.LOGOUT_PATH
     with slot:
-        manager = stx.CookieManager(key="cookie_manager")
-        if action == "set" and token is not None:
-            manager.set(
-                settings.cookie_name,
-                token,
-                key="set",
-                expires_at=datetime.now() + timedelta(days=settings.session_lifetime_days),
-                secure=not settings.demo_mode,
-                same_site="lax",
-            )
-        elif action == "delete":
-            # The component is drawn (and deletes) before the library forgets its own copy,
-            # which fails when it had not read the cookies yet.
-            with suppress(KeyError):
-                manager.delete(settings.cookie_name, key="delete")
+        done = session_cookie.sync(url=url, code=code, nonce=f"{action}:{code}")
+    if done is not None:
+        _cookie_reported(action, ok=done)
+
+
+def _cookie_reported(action: str, *, ok: bool) -> None:
+    """Done, or a fresh code for another try; after three failures (no cookie route: the app
+    was started without portal.py) the tab stays logged in without a cookie."""
+    st.session_state.pop(_HANDOFF_KEY, None)
+    failures = 0 if ok else st.session_state.get(_COOKIE_FAILURES_KEY, 0) + 1
+    st.session_state[_COOKIE_FAILURES_KEY] = failures
+    if ok or failures >= 3:
+        st.session_state.pop(_COOKIE_ACTION_KEY, None)
+        st.session_state.pop(_COOKIE_FAILURES_KEY, None)
+    if failures >= 3:
+        log.warning("the server did not %s the session cookie (started without portal.py?)", action)
+
+
+def _cookie_action(action: str) -> None:
+    st.session_state[_COOKIE_ACTION_KEY] = action
+    st.session_state.pop(_HANDOFF_KEY, None)
+    st.session_state.pop(_COOKIE_FAILURES_KEY, None)
 
 
 def logout() -> None:
@@ -183,7 +192,7 @@ def logout() -> None:
         end_session(databases(), token=token)
     _forget()
     st.session_state["logout"] = True
-    st.session_state[_COOKIE_ACTION_KEY] = "delete"
+    _cookie_action("delete")
 
 
 def logout_everywhere(ctx: PageContext) -> int:
@@ -191,7 +200,7 @@ def logout_everywhere(ctx: PageContext) -> int:
     ended = end_all_sessions(ctx.viewer, ctx.db)
     _forget()
     st.session_state["logout"] = True
-    st.session_state[_COOKIE_ACTION_KEY] = "delete"
+    _cookie_action("delete")
     return ended
 
 

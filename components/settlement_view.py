@@ -5,14 +5,20 @@ applies."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from components.confirm import done
+from components.day_field import check_day, day_input
+from components.feedback import show_refusal
 from components.i18n import day, t
 from components.session import PageContext
+from core.validation import InvalidInput
 from data.money import settlement
 
 _ROUND = "_settlement_round"  # bumped after a save: the form shows the stored value again
+FIRST_SETTLEMENT_DAY = date(2000, 1, 1)
 
 
 def _state_text(start: settlement.SettlementStart) -> str:
@@ -33,10 +39,10 @@ def render_settlement_start(ctx: PageContext, *, partner_id: int) -> None:
     st.caption(_state_text(start))
     round_ = st.session_state.get(_ROUND, 0)
     with st.form(f"settlement_{partner_id}_{round_}"):
-        chosen = st.date_input(
+        chosen = day_input(
+            st.container(),
             t("partners.settlement_own"),
             value=start.own,
-            format="DD.MM.YYYY",
             help=t("partners.settlement_help"),
             key=f"settlement_start_{round_}",
         )
@@ -45,7 +51,13 @@ def render_settlement_start(ctx: PageContext, *, partner_id: int) -> None:
         )
     if not submitted:
         return
-    new = chosen if not isinstance(chosen, tuple) else None
+    new = chosen
+    if new is not None:
+        try:
+            check_day(new, first=FIRST_SETTLEMENT_DAY)
+        except InvalidInput as exc:
+            show_refusal(exc)
+            return
     if not settlement.set_settlement_start(ctx.viewer, ctx.db, partner_id=partner_id, start=new):
         st.warning(t("partners.not_found"))
         return

@@ -8,11 +8,14 @@ a new credit note). The data layer refuses all of it to partners.
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from components import payout_views
 from components.cache import choosable
 from components.confirm import Message, done
+from components.day_field import check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, money, month_label, number, t
 from components.layout import run_guarded
@@ -34,6 +37,7 @@ if viewed is None:
 else:
     st.caption(t("payouts.partner_caption", partner=viewed))
 today = periods.berlin_today()
+FIRST_PAID_DAY = date(2000, 1, 1)  # a payout marked paid on a day before that is a typo
 
 
 def _skipped(n: int) -> list[Message]:
@@ -134,15 +138,14 @@ else:
                 ),
                 *_skipped(len(result.skipped)),
             )
-    paid_on = act_right.date_input(
-        t("payouts.paid_date"), value=today, max_value=today, format="DD.MM.YYYY",
-        key="payouts_paid_on",
-    )  # fmt: skip
+    # Any typed day reaches us and one outside the range is refused (components/day_field.py).
+    paid_on = day_input(act_right, t("payouts.paid_date"), value=today, key="payouts_paid_on")
     if act_right.button(t("payouts.mark_paid"), key="payouts_mark_paid"):
         if not chosen:
             st.warning(t("payouts.nothing_selected"))
         else:
             try:
+                check_day(paid_on or today, first=FIRST_PAID_DAY, last=today)
                 result = payouts.mark_paid(viewer, db, payout_ids=chosen, paid_on=paid_on)
             except InvalidInput as exc:
                 show_refusal(exc)
@@ -155,13 +158,14 @@ else:
     st.subheader(t("payouts.export_title"))
     approved_ids = [p for p in (chosen or options) if by_id.loc[p, "status"] == "approved"]
     exp_left, exp_right = st.columns(2)
-    execution = exp_left.date_input(
-        t("payouts.execution_date"), value=today, min_value=today, format="DD.MM.YYYY",
-        key="payouts_execution",
-    )  # fmt: skip
+    execution = (
+        day_input(exp_left, t("payouts.execution_date"), value=today, key="payouts_execution")
+        or today
+    )
     stamp = now_utc()
     if exp_left.button(t("payouts.sepa"), key="payouts_sepa"):
         try:
+            check_day(execution, first=today)
             sepa = documents.sepa_export(
                 viewer, db, payout_ids=approved_ids, execution_date=execution, now=stamp
             )

@@ -192,18 +192,25 @@ def _start_of(db: Databases, date_id: int):
         return conn.execute(select(D.c.starts_at).where(D.c.date_id == date_id)).scalar()
 
 
-def test_a_day_outside_the_range_is_refused_not_replaced(world: Databases) -> None:
-    """Was: the browser put the old day back and the page said "gespeichert"."""
+@pytest.mark.parametrize("typed", [date(1999, 1, 1), date(2001, 2, 28), date(2100, 12, 31)])
+def test_a_day_outside_the_range_is_refused_not_replaced(world: Databases, typed: date) -> None:
+    """Was: the browser put the old day back and the page said "gespeichert". The field now
+    takes any day (so a typed one reaches the server) and the page refuses it in German."""
     at = _dates_page(ALPHA)
     at.selectbox(key="edit_pick").select(13)
     at.run()
     before = _start_of(world, 13)
     day = next(w for w in at.date_input if w.form_id == "edit_13")
-    assert day.min == date(2000, 1, 1) and day.max == date(2099, 12, 31)
-    day.set_value(date(2001, 2, 28))  # inside the field's range, in the past
+    assert day.min == date(1, 1, 1) and day.max == date(9999, 12, 31)
+    assert "bis zum 31.12.2099" in " ".join(c.value for c in at.caption)
+    day.set_value(typed)
     next(b for b in at.button if b.form_id == "edit_13").click().run()
     assert_clean(at)
-    assert [e.value for e in at.error] == [catalog("de")["dates.in_past"]]
+    today = periods.berlin_today().strftime("%d.%m.%Y")  # the app's own today: a range from today
+    assert [e.value.replace("\\", "") for e in at.error] == [
+        f"Dieses Datum liegt außerhalb des erlaubten Bereichs: Bitte einen Tag zwischen dem "
+        f"{today} und dem 31.12.2099 wählen. Es wurde nichts geändert."
+    ]
     assert not at.success and _start_of(world, 13) == before
     # Nothing changed (as when the browser reset the day): said so, not "saved".
     next(w for w in at.date_input if w.form_id == "edit_13").set_value(rec.to_local(before).date())

@@ -78,7 +78,8 @@ def _healthy(url: str) -> bool:
 def streamlit_app(
     *, magento_url: str | None, portal_url: str | None, tmp_dir: Path
 ) -> Iterator[RunningApp]:
-    """`streamlit run Home.py` on a free port against the given databases; stopped afterwards.
+    """`streamlit run portal.py` (Home.py and the cookie routes) on a free port against the
+    given databases; stopped afterwards.
 
     Without URLs the app starts in demo mode and builds its demo under `tmp_dir/demo`.
     """
@@ -94,7 +95,7 @@ def streamlit_app(
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "streamlit", "run", "Home.py",
+        sys.executable, "-m", "streamlit", "run", "portal.py",
         "--server.port", str(port),
         "--server.headless", "true",
         "--server.address", "127.0.0.1",

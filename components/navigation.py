@@ -53,6 +53,7 @@ PAGES: tuple[PageSpec, ...] = (
 )
 BY_KEY = {spec.key: spec for spec in PAGES}
 DEFAULT = "overview"  # the page at "/"
+ROOT_URL_PATH = "start"  # reserved by Streamlit for the page at "/", never shown
 _BY_URL = {spec.url_path: spec for spec in PAGES}
 
 
@@ -71,8 +72,22 @@ def _page(spec: PageSpec, *, hidden: bool = False) -> st.Page:
         title=t(f"nav.{spec.key}"),
         icon=spec.icon,
         url_path=spec.url_path,
-        default=spec.key == DEFAULT,
         visibility="hidden" if hidden else "visible",
+    )
+
+
+def _root() -> st.Page:
+    """The page at "/": the Übersicht, hidden, under a URL of its own. Streamlit serves the
+    default page at "/" but reserves its URL too and answers it (a bookmarked /uebersicht)
+    with an English "Page not found"; so the listed Übersicht is an ordinary page."""
+    spec = BY_KEY[DEFAULT]
+    return st.Page(
+        page_path(spec),
+        title=t(f"nav.{spec.key}"),
+        icon=spec.icon,
+        url_path=ROOT_URL_PATH,
+        default=True,
+        visibility="hidden",
     )
 
 
@@ -83,6 +98,7 @@ def menu(*, is_staff: bool) -> st.Page:
         if spec.staff_only and not is_staff:
             continue
         sections.setdefault(t(f"nav.section_{spec.section}"), []).append(_page(spec))
+    sections[t(f"nav.section_{BY_KEY[DEFAULT].section}")].append(_root())
     return st.navigation(sections, position="sidebar", expanded=True)
 
 
@@ -92,4 +108,5 @@ def hidden_menu() -> st.Page:
     URL, but none is listed. Until a script calls st.navigation, Streamlit would list the
     pages/ folder's own files in the sidebar, staff pages included.
     """
-    return st.navigation([_page(spec, hidden=True) for spec in PAGES], position="hidden")
+    pages = [_page(spec, hidden=True) for spec in PAGES]
+    return st.navigation([*pages, _root()], position="hidden")

@@ -177,6 +177,18 @@ def test_login_overview_and_reload_keeps_user_and_page(page: Page, app: RunningA
     _expect_orders_page(page, app)  # the signed cookie logged us in again, on the same page
 
 
+def test_the_overview_s_own_url_opens_the_overview(page: Page, app: RunningApp) -> None:
+    """A bookmark or a typed /uebersicht: the default page lives at "/", and Streamlit would
+    answer its own URL with an English "Page not found" dialog."""
+    _open(page, app, "uebersicht")
+    _login(page, "alpha", PASSWORD)
+    _expect_overview(page)
+    _wait_for_cookie(page, present=True)
+    page.reload()
+    _expect_overview(page)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
 def test_logout_returns_to_login_and_reload_stays_logged_out(page: Page, app: RunningApp) -> None:
     _open(page, app)
     _login(page, "alpha", PASSWORD)

@@ -9,7 +9,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from components.bookings_filters import go, view_key
+from components.bookings_filters import ORDER_PARAM, go, view_key
 from components.confirm import done
 from components.i18n import locale, moment, money, number, t
 from components.session import PageContext
@@ -18,6 +18,7 @@ from data.bookings.decisions import DecisionResult, decide
 from data.portal_schema import BOOKING_NEW, DECISION_CONFIRMED
 
 EXPORT_KEY = "_orders_export"
+TABLE_ROUND = "_orders_table_round"  # bumped after a row click: the table shows no selection
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -53,7 +54,19 @@ def render_list(
     if result.rows.empty:
         st.info(t("orders.empty"), icon=":material/inbox:")
         return
-    st.dataframe(_table(result.rows, partner_names), hide_index=True, width="stretch")
+    # A click on a row opens its order (components.order_detail: a dialog over the list).
+    key = f"orders_table_{st.session_state.get(TABLE_ROUND, 0)}"
+    order_ids = [int(o) for o in result.rows["order_id"]]
+    event = st.dataframe(
+        _table(result.rows, partner_names),
+        hide_index=True,
+        width="stretch",
+        key=key,
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    _open_row(event.selection.rows, order_ids)
+    st.caption(t("clicks.open_hint"))
     prev_col, page_col, next_col = st.columns([1, 2, 1])
     if prev_col.button(
         t("orders.previous"), disabled=result.page <= 1, width="stretch", key="page_prev"
@@ -64,6 +77,14 @@ def render_list(
         t("orders.next"), disabled=result.page >= result.pages, width="stretch", key="page_next"
     ):
         go(parsed.filters, sort=parsed.sort, page=result.page + 1, page_size=result.page_size)
+
+
+def _open_row(rows: list[int], order_ids: list[int]) -> None:
+    """A row was clicked: name its order in the URL (`?bestellung=`, as links do), which opens
+    it further down this run; the next run draws the table afresh, without the selection."""
+    if rows and 0 <= rows[0] < len(order_ids):
+        st.query_params[ORDER_PARAM] = str(order_ids[rows[0]])
+        st.session_state[TABLE_ROUND] = st.session_state.get(TABLE_ROUND, 0) + 1
 
 
 def decision_done(outcome: DecisionResult, success_key: str) -> None:

@@ -538,3 +538,16 @@ password_resets = Table(
     Column("used_at", DateTime),
     Index("ix_miomente_password_resets_user", "user_id"),
 )
+
+# One row per form submission that created something (data/dates/_submissions.py): the form's
+# idempotency token, drawn once per rendered form. A second submit of the same rendered form
+# (a double click, two racing reruns) finds its token taken and creates nothing.
+submissions = Table(
+    "miomente_submissions",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_miomente_submissions_created", "created_at"),
+)

@@ -119,18 +119,7 @@ else:
         if not chosen:
             st.warning(t("payouts.nothing_selected"))
         else:
-            result = payouts.approve_payouts(viewer, db, payout_ids=chosen)
-            done(
-                (
-                    "success",
-                    t(
-                        "payouts.approved_done",
-                        n=len(result.done),
-                        numbers=", ".join(result.documents) or "–",
-                    ),
-                ),
-                *_skipped(len(result.skipped)),
-            )
+            payout_views.ask_approval(chosen)  # issuing credit notes asks first
     paid_on = act_right.date_input(
         t("payouts.paid_date"), value=today, max_value=today, format="DD.MM.YYYY",
         key="payouts_paid_on",
@@ -148,6 +137,8 @@ else:
                     ("success", t("payouts.paid_done", n=len(result.done))),
                     *_skipped(len(result.skipped)),
                 )
+
+    payout_views.confirm_approval(ctx, chosen, by_id)
 
     st.subheader(t("payouts.export_title"))
     approved_ids = [p for p in (chosen or options) if by_id.loc[p, "status"] == "approved"]

@@ -63,9 +63,10 @@ def render_list(
         width="stretch",
         key=key,
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=["single-row", "single-cell"],  # the row's box, or any of its cells
     )
-    _open_row(event.selection.rows, order_ids)
+    picked = [*event.selection.rows, *(row for row, _column in event.selection.cells)]
+    _open_row(picked, order_ids)
     st.caption(t("clicks.open_hint"))
     prev_col, page_col, next_col = st.columns([1, 2, 1])
     if prev_col.button(
@@ -84,7 +85,13 @@ def _open_row(rows: list[int], order_ids: list[int]) -> None:
     it further down this run; the next run draws the table afresh, without the selection."""
     if rows and 0 <= rows[0] < len(order_ids):
         st.query_params[ORDER_PARAM] = str(order_ids[rows[0]])
-        st.session_state[TABLE_ROUND] = st.session_state.get(TABLE_ROUND, 0) + 1
+        fresh_table()
+
+
+def fresh_table() -> None:
+    """Draw the table anew on the next run: no selection, and (after a dialog closed) the
+    browser's first tap on it selects again instead of only giving it the focus back."""
+    st.session_state[TABLE_ROUND] = st.session_state.get(TABLE_ROUND, 0) + 1
 
 
 def decision_done(outcome: DecisionResult, success_key: str) -> None:

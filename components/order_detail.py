@@ -14,7 +14,7 @@ import re
 import streamlit as st
 
 from components.bookings_filters import ORDER_PARAM
-from components.bookings_table import decision_done
+from components.bookings_table import decision_done, fresh_table
 from components.feedback import show_refusal
 from components.i18n import day, moment, money, number, t, time_of_day
 from components.session import PageContext
@@ -39,6 +39,7 @@ def requested_order() -> int | None:
 
 def _close() -> None:
     st.query_params.pop(ORDER_PARAM, None)
+    fresh_table()
 
 
 def open_order(ctx: PageContext, order_id: int) -> None:

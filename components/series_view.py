@@ -345,10 +345,14 @@ def _move_or_skip(ctx: PageContext, series: Series, upcoming: pd.DataFrame) -> N
 
 def _cancel_series(ctx: PageContext, series_id: int) -> None:
     """Cancelling a series always asks first, saying how many dates and bookings it ends."""
-    with st.expander(t("dates.cancel_series_title"), icon=":material/cancel:"):
+    asking = st.session_state.get(CONFIRM_CANCEL_KEY) == series_id
+    # Open while the question waits, so the yes is in view after the rerun.
+    with st.expander(t("dates.cancel_series_title"), icon=":material/cancel:", expanded=asking):
         reason = st.text_input(t("dates.cancel_reason"), key="series_reason", max_chars=500)
-        if st.button(t("dates.cancel_series"), key="series_cancel"):
-            ask_first(CONFIRM_CANCEL_KEY, series_id)
+        st.button(
+            t("dates.cancel_series"), key="series_cancel", on_click=ask_first,
+            args=(CONFIRM_CANCEL_KEY, series_id),
+        )  # fmt: skip
         if st.session_state.get(CONFIRM_CANCEL_KEY) != series_id:
             return
         # With dry_run the data layer only counts what a cancel would touch.

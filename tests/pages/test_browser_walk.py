@@ -203,8 +203,9 @@ def _orders_confirm_and_reject(walk: Walk) -> None:
     popover = walk.page.get_by_test_id("stPopoverBody")
     expect(popover).to_be_visible()
     popover.get_by_label("Grund (sieht der Kunde)").fill("Der Koch ist krank.")
-    popover.get_by_test_id("stMultiSelect").first.click()
+    popover.get_by_role("combobox").first.click()
     walk.page.get_by_role("option").first.click()
+    popover.get_by_text("Grund (sieht der Kunde)").click()  # closes the choice's list
     expect(popover.get_by_test_id("stMultiSelect").first).not_to_contain_text("Termine wählen")
     walk.shot("reject-with-alternative")
     walk.button("Ablehnung senden", popover).click()
@@ -249,6 +250,7 @@ def _series_double_click_skip_cancel(walk: Walk) -> None:
     expect(question).to_be_visible()
     expect(question).to_contain_text("Buchungen sind keine betroffen.")
     expect(_series_tab(walk)).to_have_attribute("aria-selected", "true")
+    question.scroll_into_view_if_needed()
     walk.shot("series-cancel-asks")
     walk.button("Ja, absagen").click()
     expect(walk.alert(re.compile(r"\d+ Termine? abgesagt\."))).to_be_visible()

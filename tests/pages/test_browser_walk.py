@@ -167,8 +167,14 @@ def _click_row(walk: Walk, row: int) -> None:
     where = {"x": 80, "y": header + row_height * (row + 0.5)}  # after the row's selection box
     if walk.size == "390":
         table.tap(position=where)
-    else:
-        table.click(position=where)
+        return
+    # The grid acts on a click whose pointer arrived over it first (a person's hand does).
+    box = table.bounding_box()
+    assert box is not None
+    x, y = box["x"] + where["x"], box["y"] + where["y"]
+    walk.page.mouse.move(x - 20, y, steps=4)
+    walk.page.mouse.move(x, y, steps=4)
+    walk.page.mouse.click(x, y)
 
 
 def _open_order(walk: Walk, row: int, number: str) -> Locator:
@@ -277,6 +283,31 @@ def _staff_opens_an_order(walk: Walk) -> None:
     expect(walk.dialog()).to_have_count(0)
 
 
+def _staff_confirms_as_the_partner(walk: Walk) -> None:
+    """Staff view the portal as Kochschule Alpha (sidebar) and confirm its new order."""
+    walk.goto("bestellungen?status=new")
+    sidebar = walk.page.get_by_test_id("stSidebar")
+    if walk.size == "390":
+        walk.page.get_by_test_id("stExpandSidebarButton").click()
+    choice = sidebar.get_by_role("combobox").first
+    choice.scroll_into_view_if_needed()
+    choice.click()
+    walk.page.keyboard.type("Kochschule Alpha")
+    walk.page.keyboard.press("Enter")
+    walk.settle()
+    if walk.size == "390":
+        walk.page.keyboard.press("Escape")
+        sidebar.get_by_test_id("stSidebarCollapseButton").click(force=True)
+    expect(walk.page.get_by_text("2 Buchungen · Seite 1 von 1").first).to_be_visible()
+    dialog = _open_order(walk, 1, "000001001")
+    walk.button("Bestätigen", dialog).click()
+    expect(dialog.get_by_text("Bestätigt", exact=True).first).to_be_visible()
+    expect(dialog.get_by_role("button", name="Bestätigen", exact=True)).to_have_count(0)
+    walk.shot("staff-confirmed-as-partner")
+    walk.button("Schließen", dialog).click()
+    expect(walk.page.get_by_text("1 Buchungen · Seite 1 von 1").first).to_be_visible()
+
+
 def _staff_approves_with_the_question(walk: Walk) -> None:
     walk.goto("auszahlungen")
     walk.page.get_by_text("Alle gefilterten auswählen").first.click()
@@ -310,3 +341,4 @@ def _statuses(walk: Walk) -> set[str]:
 def test_staff_walk(walk: Walk) -> None:
     _staff_opens_an_order(walk)
     _staff_approves_with_the_question(walk)
+    _staff_confirms_as_the_partner(walk)

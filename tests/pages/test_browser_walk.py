@@ -59,6 +59,7 @@ class Walk:
     app: RunningApp
     portal_url: str
     size: str
+    role: str
     step: int = 0
 
     def settle(self) -> None:
@@ -71,7 +72,7 @@ class Walk:
         self.settle()
         self.step += 1
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SHOTS / f"{self.step:02d}-{name}.png")
+        self.page.screenshot(path=SHOTS / f"{self.role}-{self.step:02d}-{name}.png")
 
     def goto(self, path: str) -> None:
         self.page.goto(f"{self.app.url}/{path}")
@@ -132,7 +133,7 @@ def walk(browser: Browser, tmp_path: Path, request: pytest.FixtureRequest) -> It
         context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin", **options)
         context.set_default_timeout(TIMEOUT_MS)
         context.add_init_script(_WATCH_DOM)
-        current = Walk(context.new_page(), app, portal_url, size)
+        current = Walk(context.new_page(), app, portal_url, size, role)
         try:
             _login(current, "alpha" if role == "partner" else "staff")
             yield current
@@ -324,6 +325,7 @@ def _staff_approves_with_the_question(walk: Walk) -> None:
     table = walk.page.get_by_test_id("stDataFrame").first
     expect(table).to_contain_text("Freigegeben")
     expect(table).not_to_contain_text("Entwurf")
+    table.scroll_into_view_if_needed()  # the phone stays where the yes was; the table is above
     walk.shot("approved")
 
 

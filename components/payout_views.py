@@ -24,6 +24,7 @@ from data.money import documents, payouts
 
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
 APPROVE_KEY = "_confirm_approve"  # the chosen payouts awaiting a yes to issue credit notes
+SELECTION_ROUND = "_payouts_selection_round"  # bumped after an action: a fresh, empty choice
 
 
 def status_label(status: str) -> str:
@@ -352,6 +353,17 @@ def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = 
     )
 
 
+def selection_key(select_all: bool) -> str:
+    """The key of the payouts choice: a new one after every action, so no chip keeps the
+    status it had when it was chosen ("Entwurf" after approving)."""
+    return f"payouts_selection_{select_all}_{st.session_state.get(SELECTION_ROUND, 0)}"
+
+
+def new_selection() -> None:
+    st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
+    st.session_state.pop("payouts_select_all", None)
+
+
 def ask_approval(chosen: list[int]) -> None:
     """ "Freigeben" clicked: issuing credit notes asks first (`confirm_approval` shows it)."""
     ask_first(APPROVE_KEY, tuple(sorted(int(p) for p in chosen)))
@@ -376,6 +388,7 @@ def confirm_approval(ctx: PageContext, chosen: list[int], by_id: pd.DataFrame) -
 
     def approve() -> None:
         result = payouts.approve_payouts(ctx.viewer, ctx.db, payout_ids=list(target))
+        new_selection()
         numbers = ", ".join(result.documents) or "–"
         flash("success", t("payouts.approved_done", n=len(result.done), numbers=numbers))
         if result.skipped:

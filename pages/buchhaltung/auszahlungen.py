@@ -112,7 +112,7 @@ else:
             f"{payout_views.status_label(by_id.loc[pid, 'status'])} · "
             f"{money(by_id.loc[pid, 'amount'])}"
         ),
-        key=f"payouts_selection_{select_all}",
+        key=payout_views.selection_key(select_all),
     )
     act_left, act_right = st.columns(2)
     if act_left.button(t("payouts.approve"), key="payouts_approve", type="primary"):
@@ -133,6 +133,7 @@ else:
             except InvalidInput as exc:
                 show_refusal(exc)
             else:
+                payout_views.new_selection()
                 done(
                     ("success", t("payouts.paid_done", n=len(result.done))),
                     *_skipped(len(result.skipped)),

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from components import bookings_cards
-from components.bookings_filters import go, view_key
+from components.bookings_filters import ORDER_PARAM, go, view_key
 from components.confirm import done
 from components.i18n import locale, moment, money, number, t
 from components.session import PageContext
@@ -19,6 +19,7 @@ from data.bookings.decisions import DecisionResult, decide
 from data.portal_schema import BOOKING_NEW, DECISION_CONFIRMED
 
 EXPORT_KEY = "_orders_export"
+TABLE_ROUND = "_orders_table_round"  # bumped after a row click: the table shows no selection
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -72,12 +73,21 @@ def render_list(
     if result.rows.empty:
         st.info(t("orders.empty"), icon=":material/inbox:")
         return
-    st.dataframe(
+    # A click on a row opens its order (components.order_detail: a dialog over the list).
+    key = f"orders_table_{st.session_state.get(TABLE_ROUND, 0)}"
+    order_ids = [int(o) for o in result.rows["order_id"]]
+    event = st.dataframe(
         _table(result.rows, partner_names),
         hide_index=True,
         width="stretch",
         column_config=_columns(),
+        key=key,
+        on_select="rerun",
+        selection_mode=["single-row", "single-cell"],  # the row's box, or any of its cells
     )
+    picked = [*event.selection.rows, *(row for row, _column in event.selection.cells)]
+    _open_row(picked, order_ids)
+    st.caption(t("clicks.open_hint"))
     bookings_cards.render_cards(result.rows, partner_names)  # instead of the table on a phone
     prev_col, page_col, next_col = st.columns([1, 2, 1])
     if prev_col.button(
@@ -89,6 +99,20 @@ def render_list(
         t("orders.next"), disabled=result.page >= result.pages, width="stretch", key="page_next"
     ):
         go(parsed.filters, sort=parsed.sort, page=result.page + 1, page_size=result.page_size)
+
+
+def _open_row(rows: list[int], order_ids: list[int]) -> None:
+    """A row was clicked: name its order in the URL (`?bestellung=`, as links do), which opens
+    it further down this run; the next run draws the table afresh, without the selection."""
+    if rows and 0 <= rows[0] < len(order_ids):
+        st.query_params[ORDER_PARAM] = str(order_ids[rows[0]])
+        fresh_table()
+
+
+def fresh_table() -> None:
+    """Draw the table anew on the next run: no selection, and (after a dialog closed) the
+    browser's first tap on it selects again instead of only giving it the focus back."""
+    st.session_state[TABLE_ROUND] = st.session_state.get(TABLE_ROUND, 0) + 1
 
 
 def decision_done(outcome: DecisionResult, success_key: str) -> None:

@@ -10,10 +10,16 @@ Destructive actions need a yes first: the first click runs the action without co
 when the data layer answers that it would touch bookings, the page calls `ask_first` and
 `confirm_action` shows the warning with its confirm button on this and every following run
 until the user says yes (or picks something else: the pending yes belongs to one target only).
+Irreversible and mass actions ask on every click, saying what will happen and to how many.
+
+A form that creates something passes `form_token(name)` to the data layer, which claims it
+once (data/dates/_submissions.py): the same rendered form sent twice creates one record.
+After saving, `new_form(name)` draws the next form's token.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Hashable
 from typing import Literal, NoReturn
 
@@ -23,6 +29,7 @@ Kind = Literal["success", "info", "warning"]
 Message = tuple[Kind, str]
 
 FLASH_KEY = "_flash"
+_TOKEN_KEY = "_form_token_{}"
 _SHOW: dict[str, Callable[..., object]] = {
     "success": st.success,
     "info": st.info,
@@ -86,3 +93,16 @@ def confirm_action(
         st.session_state.pop(key, None)
         done()
     return True
+
+
+def form_token(name: str) -> str:
+    """The idempotency token of the form `name` as rendered now (kept until `new_form`)."""
+    key = _TOKEN_KEY.format(name)
+    if key not in st.session_state:
+        st.session_state[key] = secrets.token_urlsafe(24)
+    return str(st.session_state[key])
+
+
+def new_form(name: str) -> None:
+    """The form `name` created its record: its next rendering is a new form."""
+    st.session_state.pop(_TOKEN_KEY.format(name), None)

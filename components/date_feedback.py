@@ -17,6 +17,7 @@ from core.money import ZERO
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates import course_dates as cd
+from data.dates.course_dates import CancelResult
 
 # What the tabs catch around a data call; anything else is a bug for run_guarded to log.
 REFUSALS: tuple[type[Refusal], ...] = (InvalidInput, ScopeError)
@@ -39,3 +40,20 @@ def date_cancel_warning(ctx: PageContext, date_id: int) -> str:
         tickets=int(booked["tickets"].sum()),
         amount=sum(booked["amount"], ZERO),
     )
+
+
+def bookings_note(would: CancelResult) -> str:
+    """What a cancel does to bookings: the warning with the numbers, or that there are none."""
+    if not would.bookings:
+        return t("clicks.no_bookings")
+    return cancel_warning(bookings=would.bookings, tickets=would.tickets, amount=would.refund_total)
+
+
+def confirm_label(would: CancelResult) -> str:
+    return t("dates.confirm_cancel_button" if would.bookings else "clicks.confirm_cancel")
+
+
+def cancelled_text(outcome: CancelResult) -> str:
+    if outcome.messages:
+        return t("dates.cancelled_told", n=len(outcome.cancelled), mails=outcome.messages)
+    return t("dates.cancelled", n=len(outcome.cancelled))

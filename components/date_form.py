@@ -13,7 +13,7 @@ from decimal import Decimal
 import streamlit as st
 
 from components.cache import viewer_courses
-from components.confirm import done, flash
+from components.confirm import done, flash, form_token, new_form
 from components.day_field import check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, t
@@ -22,7 +22,7 @@ from core import periods
 from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError
-from data.dates.course_dates import create_date
+from data.dates.course_dates import DUPLICATE, create_date
 
 
 def save_new_date(
@@ -34,9 +34,11 @@ def save_new_date(
     end: time,
     seats: int,
     price: float | Decimal,
+    token: str | None = None,
 ) -> bool:
     """Create the date and put the outcome in the flash; False (and an error shown) on bad
-    input."""
+    input. `token` is the rendered form's (components.confirm.form_token): the same form sent
+    twice creates one date."""
     try:
         check_day(on, first=periods.berlin_today())
         saved = create_date(
@@ -47,8 +49,12 @@ def save_new_date(
             ends_at=datetime.combine(on, end),
             seats=seats,
             price=to_decimal(price),  # exact: a fraction of a cent is refused, not rounded
+            token=token,
         )
     except (InvalidInput, ScopeError) as exc:
+        if exc.key == DUPLICATE:  # the first click's run created it and was cut short
+            flash("info", t(DUPLICATE))
+            return True
         show_refusal(exc)
         return False
     flash("success", t("dates.date_created", day=day(on), time=start.strftime("%H:%M")))
@@ -85,10 +91,13 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
         t("dates.price"), value=default_price, step=1.0, format="%.2f", key=f"{key}_price"
     )
     if st.button(t("dates.save_date"), type="primary", key=f"{key}_save", width="stretch"):
-        return save_new_date(
+        saved = save_new_date(
             ctx, product_id=int(chosen), on=on, start=start, end=end, seats=int(seats),
-            price=price,
+            price=price, token=form_token(key),
         )  # fmt: skip
+        if saved:
+            new_form(key)
+        return saved
     return False
 
 

@@ -11,7 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from components.confirm import ask_first, confirm_action, done, flash
-from components.date_feedback import REFUSALS, date_cancel_warning, refused
+from components.date_feedback import (
+    REFUSALS,
+    bookings_note,
+    cancelled_text,
+    confirm_label,
+    refused,
+)
 from components.day_field import LAST_DAY, check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, moment, money, t, time_of_day
@@ -196,30 +202,32 @@ def _confirm_move(ctx: PageContext, date_id: int) -> None:
 
 
 def _cancel(ctx: PageContext, date_id: int) -> None:
+    """Cancelling a date always asks first, saying what it does to its bookings."""
     reason = st.text_input(t("dates.cancel_reason"), key="cancel_reason", max_chars=500)
     if st.button(t("dates.cancel_date"), key="cancel_date", icon=":material/event_busy:"):
-        try:
-            outcome = cd.cancel_date(ctx.viewer, ctx.db, date_id=date_id, reason=reason or None)
-            if outcome.needs_confirmation:
-                ask_first(CONFIRM_KEY, date_id)
-            elif outcome.cancelled:
-                done(("success", t("dates.cancelled", n=len(outcome.cancelled))))
-        except REFUSALS as exc:
-            refused(exc)
+        ask_first(CONFIRM_KEY, date_id)
+    if st.session_state.get(CONFIRM_KEY) != date_id:
+        return
+    try:
+        would = cd.cancel_date(ctx.viewer, ctx.db, date_id=date_id, dry_run=True)
+    except REFUSALS as exc:
+        st.session_state.pop(CONFIRM_KEY, None)
+        refused(exc)
+        return
 
     def cancel_confirmed() -> None:
         outcome = cd.cancel_date(
             ctx.viewer, ctx.db, date_id=date_id, confirm=True, reason=reason or None
         )
-        flash(
-            "success", t("dates.cancelled_told", n=len(outcome.cancelled), mails=outcome.messages)
-        )
+        flash("success", cancelled_text(outcome))
 
     confirm_action(
         CONFIRM_KEY,
         date_id,
-        warning=lambda: date_cancel_warning(ctx, date_id),
-        button_label=t("dates.confirm_cancel_button"),
+        warning=lambda: (
+            t("clicks.cancel_dates_ask", n=len(would.date_ids)) + " " + bookings_note(would)
+        ),
+        button_label=confirm_label(would),
         button_key="cancel_confirm",
         on_confirm=cancel_confirmed,
     )

@@ -1,20 +1,20 @@
-"""Bestellungen → one order: the choice of order, its detail read live from the shop, and the
+"""Bestellungen → one order: the order named in the URL, its detail read live from the shop, the
 partner's decision (confirm, or reject with up to three alternative dates).
 
-The detail is a fragment: typing a reason or picking alternatives reruns only the detail,
-not the list above it. A decision reruns the whole page (components.confirm.done), so the
-header, the items' statuses, the list, the counts and the buttons show the new state at once.
+The detail opens in a dialog (a click on the order's row, or `?bestellung=` in a link); like a
+fragment, typing a reason or picking alternatives reruns only the dialog, not the list. A
+decision reruns the whole page (components.confirm.done), so the header, the items' statuses,
+the list, the counts and the buttons show the new state at once.
 """
 
 from __future__ import annotations
 
 import re
 
-import pandas as pd
 import streamlit as st
 
 from components.bookings_filters import ORDER_PARAM
-from components.bookings_table import decision_done
+from components.bookings_table import decision_done, fresh_table
 from components.feedback import show_refusal
 from components.i18n import day, moment, money, number, t, time_of_day
 from components.session import PageContext
@@ -29,35 +29,32 @@ MAX_ALTERNATIVES = 3
 _ID = re.compile(r"[0-9]{1,30}")
 
 
-def pick_order(rows: pd.DataFrame) -> int | None:
-    """The order to open: chosen from this page's orders, or named in the URL."""
-    choices = list(dict.fromkeys(int(o) for o in rows["order_id"])) if not rows.empty else []
+def requested_order() -> int | None:
+    """The order to open: named in the URL (`?bestellung=`, a row click or a mail's link)."""
     requested = st.query_params.get(ORDER_PARAM)
     # ASCII digits only ("²".isdigit() is true, int() refuses it); a huge number is passed on
     # and reads as "not found" (get_order).
-    requested_id = int(requested) if requested and _ID.fullmatch(requested) else None
-    if requested_id is not None and requested_id not in choices:
-        choices.insert(0, requested_id)
-    if not choices:
-        return None
-    numbers = dict(zip(rows["order_id"], rows["increment_id"], strict=True))
-    opened = st.selectbox(
-        t("orders.open"),
-        [None, *choices],
-        index=(choices.index(requested_id) + 1) if requested_id in choices else 0,
-        format_func=lambda oid: (
-            t("orders.open_none") if oid is None else numbers.get(oid, f"#{oid}")
-        ),
-        key="order_open",
-    )
-    return None if opened is None else int(opened)
+    return int(requested) if requested and _ID.fullmatch(requested) else None
 
 
-@st.fragment
+def _close() -> None:
+    st.query_params.pop(ORDER_PARAM, None)
+    fresh_table()
+
+
+def open_order(ctx: PageContext, order_id: int) -> None:
+    """The order in a dialog over the list, where the eye is; closing it (×, Esc, "Schließen")
+    takes `?bestellung=` out of the URL. After a decision the page runs again with the order
+    still named, so the dialog shows its new state."""
+    dialog = st.dialog(t("clicks.order_dialog"), width="large", on_dismiss=_close)
+    dialog(order_detail)(ctx, order_id)
+
+
 def order_detail(ctx: PageContext, order_id: int) -> None:
     order = get_order(ctx.viewer, ctx.db, order_id=order_id)
     if order is None:
         st.warning(t("orders.not_found"))
+        _close_button()
         return
     st.subheader(t("orders.detail_title", number=md(order.increment_id)))
     st.caption(
@@ -77,6 +74,13 @@ def order_detail(ctx: PageContext, order_id: int) -> None:
     st.markdown(f"**{t('orders.timeline')}**")
     for event in order.timeline:
         st.markdown(f"- {moment(event.at)} · {md(event.text)}")
+    _close_button()
+
+
+def _close_button() -> None:
+    if st.button(t("clicks.close"), key="order_close", icon=":material/close:"):
+        _close()
+        st.rerun(scope="app")
 
 
 def _items(order: OrderDetail) -> None:

@@ -13,7 +13,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from components.confirm import done
+from components.confirm import ask_first, confirm_action, done, flash
 from components.feedback import show_refusal
 from components.i18n import day, locale, money, month_label, percent, t
 from components.session import PageContext
@@ -23,6 +23,8 @@ from core.validation import InvalidInput
 from data.money import documents, payouts
 
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
+APPROVE_KEY = "_confirm_approve"  # the chosen payouts awaiting a yes to issue credit notes
+SELECTION_ROUND = "_payouts_selection_round"  # bumped after an action: a fresh, empty choice
 
 
 def status_label(status: str) -> str:
@@ -371,4 +373,55 @@ def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = 
                 credit_note=result.credit_note,
             ),
         )
+    )
+
+
+def selection_key(select_all: bool) -> str:
+    """The key of the payouts choice: a new one after every action, so no chip keeps the
+    status it had when it was chosen ("Entwurf" after approving)."""
+    return f"payouts_selection_{select_all}_{st.session_state.get(SELECTION_ROUND, 0)}"
+
+
+def new_selection() -> None:
+    st.session_state[SELECTION_ROUND] = st.session_state.get(SELECTION_ROUND, 0) + 1
+    st.session_state.pop("payouts_select_all", None)
+
+
+def ask_approval(chosen: list[int]) -> None:
+    """ "Freigeben" clicked: issuing credit notes asks first (`confirm_approval` shows it)."""
+    ask_first(APPROVE_KEY, tuple(sorted(int(p) for p in chosen)))
+
+
+def confirm_approval(ctx: PageContext, chosen: list[int], by_id: pd.DataFrame) -> None:
+    """The question before credit notes are issued: how many, over how much, that it is final.
+
+    It belongs to the selection it was asked for; changing the selection drops it. After the
+    yes the page runs again, so every status, chip and count shows "Freigegeben".
+    """
+    target = tuple(sorted(int(p) for p in chosen))
+    drafts = [p for p in target if by_id.loc[p, "status"] == "draft"]
+    amount = sum((by_id.loc[p, "amount"] for p in drafts), start=0)
+
+    def warning() -> str:
+        if not drafts:
+            return t("clicks.approve_none")
+        text = t("clicks.approve_ask", n=len(drafts), amount=money(amount))
+        others = len(target) - len(drafts)
+        return text + (" " + t("clicks.approve_others", n=others) if others else "")
+
+    def approve() -> None:
+        result = payouts.approve_payouts(ctx.viewer, ctx.db, payout_ids=list(target))
+        new_selection()
+        numbers = ", ".join(result.documents) or "–"
+        flash("success", t("payouts.approved_done", n=len(result.done), numbers=numbers))
+        if result.skipped:
+            flash("info", t("payouts.skipped", n=len(result.skipped)))
+
+    confirm_action(
+        APPROVE_KEY,
+        target,
+        warning=warning,
+        button_label=t("clicks.approve_yes", n=len(drafts)),
+        button_key="payouts_approve_confirm",
+        on_confirm=approve,
     )

@@ -11,10 +11,12 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from components.confirm import ask_first, confirm_action, done, flash
+from components.confirm import ask_first, confirm_action, done, flash, form_token, new_form
 from components.date_feedback import (
     REFUSALS,
-    cancel_warning,
+    bookings_note,
+    cancelled_text,
+    confirm_label,
     date_cancel_warning,
     refused,
 )
@@ -28,11 +30,14 @@ from core.clock import now_utc
 from core.money import to_decimal
 from data.dates import course_dates as cd
 from data.dates import series as sr
+from data.dates.course_dates import DUPLICATE
 from data.dates.series import Series
 
 PREVIEW_KEY = "_series_preview"
 CONFIRM_SKIP_KEY = "_confirm_skip"
 CONFIRM_CANCEL_KEY = "_confirm_cancel_series"
+SAVED_KEY = "_series_saved"  # the fields of the series saved last: saving them again is off
+SERIES_FORM = "new_series"
 
 
 def _weekday_label(code: str) -> str:
@@ -178,18 +183,43 @@ def _preview_and_save(
             _preview(ctx, course, pattern, offer)
         except REFUSALS as exc:
             refused(exc)
-    if s_col.button(t("dates.save_series"), type="primary", key="s_save", width="stretch"):
-        try:
-            check_day(pattern.starts_on, first=periods.berlin_today())
-            saved = sr.create_series(
-                ctx.viewer, ctx.db, product_id=course, pattern=pattern, **offer
-            )
-            st.session_state.pop(PREVIEW_KEY, None)
-            st.success(t("dates.series_saved", n=saved.created))
-            if saved.overlaps:
-                st.warning(t("dates.overlap", n=len(saved.overlaps)))
-        except REFUSALS as exc:
-            refused(exc)
+    _save(ctx, s_col, course, pattern, offer)
+
+
+def _save(
+    ctx: PageContext, col, course: int, pattern: rec.Pattern, offer: dict[str, object]
+) -> None:
+    """The save button, once: the form's token makes a second submit of the same form (a
+    double click, racing reruns) create nothing; once saved, the button stays disabled until a
+    field changes."""
+    fields = (course, pattern, tuple(sorted(offer.items())))
+    saved_already = st.session_state.get(SAVED_KEY) == fields
+    clicked = col.button(
+        t("dates.save_series"), type="primary", key="s_save", width="stretch",
+        disabled=saved_already,
+    )  # fmt: skip
+    if saved_already:
+        st.caption(t("clicks.series_saved_already"))
+    if not clicked or saved_already:
+        return
+    try:
+        check_day(pattern.starts_on, first=periods.berlin_today())
+        saved = sr.create_series(
+            ctx.viewer, ctx.db, product_id=course, pattern=pattern,
+            token=form_token(SERIES_FORM), **offer,
+        )  # fmt: skip
+    except REFUSALS as exc:
+        if exc.key == DUPLICATE:  # the first click's run saved it and was cut short
+            st.session_state[SAVED_KEY] = fields
+            new_form(SERIES_FORM)
+            done(("info", t(DUPLICATE)))
+        refused(exc)
+        return
+    st.session_state.pop(PREVIEW_KEY, None)
+    st.session_state[SAVED_KEY] = fields
+    new_form(SERIES_FORM)
+    overlap = [("warning", t("dates.overlap", n=len(saved.overlaps)))] if saved.overlaps else []
+    done(("success", t("dates.series_saved", n=saved.created)), *overlap)
 
 
 def _preview(ctx: PageContext, course: int, pattern: rec.Pattern, offer: dict[str, object]) -> None:
@@ -318,41 +348,35 @@ def _move_or_skip(ctx: PageContext, series: Series, upcoming: pd.DataFrame) -> N
 
 
 def _cancel_series(ctx: PageContext, series_id: int) -> None:
-    with st.expander(t("dates.cancel_series_title"), icon=":material/cancel:"):
+    """Cancelling a series always asks first, saying how many dates and bookings it ends."""
+    asking = st.session_state.get(CONFIRM_CANCEL_KEY) == series_id
+    # Open while the question waits, so the yes is in view after the rerun.
+    with st.expander(t("dates.cancel_series_title"), icon=":material/cancel:", expanded=asking):
         reason = st.text_input(t("dates.cancel_reason"), key="series_reason", max_chars=500)
-        if st.button(t("dates.cancel_series"), key="series_cancel"):
-            try:
-                outcome = sr.cancel_series(
-                    ctx.viewer, ctx.db, series_id=series_id, reason=reason or None
-                )
-                if outcome.needs_confirmation:
-                    ask_first(CONFIRM_CANCEL_KEY, series_id)
-                else:
-                    done(("success", t("dates.series_cancelled_done", n=len(outcome.cancelled))))
-            except REFUSALS as exc:
-                refused(exc)
-
-        def warning() -> str:
-            # Without confirm the data layer only counts what a cancel would touch.
-            would = sr.cancel_series(ctx.viewer, ctx.db, series_id=series_id)
-            return cancel_warning(
-                bookings=would.bookings, tickets=would.tickets, amount=would.refund_total
-            )
+        st.button(
+            t("dates.cancel_series"), key="series_cancel", on_click=ask_first,
+            args=(CONFIRM_CANCEL_KEY, series_id),
+        )  # fmt: skip
+        if st.session_state.get(CONFIRM_CANCEL_KEY) != series_id:
+            return
+        # With dry_run the data layer only counts what a cancel would touch.
+        would = sr.cancel_series(ctx.viewer, ctx.db, series_id=series_id, dry_run=True)
 
         def cancel_confirmed() -> None:
             outcome = sr.cancel_series(
                 ctx.viewer, ctx.db, series_id=series_id, confirm=True, reason=reason or None
             )
-            flash(
-                "success",
-                t("dates.cancelled_told", n=len(outcome.cancelled), mails=outcome.messages),
-            )
+            flash("success", cancelled_text(outcome))
 
         confirm_action(
             CONFIRM_CANCEL_KEY,
             series_id,
-            warning=warning,
-            button_label=t("dates.confirm_cancel_button"),
+            warning=lambda: (
+                t("clicks.cancel_series_ask", id=series_id, n=len(would.date_ids))
+                + " "
+                + bookings_note(would)
+            ),
+            button_label=confirm_label(would),
             button_key="series_cancel_confirm",
             on_confirm=cancel_confirmed,
         )

@@ -718,3 +718,17 @@ date_request_rules = Table(
     Column("updated_by", Integer),
     Column("updated_at", DateTime, nullable=False),
 )
+
+
+# One row per form submission that created something (data/dates/_submissions.py): the form's
+# idempotency token, drawn once per rendered form. A second submit of the same rendered form
+# (a double click, two racing reruns) finds its token taken and creates nothing.
+submissions = Table(
+    "miomente_submissions",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("user_id", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_miomente_submissions_created", "created_at"),
+)

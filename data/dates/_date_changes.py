@@ -255,12 +255,14 @@ def cancel_dates(
     reason: str | None = None,
     now: datetime | None = None,
     within: Callable[[Connection], None] | None = None,
+    dry_run: bool = False,
 ) -> CancelResult:
     """Cancel several future dates of one partner's courses (a series' or a single one).
 
     Only dates of the viewer's courses that start after `now` are touched. Without `confirm`,
     dates with bookings are not cancelled: the result lists what would happen. `within` runs
-    in the same portal transaction (a series marks itself cancelled there).
+    in the same portal transaction (a series marks itself cancelled there). With `dry_run`
+    nothing happens either way: the result says what a cancel would touch (for the question).
     """
     now = naive_utc(now) if now else now_utc()
     if not viewer.sees_all and viewer.partner_id != partner_id:
@@ -286,8 +288,8 @@ def cancel_dates(
         tickets=sum(tickets_left(b) for b in booked),
         refund_total=sum((amount_due(b) for b in booked), ZERO),
     )
-    if booked and not confirm:
-        return replace(summary, needs_confirmation=True)
+    if dry_run or (booked and not confirm):
+        return replace(summary, needs_confirmation=bool(booked))
     messages = 0
     cancelled: list[int] = []
     with db.portal.begin() as pconn:

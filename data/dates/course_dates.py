@@ -47,6 +47,7 @@ from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
+from data.dates import _submissions as submissions
 from data.dates._date_changes import (
     ENTITY,
     NOT_FOUND,
@@ -113,6 +114,9 @@ REFUND_COLUMNS = [
 ]
 
 COLUMNS = ["date_id", "product_id", "starts_at", "ends_at", "seats_total", "seats_sold"]
+
+# The refusal of a form sent twice (the pages compare against it to say "schon gespeichert").
+DUPLICATE = submissions.DUPLICATE
 
 
 def future_dates(
@@ -418,30 +422,37 @@ def create_date(
     seats: int,
     price: Decimal | str | float,
     now: datetime | None = None,
+    token: str | None = None,
 ) -> DateSaved:
     """A single date of one of the viewer's courses (Berlin wall-clock or aware times).
 
     Overlapping active dates of the same course are allowed but reported (`overlaps`), so the
-    page can warn."""
+    page can warn. `token` is the rendered form's idempotency token (_submissions.py): a
+    second save of the same form is refused and creates nothing."""
     now = naive_utc(now) if now else now_utc()
     partner_id = require_product(viewer, db, product_id)
     seats_value, price_value = check_values(seats=seats, price=price)
     start_utc, end_utc = to_utc(starts_at), to_utc(ends_at)
     _check_times(start_utc, end_utc, now=now)
     overlaps = overlapping(viewer, db, product_id=product_id, ranges=[(start_utc, end_utc)])
-    with shop_writes.shop_transaction(db.magento) as conn:
-        date_id = shop_writes.insert_course_date(
-            conn,
-            product_id=int(product_id),
-            starts_at=start_utc,
-            ends_at=end_utc,
-            seats_total=seats_value,
-            price=price_value,
-            status=DATE_ACTIVE,
-            series_id=None,
-            created_at=now,
-            updated_at=now,
-        )
+    submissions.claim(db, token, kind="date", user_id=viewer.user_id, now=now)
+    try:
+        with shop_writes.shop_transaction(db.magento) as conn:
+            date_id = shop_writes.insert_course_date(
+                conn,
+                product_id=int(product_id),
+                starts_at=start_utc,
+                ends_at=end_utc,
+                seats_total=seats_value,
+                price=price_value,
+                status=DATE_ACTIVE,
+                series_id=None,
+                created_at=now,
+                updated_at=now,
+            )
+    except Exception:
+        submissions.release(db, token)  # nothing was created: the form may be sent again
+        raise
     with db.portal.begin() as pconn:
         audit.record(
             pconn,
@@ -591,8 +602,10 @@ def cancel_date(
     confirm: bool = False,
     reason: str | None = None,
     now: datetime | None = None,
+    dry_run: bool = False,
 ) -> CancelResult:
-    """Cancel one of the viewer's future dates; with bookings only when `confirm` is set.
+    """Cancel one of the viewer's future dates; with bookings only when `confirm` is set
+    (`dry_run`: only say what a cancel would touch).
 
     A past date is left alone: the result's `date_ids` is empty."""
     now = naive_utc(now) if now else now_utc()
@@ -601,5 +614,5 @@ def cancel_date(
     partner_id = require_product(viewer, db, current.product_id)
     return cancel_dates(
         viewer, db, partner_id=partner_id, date_ids=[int(date_id)], confirm=confirm,
-        reason=reason, now=now,
+        reason=reason, now=now, dry_run=dry_run,
     )  # fmt: skip

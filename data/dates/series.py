@@ -71,6 +71,7 @@ from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
+from data.dates import _submissions as submissions
 from data.dates._date_changes import (
     NOT_FOUND,
     CancelResult,
@@ -314,8 +315,12 @@ def create_series(
     price: Decimal | str | float,
     now: datetime | None = None,
     horizon_days: int = HORIZON_DAYS,
+    token: str | None = None,
 ) -> SeriesSaved:
-    """Save the series and write its dates up to the horizon (same checks as the preview)."""
+    """Save the series and write its dates up to the horizon (same checks as the preview).
+
+    `token` is the rendered form's idempotency token (data/dates/_submissions.py): a second
+    save of the same form is refused and creates nothing."""
     now = naive_utc(now) if now else now_utc()
     preview = preview_series(
         viewer, db, product_id=product_id, pattern=pattern, seats=seats, price=price, now=now,
@@ -326,7 +331,7 @@ def create_series(
     values = _pattern_values(pattern)
     if pattern.kind != rec.CUSTOM:
         values["rrule"] = rec.rule_text(pattern)
-    with db.portal.begin() as pconn:
+    with submissions.once(db, token, kind="series", user_id=viewer.user_id, now=now) as pconn:
         series_id = pconn.execute(
             insert(P)
             .values(
@@ -1039,9 +1044,11 @@ def cancel_series(
     confirm: bool = False,
     reason: str | None = None,
     now: datetime | None = None,
+    dry_run: bool = False,
 ) -> CancelResult:
     """Cancel the series' future dates and stop it; past dates stay. Booked dates need
-    `confirm`; each booked customer gets the `date_cancelled` email (once)."""
+    `confirm`; each booked customer gets the `date_cancelled` email (once). With `dry_run`
+    nothing changes: the result says what a cancel would touch."""
     now = naive_utc(now) if now else now_utc()
     series = _load(viewer, db, series_id)
     with db.magento.connect() as conn:
@@ -1072,4 +1079,5 @@ def cancel_series(
         reason=reason,
         now=now,
         within=stop,
+        dry_run=dry_run,
     )

@@ -1,8 +1,8 @@
 """Termine: the partner's course dates as list and calendar, single dates, series, iCal.
 
-The page keeps the quick actions on top ("Neuer Termin", the iCal file); each tab is rendered
-by a component (dates_list, calendar_view, series_view) and guarded, so one failing tab
-leaves the others usable.
+The page keeps the quick actions on top ("Neuer Termin", the iCal file); each tab (the chosen
+one kept across reruns) is rendered by a component (dates_list, calendar_view, series_view) and
+guarded, so one failing tab leaves the others usable.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from core import recurrence as rec
 from core.clock import now_utc
 from core.ical import build_ics
 from data.dates import course_dates as cd
+
+VIEW_KEY = "dates_view"
 
 ctx = page_context()
 
@@ -49,8 +51,12 @@ ics_col.download_button(
     width="stretch",
 )
 
+# Stateful tabs (key + on_change): the tab the user chose stays open across an action's rerun
+# and its flash message (skip a date on "Serien" and "Serien" stays open).
 list_tab, calendar_tab, series_tab, refunds_tab = st.tabs(
-    [t("dates.tab_list"), t("dates.tab_calendar"), t("dates.tab_series"), t("dates.tab_refunds")]
+    [t("dates.tab_list"), t("dates.tab_calendar"), t("dates.tab_series"), t("dates.tab_refunds")],
+    key=VIEW_KEY,
+    on_change="rerun",
 )
 with list_tab:
     run_guarded("dates/list", lambda: dates_list.render_list(ctx, courses, today))

@@ -119,25 +119,14 @@ else:
             f"{payout_views.status_label(by_id.loc[pid, 'status'])} · "
             f"{money(by_id.loc[pid, 'amount'])}"
         ),
-        key=f"payouts_selection_{select_all}",
+        key=payout_views.selection_key(select_all),
     )
     act_left, act_right = st.columns(2)
     if act_left.button(t("payouts.approve"), key="payouts_approve", type="primary"):
         if not chosen:
             st.warning(t("payouts.nothing_selected"))
         else:
-            result = payouts.approve_payouts(viewer, db, payout_ids=chosen)
-            done(
-                (
-                    "success",
-                    t(
-                        "payouts.approved_done",
-                        n=len(result.done),
-                        numbers=", ".join(result.documents) or "–",
-                    ),
-                ),
-                *_skipped(len(result.skipped)),
-            )
+            payout_views.ask_approval(chosen)  # issuing credit notes asks first
     # Any typed day reaches us and one outside the range is refused (components/day_field.py).
     paid_on = day_input(act_right, t("payouts.paid_date"), value=today, key="payouts_paid_on")
     if act_right.button(t("payouts.mark_paid"), key="payouts_mark_paid"):
@@ -150,10 +139,13 @@ else:
             except InvalidInput as exc:
                 show_refusal(exc)
             else:
+                payout_views.new_selection()
                 done(
                     ("success", t("payouts.paid_done", n=len(result.done))),
                     *_skipped(len(result.skipped)),
                 )
+
+    payout_views.confirm_approval(ctx, chosen, by_id)
 
     st.subheader(t("payouts.export_title"))
     approved_ids = [p for p in (chosen or options) if by_id.loc[p, "status"] == "approved"]

@@ -52,6 +52,6 @@ except InvalidInput as exc:
 bookings_table.render_list(result, parsed, partner_names)
 bookings_table.bulk_confirm(ctx, result.rows)
 bookings_table.render_export(ctx, parsed, result.total)
-opened = order_detail.pick_order(result.rows)
+opened = order_detail.requested_order()
 if opened is not None:
-    order_detail.order_detail(ctx, opened)
+    order_detail.open_order(ctx, opened)

@@ -338,9 +338,15 @@ def own_world(world: Databases, tmp_path: Path) -> Iterator[Databases]:
 def test_filter_list_detail_confirm_round_trip(own_world: Databases) -> None:
     world = own_world
     at = _orders_page(ALPHA, status="new")
-    at.selectbox(key="order_open").select(1001).run()
+    numbers = list(at.dataframe[0].value["Bestellnummer"])
+    # A click on the order's row (AppTest sets the table's selection as the browser does).
+    at.session_state["orders_table_0"] = {
+        "selection": {"rows": [numbers.index("000001001")], "columns": [], "cells": []}
+    }
+    at.run()
     text = assert_clean(at)
     assert "Bestellung 000001001" in text
+    assert at.query_params["bestellung"] == "1001"
     at.button(key="confirm_1001").click().run()
     assert at.success[0].value.startswith("1 Buchung bestätigt")
     again = _orders_page(ALPHA, status="new")

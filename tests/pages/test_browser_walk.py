@@ -1,0 +1,347 @@
+"""The partner's and the accountant's daily work in a real browser, at 1280 and 390 px (issue 18):
+open an order by clicking its row, confirm it, reject another with an alternative date, create a
+series with a double click (one series results), skip one of its dates and cancel it (the page
+stays on "Serien"), and, as staff, open an order and approve payouts after the question that
+says how many credit notes over how much. After each step the test asserts what the screen
+shows; at 390 px it keeps a screenshot of each step in bench/out/walk/ (gitignored).
+
+Each walk gets its own world (tests.support.worlds) and its own `streamlit run`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from sqlalchemy import create_engine, func, select, update
+
+from core.db import Databases
+from data import portal_schema as p
+from data.access.viewer import SYSTEM
+from data.money import payouts
+from tests.conftest import fresh_databases
+from tests.support.browser import CHROMIUM_ARGS, RunningApp, require_chromium, streamlit_app
+from tests.support.worlds import PASSWORD, build_world
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "bench" / "out" / "walk"
+TIMEOUT_MS = 30_000
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+# The app is settled when no script runs and the DOM has been still for a moment (as in
+# tests/pages/test_browser.py): every DOM change is noted ...
+_WATCH_DOM = """
+window.__mioLastChange = Date.now();
+new MutationObserver(() => { window.__mioLastChange = Date.now(); }).observe(document, {
+  subtree: true, childList: true, attributes: true, characterData: true,
+});
+"""
+_SETTLED = """(quietMs) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null
+    && app.getAttribute("data-test-connection-state") === "CONNECTED"
+    && app.getAttribute("data-test-script-state") === "notRunning"
+    && Date.now() - window.__mioLastChange > quietMs;
+}"""
+
+
+@dataclass
+class Walk:
+    page: Page
+    app: RunningApp
+    portal_url: str
+    size: str
+    role: str
+    step: int = 0
+
+    def settle(self) -> None:
+        self.page.wait_for_function(_SETTLED, arg=500, polling=100)
+
+    def shot(self, name: str) -> None:
+        """At 390 px: a screenshot of the step (what the phone shows, not the whole page)."""
+        if self.size != "390":
+            return
+        self.settle()
+        self.step += 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=SHOTS / f"{self.role}-{self.step:02d}-{name}.png")
+
+    def goto(self, path: str) -> None:
+        self.page.goto(f"{self.app.url}/{path}")
+        self.settle()
+
+    def dialog(self) -> Locator:
+        return self.page.get_by_role("dialog")
+
+    def button(self, name: str, scope: Locator | None = None) -> Locator:
+        return (scope or self.page).get_by_role("button", name=name, exact=True).first
+
+    def alert(self, text: str | re.Pattern[str]) -> Locator:
+        return self.page.get_by_test_id("stAlert").filter(has_text=text).first
+
+    def count(self, table: object) -> int:
+        engine = create_engine(self.portal_url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.execute(select(func.count()).select_from(table)).scalar())
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = require_chromium()
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+            expect.set_options(timeout=5_000)
+
+
+def _drafts_for_october(db: Databases) -> None:
+    """Two draft payouts (Alpha's and Beta's) for the staff walk to approve."""
+    with db.portal.begin() as conn:
+        conn.execute(update(p.bookings).values(event_at=datetime(2026, 10, 14, 16, 0)))
+    payouts.compute_payouts(SYSTEM, db, period=datetime(2026, 10, 1).date())
+
+
+@pytest.fixture
+def walk(browser: Browser, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Walk]:
+    role, size = request.param
+    with fresh_databases("sqlite", tmp_path) as db:
+        build_world(db)
+        if role == "staff":
+            _drafts_for_october(db)
+        magento_url = db.magento.url.render_as_string(hide_password=False)
+        portal_url = db.portal.url.render_as_string(hide_password=False)
+    phone = size == "390"
+    options: dict[str, object] = {"viewport": PHONE if phone else DESKTOP}
+    if phone:
+        options |= {"is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+    with streamlit_app(magento_url=magento_url, portal_url=portal_url, tmp_dir=tmp_path) as app:
+        context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin", **options)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(_WATCH_DOM)
+        current = Walk(context.new_page(), app, portal_url, size, role)
+        try:
+            _login(current, "alpha" if role == "partner" else "staff")
+            yield current
+        finally:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            current.page.screenshot(path=SHOTS / f"last-{role}-{size}.png")
+            print(f"--- streamlit log tail ---\n{app.log_tail()}")
+            context.close()
+
+
+def _login(walk: Walk, username: str) -> None:
+    page = walk.page
+    page.goto(walk.app.url)
+    user = page.get_by_label("Benutzername", exact=True)
+    expect(user.first).to_be_visible()
+    walk.settle()
+    user.fill(username)
+    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.locator("h1", has_text="Guten Tag").first).to_be_visible()
+    page.wait_for_function(
+        "() => document.cookie.split('; ').some((c) => c.startsWith('miomente_portal_session='))"
+    )
+
+
+def _click_row(walk: Walk, row: int) -> None:
+    """Click (tap) the `row`-th row of the first table (0-based) on its order number."""
+    walk.settle()
+    table = walk.page.get_by_test_id("stDataFrame").first
+    table.scroll_into_view_if_needed()
+    header = row_height = 35  # Streamlit's default row height, the header as high
+    where = {"x": 80, "y": header + row_height * (row + 0.5)}  # after the row's selection box
+    if walk.size == "390":
+        table.tap(position=where)
+        return
+    # The grid acts on a click whose pointer arrived over it first (a person's hand does).
+    box = table.bounding_box()
+    assert box is not None
+    x, y = box["x"] + where["x"], box["y"] + where["y"]
+    walk.page.mouse.move(x - 20, y, steps=4)
+    walk.page.mouse.move(x, y, steps=4)
+    walk.page.mouse.click(x, y)
+
+
+def _open_order(walk: Walk, row: int, number: str) -> Locator:
+    _click_row(walk, row)
+    dialog = walk.dialog()
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(f"Bestellung {number}")
+    return dialog
+
+
+# --- the partner's walk ----------------------------------------------------------------------
+
+
+def _orders_confirm_and_reject(walk: Walk) -> None:
+    walk.goto("bestellungen?status=new")
+    expect(walk.page.get_by_text("2 Buchungen · Seite 1 von 1").first).to_be_visible()
+    walk.shot("orders-new")
+    dialog = _open_order(walk, 1, "000001001")  # newest first: 1003, 1001
+    walk.shot("order-opened-by-row")
+    walk.button("Bestätigen", dialog).click()
+    expect(dialog.get_by_text("Bestätigt", exact=True).first).to_be_visible()
+    expect(dialog.get_by_role("button", name="Bestätigen", exact=True)).to_have_count(0)
+    expect(walk.alert("1 Buchung bestätigt")).to_have_count(1)  # on the page, under the dialog
+    walk.shot("order-confirmed")
+    walk.button("Schließen", dialog).click()
+    expect(walk.dialog()).to_have_count(0)
+    expect(walk.page.get_by_text("1 Buchungen · Seite 1 von 1").first).to_be_visible()
+    walk.shot("list-after-confirm")
+
+    dialog = _open_order(walk, 0, "000001003")
+    walk.button("Ablehnen", dialog).click()
+    popover = walk.page.get_by_test_id("stPopoverBody")
+    expect(popover).to_be_visible()
+    popover.get_by_label("Grund (sieht der Kunde)").fill("Der Koch ist krank.")
+    popover.get_by_role("combobox").first.click()
+    walk.page.get_by_role("option").first.click()
+    popover.get_by_text("Grund (sieht der Kunde)").click()  # closes the choice's list
+    expect(popover.get_by_test_id("stMultiSelect").first).not_to_contain_text("Termine wählen")
+    walk.shot("reject-with-alternative")
+    walk.button("Ablehnung senden", popover).click()
+    dialog = walk.dialog()
+    expect(dialog.get_by_text("Abgelehnt", exact=True).first).to_be_visible()
+    expect(dialog.get_by_role("button", name="Ablehnen", exact=True)).to_have_count(0)
+    expect(walk.alert("1 Buchung abgelehnt")).to_have_count(1)
+    walk.shot("order-rejected")
+    walk.button("Schließen", dialog).click()
+    expect(walk.dialog()).to_have_count(0)
+    expect(walk.page.get_by_text("0 Buchungen · Seite 1 von 1").first).to_be_visible()
+
+
+def _series_tab(walk: Walk) -> Locator:
+    return walk.page.get_by_role("tab", name="Serien", exact=True)
+
+
+def _series_double_click_skip_cancel(walk: Walk) -> None:
+    walk.goto("termine")
+    _series_tab(walk).click()
+    walk.settle()
+    expect(_series_tab(walk)).to_have_attribute("aria-selected", "true")
+    save = walk.button("Serie speichern")
+    save.scroll_into_view_if_needed()
+    save.dblclick()
+    expect(walk.alert("Die Serie ist gespeichert")).to_be_visible()
+    walk.settle()
+    assert walk.count(p.recurring_patterns) == 1, "a double click makes one series"
+    expect(walk.button("Serie speichern")).to_be_disabled()
+    expect(_series_tab(walk)).to_have_attribute("aria-selected", "true")
+    walk.shot("series-saved-once")
+
+    walk.page.get_by_text("Einen Termin verschieben oder auslassen").first.click()
+    walk.button("Auslassen").click()
+    expect(walk.alert("1 Termin abgesagt.")).to_be_visible()
+    expect(_series_tab(walk)).to_have_attribute("aria-selected", "true")
+    walk.shot("series-date-skipped")
+
+    walk.page.get_by_text("Serie beenden").first.click()
+    walk.button("Serie absagen (künftige Termine)").click()
+    question = walk.alert(re.compile(r"Serie #1 beenden: \d+ künftige"))
+    expect(question).to_be_visible()
+    expect(question).to_contain_text("Buchungen sind keine betroffen.")
+    expect(_series_tab(walk)).to_have_attribute("aria-selected", "true")
+    question.scroll_into_view_if_needed()
+    walk.shot("series-cancel-asks")
+    walk.button("Ja, absagen").click()
+    expect(walk.alert(re.compile(r"\d+ Termine? abgesagt\."))).to_be_visible()
+    expect(_series_tab(walk)).to_have_attribute("aria-selected", "true")
+    walk.shot("series-cancelled")
+
+
+@pytest.mark.parametrize("walk", [("partner", "1280"), ("partner", "390")], indirect=True,
+                         ids=["1280", "390"])  # fmt: skip
+def test_partner_walk(walk: Walk) -> None:
+    _orders_confirm_and_reject(walk)
+    _series_double_click_skip_cancel(walk)
+
+
+# --- the accountant's walk -------------------------------------------------------------------
+
+
+def _staff_opens_an_order(walk: Walk) -> None:
+    walk.goto("bestellungen")
+    dialog = _open_order(walk, 0, "0000")
+    expect(dialog.get_by_text("Kunde").first).to_be_visible()
+    walk.shot("staff-order-opened")
+    walk.button("Schließen", dialog).click()
+    expect(walk.dialog()).to_have_count(0)
+
+
+def _staff_confirms_as_the_partner(walk: Walk) -> None:
+    """Staff view the portal as Kochschule Alpha (sidebar) and confirm its new order."""
+    walk.goto("bestellungen?status=new")
+    sidebar = walk.page.get_by_test_id("stSidebar")
+    if walk.size == "390":
+        walk.page.get_by_test_id("stExpandSidebarButton").click()
+    choice = sidebar.get_by_role("combobox").first
+    choice.scroll_into_view_if_needed()
+    choice.click()
+    walk.page.keyboard.type("Kochschule Alpha")
+    walk.page.keyboard.press("Enter")
+    walk.settle()
+    if walk.size == "390":
+        walk.page.keyboard.press("Escape")
+        sidebar.get_by_test_id("stSidebarCollapseButton").click(force=True)
+    expect(walk.page.get_by_text("2 Buchungen · Seite 1 von 1").first).to_be_visible()
+    dialog = _open_order(walk, 1, "000001001")
+    walk.button("Bestätigen", dialog).click()
+    expect(dialog.get_by_text("Bestätigt", exact=True).first).to_be_visible()
+    expect(dialog.get_by_role("button", name="Bestätigen", exact=True)).to_have_count(0)
+    walk.shot("staff-confirmed-as-partner")
+    walk.button("Schließen", dialog).click()
+    expect(walk.page.get_by_text("1 Buchungen · Seite 1 von 1").first).to_be_visible()
+
+
+def _staff_approves_with_the_question(walk: Walk) -> None:
+    walk.goto("auszahlungen")
+    walk.page.get_by_text("Alle gefilterten auswählen").first.click()
+    walk.settle()
+    walk.button("Freigeben und Gutschrift ausstellen").click()
+    question = walk.alert(re.compile(r"2 Gutschriften ausstellen über [\d.]+,\d\d\s€\?"))
+    expect(question).to_be_visible()
+    question.scroll_into_view_if_needed()
+    walk.shot("approve-asks")
+    assert {"draft"} == _statuses(walk)
+    walk.button("Ja, 2 Gutschriften ausstellen").click()
+    expect(walk.alert(re.compile(r"2 freigegeben, Gutschriften: GS-"))).to_be_visible()
+    assert {"approved"} == _statuses(walk)
+    table = walk.page.get_by_test_id("stDataFrame").first
+    expect(table).to_contain_text("Freigegeben")
+    expect(table).not_to_contain_text("Entwurf")
+    expect(walk.page.get_by_test_id("stMultiSelect").filter(has_text="Entwurf")).to_have_count(0)
+    table.scroll_into_view_if_needed()  # the phone stays where the yes was; the table is above
+    walk.shot("approved")
+
+
+def _statuses(walk: Walk) -> set[str]:
+    engine = create_engine(walk.portal_url)
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(select(p.payouts.c.status)).scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("walk", [("staff", "1280"), ("staff", "390")], indirect=True,
+                         ids=["1280", "390"])  # fmt: skip
+def test_staff_walk(walk: Walk) -> None:
+    _staff_opens_an_order(walk)
+    _staff_approves_with_the_question(walk)
+    _staff_confirms_as_the_partner(walk)

@@ -66,9 +66,7 @@ def prepare_button(
 ) -> None:
     """The button that builds `file_name` (by `build(out)`) and, once built, its download."""
     current = prepared(key)
-    if current is not None and (
-        current.selection != selection or not Path(current.path).exists()
-    ):
+    if current is not None and (current.selection != selection or not Path(current.path).exists()):
         _drop(key)
         current = None
     if st.button(

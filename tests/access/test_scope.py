@@ -141,6 +141,7 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.money.payouts.mark_paid": {"payout_ids": [1, 2], "paid_on": NOW.date(), "now": NOW},
     "data.money.payouts.get_payout": {"payout_id": 1},
     "data.money.payouts.list_lines": {"payout_id": 1},
+    "data.money.payouts.find_payouts": {"text": "a"},
     "data.money.documents.issue_for_payout": {"payout_id": 1, "now": NOW},
     "data.money.documents.reissue_document": {"document_id": 1, "now": NOW},
     "data.money.documents.document_pdf": {"document_id": 1},

@@ -45,7 +45,7 @@ def render_list(
     """The count, the page's table and the paging buttons."""
     st.caption(
         t(
-            "orders.count",
+            "limits.bookings_more" if result.more else "orders.count",
             total=number(result.total),
             page=number(result.page),
             pages=number(result.pages),

@@ -8,7 +8,7 @@ from datetime import date, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from components.i18n import t, time_of_day, weekday
+from components.i18n import day, number, t, time_of_day, weekday
 from components.session import PageContext
 from components.text import html_text
 from core import recurrence as rec
@@ -83,4 +83,9 @@ def render_calendar(ctx: PageContext, today: date) -> None:
         start=rec.to_utc(rec.local_start(shown[0], time(0))),
         end=rec.to_utc(rec.local_start(shown[-1] + timedelta(days=1), time(0))),
     )
+    if cd.truncated(frame):
+        st.warning(
+            t("limits.calendar_more", n=number(len(frame)), day=day(frame["starts_at"].iloc[-1])),
+            icon=":material/filter_alt:",
+        )
     calendar(frame, view=view, anchor=anchor)

@@ -13,7 +13,7 @@ import streamlit as st
 from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import REFUSALS, date_cancel_warning, refused
 from components.feedback import show_refusal
-from components.i18n import moment, money, t, time_of_day
+from components.i18n import day, moment, money, number, t, time_of_day
 from components.session import PageContext
 from core import recurrence as rec
 from core.clock import now_utc
@@ -75,6 +75,11 @@ def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
     if dates.empty:
         st.info(t("dates.empty"), icon=":material/event_busy:")
     else:
+        if cd.truncated(dates):
+            st.warning(
+                t("limits.dates_more", n=number(len(dates)), day=day(dates["starts_at"].iloc[-1])),
+                icon=":material/filter_alt:",
+            )
         st.dataframe(_table(dates), hide_index=True, width="stretch")
 
     now = now_utc()  # starts_at is naive UTC

@@ -75,6 +75,8 @@ from data.shop.schema import (
     seats_sold,
 )
 
+# The most dates one list or calendar reads (read at call time: tests lower it). A longer
+# range is cut there and says so: the frame's `attrs["more"]` is True (see `truncated`).
 LIST_LIMIT = 5000
 LIST_COLUMNS = [
     "date_id",
@@ -249,10 +251,11 @@ def list_dates(
     product_id: int | None = None,
     series_id: int | None = None,
     include_cancelled: bool = True,
-    limit: int = LIST_LIMIT,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """The viewer's dates starting in [start, end) (naive UTC), soonest first, with seats sold,
-    waitlist count (0 until the waitlist exists) and price."""
+    waitlist count (0 until the waitlist exists) and price; at most `limit` (and never more
+    than LIST_LIMIT) rows, and `truncated(frame)` tells whether more dates were left out."""
     d = miomente_course_date
     query = _dates_query(_owned_products(viewer, db))
     if start is not None:
@@ -265,10 +268,18 @@ def list_dates(
         query = query.where(d.c.series_id == int(series_id))
     if not include_cancelled:
         query = query.where(d.c.status == DATE_ACTIVE)
-    query = query.order_by(d.c.starts_at, d.c.date_id).limit(max(1, min(int(limit), LIST_LIMIT)))
+    cap = LIST_LIMIT if limit is None else max(1, min(int(limit), LIST_LIMIT))
+    query = query.order_by(d.c.starts_at, d.c.date_id).limit(cap + 1)
     with db.magento_read.connect() as conn:
         rows = list(conn.execute(query).mappings())
-    return _frame(rows)
+    frame = _frame(rows[:cap])
+    frame.attrs["more"] = len(rows) > cap
+    return frame
+
+
+def truncated(frame: pd.DataFrame) -> bool:
+    """Whether `list_dates` left dates out of `frame` (the range held more than its cap)."""
+    return bool(frame.attrs.get("more", False))
 
 
 def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:

@@ -14,6 +14,7 @@ import streamlit as st
 from components import calendar_view, dates_list, series_view
 from components.cache import viewer_courses
 from components.date_form import new_date_dialog
+from components.downloads import prepare_button
 from components.i18n import t
 from components.layout import run_guarded
 from components.session import page_context
@@ -33,21 +34,28 @@ today = rec.local_day(now_utc())
 new_col, ics_col = st.columns(2)
 if new_col.button(t("dates.new_date"), icon=":material/add:", key="new_date", width="stretch"):
     new_date_dialog(ctx)
-window = cd.list_dates(
-    ctx.viewer,
-    ctx.db,
-    start=now_utc() - timedelta(days=31),
-    end=now_utc() + timedelta(days=400),
-)
-ics_col.download_button(
-    t("dates.ical"),
-    build_ics(window.to_dict("records"), name=t("dates.ical_name")),
-    file_name="miomente-termine.ics",
-    mime="text/calendar",
-    icon=":material/calendar_add_on:",
-    key="ical",
-    width="stretch",
-)
+
+
+def _write_ics(out) -> None:
+    """The viewer's dates from a month ago to 400 days ahead, built only when asked."""
+    window = cd.list_dates(
+        ctx.viewer,
+        ctx.db,
+        start=now_utc() - timedelta(days=31),
+        end=now_utc() + timedelta(days=400),
+    )
+    out.write(build_ics(window.to_dict("records"), name=t("dates.ical_name")))
+
+
+with ics_col:
+    prepare_button(
+        key="ical",
+        file_name="miomente-termine.ics",
+        mime="text/calendar",
+        build=_write_ics,
+        selection=today,
+        label=t("files.ical"),
+    )
 
 list_tab, calendar_tab, series_tab, refunds_tab = st.tabs(
     [t("dates.tab_list"), t("dates.tab_calendar"), t("dates.tab_series"), t("dates.tab_refunds")]

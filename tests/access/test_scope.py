@@ -88,6 +88,7 @@ UNSCOPED = {
     "data.money.rules.payable_amount_sql": "builds an expression the caller scopes",
     "data.money.payouts.berlin_day": "pure: UTC moment -> Berlin date",
     "data.money.payouts.last_month": "pure: today -> first day of last month",
+    "data.dates.course_dates.truncated": "pure: a list_dates frame -> whether it was cut",
     "data.money.documents.format_number": "pure: year and sequence -> GS-YYYY-NNNNN",
     "data.money.documents.reference": "pure: period and partner name -> transfer reference",
     "data.money.documents.build_note": "inside the caller's transaction; the caller is scoped",

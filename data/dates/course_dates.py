@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -288,6 +288,26 @@ def list_dates(
         frame = _frame(conn, rows[:cap])
     frame.attrs["more"] = len(rows) > cap
     return frame
+
+
+def dates_per_day(
+    viewer: Viewer, db: Databases, *, start: datetime, end: datetime
+) -> dict[date, int]:
+    """Active dates per Berlin day starting in [start, end) (naive UTC): the staff calendar of
+    every partner, whatever their number (reads one column, no names or seats)."""
+    d = miomente_course_date
+    query = select(d.c.starts_at).where(
+        scope.product_filter(d.c.product_id, _owned_products(viewer, db)),
+        d.c.starts_at >= naive_utc(start),
+        d.c.starts_at < naive_utc(end),
+        d.c.status == DATE_ACTIVE,
+    )
+    counts: dict[date, int] = {}
+    with db.magento_read.connect() as conn:
+        for (starts_at,) in conn.execute(query):
+            day = local_day(starts_at)
+            counts[day] = counts.get(day, 0) + 1
+    return counts
 
 
 def truncated(frame: pd.DataFrame) -> bool:

@@ -155,6 +155,10 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     # Termine: reads on the world's dates; writes aimed at ids that are nobody's (refused for
     # every viewer) or idempotent (seats unchanged, cancel without confirmation of a booked date).
     "data.dates.course_dates.get_date": {"date_id": 13},
+    "data.dates.course_dates.dates_per_day": {
+        "start": datetime(2000, 1, 1),
+        "end": datetime(2100, 1, 1),
+    },
     "data.dates.course_dates.date_bookings": {"date_id": 11},
     "data.dates.course_dates.overlapping": {
         "product_id": 101,

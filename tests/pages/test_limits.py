@@ -14,7 +14,7 @@ from data.access.viewer import Viewer
 from data.bookings import listing
 from data.dates import course_dates as cd
 from tests.conftest import fresh_databases
-from tests.support.app import STAFF, app_environment, assert_clean, open_page
+from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, open_page
 from tests.support.worlds import build_world
 
 
@@ -43,16 +43,16 @@ def test_a_capped_date_list_says_it_left_dates_out(
 def test_the_termine_list_and_calendar_say_when_they_are_cut(
     world: Databases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cd, "LIST_LIMIT", 2)
-    at = open_page("angebot/termine.py", user_id=STAFF)
+    monkeypatch.setattr(cd, "LIST_LIMIT", 1)  # partner A: two dates this week, one later
+    at = open_page("angebot/termine.py", user_id=ALPHA)
     monday = periods.berlin_today() - timedelta(days=periods.berlin_today().weekday())
     at.date_input(key="list_range").set_value((monday, monday + timedelta(days=60))).run()
     assert_clean(at)
     warnings = [w.value for w in at.warning]
-    assert any(w.startswith("Mehr als 2 Termine in diesem Zeitraum – gezeigt") for w in warnings)
+    assert any(w.startswith("Mehr als 1 Termine in diesem Zeitraum – gezeigt") for w in warnings)
     assert any("Bitte Zeitraum oder Kurs eingrenzen." in w for w in warnings)
     assert any(
-        w.startswith("Mehr als 2 Termine in diesem Zeitraum – der Kalender") for w in warnings
+        w.startswith("Mehr als 1 Termine in diesem Zeitraum – der Kalender") for w in warnings
     )
 
 
@@ -68,3 +68,16 @@ def test_the_staff_booking_count_says_more_than_and_pages_to_the_cap(
         "Mehr als 2 Buchungen · Seite 1 von 1 – bitte Zeitraum oder Partner eingrenzen, "
         "um ältere zu sehen." in captions
     )
+
+
+def test_the_staff_calendar_counts_per_day_and_lists_a_day_on_request(world: Databases) -> None:
+    at = open_page("angebot/termine.py", user_id=STAFF)
+    calendar = next(m.value for m in at.markdown if "mio-cal" in m.value)
+    assert "Termine</div>" in calendar or "Termin</div>" in calendar
+    assert "Alpha Pasta-Werkstatt" not in calendar  # no names: counts only
+    days = at.selectbox(key="cal_staff_day").options
+    assert days
+    chosen = next(d for d in days if "2 Termine" in d)  # Wednesday: one date of each partner
+    at.selectbox(key="cal_staff_day").set_value(chosen).run()
+    shown = assert_clean(at)
+    assert "Alpha Pasta-Werkstatt" in shown

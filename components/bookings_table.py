@@ -10,7 +10,7 @@ from typing import BinaryIO
 import pandas as pd
 import streamlit as st
 
-from components.bookings_filters import go, view_key
+from components.bookings_filters import set_view, view_key
 from components.confirm import done
 from components.downloads import prepare_button
 from components.i18n import locale, moment, money, number, t
@@ -56,15 +56,27 @@ def render_list(
         return
     st.dataframe(_table(result.rows, partner_names), hide_index=True, width="stretch")
     prev_col, page_col, next_col = st.columns([1, 2, 1])
-    if prev_col.button(
-        t("orders.previous"), disabled=result.page <= 1, width="stretch", key="page_prev"
-    ):
-        go(parsed.filters, sort=parsed.sort, page=result.page - 1, page_size=result.page_size)
+    # Paging in the buttons' callbacks: the click's run shows the new page, no second run.
+    view = {"sort": parsed.sort, "page_size": result.page_size}
+    prev_col.button(
+        t("orders.previous"),
+        disabled=result.page <= 1,
+        width="stretch",
+        key="page_prev",
+        on_click=set_view,
+        args=(parsed.filters,),
+        kwargs={**view, "page": result.page - 1},
+    )
     page_col.caption(t("orders.page_of", page=number(result.page), pages=number(result.pages)))
-    if next_col.button(
-        t("orders.next"), disabled=result.page >= result.pages, width="stretch", key="page_next"
-    ):
-        go(parsed.filters, sort=parsed.sort, page=result.page + 1, page_size=result.page_size)
+    next_col.button(
+        t("orders.next"),
+        disabled=result.page >= result.pages,
+        width="stretch",
+        key="page_next",
+        on_click=set_view,
+        args=(parsed.filters,),
+        kwargs={**view, "page": result.page + 1},
+    )
 
 
 def decision_done(outcome: DecisionResult, success_key: str) -> None:

@@ -15,12 +15,13 @@ from components import calendar_view, dates_list, series_view
 from components.cache import viewer_courses
 from components.date_form import new_date_dialog
 from components.downloads import prepare_button
-from components.i18n import t
+from components.i18n import number, t
 from components.layout import run_guarded
 from components.session import page_context
 from core import recurrence as rec
 from core.clock import now_utc
 from core.ical import build_ics
+from core.validation import InvalidInput
 from data.dates import course_dates as cd
 
 ctx = page_context()
@@ -44,6 +45,8 @@ def _write_ics(out) -> None:
         start=now_utc() - timedelta(days=31),
         end=now_utc() + timedelta(days=400),
     )
+    if cd.truncated(window):  # an incomplete calendar file would mislead: refuse, say why
+        raise InvalidInput("limits.ical_more", n=number(len(window)))
     out.write(build_ics(window.to_dict("records"), name=t("dates.ical_name")))
 
 

@@ -81,3 +81,17 @@ def test_the_staff_calendar_counts_per_day_and_lists_a_day_on_request(world: Dat
     at.selectbox(key="cal_staff_day").set_value(chosen).run()
     shown = assert_clean(at)
     assert "Alpha Pasta-Werkstatt" in shown
+
+
+def test_an_incomplete_ical_file_is_refused_not_cut(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cd, "LIST_LIMIT", 1)
+    at = open_page("angebot/termine.py", user_id=ALPHA)
+    at.button(key="ical").click().run()
+    assert_clean(at)
+    assert [e.value for e in at.error] == [
+        "Mehr als 1 Termine im Zeitraum der Kalender-Datei – sie wäre unvollständig und wird "
+        "nicht erstellt. Bitte als ein Partner ansehen."
+    ]
+    assert not at.get("download_button")

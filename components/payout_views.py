@@ -34,6 +34,7 @@ from core.validation import InvalidInput
 from data.money import documents, payouts
 
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
+DOC_PAGE = 50  # credit notes per page
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -323,7 +324,21 @@ def render_documents(
         format_func=lambda s: t("payouts.all") if s is None else status_label(s),
         key=f"{key}_status",
     )
-    frame = documents.list_documents(ctx.viewer, ctx.db, period=period, status=status)
+    page_key = f"{key}_page"
+    if st.session_state.get(f"{key}_paged_for") != (period, status):
+        st.session_state[f"{key}_paged_for"] = (period, status)
+        st.session_state[page_key] = 1
+    page = st.session_state.get(page_key, 1)
+    # One page (and one row more, to know whether there is a next one), newest first.
+    frame = documents.list_documents(
+        ctx.viewer,
+        ctx.db,
+        period=period,
+        status=status,
+        limit=DOC_PAGE + 1,
+        offset=(page - 1) * DOC_PAGE,
+    )
+    more, frame = len(frame) > DOC_PAGE, frame.head(DOC_PAGE)
     if frame.empty:
         st.info(
             t("payouts.empty_filtered" if (period or status) else "payouts.empty_documents"),
@@ -336,16 +351,27 @@ def render_documents(
     table.update(
         {
             t("payouts.col_number"): frame["number"],
-            t("payouts.col_issue_date"): [day(v) for v in frame["issue_date"]],
-            t("payouts.col_period"): [month_label(p) for p in frame["period"]],
-            t("payouts.col_status"): [status_label(s) for s in frame["status"]],
-            t("payouts.col_gross"): [money(v) for v in frame["gross"]],
-            t("payouts.col_commission_gross"): [money(v) for v in frame["commission_gross"]],
-            t("payouts.col_amount"): [money(v) for v in frame["amount"]],
+            t("payouts.col_issue_date"): each_distinct(frame["issue_date"], day),
+            t("payouts.col_period"): each_distinct(frame["period"], month_label),
+            t("payouts.col_status"): each_distinct(frame["status"], status_label),
+            t("payouts.col_gross"): money_column(frame["gross"]),
+            t("payouts.col_commission_gross"): money_column(frame["commission_gross"]),
+            t("payouts.col_amount"): money_column(frame["amount"]),
             t("payouts.col_cancels"): frame["cancels_number"].fillna(""),
         }
     )
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    if more or page > 1:
+        prev_col, page_col, next_col = st.columns([1, 2, 1])
+        prev_col.button(
+            t("orders.previous"), disabled=page <= 1, key=f"{key}_prev", width="stretch",
+            on_click=_turn, args=(key, page - 1),
+        )  # fmt: skip
+        page_col.caption(t("payout_list.documents_page", page=number(page)))
+        next_col.button(
+            t("orders.next"), disabled=not more, key=f"{key}_next", width="stretch",
+            on_click=_turn, args=(key, page + 1),
+        )  # fmt: skip
     numbers = frame.set_index("document_id")["number"]
     options = [int(d) for d in frame["document_id"]]
     chosen = st.selectbox(

@@ -146,3 +146,15 @@ def test_the_export_is_built_only_when_asked(
     assert calls == {"payout_views.frame_csv": 1}  # kept, not built again
     at.selectbox(key="payouts_status").set_value("draft").run()  # another selection
     assert _table_files(at) == [] and not Path(prepared.path).exists()
+
+
+def test_the_credit_notes_are_paged_too(world: Databases, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(payout_views, "DOC_PAGE", 1)
+    at = open_page("buchhaltung/auszahlungen.py", user_id=STAFF)
+    first = at.dataframe[-1].value
+    assert len(first) == 1 and "Seite 1" in [c.value for c in at.caption]
+    at.button(key="staff_docs_next").click().run()
+    second = assert_clean(at) and at.dataframe[-1].value
+    assert len(second) == 1 and "Seite 2" in [c.value for c in at.caption]
+    assert second.iloc[0, 1] != first.iloc[0, 1]  # the other credit note
+    assert at.button(key="staff_docs_next").disabled  # two in all

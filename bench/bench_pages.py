@@ -46,8 +46,10 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-TIMEOUT_MS = 120_000
+TIMEOUT_MS = 120_000  # for a page to settle
+ACTION_MS = 15_000  # for a button to be there and clickable
 QUIET_MS = 300
+COOKIE_SET = "document.cookie.split('; ').some((c) => c.startsWith('miomente_portal_session='))"
 RUN_LINE = re.compile(r"miomente\.timing: script run ([0-9.]+) ms")
 
 WATCH_DOM = """
@@ -227,12 +229,14 @@ def bench_user(browser, app: App, *, username: str, password: str, runs: int, st
     results: dict[str, Figures] = {}
     for _ in range(runs):
         context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
-        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_timeout(ACTION_MS)  # finding and clicking; settling has its own
         context.add_init_script(WATCH_DOM)
         page = context.new_page()
         _login(page, app, username, password)
         login = results.setdefault("login → Übersicht", Figures())
         measure(page, app, login, _click(page, "button", "Anmelden"))
+        # The session cookie is written by a component after login; addresses need it.
+        page.wait_for_function(COOKIE_SET, timeout=TIMEOUT_MS)
         for name, action in walk(page, app, staff=staff):
             try:
                 measure(page, app, results.setdefault(name, Figures()), action)

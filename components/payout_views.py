@@ -238,7 +238,10 @@ def payout_picker(
         st.caption(t("payout_list.search_more", n=number(payouts.SEARCH_LIMIT)))
     labels = payout_labels(rows)
     return st.selectbox(
-        t("payouts.open_payout"), list(labels), format_func=labels.get, key=f"{key}_open"
+        t("payouts.open_payout"),
+        list(labels),
+        format_func=lambda pid: labels.get(int(pid), str(pid)),
+        key=f"{key}_open",
     )
 
 
@@ -298,7 +301,7 @@ def render_payouts(ctx: PageContext, *, payout_id: int | None = None) -> None:
         t("payouts.open_payout"),
         options,
         index=_index(options, payout_id),
-        format_func=labels.get,
+        format_func=lambda pid: labels.get(int(pid), str(pid)),
         key="payout_open",
     )
     if chosen is not None:

@@ -106,7 +106,7 @@ else:
         t("payout_list.select_page"),
         options,
         default=options if select_all else [],
-        format_func=labels.get,
+        format_func=lambda pid: labels.get(int(pid), str(pid)),
         key=f"payouts_selection_{select_all}_{result.page}",
         disabled=select_all,
     )

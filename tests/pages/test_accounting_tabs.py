@@ -40,7 +40,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
 def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
     st.cache_data.clear()  # revenue is cached for a minute: count real reads
     counter = Calls()
-    counter.wrap(monkeypatch, payouts, "list_payouts", "payout_periods", "list_lines")
+    counter.wrap(
+        monkeypatch, payouts, "list_payouts", "page_payouts", "payout_periods", "list_lines"
+    )
     counter.wrap(monkeypatch, documents, "list_documents", "document_pdf")
     counter.wrap(monkeypatch, revenue, "summary", "monthly", "yearly", "by_course", "by_partner")
     return counter
@@ -69,9 +71,9 @@ def test_the_payouts_tab_reads_no_revenue_and_stays_open(world: Databases, calls
     calls.clear()
     at.selectbox(key="payout_open").select_index(0).run()  # a click inside the tab
     assert_clean(at)
-    assert calls["payouts.list_payouts"] == 1, calls  # still the payouts tab
+    assert calls["payouts.page_payouts"] == 1, calls  # still the payouts tab
     assert calls.of("revenue.") == 0 and calls.of("documents.") == 0, calls
     at.session_state["accounting_tab"] = "Gutschriften"
     at.run()
     assert "GS-" in assert_clean(at)
-    assert calls["payouts.list_payouts"] == 1 and calls.of("revenue.") == 0, calls
+    assert calls["payouts.page_payouts"] == 1 and calls.of("revenue.") == 0, calls

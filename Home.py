@@ -13,9 +13,10 @@ import time
 
 import streamlit as st
 
-from components import confirm, layout, navigation, session
+from components import confirm, layout, navigation, session, waitlist_view
 from components.i18n import t
 from components.text import md
+from core import links
 from core.settings import ConfigError
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -33,6 +34,9 @@ def main() -> None:
         st.stop()
     navigation.hidden_menu()  # before the slow part: no raw file names in the sidebar meanwhile
     db = session.databases()
+    if (token := st.query_params.get(links.WAITLIST_UNSUBSCRIBE_PARAM)) is not None:
+        waitlist_view.unsubscribe_from_link(db, token)  # a customer's link: no login
+        return
     cookie_slot = st.container()  # the cookie components live here, above everything else
     user = session.current_user(db, settings)
     if user is None:
@@ -51,8 +55,12 @@ def main() -> None:
         page.run()
 
 
+# A slimmer menu (256 px, its labels fit) leaves wide tables their columns at 1280 px.
 st.set_page_config(
-    page_title="Miomente Partner-Portal", page_icon=":material/school:", layout="wide"
+    page_title="Miomente Partner-Portal",
+    page_icon=":material/school:",
+    layout="wide",
+    initial_sidebar_state=256,
 )
 started = time.perf_counter()
 try:

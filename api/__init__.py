@@ -1,5 +1,5 @@
-"""The public FastAPI service, `uvicorn api.app:app` (booking widget, partner REST API).
+"""The public service (`uvicorn api.app:app`): the booking widget now, the partner API later.
 
-Arrives with its own issue; it will call the same `data/` functions as the app, with a viewer
-derived from the widget or API key.
+One router per area under `api/routers/`, all versioned under /v1; the same `data/` functions
+as the app, with a viewer derived from the request (api/deps.py).
 """

@@ -95,9 +95,12 @@ def filter_form(
             key="f_event",
         )
         _picks("orders.course", course_names, view.product_ids, "f_courses")
-        st.multiselect(
+        # Pills, not a dropdown: a multiselect's text field raises a phone's keyboard, and the
+        # tap on "Anwenden" then only closed it (the page jumped back under the finger).
+        st.pills(
             t("orders.status"),
             list(BOOKING_STATUSES),
+            selection_mode="multi",
             default=list(view.statuses),
             format_func=status_labels.get,
             key="f_statuses",

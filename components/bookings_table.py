@@ -10,6 +10,7 @@ from typing import BinaryIO
 import pandas as pd
 import streamlit as st
 
+from components import bookings_cards
 from components.bookings_filters import set_view, view_key
 from components.confirm import done
 from components.downloads import prepare_button
@@ -20,6 +21,24 @@ from data.bookings.decisions import DecisionResult, decide
 from data.portal_schema import BOOKING_NEW, DECISION_CONFIRMED
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# Column widths (px): all columns, the partner's too, fit beside the menu at 1280 px.
+_WIDTHS = {
+    "orders.partner": 135,
+    "orders.col_order": 100,
+    "orders.col_booked": 113,
+    "orders.col_customer": 110,
+    "orders.col_course": 145,
+    "orders.col_event": 113,
+    "orders.col_tickets": 55,
+    "orders.col_status": 80,
+    "orders.col_total": 75,
+}
+
+
+def _columns() -> dict[str, object]:
+    return {t(key): st.column_config.Column(width=width) for key, width in _WIDTHS.items()}
 
 
 def _table(rows: pd.DataFrame, partner_names: dict[int, str] | None) -> pd.DataFrame:
@@ -54,7 +73,13 @@ def render_list(
     if result.rows.empty:
         st.info(t("orders.empty"), icon=":material/inbox:")
         return
-    st.dataframe(_table(result.rows, partner_names), hide_index=True, width="stretch")
+    st.dataframe(
+        _table(result.rows, partner_names),
+        hide_index=True,
+        width="stretch",
+        column_config=_columns(),
+    )
+    bookings_cards.render_cards(result.rows, partner_names)  # instead of the table on a phone
     prev_col, page_col, next_col = st.columns([1, 2, 1])
     # Paging in the buttons' callbacks: the click's run shows the new page, no second run.
     view = {"sort": parsed.sort, "page_size": result.page_size}

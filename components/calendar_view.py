@@ -1,5 +1,6 @@
-"""A month or week calendar of course dates (HTML table; scrolls sideways on a phone), and the
-Termine → Kalender tab that shows the viewer's dates in it."""
+"""A month or week calendar of course dates (an HTML table), and the Termine → Kalender tab that
+shows the viewer's dates in it. On a phone all seven days fit: compact cells that show each
+date's time only (course and seats are in the list), and no word is broken."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from core import recurrence as rec
 from data.dates import course_dates as cd
 
 _CSS = (
-    "<style>.mio-cal{overflow-x:auto}.mio-cal table{border-collapse:collapse;width:100%;"
-    "min-width:560px;table-layout:fixed}.mio-cal th,.mio-cal td{border:1px solid #ddd;"
-    "vertical-align:top;padding:4px;font-size:.8rem}.mio-cal td.out{background:#f6f6f6;"
-    "color:#999}.mio-cal .d{font-weight:600}.mio-cal .x{text-decoration:line-through;"
-    "color:#999}</style>"
+    "<style>.mio-cal table{border-collapse:collapse;width:100%;table-layout:fixed}"
+    ".mio-cal th,.mio-cal td{border:1px solid #ddd;vertical-align:top;padding:4px;"
+    "font-size:.8rem;overflow-wrap:break-word}"
+    ".mio-cal td.out{background:#f6f6f6;color:#999}.mio-cal .d{font-weight:600}"
+    ".mio-cal .x{text-decoration:line-through;color:#999}"
+    "@media (max-width:640px){.mio-cal th,.mio-cal td{padding:2px 1px;font-size:.7rem;"
+    "text-align:center;overflow-wrap:normal}.mio-cal .c{display:none}"
+    ".mio-cal .e{white-space:nowrap}}</style>"
 )
 
 
@@ -36,10 +40,14 @@ def days_shown(view: str, anchor: date) -> list[date]:
 
 
 def _entry(row) -> str:
-    label = f"{time_of_day(row.starts_at)} {html_text(str(row.course or '')[:40])}"
+    """One date in its day's cell: the time, then (hidden on a phone) course and seats."""
+    course = html_text(str(row.course or "")[:40])
     seats = t("dates.cal_seats", sold=int(row.seats_sold), total=int(row.seats_total))
-    css = "x" if row.status == "cancelled" else ""
-    return f'<div class="{css}">{label} · {seats}</div>'
+    css = "e x" if row.status == "cancelled" else "e"
+    return (
+        f'<div class="{css}">{time_of_day(row.starts_at)}'
+        f'<span class="c"> {course} · {seats}</span></div>'
+    )
 
 
 def calendar(

@@ -42,6 +42,29 @@ def status_label(status: str) -> str:
     return t(f"payouts.status_{status}")
 
 
+# Column widths (px) of the payouts list: all ten columns fit beside the menu at 1280 px.
+_PAYOUT_WIDTHS = {
+    "col_partner": 125,
+    "col_period": 100,
+    "col_status": 70,
+    "col_lines": 75,
+    "col_gross": 95,
+    "col_commission_gross": 100,
+    "col_amount": 85,
+    "col_expected": 115,
+    "col_paid_on": 95,
+    "col_document": 85,
+}
+
+
+def payouts_columns() -> dict[str, object]:
+    """The payouts list's column widths, for `st.dataframe(column_config=...)`."""
+    return {
+        t(f"payouts.{key}"): st.column_config.Column(width=width)
+        for key, width in _PAYOUT_WIDTHS.items()
+    }
+
+
 def payouts_table(frame: pd.DataFrame, *, with_partner: bool = False) -> pd.DataFrame:
     """The payouts shown (one page): localised headers, values formatted a column at a time."""
     columns: dict[str, object] = {}
@@ -182,10 +205,12 @@ def paged_payouts(
     cols = st.columns(2)
     cols[0].metric(t("payouts.count"), number(result.total), border=True)
     cols[1].metric(t("payouts.total_amount"), money(result.amount), border=True)
+    with_partner = ctx.viewer.partner_id is None
     st.dataframe(
-        payouts_table(result.rows, with_partner=ctx.viewer.partner_id is None),
+        payouts_table(result.rows, with_partner=with_partner),
         hide_index=True,
         width="stretch",
+        column_config=payouts_columns() if with_partner else None,
     )
     prev_col, page_col, size_col, next_col = st.columns([1, 2, 1, 1])
     prev_col.button(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import quote, urlencode
 
-from core.settings import load_public_url
+from core.settings import load_api_url, load_public_url
 
 # Pages that links open, and the query parameter each reads (pages/<section>/<path>.py).
 ORDERS_PAGE = "bestellungen"
@@ -25,6 +25,8 @@ CREDIT_NOTE_PARAM = "gutschrift"  # the credit note's number, e.g. GS-2026-00042
 
 # The password-reset link opens the entry page, which shows the form instead of the login.
 RESET_PARAM = "passwort"
+# Leaving the waitlist opens the entry page too, without a login: the signed token is the key.
+WAITLIST_UNSUBSCRIBE_PARAM = "warteliste_abmelden"
 
 SHOP_URL = "https://www.miomente.de"
 SHOP_DATE_PARAM = "termin"
@@ -56,6 +58,12 @@ def password_reset_url(token: str, *, base: str | None = None) -> str:
     return f"{root}/?{urlencode({RESET_PARAM: token})}"
 
 
+def waitlist_unsubscribe_url(token: str, *, base: str | None = None) -> str:
+    """A waiting customer's link off the waitlist (data/demand/waitlist.py), no login needed."""
+    root = (public_url() if base is None else base).rstrip("/")
+    return f"{root}/?{urlencode({WAITLIST_UNSUBSCRIBE_PARAM: token})}"
+
+
 def shop_course_url(product_id: int) -> str:
     """The course's page in the shop, with all its dates."""
     return f"{SHOP_URL}/kurs/{int(product_id)}"
@@ -74,3 +82,25 @@ def review_url(token: str) -> str:
 def review_unsubscribe_url(token: str) -> str:
     """Where the participant objects to further review mails."""
     return f"{review_url(token)}/abmelden"
+
+
+# --- the public service (api/): the booking widget ----------------------------------------------
+
+WIDGET_SCRIPT_PATH = "/v1/widget.js"
+WIDGET_FRAME_PATH = "/v1/widget/frame"
+
+
+def api_url() -> str:
+    """The configured base of the public service, without a trailing slash."""
+    return load_api_url()
+
+
+def widget_script_url(*, base: str | None = None) -> str:
+    """The widget's script, for the embed code."""
+    return f"{(api_url() if base is None else base).rstrip('/')}{WIDGET_SCRIPT_PATH}"
+
+
+def widget_frame_url(key: str, params: Mapping[str, str | int], *, base: str | None = None) -> str:
+    """The widget's iframe page for a partner's public key and its display choices."""
+    root = (api_url() if base is None else base).rstrip("/")
+    return f"{root}{WIDGET_FRAME_PATH}?{urlencode({'key': key, **params})}"

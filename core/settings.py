@@ -55,6 +55,7 @@ KEYS = (
     "TWILIO_FROM_NUMBER",
     "TWILIO_BASE_URL",
     "MIOMENTE_PUBLIC_URL",
+    "MIOMENTE_API_URL",
     *ACCOUNTING_KEYS,
 )
 
@@ -62,6 +63,10 @@ KEYS = (
 # (core/links.py). Demo mode runs on the developer's machine, production at Miomente's host.
 DEMO_PUBLIC_URL = "http://localhost:8501"
 DEFAULT_PUBLIC_URL = "https://partner.miomente.de"
+# Where partners' websites reach the public service (`uvicorn api.app:app`): the widget's
+# script, iframe page and dates. `make demo` starts it on port 8502.
+DEMO_API_URL = "http://localhost:8502"
+DEFAULT_API_URL = "https://api.miomente.de"
 
 
 class ConfigError(RuntimeError):
@@ -188,12 +193,40 @@ def _public_url(get: Callable[[str], str | None]) -> str:
     return DEMO_PUBLIC_URL if demo else DEFAULT_PUBLIC_URL
 
 
+def load_api_url(*, secrets_path: Path | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The public service's base URL (MIOMENTE_API_URL), without a trailing slash."""
+    get = _reader(secrets_path, env)
+    configured = get("MIOMENTE_API_URL")
+    if configured is not None:
+        return configured.rstrip("/")
+    demo = get("MIOMENTE_MAGENTO_URL") is None and get("MIOMENTE_PORTAL_URL") is None
+    return DEMO_API_URL if demo else DEFAULT_API_URL
+
+
 def load_public_url(
     *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
 ) -> str:
     """The portal's public base URL alone: jobs and data code build links without the checks
     `load_settings` makes of the rest of the configuration."""
     return _public_url(_reader(secrets_path, env))
+
+
+# The signing key of demo mode (no databases configured): demo links only reach localhost.
+DEMO_SIGNING_KEY = "miomente-demo-signing-key-not-for-production"
+
+
+def load_signing_key(
+    *, secrets_path: Path | None = None, env: Mapping[str, str] | None = None
+) -> str:
+    """The key that signs links without a login (core/signing.py): MIOMENTE_COOKIE_KEY, which
+    production must set (at least 32 characters); demo mode without it uses a fixed key."""
+    get = _reader(secrets_path, env)
+    key = get("MIOMENTE_COOKIE_KEY")
+    if key is not None and len(key) >= 32:
+        return key
+    if get("MIOMENTE_MAGENTO_URL") is None and get("MIOMENTE_PORTAL_URL") is None:
+        return DEMO_SIGNING_KEY
+    raise ConfigError("MIOMENTE_COOKIE_KEY must be set (at least 32 characters).")
 
 
 def _positive(get: Callable[[str], str | None], key: str, default: float, unit: str) -> float:

@@ -538,3 +538,115 @@ password_resets = Table(
     Column("used_at", DateTime),
     Index("ix_miomente_password_resets_user", "user_id"),
 )
+
+# The booking widget (migration 0014). A partner's public key identifies the partner in the
+# embed code on its website: not a secret (anyone can read it in the page), only an address;
+# disabling it makes the widget answer "unknown" (data/integrations/widget_keys.py).
+widget_keys = Table(
+    "miomente_widget_keys",
+    metadata,
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), primary_key=True),
+    Column("public_key", String(40), nullable=False, unique=True),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+WIDGET_EVENTS = ("view", "click")
+
+# Widget traffic per partner, Berlin day and event ("view": the dates were loaded, "click":
+# "Buchen" was pressed): one counter row each, incremented by the public endpoints.
+widget_traffic = Table(
+    "miomente_widget_traffic",
+    metadata,
+    Column("partner_id", Integer, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),
+    Column("event", String(8), primary_key=True),
+    Column("count", Integer, nullable=False, server_default="0"),
+    CheckConstraint("event IN ('view', 'click')", name="ck_miomente_widget_traffic_event"),
+    Index("ix_miomente_widget_traffic_day", "day"),
+)
+
+
+# --- Warteliste (migration 0012) ----------------------------------------------------------------
+
+WAITLIST_SOURCES = ("phone", "widget", "shop", "api")
+WAITLIST_ALL, WAITLIST_QUEUE = "all", "queue"  # alle benachrichtigen / der Reihe nach
+NOTICE_SENT, NOTICE_KNOWN = "sent", "known"
+
+# People waiting for a course (data/demand/waitlist.py): for one date (`date_id`) or any date
+# (`date_id` 0). One row per course, date and email (`uq_…_email`): signing up again merges.
+# An entry waits while converted_at, unsubscribed_at and expired_at are all empty.
+waitlist = Table(
+    "miomente_waitlist",
+    metadata,
+    Column("entry_id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("date_id", Integer, nullable=False, server_default="0"),  # 0: any date
+    Column("customer_name", String(200), nullable=False),
+    Column("email", String(200), nullable=False),  # lower case
+    Column("phone", String(50)),
+    Column("locale", String(5), nullable=False, server_default="de"),
+    Column("seats", Integer, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("note", String(500)),
+    Column("consent_at", DateTime, nullable=False),  # agreed to be mailed about new dates
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", Integer),  # staff/partner user of a phone sign-up; None: the customer
+    Column("updated_at", DateTime, nullable=False),
+    Column("notified_at", DateTime),  # the last notice
+    Column("converted_at", DateTime),  # booked the course (same email, any date)
+    Column("unsubscribed_at", DateTime),
+    Column("expired_at", DateTime),
+    CheckConstraint("seats between 1 and 50", name="ck_miomente_waitlist_seats"),
+    CheckConstraint(
+        "source in ('phone', 'widget', 'shop', 'api')", name="ck_miomente_waitlist_source"
+    ),
+    UniqueConstraint("product_id", "date_id", "email", name="uq_miomente_waitlist_email"),
+    Index("ix_miomente_waitlist_partner", "partner_id", "product_id", "created_at"),
+    Index("ix_miomente_waitlist_product", "product_id", "created_at"),
+)
+
+# One row per entry and course date it was told about (`sent`: a mail was queued in the same
+# transaction) or that was open when it signed up (`known`: no mail). The primary key makes a
+# notice exactly-once, also when two runs race or a run is repeated after a crash.
+waitlist_notices = Table(
+    "miomente_waitlist_notices",
+    metadata,
+    Column(
+        "entry_id",
+        Integer,
+        ForeignKey("miomente_waitlist.entry_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("date_id", Integer, primary_key=True, autoincrement=False),
+    Column("partner_id", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("seats", Integer, nullable=False),
+    Column("notified_at", DateTime, nullable=False),
+    CheckConstraint("kind in ('sent', 'known')", name="ck_miomente_waitlist_notices_kind"),
+    Index("ix_miomente_waitlist_notices_date", "date_id", "notified_at"),
+)
+
+# A partner's waitlist settings; no row means the defaults (all, 24 hours, 6 months).
+waitlist_settings = Table(
+    "miomente_waitlist_settings",
+    metadata,
+    Column(
+        "partner_id",
+        Integer,
+        ForeignKey("miomente_partners.partner_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("mode", String(8), nullable=False, server_default="all"),
+    Column("wait_hours", Integer, nullable=False, server_default="24"),
+    Column("expiry_months", Integer, nullable=False, server_default="6"),
+    Column("updated_by", Integer),
+    Column("updated_at", DateTime, nullable=False),
+    CheckConstraint("mode in ('all', 'queue')", name="ck_miomente_waitlist_settings_mode"),
+    CheckConstraint("wait_hours between 1 and 168", name="ck_miomente_waitlist_settings_hours"),
+    CheckConstraint("expiry_months between 1 and 24", name="ck_miomente_waitlist_settings_expiry"),
+)

@@ -156,5 +156,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.compute_payouts:run",
             summary_key="jobs.task_compute_payouts",
         ),
+        Task(
+            name="notify-waitlist",
+            # Conversions, expiry, then the notices of dates with free seats (exactly once).
+            schedule=Every(15),
+            entry="jobs.notify_waitlist:run",
+            summary_key="waitlist.task_notify",
+        ),
     )
 }

@@ -196,7 +196,7 @@ _SPECS = (
         "waitlist_new_date",
         audience="customer",
         sms=True,
-        required=("customer_name", "course", "starts_at", "booking_url"),
+        required=("customer_name", "course", "starts_at", "booking_url", "unsubscribe_url"),
         personal=("customer_name",),
         sample={
             "customer_name": "Lena Hoffmann",
@@ -205,6 +205,10 @@ _SPECS = (
             "place": "Backstube Körner, Bergmannstraße 12, 10961 Berlin",
             "price": "79.00",
             "booking_url": links.shop_date_url(3610, 9105),
+            "reason": "new_date",
+            "unsubscribe_url": links.waitlist_unsubscribe_url(
+                "4711.Zx9q2LkP0aTmB3vW7yE1sA", base=DEFAULT_PUBLIC_URL
+            ),
         },
     ),
     _spec(

@@ -20,6 +20,12 @@ class ScopeError(Refusal, PermissionError):
 
 STAFF_ONLY = "access.staff_only"
 SYSTEM_ONLY = "access.system_only"
+READ_ONLY = "api_error.read_only"
+
+# The booking widget on a partner's website (api/routers/widget.py): no login, a public
+# partner key. It reads like that partner (the same scope filters) and writes nothing but its
+# own traffic counters; it is never staff and never sees another partner.
+ROLE_WIDGET = "widget"
 
 
 @dataclass(frozen=True)
@@ -30,14 +36,29 @@ class Viewer:
     partner_id: int | None = None
 
     def __post_init__(self) -> None:
-        if self.role not in (ROLE_PARTNER, ROLE_STAFF):
+        if self.role not in (ROLE_PARTNER, ROLE_STAFF, ROLE_WIDGET):
             raise ValueError(f"unknown role {self.role!r}")
-        if self.role == ROLE_PARTNER and self.partner_id is None:
-            raise ValueError("a partner viewer needs its partner_id")
+        if self.role in (ROLE_PARTNER, ROLE_WIDGET) and self.partner_id is None:
+            raise ValueError(f"a {self.role} viewer needs its partner_id")
+
+    @classmethod
+    def widget(cls, partner_id: int) -> Viewer:
+        """The read-only viewer of a partner's public booking widget (user id 0: nobody)."""
+        return cls(user_id=0, role=ROLE_WIDGET, partner_id=int(partner_id))
 
     @property
     def is_staff(self) -> bool:
         return self.role == ROLE_STAFF
+
+    @property
+    def read_only(self) -> bool:
+        """The public widget: it may read its partner's public data, never change anything."""
+        return self.role == ROLE_WIDGET
+
+    def require_writer(self) -> None:
+        """Refuse (ScopeError) a change asked for by a read-only viewer."""
+        if self.read_only:
+            raise ScopeError(READ_ONLY)
 
     @property
     def sees_all(self) -> bool:

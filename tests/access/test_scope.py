@@ -16,6 +16,7 @@ import inspect
 import io
 import json
 import pkgutil
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -100,6 +101,9 @@ UNSCOPED = {
     "data.money.rollup.kept_current": "inside the ledger's write transaction (system scope)",
     "data.money.rollup.refresh_rollups": "inside the ledger's write transaction (system scope)",
     "data.money.rollup.rebuild_rollups": "maintenance in the caller's transaction: migration",
+    "data.integrations.widget_keys.widget_partner": "the public widget key names the partner",
+    "data.demand.waitlist.unsubscribe_token": "pure: signs an entry id",
+    "data.demand.waitlist.unsubscribe": "a customer's link: the signed token is the credential",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -114,6 +118,12 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.comms.outbox.release": {"message_ids": [1, 2], "retry_at": NOW, "reason": "x"},
     "data.comms.notifications.recipients": {"event": "new_booking"},
     "data.dates.course_dates.future_dates": {"product_id": 101},
+    # The booking widget: A's course in A's scope, refused for B (another partner's course id).
+    "data.integrations.widget.widget_dates": {"product_ids": [101]},
+    "data.integrations.widget_keys.widget_key": {"now": NOW},
+    "data.integrations.widget_keys.set_widget_enabled": {"enabled": True, "now": NOW},
+    "data.integrations.widget_traffic.count_widget_event": {"event": "view", "now": NOW},
+    "data.integrations.widget_traffic.widget_traffic_per_day": {"now": NOW},
     "data.bookings.orders.get_order": {"order_id": 1003},
     "data.bookings.decisions.decide": {"item_ids": [5003], "decision": "confirmed", "now": NOW},
     "data.bookings.ledger.refresh_orders": {"order_ids": [1003], "now": NOW},
@@ -198,6 +208,25 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     },
     "data.dates.series.cancel_series": {"series_id": 999, "now": NOW},
     "data.dates.series.skip_occurrence": {"series_id": 999, "day": date(2026, 12, 7), "now": NOW},
+    # Warteliste: an entry on A's course (B is refused alike in both worlds), the job's steps
+    # and settings at the fixed clock.
+    "data.demand.waitlist.add_entry": {
+        "product_id": 101,
+        "customer_name": "Neu Kunde",
+        "email": "neu.kunde@example.org",
+        "seats": 2,
+        "consent": True,
+        "now": NOW,
+    },
+    "data.demand.waitlist.notify_waiting": {"now": NOW},
+    "data.demand.waitlist.mark_conversions": {"now": NOW},
+    "data.demand.waitlist.expire_entries": {"now": NOW},
+    "data.demand.waitlist.save_settings": {
+        "mode": "queue",
+        "wait_hours": 12,
+        "expiry_months": 6,
+        "now": NOW,
+    },
     "data.dates.series.move_occurrence": {
         "series_id": 999,
         "day": date(2026, 12, 7),
@@ -205,6 +234,11 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
         "now": NOW,
     },
 }
+
+# Called like the others, but their result is a fingerprint of the world's build times (two
+# worlds built a second apart differ); tests/integrations/test_widget.py shows that B's
+# changes never move A's fingerprint.
+BUILD_DEPENDENT = {"data.integrations.widget.widget_version"}
 
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
@@ -234,6 +268,7 @@ STAFF_OWN |= {
 }
 
 PARTNER_A = Viewer(user_id=10, role="partner", partner_id=1)
+WIDGET_A = Viewer.widget(1)
 PARTNER_B = Viewer(user_id=20, role="partner", partner_id=2)
 STAFF = Viewer(user_id=30, role="staff")
 
@@ -261,6 +296,7 @@ def _not_queries(module: str) -> bool:
 def test_discovery_walks_the_domain_packages() -> None:
     found = {qualname.rsplit(".", 1)[0] for qualname, _ in _public_functions()}
     assert {"data.bookings.listing", "data.money.payouts", "data.dates.series"} <= found
+    assert "data.demand.waitlist" in found
     assert not any(module.startswith("data.demo") for module in found)
 
 
@@ -283,6 +319,10 @@ def test_every_public_data_function_takes_the_viewer_first() -> None:
     assert len(_viewer_functions()) >= 8
 
 
+# A widget key is random: two worlds make two different keys for the same partner.
+_WIDGET_KEY = re.compile(r"pk_[A-Za-z0-9_-]{16,32}")
+
+
 def _normal(value: object) -> object:
     """A comparable, JSON-able form of whatever a data function returns."""
     if isinstance(value, pd.DataFrame):
@@ -297,7 +337,9 @@ def _normal(value: object) -> object:
         return sorted(items, key=repr) if isinstance(value, set) else items
     if isinstance(value, Decimal | float):
         return str(Decimal(str(value)).normalize())
-    if value is None or isinstance(value, str | int | bool):
+    if isinstance(value, str):
+        return _WIDGET_KEY.sub("pk_<random>", value)
+    if value is None or isinstance(value, int | bool):
         return value
     return str(value)
 
@@ -310,7 +352,8 @@ def _results(
         if qualname in skip:
             continue
         try:
-            out[qualname] = _normal(fn(viewer, db, **SAMPLE_KWARGS.get(qualname, {})))
+            result = _normal(fn(viewer, db, **SAMPLE_KWARGS.get(qualname, {})))
+            out[qualname] = "<build-dependent>" if qualname in BUILD_DEPENDENT else result
         except ScopeError as exc:
             out[qualname] = f"refused: {exc}"
         except InvalidInput as exc:  # e.g. change_password's wrong current password
@@ -378,6 +421,17 @@ def test_staff_viewing_as_a_sees_what_a_sees(backend: str, tmp_path: Path) -> No
         own = _results(worlds["own"], PARTNER_A)
     for qualname in as_a:
         assert as_a[qualname] == own[qualname], qualname
+
+
+def test_the_widget_of_a_sees_nothing_of_b(worlds: dict[str, Databases]) -> None:
+    # The public widget reads as A's read-only viewer: the same scope as A's own login.
+    with_b = _results(worlds["AB"], WIDGET_A)
+    without_b = _results(worlds["A"], WIDGET_A)
+    for qualname in with_b:
+        assert with_b[qualname] == without_b[qualname], f"{qualname} leaks partner B's data"
+    text = json.dumps(with_b, ensure_ascii=False)
+    for marker in (B.partner_name, *B.course_names, B.customer_email, str(B.amount)):
+        assert marker not in text
 
 
 def test_staff_sees_both_partners(worlds: dict[str, Databases]) -> None:

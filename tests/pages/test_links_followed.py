@@ -186,6 +186,10 @@ def test_sample_links_have_the_shape_of_followed_ones(world: Databases) -> None:
                         # Opens the form before any login, not a record: followed through
                         # the app in tests/pages/test_sessions_app.py.
                         assert _shape(url) == ("", (links.RESET_PARAM,)), url
+                    elif name == "waitlist_new_date" and _is_portal(url):
+                        # Leaving the waitlist needs no login either: followed through the
+                        # app in tests/pages/test_app_waitlist.py.
+                        assert _shape(url) == ("", (links.WAITLIST_UNSUBSCRIBE_PARAM,)), url
                     elif _is_portal(url):
                         assert _shape(url) in followed, (name, url)
                     else:

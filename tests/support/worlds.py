@@ -66,7 +66,7 @@ def _advance_sequences(conn: Connection) -> None:
     """PostgreSQL: move id sequences past the fixed ids written here, so later inserts work."""
     if conn.dialect.name != "postgresql":
         return
-    for table in (p.partners, p.users, p.courses, p.outbox):
+    for table in (p.partners, p.users, p.courses, p.outbox, p.waitlist):
         pk = next(iter(table.primary_key.columns)).name
         conn.execute(
             select(
@@ -282,6 +282,7 @@ def build_world(
                     )
                 )
 
+        _add_waitlist(conn, keep, now)
         _advance_sequences(conn)
 
     with db.magento.begin() as conn:
@@ -375,6 +376,36 @@ def build_world(
         sync_ledger(SYSTEM, db, notify=False, now=now)
 
 
+def _add_waitlist(conn: Connection, keep: set[str], now: datetime) -> None:
+    """One waiting customer per partner (A: a couple for any date of 101; B: a group of three
+    for B's first course). A's has the highest id, so new entries get the same ids in every
+    world."""
+    rows = [
+        (2, "A", 1, 101, "Wanda Warte", "wanda.warte@example.org", 2),
+        (1, "B", 2, 201, "Zora Beta", B.customer_email, 3),
+    ]
+    for entry_id, owner, partner_id, product_id, name, email, seats in rows:
+        if owner not in keep:
+            continue
+        since = _utc(periods.berlin_today(now.replace(tzinfo=UTC)) - timedelta(days=20), 9)
+        conn.execute(
+            insert(p.waitlist).values(
+                entry_id=entry_id,
+                partner_id=partner_id,
+                product_id=product_id,
+                date_id=0,
+                customer_name=name,
+                email=email,
+                seats=seats,
+                source="phone",
+                note="Ruft gern zurück",
+                consent_at=since,
+                created_at=since,
+                updated_at=since,
+            )
+        )
+
+
 # Every text the portal shows that a customer, partner, the shop or staff wrote. Codes the
 # portal branches on (status, sku, template, locale, role, username) stay as they are.
 _HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -383,6 +414,7 @@ _HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "miomente_users": ("display_name", "email"),
     "miomente_outbox": ("recipient", "last_error"),
+    "miomente_waitlist": ("customer_name", "note"),
     "catalog_product_entity_varchar": ("value",),
     "sales_order": ("customer_firstname", "customer_lastname", "customer_email"),
     "sales_order_item": ("name",),

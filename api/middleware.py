@@ -1,0 +1,103 @@
+"""Around every request: a request id, one structured log line, security headers, and CORS
+for the widget's routes only.
+
+- `X-Request-ID`: taken from the request when it is a sane token (a proxy's id), else made;
+  echoed on the response and written into the log line and error bodies.
+- The log line is JSON (logger "api.access"): method, path, status, duration, request id,
+  partner id when a widget key named one. Never a query string (it may carry a key later).
+- CORS: `/v1/widget…` routes answer any origin (public data, no cookies, no credentials);
+  every other route sends no CORS header, so browsers keep other sites out.
+- Headers: nosniff, a strict referrer policy, no framing except the widget's iframe page,
+  and a Content-Security-Policy that allows nothing for JSON answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from api.errors import error_response
+from api.settings import PREFIX
+
+access_log = logging.getLogger("api.access")
+log = logging.getLogger("api")
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+WIDGET_PREFIX = f"{PREFIX}/widget"
+FRAME_PATH = f"{PREFIX}/widget/frame"
+DOCS_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
+
+_JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
+_FRAME_CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors *"
+)
+_CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Accept-Language",
+    "Access-Control-Expose-Headers": "ETag, X-Request-ID, Content-Language",
+    "Access-Control-Max-Age": "600",
+}
+
+
+def _is_widget(path: str) -> bool:
+    return path == f"{PREFIX}/widget.js" or path.startswith(WIDGET_PREFIX)
+
+
+def _security_headers(path: str, response: Response) -> None:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if path == FRAME_PATH:
+        headers.setdefault("Content-Security-Policy", _FRAME_CSP)
+    elif not path.startswith(DOCS_PATHS):  # Swagger UI loads its own script and styles
+        headers.setdefault("Content-Security-Policy", _JSON_CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+    if _is_widget(path):
+        headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin")
+        headers.update(_CORS)
+
+
+def _log(request: Request, status: int, started: float) -> None:
+    line = {
+        "request_id": request.state.request_id,
+        "method": request.method,
+        "path": request.url.path,
+        "status": status,
+        "ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    partner = getattr(request.state, "partner_id", None)
+    if partner is not None:
+        line["partner_id"] = partner
+    access_log.info(json.dumps(line), extra=line)
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _around(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        given = request.headers.get("x-request-id", "")
+        request.state.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        path = request.url.path
+        if request.method == "OPTIONS" and _is_widget(path):
+            response: Response = Response(status_code=204)
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:  # the handlers answer refusals; this is the last line
+                log.exception("unhandled error", extra={"request_id": request.state.request_id})
+                response = error_response(request, 500, "api_error.internal")
+        response.headers["X-Request-ID"] = request.state.request_id
+        _security_headers(path, response)
+        _log(request, response.status_code, started)
+        return response

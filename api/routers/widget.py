@@ -1,0 +1,348 @@
+"""The booking widget: its script, its iframe page, a partner's dates and its traffic beacon.
+
+`GET /v1/widget/{key}/dates` answers with an ETag derived from `widget_version` (a cheap
+fingerprint of the partner's future dates, the orders on them and its ledger) plus the query;
+a matching If-None-Match gets a 304 without reading the dates, and a rendered answer is kept
+in the process by its ETag, so only a change of the data costs a full query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import time
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import Field
+
+from api.deps import Db, Locale, Widget, WidgetContext, widget_context
+from api.errors import ERROR_SCHEMA, ApiError
+from core import i18n, links
+from core.db import Databases
+from core.recurrence import to_local
+from data.integrations.widget import (
+    WidgetDate,
+    widget_dates,
+    widget_partner_name,
+    widget_version,
+)
+from data.integrations.widget_traffic import count_widget_event
+
+router = APIRouter(tags=["widget"])
+STATIC = Path(__file__).resolve().parent.parent / "static"
+MONTHS_AHEAD = 36
+VERSION_SLOTS = 10_000
+# The waitlist and date request arrive with their own issue: the widget shows their buttons
+# only when the answer says the feature is on.
+FEATURES = {"waitlist": False, "date_request": False}
+_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {
+        "description": "Unbekannter Schlüssel / unknown key",
+        "content": {"application/json": {"schema": ERROR_SCHEMA}},
+    },
+    422: {
+        "description": "Ungültige Eingabe / invalid input",
+        "content": {"application/json": {"schema": ERROR_SCHEMA}},
+    },
+}
+
+CourseId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Course = Annotated[
+    list[CourseId] | None,
+    Query(
+        description="Nur diese Kurse (Produkt-IDs, wiederholbar) / only these courses "
+        "(product ids, repeatable)",
+    ),
+]
+MAX_COURSES = 50
+Month = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\d{4}-\d{2}$",
+        description="Nur dieser Monat (JJJJ-MM, Berliner Zeit) / only this month (YYYY-MM)",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=500, description="Höchstens so viele / at most this many")]
+Lang = Annotated[
+    Literal["de", "en"] | None,
+    Query(description="Sprache (sonst Accept-Language) / language (else Accept-Language)"),
+]
+
+
+class RenderedCache:
+    """Rendered answers by ETag, the oldest dropped first (one process, bounded)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items = size, OrderedDict[str, bytes]()
+
+    def get(self, etag: str) -> bytes | None:
+        body = self.items.get(etag)
+        if body is not None:
+            self.items.move_to_end(etag)
+        return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        self.items[etag] = body
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+def _courses(given: list[int] | None) -> tuple[int, ...]:
+    chosen = tuple(sorted(set(given or ())))
+    if len(chosen) > MAX_COURSES:
+        raise ApiError(422, "widget.too_many_courses", n=MAX_COURSES)
+    return chosen
+
+
+def _month(value: str | None, now: datetime) -> date | None:
+    if value is None:
+        return None
+    year, month = int(value[:4]), int(value[5:])
+    if not 1 <= month <= 12:
+        raise ApiError(422, "widget.month_invalid", month=value)
+    first = date(year, month, 1)
+    today = to_local(now).date().replace(day=1)
+    ahead = (first.year - today.year) * 12 + first.month - today.month
+    if not -1 <= ahead <= MONTHS_AHEAD:
+        raise ApiError(422, "widget.month_out_of_range", month=value, months=MONTHS_AHEAD)
+    return first
+
+
+@cache
+def _texts(locale: str) -> dict[str, object]:
+    prefix = "widget.ui."
+    texts = {k[len(prefix) :]: v for k, v in i18n.catalog(locale).items() if k.startswith(prefix)}
+    months = [i18n.month_label(date(2026, m, 1), locale).rsplit(" ", 1)[0] for m in range(1, 13)]
+    monday = date(2026, 11, 30)
+    weekdays = [i18n.weekday_short(monday + timedelta(days=d), locale) for d in range(7)]
+    return {"texts": texts, "month_names": months, "weekdays": weekdays}
+
+
+def _version(
+    request: Request, widget: WidgetContext, db: Databases, course: tuple[int, ...], now: datetime
+) -> str:
+    """`widget_version`, remembered for `version_ttl` seconds per partner and course: a burst
+    of page views costs one fingerprint query, a change shows within that time."""
+    ttl = request.app.state.settings.version_ttl
+    memo: dict[tuple[int | None, tuple[int, ...]], tuple[float, str]] = request.app.state.versions
+    slot = (widget.viewer.partner_id, course)
+    remembered = memo.get(slot)
+    if ttl > 0 and remembered is not None and remembered[0] > time.monotonic():
+        return remembered[1]
+    version = widget_version(widget.viewer, db, product_ids=course, now=now)
+    if ttl > 0:
+        if len(memo) > VERSION_SLOTS:
+            memo.clear()
+        memo[slot] = (time.monotonic() + ttl, version)
+    return version
+
+
+# Babel's formatting is the costly part of rendering many dates; the same days, times and
+# prices recur in every answer, so each label is made once.
+@lru_cache(maxsize=8192)
+def _day_label(moment: datetime, locale: str) -> str:
+    return f"{i18n.weekday_short(to_local(moment).date(), locale)} {i18n.day(moment, locale)}"
+
+
+@lru_cache(maxsize=8192)
+def _time_label(moment: datetime, locale: str) -> str:
+    return i18n.time_of_day(moment, locale)
+
+
+@lru_cache(maxsize=4096)
+def _price_label(price: Decimal, locale: str) -> str:
+    return i18n.money(price, locale)
+
+
+def _date_json(row: WidgetDate, locale: str) -> dict[str, object]:
+    starts, ends = to_local(row.starts_at), to_local(row.ends_at)
+    start_time = _time_label(row.starts_at, locale)
+    return {
+        "date_id": row.date_id,
+        "course_id": row.product_id,
+        "course": row.course,
+        "starts_at": starts.isoformat(),
+        "ends_at": ends.isoformat(),
+        "day": starts.date().isoformat(),
+        "date_label": _day_label(row.starts_at, locale),
+        "time_label": f"{start_time}–{_time_label(row.ends_at, locale)}",
+        "seats_total": row.seats_total,
+        "seats_free": row.seats_free,
+        "price": str(row.price),
+        "price_label": _price_label(row.price, locale),
+        "currency": "EUR",
+        "booking_url": row.booking_url,
+        "seats_label": i18n.translate("widget.ui.seats_free", locale, n=row.seats_free),
+        "book_label": i18n.translate(
+            "widget.ui.book_label",
+            locale,
+            course=row.course,
+            date=_day_label(row.starts_at, locale).split(" ")[-1],
+            time=start_time,
+        ),
+    }
+
+
+def _etag(widget: Widget, version: str, query: tuple[object, ...]) -> str:
+    raw = repr((widget.viewer.partner_id, widget.key_version, version, query))
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    given = request.headers.get("if-none-match", "")
+    return etag in [tag.strip().removeprefix("W/") for tag in given.split(",")] or given == "*"
+
+
+@router.get(
+    "/widget/{key}/dates",
+    summary="Kommende Termine eines Partners / a partner's upcoming dates",
+    description=(
+        "Die buchbaren Termine (aktiv, noch nicht begonnen) mit freien Plätzen, Preis und "
+        "Buchungslink, nach Kurs und Monat filterbar. ETag und Cache-Control: eine Anfrage "
+        "mit passendem If-None-Match bekommt 304. / The bookable dates (active, not started) "
+        "with free seats, price and booking link, filterable by course and month. ETag and "
+        "Cache-Control: a request with a matching If-None-Match gets 304."
+    ),
+    responses={**_ERRORS, 304: {"description": "Unverändert / not modified"}},
+)
+def dates(
+    request: Request,
+    widget: Widget,
+    db: Db,
+    locale: Locale,
+    course: Course = None,
+    month: Month = None,
+    limit: Limit = 100,
+    lang: Lang = None,
+) -> Response:
+    del lang  # read by the locale dependency
+    now = request.app.state.clock()
+    first = _month(month, now)
+    courses = _courses(course)
+    version = _version(request, widget, db, courses, now)
+    etag = _etag(widget, version, (courses, month, limit, locale))
+    settings = request.app.state.settings
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={settings.dates_max_age}, must-revalidate",
+        "Content-Language": locale,
+        "Vary": "Accept-Language",
+    }
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    rendered: RenderedCache = request.app.state.rendered
+    body = rendered.get(etag)
+    if body is None:
+        rows = widget_dates(
+            widget.viewer, db, product_ids=courses, month=first, limit=limit, now=now
+        )
+        payload = {
+            "partner": {"name": widget_partner_name(widget.viewer, db)},
+            "lang": locale,
+            "courses": list(courses),
+            "month": month,
+            "features": FEATURES,
+            **_texts(locale),
+            "dates": [_date_json(row, locale) for row in rows],
+        }
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        rendered.put(etag, body)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/widget/{key}/events",
+    status_code=204,
+    summary="Zählt einen Widget-Aufruf oder Buchungsklick / counts a view or booking click",
+    description="Für die Statistik unter Integrationen; speichert nichts Persönliches. / "
+    "For the traffic figures under Integrationen; stores nothing personal.",
+    responses=_ERRORS,
+)
+def events(
+    request: Request,
+    widget: Widget,
+    db: Db,
+    event: Annotated[Literal["view", "click"], Query(description="view | click")],
+) -> Response:
+    count_widget_event(widget.viewer, db, event=event, now=request.app.state.clock())
+    return Response(status_code=204)
+
+
+@cache
+def _script() -> tuple[bytes, str]:
+    body = (STATIC / "widget.js").read_bytes()
+    return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+@router.get(
+    "/widget.js",
+    summary="Das Widget-Skript / the widget script",
+    description="Ohne Framework; einbinden mit `<script src=…/v1/widget.js async></script>`. / "
+    "No framework; embed with `<script src=…/v1/widget.js async></script>`.",
+    response_class=Response,
+)
+def script(request: Request) -> Response:
+    body, etag = _script()
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=300"}
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/javascript; charset=utf-8", headers=headers)
+
+
+def _frame_html(request: Request, attrs: dict[str, str], lang: str) -> str:
+    # Relative to this page: the right scheme and host behind any proxy.
+    script_url = request.scope.get("root_path", "") + links.WIDGET_SCRIPT_PATH
+    data = " ".join(f'data-{name}="{html.escape(value)}"' for name, value in attrs.items())
+    title = i18n.translate("widget.ui.title", lang)
+    noscript = i18n.translate("widget.ui.noscript", lang)
+    course = attrs.get("course", "")
+    shop = links.shop_course_url(int(course)) if course.isdigit() else links.SHOP_URL
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>html,body{margin:0;padding:0;background:transparent}</style></head><body>"
+        f'<div {data} data-frame="1"></div>'
+        f'<noscript><a href="{html.escape(shop)}" target="_top">{html.escape(noscript)}</a>'
+        "</noscript>"
+        f'<script src="{html.escape(script_url)}" async></script></body></html>'
+    )
+
+
+@router.get(
+    "/widget/frame",
+    summary="Das Widget als iframe-Seite / the widget as an iframe page",
+    description="Für Seiten, die keine fremden Skripte erlauben: "
+    '`<iframe src="…/v1/widget/frame?key=…">`. / For sites that allow no third-party '
+    'scripts: `<iframe src="…/v1/widget/frame?key=…">`.',
+    response_class=HTMLResponse,
+    responses=_ERRORS,
+)
+def frame(
+    request: Request,
+    db: Db,
+    locale: Locale,
+    key: Annotated[str, Query(min_length=1, max_length=64)],
+    view: Annotated[Literal["list", "calendar"], Query()] = "list",
+    color: Annotated[str | None, Query(pattern=r"^#[0-9A-Fa-f]{6}$")] = None,
+    course: Course = None,
+    lang: Lang = None,
+) -> HTMLResponse:
+    del lang
+    widget_context(request, key, db)  # 404 for an unknown or disabled key
+    attrs = {"miomente-partner": key, "lang": locale, "view": view}
+    if color and _COLOR.fullmatch(color):
+        attrs["color"] = color
+    if course:
+        attrs["course"] = ",".join(str(pid) for pid in _courses(course))
+    return HTMLResponse(_frame_html(request, attrs, locale), headers={"Cache-Control": "no-cache"})

@@ -1,0 +1,31 @@
+"""The public service's configuration: the portal's own settings (core/settings.py) plus the
+few things only the service needs. Read once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from core.settings import Settings, load_settings
+
+API_VERSION = "v1"
+PREFIX = f"/{API_VERSION}"
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    core: Settings
+    # How long a browser may use the widget's dates without asking again (it then revalidates
+    # with If-None-Match and usually gets a 304).
+    dates_max_age: int = 60
+    # How many rendered answers the process keeps, keyed by their ETag (at most 500 dates,
+    # some 250 KB, each).
+    cache_entries: int = 256
+    # Seconds a partner's data fingerprint is reused before it is queried again: a change
+    # (a new date, a booking) reaches the widget at most this much later. 0: every request.
+    version_ttl: float = 1.0
+
+
+@cache
+def api_settings() -> ApiSettings:
+    return ApiSettings(core=load_settings())

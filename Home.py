@@ -9,6 +9,7 @@ message, never as a traceback.
 from __future__ import annotations
 
 import logging
+import time
 
 import streamlit as st
 
@@ -20,6 +21,8 @@ from core.settings import ConfigError
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("miomente.app")
+# One line per script run with its server-side time (bench/bench_pages.py reads them).
+timing = logging.getLogger("miomente.timing")
 
 
 def main() -> None:
@@ -59,6 +62,10 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state=256,
 )
-layout.apply_style()
-with layout.friendly_errors("app start"):
-    main()
+started = time.perf_counter()
+try:
+    layout.apply_style()
+    with layout.friendly_errors("app start"):
+        main()
+finally:  # also when st.rerun/st.stop end the run early
+    timing.info("script run %.1f ms", (time.perf_counter() - started) * 1000)

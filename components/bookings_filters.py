@@ -34,12 +34,20 @@ def view_key(parsed: bk.ParsedParams) -> tuple:
 def go(
     filters: bk.BookingFilter, *, sort: str, page: int, page_size: int, order: int | None = None
 ) -> None:
-    """Put a view into the URL and show it."""
+    """Put a view into the URL and show it (a rerun: from a button's body)."""
+    set_view(filters, sort=sort, page=page, page_size=page_size, order=order)
+    st.rerun()
+
+
+def set_view(
+    filters: bk.BookingFilter, *, sort: str, page: int, page_size: int, order: int | None = None
+) -> None:
+    """Put a view into the URL. As a button's `on_click` the click's own run shows it: one
+    script run per click instead of a run plus a rerun."""
     params = bk.to_params(filters, sort, page, page_size)
     if order is not None:
         params[ORDER_PARAM] = str(order)
     st.query_params.from_dict(params)
-    st.rerun()
 
 
 def _range(value: object) -> tuple[date | None, date | None]:
@@ -74,22 +82,22 @@ def filter_form(
     expander = st.expander(t("orders.filters"), icon=":material/filter_list:", expanded=False)
     with expander, st.form("order_filters"):
         left, right = st.columns(2)
-        booked = left.date_input(
+        left.date_input(
             t("orders.booked_range"),
             value=(view.booked_from, view.booked_to) if view.booked_from else (),
             format="DD.MM.YYYY",
             key="f_booked",
         )
-        event = right.date_input(
+        right.date_input(
             t("orders.event_range"),
             value=(view.event_from, view.event_to) if view.event_from else (),
             format="DD.MM.YYYY",
             key="f_event",
         )
-        courses = _picks("orders.course", course_names, view.product_ids, "f_courses")
+        _picks("orders.course", course_names, view.product_ids, "f_courses")
         # Pills, not a dropdown: a multiselect's text field raises a phone's keyboard, and the
         # tap on "Anwenden" then only closed it (the page jumped back under the finger).
-        statuses = st.pills(
+        st.pills(
             t("orders.status"),
             list(BOOKING_STATUSES),
             selection_mode="multi",
@@ -97,45 +105,61 @@ def filter_form(
             format_func=status_labels.get,
             key="f_statuses",
         )
-        partners: list[int] = []
         if partner_names is not None:
-            partners = _picks("orders.partner", partner_names, view.partner_ids, "f_partners")
-        text = st.text_input(
+            _picks("orders.partner", partner_names, view.partner_ids, "f_partners")
+        st.text_input(
             t("orders.search"),
             value=view.text,
             key="f_text",
             placeholder=t("orders.search_hint"),
         )
         sort_col, size_col = st.columns(2)
-        sort = sort_col.selectbox(
+        sort_col.selectbox(
             t("orders.sort"),
             list(bk.SORTS),
             index=list(bk.SORTS).index(parsed.sort),
             format_func=sort_labels.get,
             key="f_sort",
         )
-        page_size = size_col.selectbox(
+        size_col.selectbox(
             t("orders.page_size"),
             list(bk.PAGE_SIZES),
             index=list(bk.PAGE_SIZES).index(parsed.page_size),
             key="f_page_size",
         )
         apply, reset = st.columns(2)
-        applied = apply.form_submit_button(t("orders.apply"), type="primary", width="stretch")
-        cleared = reset.form_submit_button(t("orders.reset"), width="stretch")
-    if applied:
-        booked_from, booked_to = _range(booked)
-        event_from, event_to = _range(event)
-        chosen = bk.BookingFilter(
-            booked_from=booked_from,
-            booked_to=booked_to,
-            event_from=event_from,
-            event_to=event_to,
-            product_ids=tuple(courses),
-            statuses=tuple(statuses),
-            text=text,
-            partner_ids=tuple(partners),
+        # The new view goes into the URL in the buttons' callbacks, before the script runs:
+        # one run per click, not a run that is thrown away by a rerun.
+        apply.form_submit_button(
+            t("orders.apply"), type="primary", width="stretch", on_click=_apply
         )
-        go(chosen, sort=sort, page=1, page_size=page_size)
-    if cleared:
-        go(bk.BookingFilter(), sort=bk.DEFAULT_SORT, page=1, page_size=parsed.page_size)
+        reset.form_submit_button(
+            t("orders.reset"),
+            width="stretch",
+            on_click=set_view,
+            args=(bk.BookingFilter(),),
+            kwargs={"sort": bk.DEFAULT_SORT, "page": 1, "page_size": parsed.page_size},
+        )
+
+
+def _apply() -> None:
+    """ "Anwenden": the form's values (in the session, as a callback sees them) as the view."""
+    state = st.session_state
+    booked_from, booked_to = _range(state.get("f_booked"))
+    event_from, event_to = _range(state.get("f_event"))
+    chosen = bk.BookingFilter(
+        booked_from=booked_from,
+        booked_to=booked_to,
+        event_from=event_from,
+        event_to=event_to,
+        product_ids=tuple(state.get("f_courses") or ()),
+        statuses=tuple(state.get("f_statuses") or ()),
+        text=state.get("f_text") or "",
+        partner_ids=tuple(state.get("f_partners") or ()),
+    )
+    set_view(
+        chosen,
+        sort=state.get("f_sort") or bk.DEFAULT_SORT,
+        page=1,
+        page_size=state.get("f_page_size") or bk.DEFAULT_PAGE_SIZE,
+    )

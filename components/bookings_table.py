@@ -4,21 +4,22 @@ new bookings at once, and the CSV/XLSX export of the whole selection.
 
 from __future__ import annotations
 
-import io
+from collections.abc import Callable
+from typing import BinaryIO
 
 import pandas as pd
 import streamlit as st
 
 from components import bookings_cards
-from components.bookings_filters import ORDER_PARAM, go, view_key
+from components.bookings_filters import ORDER_PARAM, set_view, view_key
 from components.confirm import done
+from components.downloads import prepare_button
 from components.i18n import locale, moment, money, number, t
 from components.session import PageContext
 from data.bookings import listing as bk
 from data.bookings.decisions import DecisionResult, decide
 from data.portal_schema import BOOKING_NEW, DECISION_CONFIRMED
 
-EXPORT_KEY = "_orders_export"
 TABLE_ROUND = "_orders_table_round"  # bumped after a row click: the table shows no selection
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -64,7 +65,7 @@ def render_list(
     """The count, the page's table and the paging buttons."""
     st.caption(
         t(
-            "orders.count",
+            "limits.bookings_more" if result.more else "orders.count",
             total=number(result.total),
             page=number(result.page),
             pages=number(result.pages),
@@ -90,15 +91,27 @@ def render_list(
     st.caption(t("clicks.open_hint"))
     bookings_cards.render_cards(result.rows, partner_names)  # instead of the table on a phone
     prev_col, page_col, next_col = st.columns([1, 2, 1])
-    if prev_col.button(
-        t("orders.previous"), disabled=result.page <= 1, width="stretch", key="page_prev"
-    ):
-        go(parsed.filters, sort=parsed.sort, page=result.page - 1, page_size=result.page_size)
+    # Paging in the buttons' callbacks: the click's run shows the new page, no second run.
+    view = {"sort": parsed.sort, "page_size": result.page_size}
+    prev_col.button(
+        t("orders.previous"),
+        disabled=result.page <= 1,
+        width="stretch",
+        key="page_prev",
+        on_click=set_view,
+        args=(parsed.filters,),
+        kwargs={**view, "page": result.page - 1},
+    )
     page_col.caption(t("orders.page_of", page=number(result.page), pages=number(result.pages)))
-    if next_col.button(
-        t("orders.next"), disabled=result.page >= result.pages, width="stretch", key="page_next"
-    ):
-        go(parsed.filters, sort=parsed.sort, page=result.page + 1, page_size=result.page_size)
+    next_col.button(
+        t("orders.next"),
+        disabled=result.page >= result.pages,
+        width="stretch",
+        key="page_next",
+        on_click=set_view,
+        args=(parsed.filters,),
+        kwargs={**view, "page": result.page + 1},
+    )
 
 
 def _open_row(rows: list[int], order_ids: list[int]) -> None:
@@ -148,37 +161,39 @@ def bulk_confirm(ctx: PageContext, rows: pd.DataFrame) -> None:
 
 
 def render_export(ctx: PageContext, parsed: bk.ParsedParams, total: int) -> None:
-    """CSV/XLSX of the whole selection, prepared on click.
-
-    A prepared file belongs to the filters it was made for: once they change it is dropped,
-    so nobody downloads the old selection under the new one's name.
+    """CSV/XLSX of the whole selection, built on click into a temporary file
+    (components/downloads.py): a plain rerun builds nothing, and a file belongs to the
+    filters it was made for, so nobody downloads the old selection under the new one's name.
     """
-    current = view_key(parsed)
-    prepared = st.session_state.get(EXPORT_KEY)
-    if prepared is not None and prepared[0] != current:
-        st.session_state.pop(EXPORT_KEY, None)
+    selection = view_key(parsed)
     with st.expander(t("orders.export"), icon=":material/download:"):
         st.caption(t("orders.export_hint", total=number(total)))
         csv_col, xlsx_col = st.columns(2)
-        if csv_col.button(t("orders.export_prepare_csv"), key="export_csv", width="stretch"):
-            _prepare(ctx, parsed, "bestellungen.csv", "text/csv", bk.export_csv)
-        if xlsx_col.button(t("orders.export_prepare_xlsx"), key="export_xlsx", width="stretch"):
-            _prepare(ctx, parsed, "bestellungen.xlsx", XLSX_MIME, bk.export_xlsx)
-        if EXPORT_KEY in st.session_state:
-            _key, name, mime, payload = st.session_state[EXPORT_KEY]
-            st.download_button(
-                t("orders.export_download", name=name),
-                payload,
-                file_name=name,
-                mime=mime,
-                icon=":material/download:",
-                key="export_download",
-            )
+        for col, name, mime, writer, kind in (
+            (csv_col, "bestellungen.csv", "text/csv", bk.export_csv, "csv"),
+            (xlsx_col, "bestellungen.xlsx", XLSX_MIME, bk.export_xlsx, "xlsx"),
+        ):
+            with col:
+                prepare_button(
+                    key=f"export_{kind}",
+                    file_name=name,
+                    mime=mime,
+                    build=_writer(ctx, parsed, writer),
+                    selection=selection,
+                    label=t(f"orders.export_prepare_{kind}"),
+                    download_label=t("orders.export_download", name=name),
+                )
 
 
-def _prepare(ctx: PageContext, parsed: bk.ParsedParams, name: str, mime: str, writer) -> None:
-    buffer = io.BytesIO()
-    writer(
-        ctx.viewer, ctx.db, out=buffer, filters=parsed.filters, sort=parsed.sort, locale=locale()
-    )
-    st.session_state[EXPORT_KEY] = (view_key(parsed), name, mime, buffer.getvalue())
+def _writer(ctx: PageContext, parsed: bk.ParsedParams, writer) -> Callable[[BinaryIO], object]:
+    def build(out: BinaryIO) -> object:
+        return writer(
+            ctx.viewer,
+            ctx.db,
+            out=out,
+            filters=parsed.filters,
+            sort=parsed.sort,
+            locale=locale(),
+        )
+
+    return build

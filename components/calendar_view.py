@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from components.i18n import t, time_of_day, weekday
+from components.i18n import day, number, t, time_of_day, weekday
 from components.session import PageContext
 from components.text import html_text
 from core import recurrence as rec
@@ -50,11 +50,16 @@ def _entry(row) -> str:
     )
 
 
-def calendar(frame: pd.DataFrame, *, view: str, anchor: date) -> None:
+def calendar(
+    frame: pd.DataFrame, *, view: str, anchor: date, counts: dict[date, int] | None = None
+) -> None:
+    """The dates of `frame` per day, or with `counts` only how many dates each day has."""
     days = days_shown(view, anchor)
     by_day: dict[date, list[str]] = {}
     for row in frame.itertuples():
         by_day.setdefault(rec.local_day(row.starts_at), []).append(_entry(row))
+    for d, n in (counts or {}).items():
+        by_day[d] = [f"<div>{t('calendar_counts.per_day', n=n)}</div>"]
     head = "".join(f"<th>{weekday(d)}</th>" for d in days[:7])
     body = []
     for begin in range(0, len(days), 7):
@@ -85,10 +90,67 @@ def render_calendar(ctx: PageContext, today: date) -> None:
     # A segmented control can be clicked back to no selection.
     view = view or "month"
     shown = days_shown(view, anchor)
+    if ctx.viewer.sees_all:  # every partner: counts per day, one day's dates on request
+        _counts_calendar(ctx, shown, view=view, anchor=anchor)
+        return
     frame = cd.list_dates(
         ctx.viewer,
         ctx.db,
         start=rec.to_utc(rec.local_start(shown[0], time(0))),
         end=rec.to_utc(rec.local_start(shown[-1] + timedelta(days=1), time(0))),
     )
+    if cd.truncated(frame):
+        st.warning(
+            t("limits.calendar_more", n=number(len(frame)), day=day(frame["starts_at"].iloc[-1])),
+            icon=":material/filter_alt:",
+        )
     calendar(frame, view=view, anchor=anchor)
+
+
+def _bounds(first: date, last: date) -> tuple:
+    """[first day 00:00, the day after `last` 00:00) in Berlin time, as UTC."""
+    return (
+        rec.to_utc(rec.local_start(first, time(0))),
+        rec.to_utc(rec.local_start(last + timedelta(days=1), time(0))),
+    )
+
+
+def _counts_calendar(ctx: PageContext, shown: list[date], *, view: str, anchor: date) -> None:
+    start, end = _bounds(shown[0], shown[-1])
+    counts = cd.dates_per_day(ctx.viewer, ctx.db, start=start, end=end)
+    st.caption(t("calendar_counts.caption"))
+    calendar(pd.DataFrame(), view=view, anchor=anchor, counts=counts)
+    days = sorted(counts)
+    picked = st.selectbox(
+        t("calendar_counts.pick_day"),
+        days,
+        index=None,
+        format_func=lambda d: (
+            f"{weekday(d)} {day(d)} · {t('calendar_counts.per_day', n=counts[d])}"
+        ),
+        placeholder=t("calendar_counts.pick_placeholder"),
+        key="cal_staff_day",
+    )
+    if picked is None:
+        return
+    first, last = _bounds(picked, picked)
+    dates = cd.list_dates(ctx.viewer, ctx.db, start=first, end=last, include_cancelled=False)
+    if cd.truncated(dates):
+        st.warning(
+            t("limits.dates_more", n=number(len(dates)), day=day(dates["starts_at"].iloc[-1])),
+            icon=":material/filter_alt:",
+        )
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("dates.col_start"): [time_of_day(v) for v in dates["starts_at"]],
+                t("dates.col_course"): dates["course"],
+                t("dates.col_seats"): [
+                    t("dates.cal_seats", sold=int(s), total=int(n))
+                    for s, n in zip(dates["seats_sold"], dates["seats_total"], strict=True)
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

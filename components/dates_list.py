@@ -20,7 +20,7 @@ from components.date_feedback import (
 )
 from components.day_field import LAST_DAY, check_day, day_input
 from components.feedback import show_refusal
-from components.i18n import day, moment, money, t, time_of_day
+from components.i18n import day, moment, money, number, t, time_of_day
 from components.session import PageContext
 from core import periods
 from core import recurrence as rec
@@ -80,6 +80,11 @@ def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
     if dates.empty:
         st.info(t("dates.empty"), icon=":material/event_busy:")
     else:
+        if cd.truncated(dates):
+            st.warning(
+                t("limits.dates_more", n=number(len(dates)), day=day(dates["starts_at"].iloc[-1])),
+                icon=":material/filter_alt:",
+            )
         st.dataframe(_table(dates), hide_index=True, width="stretch")
 
     now = now_utc()  # starts_at is naive UTC

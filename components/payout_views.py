@@ -9,13 +9,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
 
 from components.confirm import ask_first, confirm_action, done, flash
+from components.downloads import prepare_button
 from components.feedback import show_refusal
-from components.i18n import day, locale, money, month_label, percent, t
+from components.i18n import (
+    day,
+    each_distinct,
+    locale,
+    money,
+    money_column,
+    month_label,
+    number,
+    percent,
+    t,
+)
 from components.session import PageContext
 from core import i18n
 from core.table_export import frame_csv, frame_xlsx
@@ -25,6 +37,8 @@ from data.money import documents, payouts
 DOC_STATUSES = ("approved", "paid", "cancelled", "cancellation")
 APPROVE_KEY = "_confirm_approve"  # the chosen payouts awaiting a yes to issue credit notes
 SELECTION_ROUND = "_payouts_selection_round"  # bumped after an action: a fresh, empty choice
+DOC_PAGE = 50  # credit notes per page
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def status_label(status: str) -> str:
@@ -55,20 +69,22 @@ def payouts_columns() -> dict[str, object]:
 
 
 def payouts_table(frame: pd.DataFrame, *, with_partner: bool = False) -> pd.DataFrame:
-    """The payouts list as shown (and exported): localised headers, formatted values."""
+    """The payouts shown (one page): localised headers, values formatted a column at a time."""
     columns: dict[str, object] = {}
     if with_partner:
         columns[t("payouts.col_partner")] = frame["partner"]
     columns.update(
         {
-            t("payouts.col_period"): [month_label(p) for p in frame["period"]],
-            t("payouts.col_status"): [status_label(s) for s in frame["status"]],
+            t("payouts.col_period"): each_distinct(frame["period"], month_label),
+            t("payouts.col_status"): each_distinct(frame["status"], status_label),
             t("payouts.col_lines"): frame["lines"],
-            t("payouts.col_gross"): [money(v) for v in frame["gross"]],
-            t("payouts.col_commission_gross"): [money(v) for v in frame["commission_gross"]],
-            t("payouts.col_amount"): [money(v) for v in frame["amount"]],
-            t("payouts.col_expected"): [day(v) for v in frame["expected_date"]],
-            t("payouts.col_paid_on"): [day(v) if pd.notna(v) else "" for v in frame["paid_on"]],
+            t("payouts.col_gross"): money_column(frame["gross"]),
+            t("payouts.col_commission_gross"): money_column(frame["commission_gross"]),
+            t("payouts.col_amount"): money_column(frame["amount"]),
+            t("payouts.col_expected"): each_distinct(frame["expected_date"], day),
+            t("payouts.col_paid_on"): each_distinct(
+                frame["paid_on"], lambda v: day(v) if pd.notna(v) else ""
+            ),
             t("payouts.col_document"): frame["document_number"].fillna(""),
         }
     )
@@ -112,24 +128,148 @@ def lines_table(lines: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def download_buttons(frame: pd.DataFrame, *, name: str, key: str) -> None:
-    """CSV and XLSX of a table, side by side."""
+def export_buttons(ctx: PageContext, selection: payouts.PayoutFilter, *, key: str) -> None:
+    """CSV and XLSX of the whole selection, built on click (components/downloads.py)."""
+    name = t("payout_list.export_name")
+
+    def frame() -> pd.DataFrame:
+        rows = payouts.list_payouts(
+            ctx.viewer,
+            ctx.db,
+            period=selection.period,
+            status=selection.status,
+            partner_id=selection.partner_id,
+            limit=50_000,
+        )
+        return payouts_export_frame(rows)
+
     left, right = st.columns(2)
-    left.download_button(
-        t("payouts.download_csv"),
-        frame_csv(frame, locale=locale()),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        icon=":material/download:",
+    with left:
+        prepare_button(
+            key=f"{key}_csv",
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            build=lambda out: out.write(frame_csv(frame(), locale=locale())),
+            selection=(selection, locale()),
+        )
+    with right:
+        prepare_button(
+            key=f"{key}_xlsx",
+            file_name=f"{name}.xlsx",
+            mime=XLSX_MIME,
+            build=lambda out: out.write(frame_xlsx(frame(), sheet=name, locale=locale())),
+            selection=(selection, locale()),
+        )
+
+
+def payout_labels(rows: pd.DataFrame) -> dict[int, str]:
+    """ "Partner · Monat · Status · Betrag" per payout of a (short) list, for pickers."""
+    months = each_distinct(rows["period"], month_label)
+    statuses = each_distinct(rows["status"], status_label)
+    amounts = money_column(rows["amount"])
+    return {
+        int(pid): f"{partner} · {month} · {state} · {amount}"
+        for pid, partner, month, state, amount in zip(
+            rows["payout_id"], rows["partner"], months, statuses, amounts, strict=True
+        )
+    }
+
+
+def _page_key(key: str) -> str:
+    return f"{key}_page"
+
+
+def _turn(key: str, page: int) -> None:
+    st.session_state[_page_key(key)] = page
+
+
+def paged_payouts(
+    ctx: PageContext, selection: payouts.PayoutFilter, *, key: str
+) -> payouts.PayoutPage:
+    """Count and sum of the selection (SQL aggregates), one page of it and the paging.
+
+    The page number lives in the session; a changed selection starts again at page 1. Paging
+    buttons change it in their callback, so a click runs the script once.
+    """
+    state = st.session_state.get(f"{key}_paged_for")
+    if state != selection:
+        st.session_state[f"{key}_paged_for"] = selection
+        st.session_state[_page_key(key)] = 1
+    size = st.session_state.get(f"{key}_page_size", payouts.DEFAULT_PAGE_SIZE)
+    result = payouts.page_payouts(
+        ctx.viewer,
+        ctx.db,
+        selection=selection,
+        page=st.session_state.get(_page_key(key), 1),
+        page_size=size,
     )
-    right.download_button(
-        t("payouts.download_xlsx"),
-        frame_xlsx(frame, sheet=name, locale=locale()),
-        file_name=f"{name}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx",
-        icon=":material/download:",
+    if result.total == 0:
+        return result
+    cols = st.columns(2)
+    cols[0].metric(t("payouts.count"), number(result.total), border=True)
+    cols[1].metric(t("payouts.total_amount"), money(result.amount), border=True)
+    with_partner = ctx.viewer.partner_id is None
+    st.dataframe(
+        payouts_table(result.rows, with_partner=with_partner),
+        hide_index=True,
+        width="stretch",
+        column_config=payouts_columns() if with_partner else None,
+    )
+    prev_col, page_col, size_col, next_col = st.columns([1, 2, 1, 1])
+    prev_col.button(
+        t("orders.previous"),
+        disabled=result.page <= 1,
+        key=f"{key}_prev",
+        on_click=_turn,
+        args=(key, result.page - 1),
+        width="stretch",
+    )
+    page_col.caption(t("orders.page_of", page=number(result.page), pages=number(result.pages)))
+    size_col.selectbox(
+        t("payout_list.page_size"),
+        payouts.PAGE_SIZES,
+        index=payouts.PAGE_SIZES.index(size),
+        key=f"{key}_page_size",
+        label_visibility="collapsed",
+    )
+    next_col.button(
+        t("orders.next"),
+        disabled=result.page >= result.pages,
+        key=f"{key}_next",
+        on_click=_turn,
+        args=(key, result.page + 1),
+        width="stretch",
+    )
+    return result
+
+
+def payout_picker(
+    ctx: PageContext, selection: payouts.PayoutFilter, page_rows: pd.DataFrame, *, key: str
+) -> int | None:
+    """Search as you type (partner or credit-note number, at most SEARCH_LIMIT hits from the
+    data layer); without text, the payouts of the page shown."""
+    text = st.text_input(
+        t("payout_list.search"),
+        max_chars=payouts.MAX_SEARCH,
+        placeholder=t("payout_list.search_placeholder"),
+        key=f"{key}_search",
+    )
+    rows = (
+        payouts.find_payouts(ctx.viewer, ctx.db, text=text, selection=selection)
+        if text.strip()
+        else page_rows
+    )
+    if rows.empty:
+        st.caption(t("payout_list.search_none"))
+        return None
+    if text.strip() and len(rows) >= payouts.SEARCH_LIMIT:
+        st.caption(t("payout_list.search_more", n=number(payouts.SEARCH_LIMIT)))
+    labels = payout_labels(rows)
+    return st.selectbox(
+        t("payouts.open_payout"),
+        list(labels),
+        format_func=lambda pid: labels.get(int(pid), str(pid)),
+        key=f"{key}_open",
     )
 
 
@@ -173,26 +313,23 @@ def _index(options: list, wanted: object) -> int:
 
 
 def render_payouts(ctx: PageContext, *, payout_id: int | None = None) -> None:
-    """The partner's payout history, and one payout with its lines (`payout_id` first)."""
-    frame = payouts.list_payouts(ctx.viewer, ctx.db)
-    if frame.empty:
+    """The payout history a page at a time, and one payout with its lines (`payout_id` first)."""
+    result = paged_payouts(ctx, payouts.PayoutFilter(), key="payout_history")
+    if result.total == 0:
         st.info(t("payouts.empty"), icon=":material/payments:")
         return
-    st.dataframe(
-        payouts_table(frame, with_partner=ctx.viewer.partner_id is None),
-        hide_index=True,
-        width="stretch",
-    )
-    by_id = frame.set_index("payout_id")
-    options = [int(p) for p in frame["payout_id"]]
+    labels = payout_labels(result.rows)
+    options = list(labels)
+    if payout_id is not None and payout_id not in labels:
+        linked = payouts.get_payout(ctx.viewer, ctx.db, payout_id=payout_id)
+        if linked is not None:  # the linked payout, even when it is not on this page
+            options.insert(0, payout_id)
+            labels[payout_id] = f"{linked.partner} · {month_label(linked.period)}"
     chosen = st.selectbox(
         t("payouts.open_payout"),
         options,
         index=_index(options, payout_id),
-        format_func=lambda pid: (
-            f"{month_label(by_id.loc[pid, 'period'])} · {by_id.loc[pid, 'partner']} · "
-            f"{money(by_id.loc[pid, 'amount'])}"
-        ),
+        format_func=lambda pid: labels.get(int(pid), str(pid)),
         key="payout_open",
     )
     if chosen is not None:
@@ -218,7 +355,21 @@ def render_documents(
         format_func=lambda s: t("payouts.all") if s is None else status_label(s),
         key=f"{key}_status",
     )
-    frame = documents.list_documents(ctx.viewer, ctx.db, period=period, status=status)
+    page_key = f"{key}_page"
+    if st.session_state.get(f"{key}_paged_for") != (period, status):
+        st.session_state[f"{key}_paged_for"] = (period, status)
+        st.session_state[page_key] = 1
+    page = st.session_state.get(page_key, 1)
+    # One page (and one row more, to know whether there is a next one), newest first.
+    frame = documents.list_documents(
+        ctx.viewer,
+        ctx.db,
+        period=period,
+        status=status,
+        limit=DOC_PAGE + 1,
+        offset=(page - 1) * DOC_PAGE,
+    )
+    more, frame = len(frame) > DOC_PAGE, frame.head(DOC_PAGE)
     if frame.empty:
         st.info(
             t("payouts.empty_filtered" if (period or status) else "payouts.empty_documents"),
@@ -231,16 +382,27 @@ def render_documents(
     table.update(
         {
             t("payouts.col_number"): frame["number"],
-            t("payouts.col_issue_date"): [day(v) for v in frame["issue_date"]],
-            t("payouts.col_period"): [month_label(p) for p in frame["period"]],
-            t("payouts.col_status"): [status_label(s) for s in frame["status"]],
-            t("payouts.col_gross"): [money(v) for v in frame["gross"]],
-            t("payouts.col_commission_gross"): [money(v) for v in frame["commission_gross"]],
-            t("payouts.col_amount"): [money(v) for v in frame["amount"]],
+            t("payouts.col_issue_date"): each_distinct(frame["issue_date"], day),
+            t("payouts.col_period"): each_distinct(frame["period"], month_label),
+            t("payouts.col_status"): each_distinct(frame["status"], status_label),
+            t("payouts.col_gross"): money_column(frame["gross"]),
+            t("payouts.col_commission_gross"): money_column(frame["commission_gross"]),
+            t("payouts.col_amount"): money_column(frame["amount"]),
             t("payouts.col_cancels"): frame["cancels_number"].fillna(""),
         }
     )
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    if more or page > 1:
+        prev_col, page_col, next_col = st.columns([1, 2, 1])
+        prev_col.button(
+            t("orders.previous"), disabled=page <= 1, key=f"{key}_prev", width="stretch",
+            on_click=_turn, args=(key, page - 1),
+        )  # fmt: skip
+        page_col.caption(t("payout_list.documents_page", page=number(page)))
+        next_col.button(
+            t("orders.next"), disabled=not more, key=f"{key}_next", width="stretch",
+            on_click=_turn, args=(key, page + 1),
+        )  # fmt: skip
     numbers = frame.set_index("document_id")["number"]
     options = [int(d) for d in frame["document_id"]]
     chosen = st.selectbox(
@@ -392,21 +554,21 @@ def ask_approval(chosen: list[int]) -> None:
     ask_first(APPROVE_KEY, tuple(sorted(int(p) for p in chosen)))
 
 
-def confirm_approval(ctx: PageContext, chosen: list[int], by_id: pd.DataFrame) -> None:
+def confirm_approval(ctx: PageContext, chosen: list[int], *, drafts: int, amount: Decimal) -> None:
     """The question before credit notes are issued: how many, over how much, that it is final.
 
-    It belongs to the selection it was asked for; changing the selection drops it. After the
-    yes the page runs again, so every status, chip and count shows "Freigegeben".
+    `drafts` and `amount` are the drafts among `chosen` (the page knows them: its rows, or the
+    selection's SQL sums). The question belongs to the selection it was asked for; changing
+    the selection drops it. After the yes the page runs again, so every status, chip and count
+    shows "Freigegeben".
     """
     target = tuple(sorted(int(p) for p in chosen))
-    drafts = [p for p in target if by_id.loc[p, "status"] == "draft"]
-    amount = sum((by_id.loc[p, "amount"] for p in drafts), start=0)
 
     def warning() -> str:
         if not drafts:
             return t("clicks.approve_none")
-        text = t("clicks.approve_ask", n=len(drafts), amount=money(amount))
-        others = len(target) - len(drafts)
+        text = t("clicks.approve_ask", n=drafts, amount=money(amount))
+        others = len(target) - drafts
         return text + (" " + t("clicks.approve_others", n=others) if others else "")
 
     def approve() -> None:
@@ -421,7 +583,7 @@ def confirm_approval(ctx: PageContext, chosen: list[int], by_id: pd.DataFrame) -
         APPROVE_KEY,
         target,
         warning=warning,
-        button_label=t("clicks.approve_yes", n=len(drafts)),
+        button_label=t("clicks.approve_yes", n=drafts),
         button_key="payouts_approve_confirm",
         on_confirm=approve,
     )

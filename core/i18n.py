@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
+from typing import TypeVar
 
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
@@ -31,6 +32,7 @@ _BABEL = {"de": "de_DE", "en": "en_GB"}
 LOCALE_DIR = PROJECT_ROOT / "locales"
 
 log = logging.getLogger(__name__)
+T = TypeVar("T", bound=Hashable)
 
 
 def _flatten(tree: dict[str, object], prefix: str = "") -> dict[str, str]:
@@ -150,3 +152,44 @@ def weekday_short(value: date, locale: str) -> str:
 def month_label(value: date, locale: str) -> str:
     """Oktober 2026 / October 2026."""
     return _babel_date(value, format="MMMM yyyy", locale=_BABEL[normalize_locale(locale)])
+
+
+# --- whole columns ------------------------------------------------------------------------------
+# A table formats a column at a time: each distinct value once (dates, months, statuses repeat),
+# amounts by one pattern learnt from Babel per locale instead of a CLDR lookup per cell.
+
+
+def each_distinct(values: Iterable[T], fmt: Callable[[T], str]) -> list[str]:
+    """`fmt` of every value, computed once per distinct value."""
+    seen: dict[T, str] = {}
+    out = []
+    for value in values:
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = fmt(value)
+        out.append(text)
+    return out
+
+
+@cache
+def _money_pattern(locale: str) -> tuple[str, str, str, str]:
+    """(prefix, suffix, thousands, decimal) of a positive amount in `locale`, from Babel."""
+    sample = money(Decimal("1234.5"), locale)
+    digits = re.search(r"1(\D?)234(\D)50", sample)
+    assert digits is not None, sample
+    return sample[: digits.start()], sample[digits.end() :], digits.group(1), digits.group(2)
+
+
+def money_column(values: Iterable[Decimal | int | None], locale: str) -> list[str]:
+    """`money(v, locale)` for a whole column, the same text, without Babel per cell."""
+    prefix, suffix, thousands, decimal = _money_pattern(normalize_locale(locale))
+    swap = str.maketrans({",": thousands, ".": decimal})
+    out = []
+    for value in values:
+        if value is None or (isinstance(value, float) and value != value):
+            out.append("–")
+            continue
+        amount = to_money(value)
+        text = f"{abs(amount):,.2f}".translate(swap)
+        out.append(f"{'-' if amount.is_signed() else ''}{prefix}{text}{suffix}")
+    return out

@@ -34,12 +34,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import Connection, insert, select, update
 
+from core import sql
 from core.clock import naive_utc, now_utc
 from core.db import Databases
 from core.money import to_decimal
@@ -74,8 +75,11 @@ from data.shop.schema import (
     DATE_CANCELLED,
     miomente_course_date,
     seats_sold,
+    seats_sold_per_date,
 )
 
+# The most dates one list or calendar reads (read at call time: tests lower it). A longer
+# range is cut there and says so: the frame's `attrs["more"]` is True (see `truncated`).
 LIST_LIMIT = 5000
 LIST_COLUMNS = [
     "date_id",
@@ -219,7 +223,6 @@ def _dates_query(ids: list[int] | None):
             d.c.starts_at,
             d.c.ends_at,
             d.c.seats_total,
-            seats_sold(miomente_course_date.c.date_id).label("seats_sold"),
             d.c.price,
             d.c.status,
             d.c.series_id,
@@ -229,12 +232,24 @@ def _dates_query(ids: list[int] | None):
     )
 
 
-def _frame(rows: Sequence[Mapping]) -> pd.DataFrame:
-    waiting = _waitlist_counts([r["date_id"] for r in rows])
+def _sold_of(conn: Connection, date_ids: Sequence[int]) -> dict[int, int]:
+    """Tickets sold per date: one grouped query per chunk of ids (the shop's sold-seats rule,
+    data.shop.schema), not a subquery per row."""
+    sold: dict[int, int] = {}
+    for chunk in sql.chunks(list(date_ids), 5000):
+        for date_id, count in conn.execute(seats_sold_per_date(chunk)):
+            sold[int(date_id)] = _int(count)
+    return sold
+
+
+def _frame(conn: Connection, rows: Sequence[Mapping]) -> pd.DataFrame:
+    ids = [r["date_id"] for r in rows]
+    waiting = _waitlist_counts(ids)
+    sold = _sold_of(conn, ids) if ids else {}
     out = []
     for r in rows:
         row = dict(r)
-        row["seats_sold"] = _int(row["seats_sold"])
+        row["seats_sold"] = sold.get(row["date_id"], 0)
         row["price"] = to_decimal(row["price"])
         row["waitlist"] = waiting.get(row["date_id"], 0)
         out.append(row)
@@ -253,10 +268,11 @@ def list_dates(
     product_id: int | None = None,
     series_id: int | None = None,
     include_cancelled: bool = True,
-    limit: int = LIST_LIMIT,
+    limit: int | None = None,
 ) -> pd.DataFrame:
     """The viewer's dates starting in [start, end) (naive UTC), soonest first, with seats sold,
-    waitlist count (0 until the waitlist exists) and price."""
+    waitlist count (0 until the waitlist exists) and price; at most `limit` (and never more
+    than LIST_LIMIT) rows, and `truncated(frame)` tells whether more dates were left out."""
     d = miomente_course_date
     query = _dates_query(_owned_products(viewer, db))
     if start is not None:
@@ -269,10 +285,38 @@ def list_dates(
         query = query.where(d.c.series_id == int(series_id))
     if not include_cancelled:
         query = query.where(d.c.status == DATE_ACTIVE)
-    query = query.order_by(d.c.starts_at, d.c.date_id).limit(max(1, min(int(limit), LIST_LIMIT)))
+    cap = LIST_LIMIT if limit is None else max(1, min(int(limit), LIST_LIMIT))
+    query = query.order_by(d.c.starts_at, d.c.date_id).limit(cap + 1)
     with db.magento_read.connect() as conn:
         rows = list(conn.execute(query).mappings())
-    return _frame(rows)
+        frame = _frame(conn, rows[:cap])
+    frame.attrs["more"] = len(rows) > cap
+    return frame
+
+
+def dates_per_day(
+    viewer: Viewer, db: Databases, *, start: datetime, end: datetime
+) -> dict[date, int]:
+    """Active dates per Berlin day starting in [start, end) (naive UTC): the staff calendar of
+    every partner, whatever their number (reads one column, no names or seats)."""
+    d = miomente_course_date
+    query = select(d.c.starts_at).where(
+        scope.product_filter(d.c.product_id, _owned_products(viewer, db)),
+        d.c.starts_at >= naive_utc(start),
+        d.c.starts_at < naive_utc(end),
+        d.c.status == DATE_ACTIVE,
+    )
+    counts: dict[date, int] = {}
+    with db.magento_read.connect() as conn:
+        for (starts_at,) in conn.execute(query):
+            day = local_day(starts_at)
+            counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+def truncated(frame: pd.DataFrame) -> bool:
+    """Whether `list_dates` left dates out of `frame` (the range held more than its cap)."""
+    return bool(frame.attrs.get("more", False))
 
 
 def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:
@@ -281,9 +325,9 @@ def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:
     query = _dates_query(_owned_products(viewer, db)).where(d.c.date_id == int(date_id))
     with db.magento.connect() as conn:
         row = conn.execute(query).mappings().first()
-    if row is None:
-        raise ScopeError(NOT_FOUND)
-    frame = _frame([row])
+        if row is None:
+            raise ScopeError(NOT_FOUND)
+        frame = _frame(conn, [row])
     record = frame.iloc[0].to_dict()
     return CourseDate(
         date_id=int(record["date_id"]),

@@ -494,8 +494,10 @@ def list_documents(
     partner_id: int | None = None,
     number: str | None = None,
     limit: int = 5000,
+    offset: int = 0,
 ) -> pd.DataFrame:
-    """Credit notes and cancellations in scope, newest first; `number` picks one (a link's).
+    """Credit notes and cancellations in scope, newest first; `number` picks one (a link's);
+    `limit` and `offset` page through them.
 
     status: "approved" (valid, payout not yet paid), "paid" (valid, paid), "cancelled"
     (cancelled by a later document), "cancellation" (a Storno-Gutschrift).
@@ -550,8 +552,10 @@ def list_documents(
                 cancelling.c.document_id.is_(None),
                 payouts.c.status == (PAYOUT_PAID if status == "paid" else PAYOUT_APPROVED),
             )
-    query = query.order_by(documents.c.issue_date.desc(), documents.c.number.desc()).limit(
-        max(1, min(int(limit), 50_000))
+    query = (
+        query.order_by(documents.c.issue_date.desc(), documents.c.number.desc())
+        .limit(max(1, min(int(limit), 50_000)))
+        .offset(max(0, int(offset)))
     )
     with db.portal.connect() as conn:
         rows = conn.execute(query).mappings().all()

@@ -62,10 +62,12 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import (
     Connection,
+    Select,
     case,
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -874,18 +876,49 @@ def mark_paid(
 # =============================================================================================
 
 
-def list_payouts(
-    viewer: Viewer,
-    db: Databases,
-    *,
-    period: date | None = None,
-    status: str | None = None,
-    partner_id: int | None = None,
-    limit: int = 5000,
-) -> pd.DataFrame:
-    """Payouts in scope, newest month first; filters by month, status and (staff) partner."""
+@dataclass(frozen=True)
+class PayoutFilter:
+    """Which payouts a list shows: a month, a status, one partner (staff), and free text
+    (partner name or credit-note number, for the search-as-you-type picker)."""
+
+    period: date | None = None
+    status: str | None = None
+    partner_id: int | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class PayoutPage:
+    rows: pd.DataFrame  # LIST_COLUMNS, the page's payouts only
+    total: int  # payouts in the selection (SQL count)
+    amount: Decimal  # their summed payout amount (SQL sum)
+    page: int  # 1..pages
+    page_size: int
+    pages: int  # >= 1, also for an empty selection
+
+
+PAGE_SIZES = (25, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+SEARCH_LIMIT = 20  # results of the picker's search
+MAX_SEARCH = 100  # characters of search text
+
+
+def _list_where(viewer: Viewer, selection: PayoutFilter) -> list:
+    where = [scope.partner_filter(payouts.c.partner_id, viewer)]
+    if selection.period is not None:
+        where.append(payouts.c.period == month_start(selection.period))
+    if selection.status:
+        if selection.status not in PAYOUT_STATUSES:
+            raise InvalidInput("payouts.unknown_status")
+        where.append(payouts.c.status == selection.status)
+    if selection.partner_id is not None:
+        where.append(payouts.c.partner_id == int(selection.partner_id))
+    return where
+
+
+def _list_query(where: Sequence) -> Select:
     current = current_document()
-    query = (
+    return (
         select(
             payouts.c.payout_id,
             payouts.c.partner_id,
@@ -909,22 +942,100 @@ def list_payouts(
             .outerjoin(current, current.c.payout_id == payouts.c.payout_id)
             .outerjoin(documents, documents.c.document_id == current.c.document_id)
         )
-        .where(scope.partner_filter(payouts.c.partner_id, viewer))
+        .where(*where)
+        .order_by(payouts.c.period.desc(), partners.c.name, payouts.c.payout_id)
     )
-    if period is not None:
-        query = query.where(payouts.c.period == month_start(period))
-    if status:
-        if status not in PAYOUT_STATUSES:
-            raise InvalidInput("payouts.unknown_status")
-        query = query.where(payouts.c.status == status)
-    if partner_id is not None:
-        query = query.where(payouts.c.partner_id == partner_id)
-    query = query.order_by(payouts.c.period.desc(), partners.c.name, payouts.c.payout_id).limit(
-        max(1, min(int(limit), 50_000))
+
+
+def list_payouts(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    period: date | None = None,
+    status: str | None = None,
+    partner_id: int | None = None,
+    limit: int = 5000,
+) -> pd.DataFrame:
+    """Payouts in scope, newest month first; filters by month, status and (staff) partner.
+    Lists for people are paged (`page_payouts`); this serves exports and small scopes."""
+    where = _list_where(viewer, PayoutFilter(period, status, partner_id))
+    query = _list_query(where).limit(max(1, min(int(limit), 50_000)))
+    with db.portal.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=LIST_COLUMNS)
+
+
+def page_payouts(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    selection: PayoutFilter = PayoutFilter(),
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> PayoutPage:
+    """One page of the selection, with its count and summed amount from SQL aggregates; a
+    page beyond the end is the last page."""
+    if page_size not in PAGE_SIZES:
+        raise InvalidInput("validation.page_size", value=str(page_size)[:20], sizes="25, 50, 100")
+    where = _list_where(viewer, selection)
+    totals = select(func.count(), func.coalesce(func.sum(payouts.c.amount), 0)).where(*where)
+    with db.portal.connect() as conn:
+        count, amount = conn.execute(totals.select_from(payouts)).one()
+        pages = max(1, -(-int(count) // page_size))
+        page = min(max(1, int(page)), pages)
+        query = _list_query(where).limit(page_size).offset((page - 1) * page_size)
+        rows = conn.execute(query).mappings().all() if count else []
+    return PayoutPage(
+        pd.DataFrame(rows, columns=LIST_COLUMNS),
+        int(count),
+        to_money(amount),
+        page,
+        page_size,
+        pages,
+    )
+
+
+def selected_payout_ids(
+    viewer: Viewer, db: Databases, *, selection: PayoutFilter = PayoutFilter()
+) -> list[int]:
+    """Every payout id of the selection (for "all of the selection" actions), newest first."""
+    query = (
+        select(payouts.c.payout_id)
+        .select_from(payouts.join(partners, partners.c.partner_id == payouts.c.partner_id))
+        .where(*_list_where(viewer, selection))
+        .order_by(payouts.c.period.desc(), partners.c.name, payouts.c.payout_id)
     )
     with db.portal.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=LIST_COLUMNS)
-    return frame
+        return [int(r[0]) for r in conn.execute(query)]
+
+
+def find_payouts(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    text: str,
+    selection: PayoutFilter = PayoutFilter(),
+    limit: int = SEARCH_LIMIT,
+) -> pd.DataFrame:
+    """Search as you type: payouts of the selection whose partner name or credit-note number
+    contains `text` (case-insensitive), at most `limit` (newest first)."""
+    needle = " ".join(str(text).split())[:MAX_SEARCH].lower()
+    where = _list_where(viewer, selection)
+    if needle:
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        current = current_document()
+        where.append(
+            or_(
+                func.lower(partners.c.name).like(pattern, escape="\\"),
+                payouts.c.payout_id.in_(
+                    select(current.c.payout_id)
+                    .join(documents, documents.c.document_id == current.c.document_id)
+                    .where(func.lower(documents.c.number).like(pattern, escape="\\"))
+                ),
+            )
+        )
+    query = _list_query(where).limit(max(1, min(int(limit), 100)))
+    with db.portal.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all(), columns=LIST_COLUMNS)
 
 
 def payout_periods(viewer: Viewer, db: Databases) -> list[date]:

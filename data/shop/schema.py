@@ -9,6 +9,8 @@ Timestamps are naive UTC, as Magento stores them. Money is DECIMAL(20,4), as in 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     ScalarSelect,
+    Select,
     SmallInteger,
     String,
     Table,
@@ -33,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateIndex
 
+from core import sql
 from core.money import to_decimal
 
 metadata = MetaData()
@@ -385,15 +389,29 @@ def holds_seats(order: Table = sales_order, item: Table = sales_order_item) -> C
     return and_(order.c.state.not_in(VOID_STATES), item.c.parent_item_id.is_(None))
 
 
-def seats_sold(date_id: ColumnElement) -> ScalarSelect:
-    """SQL, correlated: the tickets sold on the course date `date_id` (0 when none)."""
+def _sold(*columns: ColumnElement, where: ColumnElement[bool]) -> Select:
+    """The rule once: `columns` and the net tickets (`sold`) of the seat-holding items whose
+    course date `where` picks."""
     item, order = sales_order_item, sales_order
+    sold = func.coalesce(func.sum(net_tickets(item)), 0).label("sold")
     return (
-        select(func.coalesce(func.sum(net_tickets(item)), 0))
+        select(*columns, sold)
         .select_from(item.join(order, order.c.entity_id == item.c.order_id))
-        .where(item.c.miomente_date_id == date_id, holds_seats(order, item))
-        .scalar_subquery()
+        .where(where, holds_seats(order, item))
     )
+
+
+def seats_sold(date_id: ColumnElement) -> ScalarSelect:
+    """SQL, correlated: the tickets sold on the course date `date_id` (0 when none). For one
+    date or a short list; a list of many dates uses `seats_sold_per_date`."""
+    return _sold(where=sales_order_item.c.miomente_date_id == date_id).scalar_subquery()
+
+
+def seats_sold_per_date(date_ids: Iterable[int]) -> Select:
+    """SQL: (miomente_date_id, sold) of the dates among `date_ids` that have items, grouped
+    once instead of a subquery per date (the same rule); a date without a row sold 0."""
+    date_id = sales_order_item.c.miomente_date_id
+    return _sold(date_id, where=sql.int_in(date_id, date_ids)).group_by(date_id)
 
 
 def tickets(net: object) -> int:

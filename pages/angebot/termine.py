@@ -14,12 +14,14 @@ import streamlit as st
 from components import calendar_view, dates_list, series_view
 from components.cache import viewer_courses
 from components.date_form import new_date_dialog
-from components.i18n import t
+from components.downloads import prepare_button
+from components.i18n import number, t
 from components.layout import run_guarded
 from components.session import page_context
 from core import recurrence as rec
 from core.clock import now_utc
 from core.ical import build_ics
+from core.validation import InvalidInput
 from data.dates import course_dates as cd
 
 VIEW_KEY = "dates_view"
@@ -35,21 +37,30 @@ today = rec.local_day(now_utc())
 new_col, ics_col = st.columns(2)
 if new_col.button(t("dates.new_date"), icon=":material/add:", key="new_date", width="stretch"):
     new_date_dialog(ctx)
-window = cd.list_dates(
-    ctx.viewer,
-    ctx.db,
-    start=now_utc() - timedelta(days=31),
-    end=now_utc() + timedelta(days=400),
-)
-ics_col.download_button(
-    t("dates.ical"),
-    build_ics(window.to_dict("records"), name=t("dates.ical_name")),
-    file_name="miomente-termine.ics",
-    mime="text/calendar",
-    icon=":material/calendar_add_on:",
-    key="ical",
-    width="stretch",
-)
+
+
+def _write_ics(out) -> None:
+    """The viewer's dates from a month ago to 400 days ahead, built only when asked."""
+    window = cd.list_dates(
+        ctx.viewer,
+        ctx.db,
+        start=now_utc() - timedelta(days=31),
+        end=now_utc() + timedelta(days=400),
+    )
+    if cd.truncated(window):  # an incomplete calendar file would mislead: refuse, say why
+        raise InvalidInput("limits.ical_more", n=number(len(window)))
+    out.write(build_ics(window.to_dict("records"), name=t("dates.ical_name")))
+
+
+with ics_col:
+    prepare_button(
+        key="ical",
+        file_name="miomente-termine.ics",
+        mime="text/calendar",
+        build=_write_ics,
+        selection=today,
+        label=t("files.ical"),
+    )
 
 # Stateful tabs (key + on_change): the tab the user chose stays open across an action's rerun
 # and its flash message (skip a date on "Serien" and "Serien" stays open).

@@ -8,7 +8,9 @@ a new credit note). The data layer refuses all of it to partners.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
 import streamlit as st
 
@@ -17,7 +19,7 @@ from components.cache import choosable
 from components.confirm import Message, done
 from components.day_field import check_day, day_input
 from components.feedback import show_refusal
-from components.i18n import day, money, month_label, number, t
+from components.i18n import month_label, number, t
 from components.layout import run_guarded
 from components.session import page_context
 from components.text import md
@@ -90,65 +92,92 @@ partner = right.selectbox(
     key="payouts_partner",
     disabled=viewed is not None,
 )
-frame = payouts.list_payouts(viewer, db, period=period, status=status, partner_id=partner)
-if frame.empty:
+selection = payouts.PayoutFilter(period=period, status=status, partner_id=partner)
+result = payout_views.paged_payouts(ctx, selection, key="payouts")
+if result.total == 0:
     st.info(t("payouts.empty_filtered"), icon=":material/payments:")
 else:
-    cols = st.columns(2)
-    cols[0].metric(t("payouts.count"), number(len(frame)), border=True)
-    cols[1].metric(t("payouts.total_amount"), money(sum(frame["amount"])), border=True)
-    st.dataframe(
-        payout_views.payouts_table(frame, with_partner=True),
-        hide_index=True,
-        width="stretch",
-        column_config=payout_views.payouts_columns(),
-    )
-    payout_views.download_buttons(
-        payout_views.payouts_export_frame(frame), name="Auszahlungen", key="payouts_table"
-    )
+    page_rows = result.rows
+    by_id = page_rows.set_index("payout_id")
+    payout_views.export_buttons(ctx, selection, key="payouts_table")
 
-    by_id = frame.set_index("payout_id")
-    select_all = st.checkbox(t("payouts.select_all"), key="payouts_select_all")
-    options = frame["payout_id"].tolist()
+    select_all = st.checkbox(
+        t("payout_list.select_all", n=number(result.total)), key="payouts_select_all"
+    )
+    options = page_rows["payout_id"].tolist()
+    labels = payout_views.payout_labels(page_rows)
     chosen = st.multiselect(
-        t("payouts.select"),
+        t("payout_list.select_page"),
         options,
         default=options if select_all else [],
-        format_func=lambda pid: (
-            f"{by_id.loc[pid, 'partner']} · {month_label(by_id.loc[pid, 'period'])} · "
-            f"{payout_views.status_label(by_id.loc[pid, 'status'])} · "
-            f"{money(by_id.loc[pid, 'amount'])}"
-        ),
-        key=payout_views.selection_key(select_all),
+        format_func=lambda pid: labels.get(int(pid), str(pid)),
+        key=f"{payout_views.selection_key(select_all)}_{result.page}",
+        disabled=select_all,
     )
+
+    def _targets() -> list[int]:
+        """The payouts an action is for: the whole selection, or those picked on this page."""
+        if select_all:
+            return payouts.selected_payout_ids(viewer, db, selection=selection)
+        return [int(p) for p in chosen]
+
     act_left, act_right = st.columns(2)
     if act_left.button(t("payouts.approve"), key="payouts_approve", type="primary"):
-        if not chosen:
+        targets = _targets()
+        if not targets:
             st.warning(t("payouts.nothing_selected"))
         else:
-            payout_views.ask_approval(chosen)  # issuing credit notes asks first
+            payout_views.ask_approval(targets)  # issuing credit notes asks first
     # Any typed day reaches us and one outside the range is refused (components/day_field.py).
     paid_on = day_input(act_right, t("payouts.paid_date"), value=today, key="payouts_paid_on")
     if act_right.button(t("payouts.mark_paid"), key="payouts_mark_paid"):
-        if not chosen:
+        targets = _targets()
+        if not targets:
             st.warning(t("payouts.nothing_selected"))
         else:
             try:
                 check_day(paid_on or today, first=FIRST_PAID_DAY, last=today)
-                result = payouts.mark_paid(viewer, db, payout_ids=chosen, paid_on=paid_on)
+                paid = payouts.mark_paid(viewer, db, payout_ids=targets, paid_on=paid_on)
             except InvalidInput as exc:
                 show_refusal(exc)
             else:
                 payout_views.new_selection()
                 done(
-                    ("success", t("payouts.paid_done", n=len(result.done))),
-                    *_skipped(len(result.skipped)),
+                    ("success", t("payouts.paid_done", n=len(paid.done))),
+                    *_skipped(len(paid.skipped)),
                 )
 
-    payout_views.confirm_approval(ctx, chosen, by_id)
+    def _drafts(targets: list[int]) -> tuple[int, Decimal]:
+        """How many drafts the approval would issue, over how much (page rows or SQL sums)."""
+        if select_all:
+            if selection.status not in (None, "draft"):
+                return 0, Decimal(0)
+            drafts = payouts.page_payouts(
+                viewer, db, selection=replace(selection, status="draft"), page_size=25
+            )
+            return drafts.total, drafts.amount
+        rows = by_id.loc[[p for p in targets if p in by_id.index]]
+        rows = rows[rows["status"] == "draft"]
+        return len(rows), sum(rows["amount"], start=Decimal(0))
+
+    if st.session_state.get(payout_views.APPROVE_KEY):  # the question is open
+        pending = _targets()
+        n_drafts, draft_amount = _drafts(pending)
+        payout_views.confirm_approval(ctx, pending, drafts=n_drafts, amount=draft_amount)
+
+    def _approved_ids() -> list[int]:
+        """Approved payouts among the targets (none picked: all of the selection)."""
+        if selection.status not in (None, "approved"):
+            return []
+        approved = payouts.selected_payout_ids(
+            viewer, db, selection=replace(selection, status="approved")
+        )
+        if select_all or not chosen:
+            return approved
+        picked = {int(p) for p in chosen}
+        return [p for p in approved if p in picked]
 
     st.subheader(t("payouts.export_title"))
-    approved_ids = [p for p in (chosen or options) if by_id.loc[p, "status"] == "approved"]
     exp_left, exp_right = st.columns(2)
     execution = (
         day_input(exp_left, t("payouts.execution_date"), value=today, key="payouts_execution")
@@ -159,7 +188,7 @@ else:
         try:
             check_day(execution, first=today)
             sepa = documents.sepa_export(
-                viewer, db, payout_ids=approved_ids, execution_date=execution, now=stamp
+                viewer, db, payout_ids=_approved_ids(), execution_date=execution, now=stamp
             )
         except InvalidInput as exc:
             show_refusal(exc)
@@ -177,7 +206,7 @@ else:
                 )  # fmt: skip
     if exp_right.button(t("payouts.datev"), key="payouts_datev"):
         try:
-            datev = documents.datev_export(viewer, db, payout_ids=approved_ids, now=stamp)
+            datev = documents.datev_export(viewer, db, payout_ids=_approved_ids(), now=stamp)
         except InvalidInput as exc:
             show_refusal(exc)
         except ValueError as exc:
@@ -191,15 +220,7 @@ else:
                     mime="text/csv", key="payouts_datev_file",
                 )  # fmt: skip
 
-    open_id = st.selectbox(
-        t("payouts.open_payout"),
-        options,
-        format_func=lambda pid: (
-            f"{by_id.loc[pid, 'partner']} · {month_label(by_id.loc[pid, 'period'])} · "
-            f"{day(by_id.loc[pid, 'expected_date'])}"
-        ),
-        key="payouts_open",
-    )
+    open_id = payout_views.payout_picker(ctx, selection, page_rows, key="payouts")
     if open_id is not None:
         run_guarded("payouts/detail", lambda: payout_views.payout_detail(ctx, int(open_id)))
 

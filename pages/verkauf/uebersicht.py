@@ -7,10 +7,21 @@ import streamlit as st
 
 from components.cache import cached
 from components.date_form import new_date_dialog
-from components.i18n import day, money, month_label, number, percent, t, time_of_day, weekday
+from components.i18n import (
+    day,
+    each_distinct,
+    money,
+    money_column,
+    month_label,
+    number,
+    percent,
+    t,
+    weekday,
+)
 from components.session import page_context
 from components.text import md
 from core import periods
+from core.clock import BERLIN
 from data import overview
 from data.access.partners import list_partners
 
@@ -84,11 +95,13 @@ else:
     if viewer.sees_all:
         names = dict(zip(partners_list["partner_id"], partners_list["name"], strict=True))
         columns[t("overview.col_partner")] = [names.get(pid, "–") for pid in week["partner_id"]]
+    local = pd.to_datetime(week["starts_at"]).dt.tz_localize("UTC").dt.tz_convert(BERLIN)
     table = pd.DataFrame(
         {
             **columns,
-            t("overview.col_day"): [f"{weekday(s.date())} {day(s)}" for s in week["starts_at"]],
-            t("overview.col_time"): [time_of_day(s) for s in week["starts_at"]],
+            # A column at a time: Berlin times vectorised, each day's label once.
+            t("overview.col_day"): each_distinct(local.dt.date, lambda d: f"{weekday(d)} {day(d)}"),
+            t("overview.col_time"): local.dt.strftime("%H:%M"),
             t("overview.col_course"): week["course"],
             t("overview.col_seats"): [
                 f"{a} / {b}" for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
@@ -120,10 +133,11 @@ if viewer.sees_all:
                 t("overview.col_city"): partners["city"],
                 t("overview.col_courses"): partners["courses"],
                 t("overview.col_pending"): partners["pending"],
-                t("overview.col_revenue"): [money(v) for v in partners["revenue_month"]],
-                t("overview.col_rating"): [
-                    number(v, digits=1) if v is not None else "–" for v in partners["rating"]
-                ],
+                t("overview.col_revenue"): money_column(partners["revenue_month"]),
+                t("overview.col_rating"): each_distinct(
+                    partners["rating"],
+                    lambda v: number(v, digits=1) if v is not None and pd.notna(v) else "–",
+                ),
             }
         ),
         hide_index=True,

@@ -91,6 +91,7 @@ UNSCOPED = {
     "data.money.rules.payable_amount_sql": "builds an expression the caller scopes",
     "data.money.payouts.berlin_day": "pure: UTC moment -> Berlin date",
     "data.money.payouts.last_month": "pure: today -> first day of last month",
+    "data.dates.course_dates.truncated": "pure: a list_dates frame -> whether it was cut",
     "data.money.documents.format_number": "pure: year and sequence -> GS-YYYY-NNNNN",
     "data.money.documents.reference": "pure: period and partner name -> transfer reference",
     "data.money.documents.build_note": "inside the caller's transaction; the caller is scoped",
@@ -154,6 +155,7 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.money.payouts.mark_paid": {"payout_ids": [1, 2], "paid_on": NOW.date(), "now": NOW},
     "data.money.payouts.get_payout": {"payout_id": 1},
     "data.money.payouts.list_lines": {"payout_id": 1},
+    "data.money.payouts.find_payouts": {"text": "a"},
     "data.money.documents.issue_for_payout": {"payout_id": 1, "now": NOW},
     "data.money.documents.reissue_document": {"document_id": 1, "now": NOW},
     "data.money.documents.document_pdf": {"document_id": 1},
@@ -166,6 +168,10 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     # Termine: reads on the world's dates; writes aimed at ids that are nobody's (refused for
     # every viewer) or idempotent (seats unchanged, cancel without confirmation of a booked date).
     "data.dates.course_dates.get_date": {"date_id": 13},
+    "data.dates.course_dates.dates_per_day": {
+        "start": datetime(2000, 1, 1),
+        "end": datetime(2100, 1, 1),
+    },
     "data.dates.course_dates.date_bookings": {"date_id": 11},
     "data.dates.course_dates.overlapping": {
         "product_id": 101,

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from core import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,3 +78,16 @@ def test_no_text_says_ticket_s_or_buchung_en() -> None:
     for locale in ("de", "en"):
         for key, text in i18n.catalog(locale).items():
             assert not re.search(r"\w\((s|en|e|n|r)\)", text), (locale, key, text)
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_a_money_column_reads_as_each_amount_does(locale: str) -> None:
+    values = [Decimal("1234.5"), Decimal("-0.004"), Decimal("999.995"), 0, -3, None]
+    values += [Decimal(n) / 100 for n in range(-1_000_000_000, 1_000_000_000, 7_777_777)]
+    assert i18n.money_column(values, locale) == [i18n.money(v, locale) for v in values]
+
+
+def test_each_distinct_value_is_formatted_once() -> None:
+    seen: list[int] = []
+    assert i18n.each_distinct([1, 2, 1, 1], lambda v: seen.append(v) or str(v)) == list("1211")
+    assert seen == [1, 2]

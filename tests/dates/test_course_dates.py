@@ -39,7 +39,7 @@ def test_another_partners_course_shows_nothing(world: Databases) -> None:
 from decimal import Decimal  # noqa: E402
 
 import pytest  # noqa: E402
-from sqlalchemy import select, update  # noqa: E402
+from sqlalchemy import event, literal, select, update  # noqa: E402
 
 from core import recurrence as rec  # noqa: E402
 from core.ical import build_ics  # noqa: E402
@@ -382,3 +382,25 @@ def test_seats_and_prices_out_of_bounds_are_refused_with_their_reason(
 def test_a_price_with_cents_is_saved_exactly(shop: Databases) -> None:
     cd.update_date(ALPHA, shop, date_id=13, price="49,90")
     assert _date_row(shop, 13)["price"] == Decimal("49.90")
+
+
+def test_sold_seats_come_from_one_grouped_query_not_one_per_date(world: Databases) -> None:
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(world.magento_read, "before_cursor_execute", seen)
+    try:
+        dates = cd.list_dates(STAFF, world)
+    finally:
+        event.remove(world.magento_read, "before_cursor_execute", seen)
+    listing = [s for s in statements if "miomente_course_date" in s]
+    assert listing and not any("sales_order_item" in s for s in listing)
+    grouped = [s for s in statements if "sales_order_item" in s]
+    assert len(grouped) == 1 and "GROUP BY" in grouped[0]
+    # The same rule as the single-date subquery (data.shop.schema.seats_sold).
+    with world.magento_read.connect() as conn:
+        for date_id, sold in zip(dates["date_id"], dates["seats_sold"], strict=True):
+            one = conn.execute(select(m.seats_sold(literal(int(date_id))))).scalar_one()
+            assert int(float(one)) == sold

@@ -1,0 +1,58 @@
+"""Files are built when asked: the Termine iCal file and the Bestellungen export are not
+written on a plain rerun, only after their "erstellen" button, and then into a temp file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core import ical
+from core.db import Databases
+from data.bookings import listing
+from tests.conftest import fresh_databases
+from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, open_page
+from tests.support.calls import Calls
+from tests.support.worlds import build_world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    tmp = tmp_path_factory.mktemp("downloads")
+    with fresh_databases("sqlite", tmp) as db, app_environment(db, tmp):
+        build_world(db)
+        yield db
+
+
+def test_the_ical_file_is_built_only_when_asked(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = Calls().wrap(monkeypatch, ical, "build_ics")
+    at = open_page("angebot/termine.py", user_id=ALPHA)
+    at.run()
+    assert calls["ical.build_ics"] == 0 and not at.get("download_button")
+    at.button(key="ical").click().run()
+    assert_clean(at)
+    assert calls["ical.build_ics"] == 1
+    [download] = at.get("download_button")
+    assert download.proto.label.startswith("miomente-termine.ics herunterladen (")
+    path = Path(at.session_state["_prepared_file_ical"].path)
+    assert path.read_bytes().count(b"BEGIN:VEVENT") == 3  # A's three dates, not B's
+    at.run()
+    assert calls["ical.build_ics"] == 1
+
+
+def test_the_orders_export_is_written_to_a_temp_file_on_request(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = Calls().wrap(monkeypatch, listing, "export_csv", "export_xlsx")
+    at = open_page("verkauf/bestellungen.py", user_id=STAFF)
+    at.run()
+    assert sum(calls.values()) == 0
+    at.button(key="export_xlsx").click().run()
+    assert_clean(at)
+    assert calls == {"listing.export_xlsx": 1}
+    prepared = at.session_state["_prepared_file_export_xlsx"]
+    assert Path(prepared.path).read_bytes()[:2] == b"PK"  # the workbook, on disk
+    assert "_orders_export" not in at.session_state  # the bytes are no longer kept there

@@ -12,7 +12,7 @@ import logging
 
 import streamlit as st
 
-from components import confirm, layout, navigation, session
+from components import confirm, layout, navigation, session, widgets
 from components.i18n import t
 from components.text import md
 from core.settings import ConfigError
@@ -52,5 +52,6 @@ st.set_page_config(
     page_title="Miomente Partner-Portal", page_icon=":material/school:", layout="wide"
 )
 layout.apply_style()
+widgets.localize_streamlit()  # Streamlit's own English texts in the session's language
 with layout.friendly_errors("app start"):
     main()

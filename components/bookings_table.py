@@ -9,6 +9,7 @@ import io
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.bookings_filters import go, view_key
 from components.confirm import done
 from components.i18n import locale, moment, money, number, t
@@ -85,8 +86,8 @@ def bulk_confirm(ctx: PageContext, rows: pd.DataFrame) -> None:
     if not labels or ctx.viewer.partner_id is None:
         return
     with st.container(border=True):
-        picked = st.multiselect(
-            t("orders.bulk_pick"), list(labels), format_func=labels.get, key="bulk_items"
+        picked = widgets.multiselect(
+            st, t("orders.bulk_pick"), list(labels), format_func=labels.get, key="bulk_items"
         )
         if st.button(
             t("orders.bulk_confirm", n=len(picked)),

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.cache import cached
 from components.confirm import done
 from components.feedback import show_refusal
@@ -105,7 +106,8 @@ def render_commission(ctx: PageContext, *, partner_id: int) -> None:
         st.info(t("partners.no_courses"), icon=":material/info:")
         return
     with st.form(f"commission_override_{partner_id}_{round_}"):
-        product_id = st.selectbox(
+        product_id = widgets.selectbox(
+            st,
             t("partners.course"),
             courses["product_id"].tolist(),
             format_func=lambda p: _course_label(courses, p),
@@ -117,10 +119,10 @@ def render_commission(ctx: PageContext, *, partner_id: int) -> None:
             placeholder=t("partners.rate_placeholder"),
             key=f"commission_rate_{round_}",
         )
-        valid_from = right.date_input(
+        valid_from = widgets.date_input(
+            right,
             t("partners.valid_from"),
             value=periods.berlin_today(),
-            format="DD.MM.YYYY",
             help=t("partners.valid_from_help"),
             key=f"commission_valid_from_{round_}",
         )

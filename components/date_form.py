@@ -12,8 +12,10 @@ from decimal import Decimal
 
 import streamlit as st
 
+from components import widgets
 from components.cache import viewer_courses
 from components.confirm import done, flash
+from components.date_feedback import overlap_warning
 from components.feedback import show_refusal
 from components.i18n import day, t
 from components.session import PageContext
@@ -51,7 +53,7 @@ def save_new_date(
         return False
     flash("success", t("dates.date_created", day=day(on), time=start.strftime("%H:%M")))
     if saved.overlaps:
-        flash("warning", t("dates.overlap", n=len(saved.overlaps)))
+        flash("warning", overlap_warning(ctx, saved.overlaps))
     return True
 
 
@@ -64,7 +66,8 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
     names = dict(zip(courses["product_id"], courses["name"], strict=True))
     prices = dict(zip(courses["product_id"], courses["price"], strict=True))
     options = list(names)
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
+        st,
         t("dates.course"),
         options,
         index=options.index(product_id) if product_id in options else 0,
@@ -72,19 +75,20 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
         key=f"{key}_course",
     )
     left, right = st.columns(2)
-    on = left.date_input(
-        t("dates.day"), value=periods.berlin_today() + timedelta(days=7), format="DD.MM.YYYY",
+    on = widgets.date_input(
+        left,
+        t("dates.day"),
+        value=periods.berlin_today() + timedelta(days=7),
         key=f"{key}_day",
-    )  # fmt: skip
+    )
     seats = right.number_input(t("dates.seats"), value=10, step=1, key=f"{key}_seats")
     start_col, end_col = st.columns(2)
     start = start_col.time_input(t("dates.start_time"), value=time(18, 0), key=f"{key}_start")
     end = end_col.time_input(t("dates.end_time"), value=time(21, 0), key=f"{key}_end")
     default_price = float(prices.get(chosen) or 0)
-    price = st.number_input(
-        t("dates.price"), value=default_price, step=1.0, format="%.2f", key=f"{key}_price"
-    )
-    if st.button(t("dates.save_date"), type="primary", key=f"{key}_save", width="stretch"):
+    price = widgets.money_input(st, t("dates.price"), value=default_price, key=f"{key}_price")
+    saving = st.button(t("dates.save_date"), type="primary", key=f"{key}_save", width="stretch")
+    if saving and price is not None:  # a price that is no amount is explained at its field
         return save_new_date(
             ctx, product_id=int(chosen), on=on, start=start, end=end, seats=int(seats),
             price=price,

@@ -13,15 +13,16 @@ import re
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.bookings_filters import ORDER_PARAM
 from components.bookings_table import decision_done
 from components.feedback import show_refusal
-from components.i18n import day, moment, money, number, t, time_of_day
+from components.i18n import day, locale, moment, money, number, t, time_of_day
 from components.session import PageContext
 from components.text import md
 from core.validation import InvalidInput
 from data.bookings.decisions import decide
-from data.bookings.orders import OrderDetail, get_order
+from data.bookings.orders import OrderDetail, TimelineEvent, get_order
 from data.dates.course_dates import future_dates
 from data.portal_schema import BOOKING_NEW, DECISION_CONFIRMED, DECISION_REJECTED
 
@@ -41,7 +42,8 @@ def pick_order(rows: pd.DataFrame) -> int | None:
     if not choices:
         return None
     numbers = dict(zip(rows["order_id"], rows["increment_id"], strict=True))
-    opened = st.selectbox(
+    opened = widgets.selectbox(
+        st,
         t("orders.open"),
         [None, *choices],
         index=(choices.index(requested_id) + 1) if requested_id in choices else 0,
@@ -55,7 +57,7 @@ def pick_order(rows: pd.DataFrame) -> int | None:
 
 @st.fragment
 def order_detail(ctx: PageContext, order_id: int) -> None:
-    order = get_order(ctx.viewer, ctx.db, order_id=order_id)
+    order = get_order(ctx.viewer, ctx.db, order_id=order_id, locale=locale())
     if order is None:
         st.warning(t("orders.not_found"))
         return
@@ -76,7 +78,15 @@ def order_detail(ctx: PageContext, order_id: int) -> None:
     _decision(ctx, order)
     st.markdown(f"**{t('orders.timeline')}**")
     for event in order.timeline:
-        st.markdown(f"- {moment(event.at)} · {md(event.text)}")
+        st.markdown(f"- {moment(event.at)} · {timeline_line(event)}")
+
+
+def timeline_line(event: TimelineEvent) -> str:
+    """A status row reads as its status in the session's language; the shop's own comment
+    (free text, written by the shop in its language) follows, marked as the shop's."""
+    if event.kind != "status" or event.text == event.label:
+        return md(event.text)
+    return f"**{md(event.label)}** · " + t("order_status.shop_comment", comment=md(event.text))
 
 
 def _items(order: OrderDetail) -> None:
@@ -144,7 +154,8 @@ def _alternatives(ctx: PageContext, item) -> list[int]:
         for d in dates.itertuples()
         if int(d.date_id) != item.date_id  # the booked date is what the customer can't have
     }
-    return st.multiselect(
+    return widgets.multiselect(
+        st,
         t("orders.alternatives", course=md(item.course)),
         list(options),
         format_func=options.get,

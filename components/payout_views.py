@@ -13,6 +13,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.confirm import done
 from components.feedback import show_refusal
 from components.i18n import day, locale, money, month_label, percent, t
@@ -160,7 +161,8 @@ def render_payouts(ctx: PageContext, *, payout_id: int | None = None) -> None:
     )
     by_id = frame.set_index("payout_id")
     options = [int(p) for p in frame["payout_id"]]
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
+        st,
         t("payouts.open_payout"),
         options,
         index=_index(options, payout_id),
@@ -181,13 +183,15 @@ def render_documents(
     `document_id` is chosen first."""
     periods = payouts.payout_periods(ctx.viewer, ctx.db)
     left, right = st.columns(2)
-    period: date | None = left.selectbox(
+    period: date | None = widgets.selectbox(
+        left,
         t("payouts.filter_period"),
         [None, *periods],
         format_func=lambda p: t("payouts.all") if p is None else month_label(p),
         key=f"{key}_period",
     )
-    status: str | None = right.selectbox(
+    status: str | None = widgets.selectbox(
+        right,
         t("payouts.filter_status"),
         [None, *DOC_STATUSES],
         format_func=lambda s: t("payouts.all") if s is None else status_label(s),
@@ -218,7 +222,8 @@ def render_documents(
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
     numbers = frame.set_index("document_id")["number"]
     options = [int(d) for d in frame["document_id"]]
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
+        st,
         t("payouts.open_document"),
         options,
         index=_index(options, document_id),
@@ -296,7 +301,8 @@ def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = 
     )
     by_id = notes.set_index("document_id")
     round_ = st.session_state.get(_REISSUE_ROUND, 0)
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
+        st,
         t("payouts.reissue_choose"),
         notes["document_id"].tolist(),
         index=None,

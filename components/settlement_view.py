@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import widgets
 from components.confirm import done
 from components.i18n import day, t
 from components.session import PageContext
@@ -33,10 +34,10 @@ def render_settlement_start(ctx: PageContext, *, partner_id: int) -> None:
     st.caption(_state_text(start))
     round_ = st.session_state.get(_ROUND, 0)
     with st.form(f"settlement_{partner_id}_{round_}"):
-        chosen = st.date_input(
+        chosen = widgets.date_input(
+            st,
             t("partners.settlement_own"),
             value=start.own,
-            format="DD.MM.YYYY",
             help=t("partners.settlement_help"),
             key=f"settlement_start_{round_}",
         )

@@ -492,7 +492,7 @@ def _order_items(rows: Sequence[RowMapping], facts: _PortalFacts) -> tuple[Order
     )
 
 
-def _status_events(viewer: Viewer, shop: _ShopOrder) -> list[TimelineEvent]:
+def _status_events(viewer: Viewer, shop: _ShopOrder, locale: str) -> list[TimelineEvent]:
     events: list[TimelineEvent] = []
     for h in shop.history:
         comment = (h.comment or "").strip()
@@ -500,7 +500,7 @@ def _status_events(viewer: Viewer, shop: _ShopOrder) -> list[TimelineEvent]:
             # The portal's own rows may name other partners; a scoped viewer sees its own
             # decisions below instead.
             continue
-        label = shop.labels.get(h.status or "", h.status or "")
+        label = i18n.order_status(h.status, locale, shop_label=shop.labels.get(h.status or ""))
         events.append(
             TimelineEvent(at=h.created_at, kind="status", text=comment or label, label=label)
         )
@@ -571,7 +571,7 @@ def _timeline(
     locale: str,
 ) -> tuple[TimelineEvent, ...]:
     timeline = [
-        *_status_events(viewer, shop),
+        *_status_events(viewer, shop, locale),
         *_decision_events(items, facts.partner_names, locale),
         *_message_events(facts.messages, locale),
     ]
@@ -619,7 +619,7 @@ def get_order(
         created_at=order.created_at,
         state=state,
         status=status,
-        status_label=shop.labels.get(status or "", status or ""),
+        status_label=i18n.order_status(status, locale, shop_label=shop.labels.get(status or "")),
         currency=order.order_currency_code or "EUR",
         items=items,
         total_for_viewer=to_money(sum((i.row_total_incl_tax for i in items), ZERO)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import payout_views
+from components import payout_views, widgets
 from components.cache import choosable
 from components.confirm import Message, done
 from components.feedback import show_refusal
@@ -44,8 +44,8 @@ with st.expander(t("payouts.compute"), icon=":material/calculate:"):
     months = [payouts.last_month(today)]
     for _ in range(11):
         months.append(periods.previous_month(months[-1]).first_day)
-    month = st.selectbox(
-        t("payouts.compute_month"), months, format_func=month_label, key="payouts_compute_month"
+    month = widgets.selectbox(
+        st, t("payouts.compute_month"), months, format_func=month_label, key="payouts_compute_month"
     )
     if st.button(t("payouts.compute"), key="payouts_compute"):
         result = payouts.compute_payouts(viewer, db, period=month)
@@ -64,20 +64,23 @@ with st.expander(t("payouts.compute"), icon=":material/calculate:"):
         )
 
 left, middle, right = st.columns(3)
-period = left.selectbox(
+period = widgets.selectbox(
+    left,
     t("payouts.filter_period"),
     [None, *payouts.payout_periods(viewer, db)],
     format_func=lambda p: t("payouts.all") if p is None else month_label(p),
     key="payouts_period",
 )
-status = middle.selectbox(
+status = widgets.selectbox(
+    middle,
     t("payouts.filter_status"),
     [None, *PAYOUT_STATUSES],
     format_func=lambda s: t("payouts.all") if s is None else payout_views.status_label(s),
     key="payouts_status",
 )
 partner_options = [None, *partner_names.index.tolist()] if viewed is None else [None]
-partner = right.selectbox(
+partner = widgets.selectbox(
+    right,
     t("payouts.filter_partner"),
     partner_options,
     format_func=lambda p: (
@@ -103,7 +106,8 @@ else:
     by_id = frame.set_index("payout_id")
     select_all = st.checkbox(t("payouts.select_all"), key="payouts_select_all")
     options = frame["payout_id"].tolist()
-    chosen = st.multiselect(
+    chosen = widgets.multiselect(
+        st,
         t("payouts.select"),
         options,
         default=options if select_all else [],
@@ -131,10 +135,13 @@ else:
                 ),
                 *_skipped(len(result.skipped)),
             )
-    paid_on = act_right.date_input(
-        t("payouts.paid_date"), value=today, max_value=today, format="DD.MM.YYYY",
+    paid_on = widgets.date_input(
+        act_right,
+        t("payouts.paid_date"),
+        value=today,
+        max_value=today,
         key="payouts_paid_on",
-    )  # fmt: skip
+    )
     if act_right.button(t("payouts.mark_paid"), key="payouts_mark_paid"):
         if not chosen:
             st.warning(t("payouts.nothing_selected"))
@@ -152,10 +159,13 @@ else:
     st.subheader(t("payouts.export_title"))
     approved_ids = [p for p in (chosen or options) if by_id.loc[p, "status"] == "approved"]
     exp_left, exp_right = st.columns(2)
-    execution = exp_left.date_input(
-        t("payouts.execution_date"), value=today, min_value=today, format="DD.MM.YYYY",
+    execution = widgets.date_input(
+        exp_left,
+        t("payouts.execution_date"),
+        value=today,
+        min_value=today,
         key="payouts_execution",
-    )  # fmt: skip
+    )
     stamp = now_utc()
     if exp_left.button(t("payouts.sepa"), key="payouts_sepa"):
         try:
@@ -192,7 +202,8 @@ else:
                     mime="text/csv", key="payouts_datev_file",
                 )  # fmt: skip
 
-    open_id = st.selectbox(
+    open_id = widgets.selectbox(
+        st,
         t("payouts.open_payout"),
         options,
         format_func=lambda pid: (

@@ -95,6 +95,14 @@ _EXACT_DE = {
     "Increment": "Erhöhen",
     "Decrement": "Verringern",
     "Open": "Öffnen",
+    "Date range": "Zeitraum",
+    "Select...": "Auswählen …",
+    "Quick select a date range": "Zeitraum schnell wählen",
+    "Clear date": "Datum löschen",
+    "Clear dates": "Daten löschen",
+    "Past Week": "Letzte Woche",
+    "Past Month": "Letzter Monat",
+    "Past Year": "Letztes Jahr",
     "Clear all": "Alle entfernen",
     "Use arrow keys to navigate dates. Enter to select. Escape to close.": (
         "Mit den Pfeiltasten durch die Tage, Eingabe wählt, Escape schließt."
@@ -102,15 +110,20 @@ _EXACT_DE = {
 }
 # An empty date field's segments (react-aria writes them for en-US whatever the format).
 _SEGMENTS_DE = {"dd": "TT", "mm": "MM", "yyyy": "JJJJ"}
-# (pattern, replacement) for texts with a number or a label in them.
+# (pattern, replacement) for texts with a number or a label in them; JavaScript's RegExp and
+# String.replace, so a group is `$1`.
 _PATTERNS_DE = [
-    (r"^Select (\d+) matches$", r"\1 Treffer auswählen"),
-    (r"^(\d+) options? available\.$", r"\1 Optionen verfügbar."),
-    (r"^(.*) start date$", r"\1 (erster Tag)"),
-    (r"^(.*) end date$", r"\1 (letzter Tag)"),
-    (r"^day, (.*)$", r"Tag, \1"),
-    (r"^month, (.*)$", r"Monat, \1"),
-    (r"^year, (.*)$", r"Jahr, \1"),
+    (r"^Select (\d+) matches$", r"$1 Treffer auswählen"),
+    (r"^(\d+) options? available\.$", r"$1 Optionen verfügbar."),
+    (r"^Past (\d+) Months$", r"Letzte $1 Monate"),
+    (r"^Past (\d+) Years$", r"Letzte $1 Jahre"),
+    (r"^Choose date range, (.*)$", r"Zeitraum wählen, $1"),
+    (r"^Choose date, (.*)$", r"Datum wählen, $1"),
+    (r"^(.*) start date$", r"$1 (erster Tag)"),
+    (r"^(.*) end date$", r"$1 (letzter Tag)"),
+    (r"^day, (.*)$", r"Tag, $1"),
+    (r"^month, (.*)$", r"Monat, $1"),
+    (r"^year, (.*)$", r"Jahr, $1"),
 ]
 
 
@@ -126,13 +139,29 @@ def frontend_texts(language: str) -> dict[str, object]:
     }
 
 
+# The calendar's month and weekday names follow the browser's language (navigator.language):
+# the page tells it the portal's language instead, so a German page has a German calendar in
+# an English browser too.
+BROWSER_LANGUAGES = {"de": "de-DE", "en": "en-GB"}
+
 _SCRIPT = """<script>
 (() => {
   window.__mioTexts = %s;
+  window.__mioLanguage = %s;
+  if (!window.__mioLanguageSet) {
+    window.__mioLanguageSet = true;
+    Object.defineProperty(navigator, "language", {
+      configurable: true, get: () => window.__mioLanguage,
+    });
+    Object.defineProperty(navigator, "languages", {
+      configurable: true, get: () => [window.__mioLanguage],
+    });
+  }
   if (window.__mioTextsInstalled) { window.__mioTextsApply(); return; }
   window.__mioTextsInstalled = true;
   const WIDGETS = '[data-testid^="stMultiSelect"], [data-testid^="stSelectbox"],'
-    + ' [data-testid^="stDateInput"], [data-testid^="stNumberInput"], [data-live-announcer]';
+    + ' [data-testid^="stDateInput"], [data-testid^="stNumberInput"], [data-live-announcer],'
+    + ' [role="listbox"]';
   const ATTRS = ["aria-label", "placeholder", "title"];
   const rewrite = (value, segment) => {
     const texts = window.__mioTexts;
@@ -181,6 +210,7 @@ _SCRIPT = """<script>
 def localize_streamlit() -> None:
     """Put the script that speaks the session's language for Streamlit's frontend into the
     page (once per run; the browser keeps one observer however often it comes)."""
-    payload = json.dumps(frontend_texts(locale()), ensure_ascii=False).replace("</", "<\\/")
+    texts = json.dumps(frontend_texts(locale()), ensure_ascii=False).replace("</", "<\\/")
+    language = json.dumps(BROWSER_LANGUAGES[locale()])
     with st.container(height=1, border=False, key="mio_widget_texts"):
-        st.html(_SCRIPT % payload, unsafe_allow_javascript=True)
+        st.html(_SCRIPT % (texts, language), unsafe_allow_javascript=True)

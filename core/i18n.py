@@ -128,6 +128,7 @@ def amount(value: Decimal, locale: str) -> str:
 
 # "129.5" in a German form: a point before one or two digits is no thousands separator.
 _POINT_DECIMALS = re.compile(r"[0-9]+\.[0-9]{1,2}")
+_AMOUNT_CHARS = re.compile(r"[0-9][0-9.,]*")
 
 
 def parse_amount(text: str, locale: str) -> Decimal:
@@ -136,6 +137,8 @@ def parse_amount(text: str, locale: str) -> Decimal:
     raw = (text or "").replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
     if _POINT_DECIMALS.fullmatch(raw):
         return Decimal(raw)
+    if not _AMOUNT_CHARS.fullmatch(raw):  # no signs, exponents or words
+        raise InvalidInput("widgets.amount_invalid", value=(text or "")[:20])
     try:
         value = _babel_parse_decimal(raw, locale=_BABEL[normalize_locale(locale)], strict=True)
     except NumberFormatError:

@@ -107,7 +107,7 @@ def _new_series_fields(
         st,
         t("dates.kind"),
         list(rec.KINDS),
-        format_func=lambda k: t(f"dates.kind_{k}"),
+        format_func={k: t(f"dates.kind_{k}") for k in rec.KINDS}.get,
         key="s_kind",
     )
     weekdays: list[str] = []
@@ -117,7 +117,7 @@ def _new_series_fields(
             st,
             t("dates.weekdays"),
             list(rec.WEEKDAYS),
-            format_func=_weekday_label,
+            format_func={d: _weekday_label(d) for d in rec.WEEKDAYS}.get,
             default=["TU"],
             key="s_weekdays",
         )
@@ -143,7 +143,7 @@ def _new_series_fields(
             b,
             t("dates.weekday"),
             list(rec.WEEKDAYS),
-            format_func=_weekday_label,
+            format_func={d: _weekday_label(d) for d in rec.WEEKDAYS}.get,
             key="s_pos_weekday",
         )
     elif kind == rec.CUSTOM:
@@ -164,7 +164,7 @@ def _new_series_fields(
     end_kind = st.radio(
         t("dates.ends"),
         ["date", "count", "never"],
-        format_func=lambda v: t(f"dates.ends_{v}"),
+        format_func={v: t(f"dates.ends_{v}") for v in ("date", "count", "never")}.get,
         horizontal=True,
         key="s_end",
     )
@@ -182,7 +182,10 @@ def _new_series_fields(
         st,
         t("dates.holidays"),
         [None, *rec.BUNDESLAENDER],
-        format_func=lambda v: t("dates.holidays_none") if v is None else t(f"dates.state_{v}"),
+        format_func={
+            v: t("dates.holidays_none") if v is None else t(f"dates.state_{v}")
+            for v in [None, *rec.BUNDESLAENDER]
+        }.get,
         key="s_holidays",
     )
     pattern = rec.Pattern(

@@ -207,10 +207,18 @@ _SCRIPT = """<script>
 </script>"""
 
 
+_SLOT = "mio_widget_texts"
+# The script's element takes no room in the page (nor its gap).
+_HIDE = f"""<style>
+.st-key-{_SLOT}, [data-testid="stLayoutWrapper"]:has(> .st-key-{_SLOT}) {{ display: none; }}
+</style>"""
+
+
 def localize_streamlit() -> None:
     """Put the script that speaks the session's language for Streamlit's frontend into the
     page (once per run; the browser keeps one observer however often it comes)."""
     texts = json.dumps(frontend_texts(locale()), ensure_ascii=False).replace("</", "<\\/")
     language = json.dumps(BROWSER_LANGUAGES[locale()])
-    with st.container(height=1, border=False, key="mio_widget_texts"):
+    st.html(_HIDE)  # style only: Streamlit puts it where it takes no space
+    with st.container(border=False, key=_SLOT):
         st.html(_SCRIPT % (texts, language), unsafe_allow_javascript=True)

@@ -110,7 +110,8 @@ _EXACT_DE = {
 }
 # An empty date field's segments (react-aria writes them for en-US whatever the format).
 _SEGMENTS_DE = {"dd": "TT", "mm": "MM", "yyyy": "JJJJ"}
-# (pattern, replacement) for texts with a number or a label in them; JavaScript's RegExp and
+# (pattern, replacement) for texts with a number or a label in them, applied in this order
+# ("day, Kurs start date" -> "Tag, Kurs (erster Tag)"); JavaScript's RegExp and
 # String.replace, so a group is `$1`.
 _PATTERNS_DE = [
     (r"^Select (\d+) matches$", r"$1 Treffer auswählen"),
@@ -168,11 +169,12 @@ _SCRIPT = """<script>
     const trimmed = value.trim();
     if (segment && texts.segments[trimmed] !== undefined) return texts.segments[trimmed];
     if (texts.exact[trimmed] !== undefined) return texts.exact[trimmed];
+    let out = trimmed;
     for (const [pattern, replacement] of texts.patterns) {
       const re = new RegExp(pattern);
-      if (re.test(trimmed)) return trimmed.replace(re, replacement);
+      if (re.test(out)) out = out.replace(re, replacement);
     }
-    return null;
+    return out === trimmed ? null : out;
   };
   const apply = () => {
     for (const host of document.querySelectorAll(WIDGETS)) {

@@ -90,6 +90,13 @@ def test_order_status_and_timeline_come_from_the_locale_files(
     # The shop's row: its status in the portal's words, its comment marked as the shop's.
     assert any(f"**{status}** · {comment}: Bestellung eingegangen" in line for line in timeline)
     assert "On Hold" not in text
+    # The payment method too (was: always German).
+    other = catalog("en" if locale == "de" else "de")
+    methods = {k: v for k, v in other.items() if k.startswith("orders.payment_method_")}
+    mine = catalog(locale)
+    foreign = [v for k, v in methods.items() if v != mine[k] and v in text]
+    assert foreign == []
+    assert any(mine[k] in text for k in methods)
 
 
 @LOCALES

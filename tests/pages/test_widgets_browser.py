@@ -105,9 +105,16 @@ def _orders_page(page: Page, app: RunningApp) -> None:
     page.get_by_label("Passwort", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.locator("h1", has_text="Guten Tag").first).to_be_visible()
-    _settle(page)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Bestellungen").first.click()
-    expect(page.locator("h1", has_text="Bestellungen").first).to_be_visible()
+    title = page.locator("h1", has_text="Bestellungen").first
+    for _attempt in range(3):  # a click during a rerun of Streamlit's may get lost
+        _settle(page)
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Bestellungen").first.click()
+        try:
+            title.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    expect(title).to_be_visible()
     _settle(page)
 
 

@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from components import confirm, layout, navigation, session, waitlist_view
+from components import confirm, layout, navigation, session, waitlist_view, widgets
 from components.i18n import t
 from components.text import md
 from core import links
@@ -65,6 +65,7 @@ st.set_page_config(
 started = time.perf_counter()
 try:
     layout.apply_style()
+    widgets.localize_streamlit()  # Streamlit's own English texts in the session's language
     with layout.friendly_errors("app start"):
         main()
 finally:  # also when st.rerun/st.stop end the run early

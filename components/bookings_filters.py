@@ -8,6 +8,7 @@ from datetime import date
 
 import streamlit as st
 
+from components import widgets
 from components.feedback import show_refusal
 from components.i18n import t
 from core import links
@@ -59,7 +60,8 @@ def _range(value: object) -> tuple[date | None, date | None]:
 
 
 def _picks(label_key: str, names: dict[int, str], chosen: tuple[int, ...], key: str) -> list[int]:
-    return st.multiselect(
+    return widgets.multiselect(
+        st,
         t(label_key),
         list(names),
         default=[p for p in chosen if p in names],
@@ -82,16 +84,16 @@ def filter_form(
     expander = st.expander(t("orders.filters"), icon=":material/filter_list:", expanded=False)
     with expander, st.form("order_filters"):
         left, right = st.columns(2)
-        left.date_input(
+        widgets.date_input(
+            left,
             t("orders.booked_range"),
             value=(view.booked_from, view.booked_to) if view.booked_from else (),
-            format="DD.MM.YYYY",
             key="f_booked",
         )
-        right.date_input(
+        widgets.date_input(
+            right,
             t("orders.event_range"),
             value=(view.event_from, view.event_to) if view.event_from else (),
-            format="DD.MM.YYYY",
             key="f_event",
         )
         _picks("orders.course", course_names, view.product_ids, "f_courses")
@@ -114,14 +116,16 @@ def filter_form(
             placeholder=t("orders.search_hint"),
         )
         sort_col, size_col = st.columns(2)
-        sort_col.selectbox(
+        widgets.selectbox(
+            sort_col,
             t("orders.sort"),
             list(bk.SORTS),
             index=list(bk.SORTS).index(parsed.sort),
             format_func=sort_labels.get,
             key="f_sort",
         )
-        size_col.selectbox(
+        widgets.selectbox(
+            size_col,
             t("orders.page_size"),
             list(bk.PAGE_SIZES),
             index=list(bk.PAGE_SIZES).index(parsed.page_size),

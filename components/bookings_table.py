@@ -10,7 +10,7 @@ from typing import BinaryIO
 import pandas as pd
 import streamlit as st
 
-from components import bookings_cards
+from components import bookings_cards, widgets
 from components.bookings_filters import ORDER_PARAM, set_view, view_key
 from components.confirm import done
 from components.downloads import prepare_button
@@ -147,8 +147,8 @@ def bulk_confirm(ctx: PageContext, rows: pd.DataFrame) -> None:
     if not labels or ctx.viewer.partner_id is None:
         return
     with st.container(border=True):
-        picked = st.multiselect(
-            t("orders.bulk_pick"), list(labels), format_func=labels.get, key="bulk_items"
+        picked = widgets.multiselect(
+            st, t("orders.bulk_pick"), list(labels), format_func=labels.get, key="bulk_items"
         )
         if st.button(
             t("orders.bulk_confirm", n=len(picked)),

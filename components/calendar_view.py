@@ -9,6 +9,7 @@ from datetime import date, time, timedelta
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.i18n import day, number, t, time_of_day, weekday
 from components.session import PageContext
 from components.text import html_text
@@ -86,7 +87,7 @@ def render_calendar(ctx: PageContext, today: date) -> None:
         default="month",
         key="cal_view",
     )
-    anchor = b.date_input(t("dates.cal_anchor"), value=today, format="DD.MM.YYYY", key="cal_day")
+    anchor = widgets.date_input(b, t("dates.cal_anchor"), value=today, key="cal_day")
     # A segmented control can be clicked back to no selection.
     view = view or "month"
     shown = days_shown(view, anchor)
@@ -121,7 +122,8 @@ def _counts_calendar(ctx: PageContext, shown: list[date], *, view: str, anchor: 
     st.caption(t("calendar_counts.caption"))
     calendar(pd.DataFrame(), view=view, anchor=anchor, counts=counts)
     days = sorted(counts)
-    picked = st.selectbox(
+    picked = widgets.selectbox(
+        st,
         t("calendar_counts.pick_day"),
         days,
         index=None,

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.cache import cached
 from components.confirm import done
 from components.day_field import check_day, day_input
@@ -109,7 +110,8 @@ def render_commission(ctx: PageContext, *, partner_id: int) -> None:
         st.info(t("partners.no_courses"), icon=":material/info:")
         return
     with st.form(f"commission_override_{partner_id}_{round_}"):
-        product_id = st.selectbox(
+        product_id = widgets.selectbox(
+            st,
             t("partners.course"),
             courses["product_id"].tolist(),
             format_func=lambda p: _course_label(courses, p),

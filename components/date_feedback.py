@@ -7,10 +7,11 @@ Every refusal is shown by components.feedback from the data layer's key; a date 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from components.feedback import show_refusal
-from components.i18n import money, t
+from components.i18n import moment, money, t
 from components.session import PageContext
 from core.errors import Refusal
 from core.money import ZERO
@@ -57,3 +58,23 @@ def cancelled_text(outcome: CancelResult) -> str:
     if outcome.messages:
         return t("dates.cancelled_told", n=len(outcome.cancelled), mails=outcome.messages)
     return t("dates.cancelled", n=len(outcome.cancelled))
+
+
+MAX_NAMED_OVERLAPS = 5
+
+
+def overlap_warning(ctx: PageContext, date_ids: Sequence[int]) -> str:
+    """The warning that a new or changed date clashes with others of the course, naming each
+    clashing date once (the first five, then how many more)."""
+    unique = list(dict.fromkeys(int(i) for i in date_ids))
+    named = []
+    for date_id in unique[:MAX_NAMED_OVERLAPS]:
+        try:
+            named.append(moment(cd.get_date(ctx.viewer, ctx.db, date_id=date_id).starts_at))
+        except REFUSALS:
+            continue  # gone meanwhile: nothing to name
+    dates = ", ".join(dict.fromkeys(named))
+    more = len(unique) - MAX_NAMED_OVERLAPS
+    if more > 0:
+        dates += t("clash.more", n=more)
+    return t("clash.warning", n=len(unique), dates=dates)

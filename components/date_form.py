@@ -12,8 +12,10 @@ from decimal import Decimal
 
 import streamlit as st
 
+from components import widgets
 from components.cache import viewer_courses
 from components.confirm import done, flash, form_token, new_form
+from components.date_feedback import overlap_warning
 from components.day_field import check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, t
@@ -59,7 +61,7 @@ def save_new_date(
         return False
     flash("success", t("dates.date_created", day=day(on), time=start.strftime("%H:%M")))
     if saved.overlaps:
-        flash("warning", t("dates.overlap", n=len(saved.overlaps)))
+        flash("warning", overlap_warning(ctx, saved.overlaps))
     return True
 
 
@@ -72,7 +74,8 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
     names = dict(zip(courses["product_id"], courses["name"], strict=True))
     prices = dict(zip(courses["product_id"], courses["price"], strict=True))
     options = list(names)
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
+        st,
         t("dates.course"),
         options,
         index=options.index(product_id) if product_id in options else 0,
@@ -87,10 +90,9 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
     start = start_col.time_input(t("dates.start_time"), value=time(18, 0), key=f"{key}_start")
     end = end_col.time_input(t("dates.end_time"), value=time(21, 0), key=f"{key}_end")
     default_price = float(prices.get(chosen) or 0)
-    price = st.number_input(
-        t("dates.price"), value=default_price, step=1.0, format="%.2f", key=f"{key}_price"
-    )
-    if st.button(t("dates.save_date"), type="primary", key=f"{key}_save", width="stretch"):
+    price = widgets.money_input(st, t("dates.price"), value=default_price, key=f"{key}_price")
+    saving = st.button(t("dates.save_date"), type="primary", key=f"{key}_save", width="stretch")
+    if saving and price is not None:  # a price that is no amount is explained at its field
         saved = save_new_date(
             ctx, product_id=int(chosen), on=on, start=start, end=end, seats=int(seats),
             price=price, token=form_token(key),

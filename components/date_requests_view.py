@@ -16,6 +16,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.cache import viewer_courses, viewer_partners
 from components.confirm import ask_first, confirm_action, flash
 from components.feedback import refusal_text, show_refusal
@@ -159,7 +160,8 @@ def _date_choice(
             )
             for r in upcoming.to_dict("records")
         }
-        chosen = st.selectbox(
+        chosen = widgets.selectbox(
+            st,
             t("date_requests.existing_date"),
             list(labels),
             format_func=lambda i: labels[i],
@@ -181,7 +183,8 @@ def _new_date_fields(ctx: PageContext, group: dict, members: pd.DataFrame) -> dr
     first: time = min(members["requested_time"])
     start_default = datetime.combine(group["requested_day"], first)
     left, mid, right = st.columns(3)
-    on = left.date_input(
+    on = widgets.date_input(
+        left,
         t("date_requests.day"), value=group["requested_day"], format="DD.MM.YYYY",
         key=_key(group, "day"),
     )  # fmt: skip
@@ -289,7 +292,8 @@ def render_rules(ctx: PageContext) -> None:
     rules = dr.get_rules(ctx.viewer, ctx.db)
     st.caption(t("date_requests.rules_intro"))
     with st.form("date_request_rules"):
-        days = st.multiselect(
+        days = widgets.multiselect(
+            st,
             t("date_requests.rules_weekdays_label"),
             WEEKDAYS,
             default=list(rules.weekdays),

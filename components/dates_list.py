@@ -10,12 +10,14 @@ from datetime import date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import (
     REFUSALS,
     bookings_note,
     cancelled_text,
     confirm_label,
+    overlap_warning,
     refused,
 )
 from components.day_field import LAST_DAY, check_day, day_input
@@ -54,16 +56,17 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
 def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
     names = dict(zip(courses["product_id"], courses["name"], strict=True))
     left, mid, right = st.columns([2, 2, 1])
-    course_filter = left.selectbox(
+    course_filter = widgets.selectbox(
+        left,
         t("dates.course"),
         [None, *names],
         format_func=lambda pid: t("dates.all_courses") if pid is None else names[pid],
         key="list_course",
     )
-    span = mid.date_input(
+    span = widgets.date_input(
+        mid,
         t("dates.range"),
         value=(today, today + timedelta(days=90)),
-        format="DD.MM.YYYY",
         key="list_range",
     )
     show_cancelled = right.toggle(t("dates.show_cancelled"), value=False, key="list_cancelled")
@@ -93,8 +96,8 @@ def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
     if not labels:
         return
     st.subheader(t("dates.edit_title"))
-    picked = st.selectbox(
-        t("dates.pick_date"), list(labels), format_func=labels.get, key="edit_pick"
+    picked = widgets.selectbox(
+        st, t("dates.pick_date"), list(labels), format_func=labels.get, key="edit_pick"
     )
     _edit_form(ctx, picked)
     _cancel(ctx, picked)
@@ -113,8 +116,8 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
         new_end = c.time_input(t("dates.end_time"), value=rec.to_local(current.ends_at).time())
         d, e = st.columns(2)
         seats = d.number_input(t("dates.seats"), value=current.seats_total, step=1)
-        price = e.number_input(
-            t("dates.price"), value=float(current.price), step=1.0, format="%.2f"
+        price = widgets.money_input(
+            e, t("dates.price"), value=current.price, key=f"edit_price_{date_id}"
         )
         st.caption(t("date_range.hint", last=day(LAST_DAY)))
         saved = st.form_submit_button(t("dates.save_changes"), type="primary")
@@ -124,7 +127,7 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
         if saved:
             show_refusal(exc)
         saved = False
-    if saved:
+    if saved and price is not None:  # a price that is no amount is explained at its field
         edit = _Edit(
             date_id,
             datetime.combine(new_day, new_start),
@@ -180,7 +183,7 @@ def _save(ctx: PageContext, edit: _Edit) -> None:
         return
     st.session_state.pop(MOVE_KEY, None)
     saved = t("dates.date_saved_told", n=result.messages) if result.messages else None
-    overlap = [("warning", t("dates.overlap", n=len(result.overlaps)))] if result.overlaps else []
+    overlap = [("warning", overlap_warning(ctx, result.overlaps))] if result.overlaps else []
     done(("success", saved or t("dates.date_saved")), *overlap)
 
 

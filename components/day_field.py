@@ -13,6 +13,7 @@ from datetime import date
 
 from streamlit.delta_generator import DeltaGenerator
 
+from components import widgets
 from components.i18n import day
 from core.validation import InvalidInput
 
@@ -28,15 +29,15 @@ def day_input(
     key: str | None = None,
     **options: object,
 ) -> date | None:
-    """`where.date_input` in German format that passes on whatever day was typed."""
-    chosen = where.date_input(
+    """`widgets.date_input` (the language's format) that passes on whatever day was typed."""
+    chosen = widgets.date_input(
+        where,
         label,
         value=value,
         min_value=ANY_DAY[0],
         max_value=ANY_DAY[1],
-        format="DD.MM.YYYY",
         key=key,
-        **options,  # type: ignore[arg-type]
+        **options,
     )
     return chosen if isinstance(chosen, date) else None
 

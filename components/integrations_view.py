@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.i18n import day, t
 from core import links
 from data.integrations.widget import WidgetCourse
@@ -70,7 +71,8 @@ def choose(courses: list[WidgetCourse]) -> WidgetChoice:
     """The partner's choices: courses (none: all), view, colour, language."""
     names = {c.product_id: c.name for c in courses}
     left, right = st.columns(2)
-    chosen = left.multiselect(
+    chosen = widgets.multiselect(
+        left,
         t("integrations.course"),
         list(names),
         format_func=lambda pid: names[pid],

@@ -9,7 +9,7 @@ from datetime import UTC
 
 import streamlit as st
 
-from components import session
+from components import session, widgets
 from components.cache import choosable
 from components.feedback import show_refusal
 from components.i18n import locale, t
@@ -181,7 +181,8 @@ def _view_as(ctx: session.PageContext) -> None:
     options: list[int | None] = [None, *choices["partner_id"].tolist()]
     names = dict(zip(choices["partner_id"], choices["name"], strict=True))
     current = st.session_state.get(session.VIEW_AS_KEY)
-    st.selectbox(
+    widgets.selectbox(
+        st,
         t("view_as.label"),
         options,
         index=options.index(current) if current in options else 0,

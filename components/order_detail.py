@@ -13,15 +13,16 @@ import re
 
 import streamlit as st
 
+from components import widgets
 from components.bookings_filters import ORDER_PARAM
 from components.bookings_table import decision_done, fresh_table
 from components.feedback import show_refusal
-from components.i18n import day, moment, money, number, t, time_of_day
+from components.i18n import day, locale, moment, money, number, t, time_of_day
 from components.session import PageContext
 from components.text import md
 from core.validation import InvalidInput
 from data.bookings.decisions import decide
-from data.bookings.orders import OrderDetail, get_order
+from data.bookings.orders import OrderDetail, TimelineEvent, get_order
 from data.dates.course_dates import future_dates
 from data.portal_schema import BOOKING_NEW, DECISION_CONFIRMED, DECISION_REJECTED
 
@@ -51,7 +52,7 @@ def open_order(ctx: PageContext, order_id: int) -> None:
 
 
 def order_detail(ctx: PageContext, order_id: int) -> None:
-    order = get_order(ctx.viewer, ctx.db, order_id=order_id)
+    order = get_order(ctx.viewer, ctx.db, order_id=order_id, locale=locale())
     if order is None:
         st.warning(t("orders.not_found"))
         _close_button()
@@ -73,8 +74,16 @@ def order_detail(ctx: PageContext, order_id: int) -> None:
     _decision(ctx, order)
     st.markdown(f"**{t('orders.timeline')}**")
     for event in order.timeline:
-        st.markdown(f"- {moment(event.at)} · {md(event.text)}")
+        st.markdown(f"- {moment(event.at)} · {timeline_line(event)}")
     _close_button()
+
+
+def timeline_line(event: TimelineEvent) -> str:
+    """A status row reads as its status in the session's language; the shop's own comment
+    (free text, written by the shop in its language) follows, marked as the shop's."""
+    if event.kind != "status" or event.text == event.label:
+        return md(event.text)
+    return f"**{md(event.label)}** · " + t("order_status.shop_comment", comment=md(event.text))
 
 
 def _close_button() -> None:
@@ -148,7 +157,8 @@ def _alternatives(ctx: PageContext, item) -> list[int]:
         for d in dates.itertuples()
         if int(d.date_id) != item.date_id  # the booked date is what the customer can't have
     }
-    return st.multiselect(
+    return widgets.multiselect(
+        st,
         t("orders.alternatives", course=md(item.course)),
         list(options),
         format_func=options.get,

@@ -14,6 +14,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.confirm import ask_first, confirm_action, done, flash
 from components.downloads import prepare_button
 from components.feedback import show_refusal
@@ -225,7 +226,8 @@ def paged_payouts(
         width="stretch",
     )
     page_col.caption(t("orders.page_of", page=number(result.page), pages=number(result.pages)))
-    size_col.selectbox(
+    widgets.selectbox(
+        size_col,
         t("payout_list.page_size"),
         payouts.PAGE_SIZES,
         index=payouts.PAGE_SIZES.index(size),
@@ -265,7 +267,8 @@ def payout_picker(
     if text.strip() and len(rows) >= payouts.SEARCH_LIMIT:
         st.caption(t("payout_list.search_more", n=number(payouts.SEARCH_LIMIT)))
     labels = payout_labels(rows)
-    return st.selectbox(
+    return widgets.selectbox(
+        st,
         t("payouts.open_payout"),
         list(labels),
         format_func=lambda pid: labels.get(int(pid), str(pid)),
@@ -325,7 +328,8 @@ def render_payouts(ctx: PageContext, *, payout_id: int | None = None) -> None:
         if linked is not None:  # the linked payout, even when it is not on this page
             options.insert(0, payout_id)
             labels[payout_id] = f"{linked.partner} · {month_label(linked.period)}"
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
+        st,
         t("payouts.open_payout"),
         options,
         index=_index(options, payout_id),
@@ -343,13 +347,15 @@ def render_documents(
     `document_id` is chosen first."""
     periods = payouts.payout_periods(ctx.viewer, ctx.db)
     left, right = st.columns(2)
-    period: date | None = left.selectbox(
+    period: date | None = widgets.selectbox(
+        left,
         t("payouts.filter_period"),
         [None, *periods],
         format_func=lambda p: t("payouts.all") if p is None else month_label(p),
         key=f"{key}_period",
     )
-    status: str | None = right.selectbox(
+    status: str | None = widgets.selectbox(
+        right,
         t("payouts.filter_status"),
         [None, *DOC_STATUSES],
         format_func=lambda s: t("payouts.all") if s is None else status_label(s),
@@ -405,7 +411,8 @@ def render_documents(
         )  # fmt: skip
     numbers = frame.set_index("document_id")["number"]
     options = [int(d) for d in frame["document_id"]]
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
+        st,
         t("payouts.open_document"),
         options,
         index=_index(options, document_id),
@@ -483,7 +490,8 @@ def reissue_form(ctx: PageContext, *, partner_id: int | None = None, key: str = 
     )
     by_id = notes.set_index("document_id")
     round_ = st.session_state.get(_REISSUE_ROUND, 0)
-    chosen = st.selectbox(
+    chosen = widgets.selectbox(
+        st,
         t("payouts.reissue_choose"),
         notes["document_id"].tolist(),
         index=None,

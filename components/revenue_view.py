@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from babel.dates import format_date
 
+from components import widgets
 from components.cache import cached
 from components.i18n import day, locale, money, month_label, number, percent, t
 from components.session import PageContext
@@ -120,24 +121,31 @@ def pick_span(today: date, *, key: str) -> tuple[MonthSpan, str]:
     kind, basis = kind or "month", basis or BASIS_BOOKED  # a deselected control keeps the default
     months = _months_back(today, MONTHS_BACK)
     if kind == "month":
-        month = st.selectbox(t("revenue.month"), months, format_func=month_label, key=f"{key}_m")
+        month = widgets.selectbox(
+            st, t("revenue.month"), months, format_func=month_label, key=f"{key}_m"
+        )
         return MonthSpan.month(month), basis
     if kind == "quarter":
         quarters = list(dict.fromkeys(MonthSpan.quarter(m) for m in months))
-        span = st.selectbox(
-            t("revenue.quarter"), quarters, format_func=_quarter_label, key=f"{key}_q"
+        span = widgets.selectbox(
+            st, t("revenue.quarter"), quarters, format_func=_quarter_label, key=f"{key}_q"
         )
         return span, basis
     if kind == "year":
         years = [today.year - step for step in range(YEARS_BACK)]
-        year = st.selectbox(t("revenue.year"), years, key=f"{key}_y")
+        year = widgets.selectbox(st, t("revenue.year"), years, key=f"{key}_y")
         return MonthSpan.year(date(year, 1, 1)), basis
     first_col, last_col = st.columns(2)
-    first = first_col.selectbox(
-        t("revenue.from_month"), months, index=11, format_func=month_label, key=f"{key}_from"
+    first = widgets.selectbox(
+        first_col,
+        t("revenue.from_month"),
+        months,
+        index=11,
+        format_func=month_label,
+        key=f"{key}_from",
     )
-    last = last_col.selectbox(
-        t("revenue.to_month"), months, index=0, format_func=month_label, key=f"{key}_to"
+    last = widgets.selectbox(
+        last_col, t("revenue.to_month"), months, index=0, format_func=month_label, key=f"{key}_to"
     )
     if last < first:
         st.caption(t("revenue.range_swapped"))

@@ -6,11 +6,14 @@ Cancelling booked dates (skip one, or the series) asks first through components.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.confirm import ask_first, confirm_action, done, flash, form_token, new_form
 from components.date_feedback import (
     REFUSALS,
@@ -18,16 +21,16 @@ from components.date_feedback import (
     cancelled_text,
     confirm_label,
     date_cancel_warning,
+    overlap_warning,
     refused,
 )
 from components.day_field import check_day, day_input
-from components.i18n import day, moment, t
+from components.i18n import day, locale, moment, t
 from components.session import PageContext
 from components.text import md
 from core import periods
 from core import recurrence as rec
 from core.clock import now_utc
-from core.money import to_decimal
 from data.dates import course_dates as cd
 from data.dates import series as sr
 from data.dates.course_dates import DUPLICATE
@@ -60,39 +63,71 @@ def render_series(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
             "dates.series_label",
             id=int(r.series_id),
             course=names.get(r.product_id, str(r.product_id)),
-            rule=r.rrule,
+            rule=_describe_row(r),
         )
         for r in all_series.itertuples()
     }
-    chosen = st.selectbox(
-        t("dates.pick_series"), list(series_labels), format_func=series_labels.get,
+    chosen = widgets.selectbox(
+        st,
+        t("dates.pick_series"),
+        list(series_labels),
+        format_func=series_labels.get,
         key="series_pick",
-    )  # fmt: skip
+    )
     current = sr.get_series(ctx.viewer, ctx.db, series_id=chosen)
     upcoming = cd.list_dates(
         ctx.viewer, ctx.db, series_id=chosen, start=now_utc(), include_cancelled=False
     )
+    st.caption(describe(current.rule, current.pattern, exceptions=current.exceptions))
     st.caption(t("dates.series_upcoming", n=len(upcoming)))
     _bulk_edit(ctx, current, today)
     _move_or_skip(ctx, current, upcoming)
     _cancel_series(ctx, chosen)
 
 
+def describe(rule: str, pattern: rec.Pattern, *, exceptions: Sequence[rec.Exception_] = ()) -> str:
+    """The series' rule in words, in the session's language (never the RRULE itself)."""
+    return rec.describe(
+        rule, locale(), at=pattern.start_time, starts_on=pattern.starts_on,
+        holidays_in=pattern.holidays_in, exceptions=exceptions,
+    )  # fmt: skip
+
+
+def _describe_row(row: Any) -> str:
+    """A row of data.dates.series.list_series in words."""
+    start = row.start_time
+    at = time.fromisoformat(start) if isinstance(start, str) else start
+    holidays = row.holidays_in if isinstance(row.holidays_in, str) else None
+    return rec.describe(
+        str(row.rrule), locale(), at=at, starts_on=row.starts_on, holidays_in=holidays
+    )
+
+
 def _new_series_fields(
     courses: pd.DataFrame, names: dict[int, str], today: date
 ) -> tuple[int, rec.Pattern, dict[str, object]]:
     """The new-series widgets; the course, the pattern they describe and seats/price."""
-    course = st.selectbox(t("dates.course"), list(names), format_func=names.get, key="s_course")
-    kind = st.selectbox(
-        t("dates.kind"), list(rec.KINDS), format_func=lambda k: t(f"dates.kind_{k}"), key="s_kind"
+    course = widgets.selectbox(
+        st, t("dates.course"), list(names), format_func=names.get, key="s_course"
+    )
+    kind = widgets.selectbox(
+        st,
+        t("dates.kind"),
+        list(rec.KINDS),
+        format_func={k: t(f"dates.kind_{k}") for k in rec.KINDS}.get,
+        key="s_kind",
     )
     weekdays: list[str] = []
     month_day = position = position_weekday = short = rrule_text = None
     if kind == rec.WEEKLY:
-        weekdays = st.multiselect(
-            t("dates.weekdays"), list(rec.WEEKDAYS), format_func=_weekday_label,
-            default=["TU"], key="s_weekdays",
-        )  # fmt: skip
+        weekdays = widgets.multiselect(
+            st,
+            t("dates.weekdays"),
+            list(rec.WEEKDAYS),
+            format_func={d: _weekday_label(d) for d in rec.WEEKDAYS}.get,
+            default=["TU"],
+            key="s_weekdays",
+        )
     elif kind == rec.MONTHLY_DAY:
         month_day = int(st.number_input(t("dates.month_day"), value=1, step=1, key="s_month_day"))
         short = st.radio(
@@ -104,15 +139,20 @@ def _new_series_fields(
         )
     elif kind == rec.MONTHLY_POSITION:
         a, b = st.columns(2)
-        position = a.selectbox(
-            t("dates.position"), list(rec.POSITIONS),
+        position = widgets.selectbox(
+            a,
+            t("dates.position"),
+            list(rec.POSITIONS),
             format_func=lambda v: t("dates.position_last") if v == -1 else f"{v}.",
             key="s_position",
-        )  # fmt: skip
-        position_weekday = b.selectbox(
-            t("dates.weekday"), list(rec.WEEKDAYS), format_func=_weekday_label,
+        )
+        position_weekday = widgets.selectbox(
+            b,
+            t("dates.weekday"),
+            list(rec.WEEKDAYS),
+            format_func={d: _weekday_label(d) for d in rec.WEEKDAYS}.get,
             key="s_pos_weekday",
-        )  # fmt: skip
+        )
     elif kind == rec.CUSTOM:
         rrule_text = st.text_input(
             t("dates.rrule"), placeholder="FREQ=WEEKLY;BYDAY=TU,TH", key="s_rrule"
@@ -126,29 +166,33 @@ def _new_series_fields(
     a, b, c = st.columns(3)
     duration = int(a.number_input(t("dates.duration"), value=180, step=15, key="s_duration"))
     seats = int(b.number_input(t("dates.seats"), value=10, step=1, key="s_seats"))
-    price = c.number_input(
-        t("dates.price"), value=float(courses.set_index("product_id")["price"].get(course) or 0),
-        step=1.0, format="%.2f", key="s_price",
-    )  # fmt: skip
+    default_price = courses.set_index("product_id")["price"].get(course) or 0
+    price = widgets.money_input(c, t("dates.price"), value=default_price, key="s_price")
     end_kind = st.radio(
         t("dates.ends"),
         ["date", "count", "never"],
-        format_func=lambda v: t(f"dates.ends_{v}"),
+        format_func={v: t(f"dates.ends_{v}") for v in ("date", "count", "never")}.get,
         horizontal=True,
         key="s_end",
     )
     ends_on = count = None
     if end_kind == "date":
-        ends_on = st.date_input(
-            t("dates.last_day"), value=date(today.year, 12, 31), format="DD.MM.YYYY",
+        ends_on = widgets.date_input(
+            st,
+            t("dates.last_day"),
+            value=date(today.year, 12, 31),
             key="s_ends_on",
-        )  # fmt: skip
+        )
     elif end_kind == "count":
         count = int(st.number_input(t("dates.count"), value=10, step=1, key="s_count"))
-    state = st.selectbox(
+    state = widgets.selectbox(
+        st,
         t("dates.holidays"),
         [None, *rec.BUNDESLAENDER],
-        format_func=lambda v: t("dates.holidays_none") if v is None else t(f"dates.state_{v}"),
+        format_func={
+            v: t("dates.holidays_none") if v is None else t(f"dates.state_{v}")
+            for v in [None, *rec.BUNDESLAENDER]
+        }.get,
         key="s_holidays",
     )
     pattern = rec.Pattern(
@@ -168,26 +212,35 @@ def _new_series_fields(
         holidays_in=state,
     )
     # Exact, not rounded: the data layer refuses a fraction of a cent (0,004 €).
-    return course, pattern, {"seats": seats, "price": to_decimal(price)}
+    return course, pattern, {"seats": seats, "price": price}
 
 
 def _preview_and_save(
     ctx: PageContext, course: int, pattern: rec.Pattern, offer: dict[str, object]
 ) -> None:
+    if offer["price"] is None:  # no amount: explained at the price field
+        return
     p_col, s_col = st.columns(2)
     if p_col.button(t("dates.preview"), key="s_preview", width="stretch"):
         st.session_state[PREVIEW_KEY] = pattern
     # The preview stays while the fields describe the same pattern; any change hides it.
-    if st.session_state.get(PREVIEW_KEY) == pattern:
+    previewed = st.session_state.get(PREVIEW_KEY) == pattern
+    if previewed:
         try:
             _preview(ctx, course, pattern, offer)
         except REFUSALS as exc:
             refused(exc)
-    _save(ctx, s_col, course, pattern, offer)
+    _save(ctx, s_col, course, pattern, offer, previewed=previewed)
 
 
 def _save(
-    ctx: PageContext, col, course: int, pattern: rec.Pattern, offer: dict[str, object]
+    ctx: PageContext,
+    col,
+    course: int,
+    pattern: rec.Pattern,
+    offer: dict[str, object],
+    *,
+    previewed: bool,
 ) -> None:
     """The save button, once: the form's token makes a second submit of the same form (a
     double click, racing reruns) create nothing; once saved, the button stays disabled until a
@@ -218,13 +271,16 @@ def _save(
     st.session_state.pop(PREVIEW_KEY, None)
     st.session_state[SAVED_KEY] = fields
     new_form(SERIES_FORM)
-    overlap = [("warning", t("dates.overlap", n=len(saved.overlaps)))] if saved.overlaps else []
+    # The preview above already named the clashing dates; say it once.
+    clash = saved.overlaps and not previewed
+    overlap = [("warning", overlap_warning(ctx, saved.overlaps))] if clash else []
     done(("success", t("dates.series_saved", n=saved.created)), *overlap)
 
 
 def _preview(ctx: PageContext, course: int, pattern: rec.Pattern, offer: dict[str, object]) -> None:
     preview = sr.preview_series(ctx.viewer, ctx.db, product_id=course, pattern=pattern, **offer)
-    st.caption(t("dates.preview_count", n=preview.to_create, rule=md(preview.rule)))
+    rule = describe(preview.rule, pattern)
+    st.caption(t("dates.preview_count", n=preview.to_create, rule=md(rule)))
     if preview.open_ended:
         st.caption(t("dates.preview_open"))
     rows = [
@@ -238,7 +294,7 @@ def _preview(ctx: PageContext, course: int, pattern: rec.Pattern, offer: dict[st
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=240)
     if preview.overlaps:
-        st.warning(t("dates.overlap", n=len(preview.overlaps)), icon=":material/warning:")
+        st.warning(overlap_warning(ctx, preview.overlaps), icon=":material/warning:")
 
 
 def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
@@ -253,21 +309,22 @@ def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
         from_day = None
         if scope_choice == "from":
             from_day = day_input(
-                st.container(), t("dates.bulk_from"), value=today + timedelta(days=7),
+                st.container(),
+                t("dates.bulk_from"),
+                value=today + timedelta(days=7),
                 key="bulk_from",
-            )  # fmt: skip
+            )
         a, b, c = st.columns(3)
         start_time = a.time_input(
             t("dates.start_time"), value=series.pattern.start_time, key="bulk_time"
         )
         seats = int(b.number_input(t("dates.seats"), value=series.seats, key="bulk_seats"))
-        price = c.number_input(
-            t("dates.price"), value=float(series.price), step=1.0, format="%.2f",
-            key="bulk_price",
-        )  # fmt: skip
+        price = widgets.money_input(c, t("dates.price"), value=series.price, key="bulk_price")
         if not st.button(t("dates.bulk_apply"), type="primary", key="bulk_apply"):
             return
-        new_price = to_decimal(price)  # exact: the data layer refuses 0,004
+        if price is None:  # no amount: explained at the price field
+            return
+        new_price = price  # exact: the data layer refuses 0,004
         try:
             if from_day is not None:
                 check_day(from_day, first=today)
@@ -296,8 +353,11 @@ def _move_or_skip(ctx: PageContext, series: Series, upcoming: pd.DataFrame) -> N
             st.caption(t("dates.empty"))
             return
         series_id = series.series_id
-        move_day = st.selectbox(
-            t("dates.pick_occurrence"), list(occurrences), format_func=occurrences.get,
+        move_day = widgets.selectbox(
+            st,
+            t("dates.pick_occurrence"),
+            list(occurrences),
+            format_func=occurrences.get,
             key="move_day",
         )  # fmt: skip
         a, b = st.columns(2)

@@ -14,6 +14,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.cache import viewer_courses
 from components.confirm import done
 from components.date_form import new_date_dialog
@@ -138,7 +139,8 @@ def render_signup(ctx: PageContext) -> None:
         return
     names = dict(zip(courses["product_id"], courses["name"], strict=True))
     key = f"wl_{st.session_state.get(_ROUND, 0)}"
-    pid = st.selectbox(
+    pid = widgets.selectbox(
+        st,
         t("waitlist.course"),
         list(names),
         format_func=lambda p: names.get(p) or str(p),
@@ -146,7 +148,8 @@ def render_signup(ctx: PageContext) -> None:
     )
     options = _date_options(ctx, int(pid))
     with st.form(f"{key}_form"):
-        date_id = st.selectbox(
+        date_id = widgets.selectbox(
+            st,
             t("waitlist.date"),
             list(options),
             format_func=lambda d: options.get(d, str(d)),
@@ -158,7 +161,8 @@ def render_signup(ctx: PageContext) -> None:
         phone = right.text_input(t("waitlist.phone"), key=f"{key}_phone")
         left, right = st.columns(2)
         seats = left.number_input(t("waitlist.seats"), value=1, step=1, key=f"{key}_seats")
-        lang = right.selectbox(
+        lang = widgets.selectbox(
+            right,
             t("waitlist.locale"), ["de", "en"], format_func=lambda c: t(f"language.{c}"),
             key=f"{key}_locale",
         )  # fmt: skip

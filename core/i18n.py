@@ -19,12 +19,15 @@ from typing import TypeVar
 from babel.dates import format_date as _babel_date
 from babel.dates import format_datetime as _babel_datetime
 from babel.dates import format_time as _babel_time
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.dates import get_day_names
+from babel.numbers import NumberFormatError, format_currency, format_decimal, format_percent
+from babel.numbers import parse_decimal as _babel_parse_decimal
 
 from core.clock import BERLIN
 from core.errors import Refusal
 from core.money import to_money
 from core.settings import PROJECT_ROOT
+from core.validation import InvalidInput
 
 LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -90,6 +93,21 @@ def render_refusal(
     return translate(refusal.key, locale, **params)
 
 
+def order_status(status: str | None, locale: str, *, shop_label: str | None = None) -> str:
+    """A Magento order status in `locale` ("complete" -> "Abgeschlossen" / "Complete"). A
+    status the locale files do not know reads as the shop's label, else as its code made
+    readable ("partly_shipped" -> "Partly shipped"); no status is "–"."""
+    if not status:
+        return "–"
+    text = catalog(normalize_locale(locale)).get(f"order_status.{status}")
+    if text is not None:
+        return text
+    if shop_label and shop_label.strip():
+        return shop_label.strip()
+    readable = re.sub(r"[_\-\s]+", " ", status).strip()
+    return readable[:1].upper() + readable[1:] if readable else status
+
+
 def money(amount: Decimal | int | None, locale: str, *, currency: str = "EUR") -> str:
     if amount is None:
         return "–"
@@ -101,6 +119,35 @@ def number(value: Decimal | int | float | None, locale: str, *, digits: int = 0)
         return "–"
     fmt = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=fmt, locale=_BABEL[normalize_locale(locale)])
+
+
+def amount(value: Decimal, locale: str) -> str:
+    """A price for a form field, without currency: 129,00 / 1.234,50 (129.00 / 1,234.50)."""
+    return format_decimal(
+        to_money(value), format="#,##0.00", locale=_BABEL[normalize_locale(locale)]
+    )
+
+
+# "129.5" in a German form: a point before one or two digits is no thousands separator.
+_POINT_DECIMALS = re.compile(r"[0-9]+\.[0-9]{1,2}")
+_AMOUNT_CHARS = re.compile(r"[0-9][0-9.,]*")
+
+
+def parse_amount(text: str, locale: str) -> Decimal:
+    """What a partner typed into a price field -> Decimal ("129,00", "1.234,5", "129" and, in
+    German too, "129.50"); anything else is InvalidInput("widgets.amount_invalid")."""
+    raw = (text or "").replace("€", "").replace("\u00a0", "").replace(" ", "").strip()
+    if _POINT_DECIMALS.fullmatch(raw):
+        return Decimal(raw)
+    if not _AMOUNT_CHARS.fullmatch(raw):  # no signs, exponents or words
+        raise InvalidInput("widgets.amount_invalid", value=(text or "")[:20])
+    try:
+        value = _babel_parse_decimal(raw, locale=_BABEL[normalize_locale(locale)], strict=True)
+    except NumberFormatError:
+        raise InvalidInput("widgets.amount_invalid", value=(text or "")[:20]) from None
+    if not value.is_finite() or value < 0:
+        raise InvalidInput("widgets.amount_invalid", value=(text or "")[:20])
+    return value
 
 
 def percent(value: Decimal | float | None, locale: str, *, signed: bool = False) -> str:
@@ -147,6 +194,11 @@ def moment(value: datetime | None, locale: str) -> str:
 
 def weekday_short(value: date, locale: str) -> str:
     return _babel_date(value, format="EEE", locale=_BABEL[normalize_locale(locale)])
+
+
+def weekday_name(index: int, locale: str) -> str:
+    """0 -> Montag / Monday … 6 -> Sonntag / Sunday."""
+    return str(get_day_names("wide", locale=_BABEL[normalize_locale(locale)])[index])
 
 
 def month_label(value: date, locale: str) -> str:

@@ -36,6 +36,7 @@ from functools import lru_cache, partial
 import holidays as holidays_lib
 from dateutil import rrule as du
 
+from core import i18n
 from core.clock import BERLIN, naive_utc
 from core.validation import InvalidInput
 
@@ -558,3 +559,164 @@ def check_size(expansion: Expansion) -> None:
         raise InvalidInput("dates.too_many", n=MAX_OCCURRENCES)
     if not expansion.active:
         raise InvalidInput("dates.no_occurrences")
+
+
+# --- in words ----------------------------------------------------------------------------------
+
+_DESCRIBABLE_PARTS = {
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYSETPOS",
+    "WKST",
+}
+_NTH_WEEKDAY = re.compile(r"([+-]?[1-4])?(MO|TU|WE|TH|FR|SA|SU)")
+
+
+class _Undescribable(ValueError):
+    """A rule `describe` has no words for (it then names the rule itself)."""
+
+
+def _rule_parts(rule: str) -> dict[str, str]:
+    value = rule.strip()
+    if value.upper().startswith("RRULE:"):
+        value = value[6:]
+    parts: dict[str, str] = {}
+    for chunk in filter(None, value.upper().split(";")):
+        name, sep, part = chunk.partition("=")
+        if not sep or name not in _DESCRIBABLE_PARTS or name in parts or not part:
+            raise _Undescribable(rule)
+        parts[name] = part
+    return parts
+
+
+def _positive(text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise _Undescribable(text)
+    return int(text)
+
+
+def _weekday_names(codes: Iterable[str], locale: str) -> str:
+    names = [i18n.weekday_name(WEEKDAYS.index(code), locale) for code in codes]
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " " + i18n.translate("recurrence.and", locale) + " " + names[-1]
+
+
+def _weekly(parts: Mapping[str, str], interval: int, starts_on: date | None, locale: str) -> str:
+    if "BYMONTHDAY" in parts or "BYSETPOS" in parts:
+        raise _Undescribable(parts)
+    codes = parts.get("BYDAY", "").split(",") if "BYDAY" in parts else []
+    if not codes and starts_on is not None:
+        codes = [WEEKDAYS[starts_on.weekday()]]
+    if not codes or any(c not in WEEKDAYS for c in codes):
+        raise _Undescribable(parts)
+    days = _weekday_names(sorted(set(codes), key=WEEKDAYS.index), locale)
+    key = "recurrence.weekly_1" if interval == 1 else "recurrence.weekly_n"
+    return i18n.translate(key, locale, n=interval, days=days)
+
+
+def _monthly(parts: Mapping[str, str], interval: int, starts_on: date | None, locale: str) -> str:
+    suffix = "1" if interval == 1 else "n"
+    if "BYDAY" in parts:
+        match = _NTH_WEEKDAY.fullmatch(parts["BYDAY"])
+        if not match or not match.group(1) or "BYMONTHDAY" in parts or "BYSETPOS" in parts:
+            raise _Undescribable(parts)
+        nth = int(match.group(1))
+        return i18n.translate(
+            f"recurrence.monthly_position_{suffix}",
+            locale,
+            n=interval,
+            nth=i18n.translate(f"recurrence.nth_{'last' if nth == -1 else nth}", locale),
+            weekday=_weekday_names([match.group(2)], locale),
+        )
+    days = parts.get("BYMONTHDAY", str(starts_on.day) if starts_on else "").split(",")
+    if not all(d.isdigit() and 1 <= int(d) <= 31 for d in days):
+        raise _Undescribable(parts)
+    last_of_short = (
+        parts.get("BYSETPOS") == "-1"
+        and len(days) > 1
+        and [int(d) for d in days] == list(range(28, int(days[-1]) + 1))
+    )
+    if (len(days) != 1 and not last_of_short) or ("BYSETPOS" in parts and not last_of_short):
+        raise _Undescribable(parts)
+    text = i18n.translate(f"recurrence.monthly_day_{suffix}", locale, n=interval, day=days[-1])
+    if last_of_short:
+        text += i18n.translate("recurrence.short_last", locale)
+    return text
+
+
+def _until_day(text: str) -> date:
+    try:
+        if text.endswith("Z"):
+            return to_local(datetime.strptime(text[:-1], "%Y%m%dT%H%M%S")).date()
+        return datetime.strptime(text[:8], "%Y%m%d").date()
+    except ValueError:
+        raise _Undescribable(text) from None
+
+
+def _rhythm(parts: Mapping[str, str], starts_on: date | None, locale: str) -> str:
+    interval = _positive(parts.get("INTERVAL"), 1)
+    freq = parts.get("FREQ")
+    if freq == "DAILY" and not {"BYDAY", "BYMONTHDAY", "BYSETPOS"} & set(parts):
+        key = "recurrence.daily_1" if interval == 1 else "recurrence.daily_n"
+        return i18n.translate(key, locale, n=interval)
+    if freq == "WEEKLY":
+        return _weekly(parts, interval, starts_on, locale)
+    if freq == "MONTHLY":
+        return _monthly(parts, interval, starts_on, locale)
+    raise _Undescribable(parts)
+
+
+def describe(
+    rule: str,
+    locale: str,
+    *,
+    at: time | None = None,
+    starts_on: date | None = None,
+    holidays_in: str | None = None,
+    exceptions: Collection[Exception_] = (),
+) -> str:
+    """A series' rule in words: "jeden Dienstag um 18:00 Uhr, bis 08.03.2027, ohne Feiertage in
+    Hamburg" / "every Tuesday at 18:00, until 08/03/2027, not on public holidays in Hamburg".
+
+    `rule` is the RRULE value a series stores (core.recurrence.rule_text, or a partner's own);
+    `at` its local start time, `starts_on` its first day (a rule without BYDAY/BYMONTHDAY
+    repeats that day's weekday or day of month). A rule with parts that have no words here
+    (BYMONTH, YEARLY, …) is named as it is, after "nach eigener Regel".
+    """
+    try:
+        parts = _rule_parts(rule)
+        text = _rhythm(parts, starts_on, locale)
+        if "UNTIL" in parts and "COUNT" in parts:
+            raise _Undescribable(rule)
+        count = _positive(parts["COUNT"], 1) if "COUNT" in parts else None
+        until = _until_day(parts["UNTIL"]) if "UNTIL" in parts else None
+    except _Undescribable:
+        text = i18n.translate("recurrence.custom", locale, rule=rule.strip())
+        count = until = None
+        parts = {"UNTIL": ""}  # the rule names its own end
+    if at is not None:
+        text += i18n.translate("recurrence.at", locale, time=at.strftime("%H:%M"))
+    if until is not None:
+        text += i18n.translate("recurrence.until", locale, day=i18n.day(until, locale))
+    elif count is not None:
+        text += i18n.translate("recurrence.count", locale, n=count)
+    elif "UNTIL" not in parts:
+        text += i18n.translate("recurrence.open", locale)
+    if holidays_in:
+        state = i18n.translate(f"dates.state_{holidays_in}", locale)
+        text += i18n.translate("recurrence.holidays", locale, state=state)
+    return text + _exceptions_text(exceptions, locale)
+
+
+def _exceptions_text(exceptions: Collection[Exception_], locale: str) -> str:
+    skipped = sum(1 for e in exceptions if e.action == SKIP)
+    moved = sum(1 for e in exceptions if e.action == MOVE)
+    text = i18n.translate("recurrence.skipped", locale, n=skipped) if skipped else ""
+    return text + (i18n.translate("recurrence.moved", locale, n=moved) if moved else "")

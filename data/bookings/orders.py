@@ -132,9 +132,9 @@ class Customer:
 @dataclass(frozen=True)
 class Payment:
     method: str | None
-    method_label: str  # German; `orders.payment_method_<group>` in the locale files
+    method_label: str  # in get_order's locale; `orders.payment_method_<group>`
     state: str  # paid | open | refunded | partially_refunded
-    state_label: str  # German; `orders.payment_<state>` in the locale files
+    state_label: str  # in get_order's locale; `orders.payment_<state>`
 
 
 @dataclass(frozen=True)
@@ -163,10 +163,6 @@ class OrderDetail:
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def _de(key: str, **params: object) -> str:
-    return i18n.translate(key, "de", **params)
 
 
 def _payment_group(method: str | None) -> str:
@@ -287,7 +283,7 @@ def _derived_status(magento_status: str | None, statuses: Sequence[str]) -> str 
 
 
 def _payment(
-    viewer: Viewer, order: Row, payment: Row | None, items: Sequence[OrderItem]
+    viewer: Viewer, order: Row, payment: Row | None, items: Sequence[OrderItem], locale: str
 ) -> Payment:
     method = payment.method if payment is not None else None
     grand = to_money(order.grand_total)
@@ -306,14 +302,14 @@ def _payment(
     else:
         state = PAYMENT_OPEN
     group = _payment_group(method)
-    method_label = _de(f"orders.payment_method_{group}") if method else "–"
+    method_label = i18n.translate(f"orders.payment_method_{group}", locale) if method else "–"
     if group == "other" and method:
         method_label = method
     return Payment(
         method=method,
         method_label=method_label,
         state=state,
-        state_label=_de(f"orders.payment_{state}"),
+        state_label=i18n.translate(f"orders.payment_{state}", locale),
     )
 
 
@@ -492,7 +488,7 @@ def _order_items(rows: Sequence[RowMapping], facts: _PortalFacts) -> tuple[Order
     )
 
 
-def _status_events(viewer: Viewer, shop: _ShopOrder) -> list[TimelineEvent]:
+def _status_events(viewer: Viewer, shop: _ShopOrder, locale: str) -> list[TimelineEvent]:
     events: list[TimelineEvent] = []
     for h in shop.history:
         comment = (h.comment or "").strip()
@@ -500,7 +496,7 @@ def _status_events(viewer: Viewer, shop: _ShopOrder) -> list[TimelineEvent]:
             # The portal's own rows may name other partners; a scoped viewer sees its own
             # decisions below instead.
             continue
-        label = shop.labels.get(h.status or "", h.status or "")
+        label = i18n.order_status(h.status, locale, shop_label=shop.labels.get(h.status or ""))
         events.append(
             TimelineEvent(at=h.created_at, kind="status", text=comment or label, label=label)
         )
@@ -571,7 +567,7 @@ def _timeline(
     locale: str,
 ) -> tuple[TimelineEvent, ...]:
     timeline = [
-        *_status_events(viewer, shop),
+        *_status_events(viewer, shop, locale),
         *_decision_events(items, facts.partner_names, locale),
         *_message_events(facts.messages, locale),
     ]
@@ -619,12 +615,12 @@ def get_order(
         created_at=order.created_at,
         state=state,
         status=status,
-        status_label=shop.labels.get(status or "", status or ""),
+        status_label=i18n.order_status(status, locale, shop_label=shop.labels.get(status or "")),
         currency=order.order_currency_code or "EUR",
         items=items,
         total_for_viewer=to_money(sum((i.row_total_incl_tax for i in items), ZERO)),
         grand_total=to_money(order.grand_total) if viewer.sees_all else None,
         customer=_customer(order, shop.address),
-        payment=_payment(viewer, order, shop.payment, items),
+        payment=_payment(viewer, order, shop.payment, items, locale),
         timeline=_timeline(viewer, shop, facts, items, locale),
     )

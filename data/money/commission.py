@@ -24,6 +24,7 @@ from data.access import scope
 from data.access.viewer import Viewer
 from data.ops import audit
 from data.portal_schema import commission_rates, courses, partners
+from data.shop.catalog import product_names
 
 COLUMNS = ["rate_id", "partner_id", "product_id", "rate", "valid_from", "created_at"]
 STAFF_ONLY = "access.commission_staff_only"
@@ -145,7 +146,7 @@ def set_course_rate(
         if owner is None:
             return False
         if partner_id is not None and owner != partner_id:
-            raise InvalidInput("partners.course_other_partner", course=product_id)
+            raise InvalidInput("partners.course_other_partner", course=_course_name(db, product_id))
         key = (commission_rates.c.product_id == product_id) & (
             commission_rates.c.valid_from == valid_from
         )
@@ -214,3 +215,11 @@ class RateBook:
             ):
                 overrides.setdefault(product_id, []).append((valid_from, to_rate(value)))
         return cls(contract, overrides)
+
+
+def _course_name(db: Databases, product_id: int) -> str:
+    """The course's name in the shop, for a sentence (never its number)."""
+    names = product_names().subquery()
+    with db.magento_read.connect() as conn:
+        name = conn.execute(select(names.c.name).where(names.c.entity_id == product_id)).scalar()
+    return str(name or "–")

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import streamlit as st
 
-from components import payout_views
+from components import payout_views, widgets
 from components.cache import choosable
 from components.confirm import Message, done
 from components.day_field import check_day, day_input
@@ -50,8 +50,8 @@ with st.expander(t("payouts.compute"), icon=":material/calculate:"):
     months = [payouts.last_month(today)]
     for _ in range(11):
         months.append(periods.previous_month(months[-1]).first_day)
-    month = st.selectbox(
-        t("payouts.compute_month"), months, format_func=month_label, key="payouts_compute_month"
+    month = widgets.selectbox(
+        st, t("payouts.compute_month"), months, format_func=month_label, key="payouts_compute_month"
     )
     if st.button(t("payouts.compute"), key="payouts_compute"):
         result = payouts.compute_payouts(viewer, db, period=month)
@@ -70,20 +70,23 @@ with st.expander(t("payouts.compute"), icon=":material/calculate:"):
         )
 
 left, middle, right = st.columns(3)
-period = left.selectbox(
+period = widgets.selectbox(
+    left,
     t("payouts.filter_period"),
     [None, *payouts.payout_periods(viewer, db)],
     format_func=lambda p: t("payouts.all") if p is None else month_label(p),
     key="payouts_period",
 )
-status = middle.selectbox(
+status = widgets.selectbox(
+    middle,
     t("payouts.filter_status"),
     [None, *PAYOUT_STATUSES],
     format_func=lambda s: t("payouts.all") if s is None else payout_views.status_label(s),
     key="payouts_status",
 )
 partner_options = [None, *partner_names.index.tolist()] if viewed is None else [None]
-partner = right.selectbox(
+partner = widgets.selectbox(
+    right,
     t("payouts.filter_partner"),
     partner_options,
     format_func=lambda p: (
@@ -106,7 +109,8 @@ else:
     )
     options = page_rows["payout_id"].tolist()
     labels = payout_views.payout_labels(page_rows)
-    chosen = st.multiselect(
+    chosen = widgets.multiselect(
+        st,
         t("payout_list.select_page"),
         options,
         default=options if select_all else [],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.cache import cached
 from components.commission_view import render_commission
 from components.feedback import show_refusal
@@ -37,7 +38,8 @@ st.dataframe(
 st.subheader(t("partners.commission_title"))
 st.caption(t("partners.commission_caption"))
 names = partners.set_index("partner_id")["name"]
-chosen = st.selectbox(
+chosen = widgets.selectbox(
+    st,
     t("partners.choose_partner"),
     names.index.tolist(),
     format_func=lambda pid: names.get(pid, str(pid)),
@@ -53,7 +55,8 @@ if chosen is not None:
     if not accounts:
         st.info(t("password.reset_staff_none"))
     else:
-        account = st.selectbox(
+        account = widgets.selectbox(
+            st,
             t("password.reset_staff_choose"),
             list(accounts),
             format_func=lambda uid: accounts.get(uid, str(uid)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.confirm import done
 from components.i18n import moment, number, t
 from components.mail_frame import show_mail
@@ -30,19 +31,22 @@ for col, status in zip(cols, STATUSES, strict=True):
     col.metric(t(f"outbox.status_{status}"), number(counts[status]), border=True)
 
 left, middle, right = st.columns(3)
-status = left.selectbox(
+status = widgets.selectbox(
+    left,
     t("outbox.filter_status"),
     [None, *STATUSES],
     format_func=lambda s: t("outbox.all") if s is None else t(f"outbox.status_{s}"),
     key="outbox_status",
 )
-channel = middle.selectbox(
+channel = widgets.selectbox(
+    middle,
     t("outbox.filter_channel"),
     [None, CHANNEL_EMAIL, CHANNEL_SMS],
     format_func=lambda c: t("outbox.all") if c is None else t(f"outbox.channel_{c}"),
     key="outbox_channel",
 )
-template = right.selectbox(
+template = widgets.selectbox(
+    right,
     t("outbox.filter_template"),
     [None, *sorted(TEMPLATES)],
     format_func=lambda n: t("outbox.all") if n is None else n,
@@ -50,16 +54,18 @@ template = right.selectbox(
 )
 with st.expander(t("outbox.preview_title"), icon=":material/preview:"):
     p_left, p_middle, p_right = st.columns(3)
-    preview_name = p_left.selectbox(
-        t("outbox.filter_template"), sorted(TEMPLATES), key="preview_template"
+    preview_name = widgets.selectbox(
+        p_left, t("outbox.filter_template"), sorted(TEMPLATES), key="preview_template"
     )
-    preview_locale = p_middle.selectbox(
+    preview_locale = widgets.selectbox(
+        p_middle,
         t("language.label"),
         ["de", "en"],
         format_func=lambda code: t(f"language.{code}"),
         key="preview_locale",
     )
-    preview_channel = p_right.selectbox(
+    preview_channel = widgets.selectbox(
+        p_right,
         t("outbox.filter_channel"),
         list(TEMPLATES[preview_name].channels),
         format_func=lambda c: t(f"outbox.channel_{c}"),
@@ -102,7 +108,8 @@ table = pd.DataFrame(
 )
 st.dataframe(table, hide_index=True, width="stretch")
 
-chosen = st.selectbox(
+chosen = widgets.selectbox(
+    st,
     t("outbox.open"),
     messages["message_id"].tolist(),
     format_func=lambda mid: f"#{mid} · {messages.set_index('message_id').loc[mid, 'recipient']}",

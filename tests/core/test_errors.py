@@ -228,6 +228,71 @@ def test_the_scan_catches_a_sentence(tmp_path: Path) -> None:
     assert [k for k in found if not KEY.fullmatch(k)] == found[:3]
 
 
+# --- no internal ids in what a refusal says ------------------------------------------------
+
+
+def _id_parameters(path: Path) -> Iterator[tuple[int, str, str]]:
+    """(line, key, parameter) of each refusal parameter that carries an internal id: named
+    `id`/`…_id`, or given a value named so (`course=product_id`)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        first = node.args[0]
+        if called not in REFUSAL_CLASSES or not isinstance(first, ast.Constant):
+            continue
+        for keyword in node.keywords:
+            name = keyword.arg or ""
+            if name == "id" or name.endswith("_id") or _names_an_id(keyword.value):
+                yield node.lineno, str(first.value), name
+
+
+def _names_an_id(value: ast.expr) -> bool:
+    """`product_id`, `row.date_id`, `row["order_id"]`, `int(date_id)`: an id itself."""
+    if isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords:
+        func = value.func
+        return (
+            isinstance(func, ast.Name) and func.id in {"int", "str"} and _names_an_id(value.args[0])
+        )
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant):
+        label = str(value.slice.value)
+    elif isinstance(value, ast.Attribute):
+        label = value.attr
+    elif isinstance(value, ast.Name):
+        label = value.id
+    else:
+        return False
+    return label == "id" or label.endswith("_id")
+
+
+def test_no_refusal_shows_an_internal_id() -> None:
+    """Was: "Termin 4523 …" and "Der Kurs 101 …": a refusal names the course and the date a
+    user knows, never the database's number for them."""
+    german, english = i18n.catalog("de"), i18n.catalog("en")
+    shown = []
+    for path in [*_sources(), *sorted((ROOT / "components").glob("*.py"))]:
+        for line, key, name in _id_parameters(path):
+            if f"{{{name}}}" in german.get(key, "") or f"{{{name}}}" in english.get(key, ""):
+                shown.append(f"{path.relative_to(ROOT)}:{line}: {key} shows {{{name}}}")
+    assert shown == []
+
+
+def test_the_id_scan_catches_an_id_in_a_sentence(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f(product_id, name):\n"
+        '    raise InvalidInput("partners.course_other_partner", course=product_id)\n'
+        '    raise InvalidInput("orders.alternative_invalid", date_id=4523)\n'
+        '    raise InvalidInput("dates.no_such_occurrence", day=name)\n'
+    )
+    assert [(key, name) for _line, key, name in _id_parameters(sample)] == [
+        ("partners.course_other_partner", "course"),
+        ("orders.alternative_invalid", "date_id"),
+    ]
+
+
 # --- the jobs command line speaks from the locale files --------------------------------------
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from core import i18n
+from core.validation import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]
 USED_KEY = re.compile(r"""\bt\(\s*f?["']([a-z_]+\.[a-z_{}.]+)["']""")
@@ -91,3 +92,43 @@ def test_each_distinct_value_is_formatted_once() -> None:
     seen: list[int] = []
     assert i18n.each_distinct([1, 2, 1, 1], lambda v: seen.append(v) or str(v)) == list("1211")
     assert seen == [1, 2]
+
+
+def test_a_price_field_reads_and_shows_the_languages_decimal_mark() -> None:
+    assert i18n.amount(Decimal("129"), "de") == "129,00"
+    assert i18n.amount(Decimal("1234.5"), "de") == "1.234,50"
+    assert i18n.amount(Decimal("1234.5"), "en") == "1,234.50"
+    assert i18n.parse_amount("129,00", "de") == Decimal("129.00")
+    assert i18n.parse_amount(" 1.234,50 € ", "de") == Decimal("1234.50")
+    assert i18n.parse_amount("129.50", "de") == Decimal("129.50")  # a point before cents
+    assert i18n.parse_amount("1.234", "de") == Decimal("1234")  # a thousands point
+    assert i18n.parse_amount("0,004", "de") == Decimal("0.004")  # exact; the data layer refuses
+    assert i18n.parse_amount("1,234.50", "en") == Decimal("1234.50")
+
+
+@pytest.mark.parametrize("text", ["", "zwölf", "12,3,4", "-5", "1e5", "NaN", "12 Euro 50"])
+def test_what_is_no_amount_is_refused_with_a_sentence(text: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        i18n.parse_amount(text, "de")
+    assert refused.value.key == "widgets.amount_invalid"
+    assert "129,00" in i18n.render_refusal(refused.value, "de")
+
+
+def test_order_statuses_come_from_the_locale_files() -> None:
+    assert i18n.order_status("complete", "de") == "Abgeschlossen"
+    assert i18n.order_status("holded", "de", shop_label="On Hold") == "Angehalten"
+    assert i18n.order_status("holded", "en", shop_label="On Hold") == "On hold"
+    assert i18n.order_status("miomente_confirmed", "en") == "Confirmed by the partner"
+    # Unknown: the shop's label, else the code made readable; nothing: a dash.
+    assert i18n.order_status("gift_wrapped", "de", shop_label="Als Geschenk") == "Als Geschenk"
+    assert i18n.order_status("gift_wrapped", "de") == "Gift wrapped"
+    assert i18n.order_status("gift_wrapped", "de", shop_label="  ") == "Gift wrapped"
+    assert i18n.order_status(None, "de") == "–"
+
+
+def test_every_shop_status_has_words_in_both_languages() -> None:
+    from data.shop.schema import ORDER_STATUSES
+
+    for locale in i18n.LOCALES:
+        for status, *_ in ORDER_STATUSES:
+            assert f"order_status.{status}" in i18n.catalog(locale), (locale, status)

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from core import recurrence as rec
+from core.clock import BERLIN
 from core.validation import InvalidInput
 
 NINE = time(9, 0)
@@ -851,3 +852,129 @@ def test_expansion_refuses_a_bad_stored_pattern(changes: dict, key: str) -> None
     with pytest.raises(InvalidInput) as refused:
         rec.pending(pattern, until=date(2027, 6, 30))
     assert refused.value.key == key
+
+
+# --- in words (describe) --------------------------------------------------------------------
+
+_AT = time(18, 0)
+
+
+def _words(rule: str, locale: str = "de", **kwargs: object) -> str:
+    return rec.describe(rule, locale, at=kwargs.pop("at", _AT), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("rule", "german", "english"),
+    [
+        (
+            "FREQ=WEEKLY;UNTIL=20270308T235959;BYDAY=TU",
+            "jeden Dienstag um 18:00 Uhr, bis 08.03.2027",
+            "every Tuesday at 18:00, until 08/03/2027",
+        ),
+        (
+            "FREQ=WEEKLY;INTERVAL=2;COUNT=10;BYDAY=TU,TH",
+            "alle 2 Wochen am Dienstag und Donnerstag um 18:00 Uhr, 10 Termine",
+            "every 2 weeks on Tuesday and Thursday at 18:00, 10 dates",
+        ),
+        (
+            "FREQ=WEEKLY;BYDAY=FR,MO,WE;COUNT=1",
+            "jeden Montag, Mittwoch und Freitag um 18:00 Uhr, 1 Termin",
+            "every Monday, Wednesday and Friday at 18:00, 1 date",
+        ),
+        ("FREQ=DAILY", "täglich um 18:00 Uhr, ohne Enddatum", "every day at 18:00, no end date"),
+        (
+            "FREQ=DAILY;INTERVAL=3;COUNT=4",
+            "alle 3 Tage um 18:00 Uhr, 4 Termine",
+            "every 3 days at 18:00, 4 dates",
+        ),
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=15;UNTIL=20271231T235959",
+            "jeden Monat am 15. um 18:00 Uhr, bis 31.12.2027",
+            "every month on day 15 at 18:00, until 31/12/2027",
+        ),
+        (
+            "FREQ=MONTHLY;BYSETPOS=-1;BYMONTHDAY=28,29,30,31",
+            "jeden Monat am 31. (in kürzeren Monaten am letzten Tag) um 18:00 Uhr, ohne Enddatum",
+            "every month on day 31 (on the last day in shorter months) at 18:00, no end date",
+        ),
+        (
+            "FREQ=MONTHLY;BYDAY=-1FR",
+            "jeden letzten Freitag im Monat um 18:00 Uhr, ohne Enddatum",
+            "on the last Friday of every month at 18:00, no end date",
+        ),
+        (
+            "FREQ=MONTHLY;INTERVAL=3;BYDAY=+2SA;COUNT=4",
+            "alle 3 Monate am 2. Samstag um 18:00 Uhr, 4 Termine",
+            "every 3 months on the second Saturday at 18:00, 4 dates",
+        ),
+        (
+            "RRULE:freq=weekly;byday=mo",  # a partner's own rule, as typed
+            "jeden Montag um 18:00 Uhr, ohne Enddatum",
+            "every Monday at 18:00, no end date",
+        ),
+    ],
+)
+def test_a_rule_in_words(rule: str, german: str, english: str) -> None:
+    assert _words(rule, "de") == german
+    assert _words(rule, "en") == english
+
+
+def test_the_issues_example_with_holidays_and_exceptions() -> None:
+    rule = "FREQ=WEEKLY;UNTIL=20270308T235959;BYDAY=TU"
+    assert _words(rule, holidays_in="HH") == (
+        "jeden Dienstag um 18:00 Uhr, bis 08.03.2027, ohne Feiertage in Hamburg"
+    )
+    exceptions = [
+        rec.Exception_(date(2027, 1, 5), rec.SKIP),
+        rec.Exception_(date(2027, 1, 12), rec.SKIP),
+        rec.Exception_(date(2027, 1, 19), rec.MOVE, datetime(2027, 1, 20, 18, 0, tzinfo=BERLIN)),
+    ]
+    assert _words(rule, "en", holidays_in="BY", exceptions=exceptions) == (
+        "every Tuesday at 18:00, until 08/03/2027, not on public holidays in Bavaria, "
+        "2 dates skipped, 1 moved"
+    )
+
+
+def test_an_until_in_utc_is_the_berlin_day() -> None:
+    # 23:30 UTC on 8 March is 00:30 on 9 March in Berlin.
+    assert _words("FREQ=DAILY;UNTIL=20270308T233000Z").endswith("bis 09.03.2027")
+
+
+def test_a_rule_without_byday_repeats_the_first_days_weekday_or_day() -> None:
+    first = date(2027, 1, 7)  # a Thursday
+    assert _words("FREQ=WEEKLY", starts_on=first).startswith("jeden Donnerstag")
+    assert _words("FREQ=MONTHLY", starts_on=first).startswith("jeden Monat am 7.")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24",
+        "FREQ=MONTHLY;BYMONTH=1,7;BYDAY=MO",
+        "FREQ=WEEKLY;BYDAY=2MO",
+        "FREQ=MONTHLY;BYMONTHDAY=1,15",
+        "FREQ=WEEKLY;INTERVAL=0;BYDAY=MO",
+        "FREQ=WEEKLY;BYDAY=MO;COUNT=3;UNTIL=20270101",
+        "kaputt",
+        "",
+    ],
+)
+def test_a_rule_without_words_is_named_not_crashed_on(rule: str) -> None:
+    assert _words(rule) == f"nach eigener Regel ({rule}) um 18:00 Uhr"
+    assert _words(rule, "en") == f"by a custom rule ({rule}) at 18:00"
+
+
+def test_every_pattern_the_form_makes_has_words() -> None:
+    """What the series form saves (rule_text of each kind) is never shown as an RRULE."""
+    base = {"starts_on": date(2027, 1, 4), "start_time": _AT, "duration_minutes": 60}
+    patterns = [
+        rec.Pattern(kind=rec.DAILY, interval=2, count=5, **base),
+        rec.Pattern(kind=rec.WEEKLY, weekdays=("SA", "TU"), ends_on=date(2027, 6, 1), **base),
+        rec.Pattern(kind=rec.MONTHLY_DAY, month_day=30, short_months=rec.SHORT_SKIP, **base),
+        rec.Pattern(kind=rec.MONTHLY_DAY, month_day=30, short_months=rec.SHORT_LAST, **base),
+        rec.Pattern(kind=rec.MONTHLY_POSITION, position=4, position_weekday="SU", **base),
+    ]
+    for pattern in patterns:
+        for locale in ("de", "en"):
+            text = rec.describe(rec.rule_text(pattern), locale, at=_AT)
+            assert "FREQ" not in text and "Regel" not in text and "rule" not in text, text

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from accounting.model import VAT_REVERSE_CHARGE, VAT_SMALL_BUSINESS
+from core import i18n
 from core.db import Databases
 from core.settings import Settings
 from core.validation import InvalidInput
@@ -268,6 +269,8 @@ def test_course_rate_input_and_partner_check(october: Databases) -> None:
             STAFF, october, product_id=201, rate="10", valid_from=OCTOBER, partner_id=1
         )
     assert refused.value.key == "partners.course_other_partner"
+    said = i18n.render_refusal(refused.value, "de")
+    assert "201" not in said and "Beta" in said, said  # the course's name, not its number
     # Staff viewing as A do not reach B's course at all.
     assert not commission.set_course_rate(
         STAFF.view_as(1), october, product_id=201, rate="10", valid_from=OCTOBER

@@ -227,8 +227,8 @@ def test_a_price_with_a_fraction_of_a_cent_is_refused_not_rounded(world: Databas
     at.run()
     with world.magento.connect() as conn:
         before = conn.execute(select(D.c.price).where(D.c.date_id == 13)).scalar()
-    price = [w for w in at.number_input if w.form_id == "edit_13"][1]
-    price.set_value(0.004)
+    assert at.text_input(key="edit_price_13").value == "89,00"  # the German decimal comma
+    at.text_input(key="edit_price_13").set_value("0,004")
     next(b for b in at.button if b.form_id == "edit_13").click().run()
     assert_clean(at)
     assert [e.value for e in at.error] == [catalog("de")["dates.price_cents"]]

@@ -230,7 +230,7 @@ def _preview_and_save(
             _preview(ctx, course, pattern, offer)
         except REFUSALS as exc:
             refused(exc)
-    _save(ctx, s_col, course, pattern, offer, previewed=previewed)
+    _save(ctx, s_col, course, pattern, offer)
 
 
 def _save(
@@ -239,8 +239,6 @@ def _save(
     course: int,
     pattern: rec.Pattern,
     offer: dict[str, object],
-    *,
-    previewed: bool,
 ) -> None:
     """The save button, once: the form's token makes a second submit of the same form (a
     double click, racing reruns) create nothing; once saved, the button stays disabled until a
@@ -271,9 +269,8 @@ def _save(
     st.session_state.pop(PREVIEW_KEY, None)
     st.session_state[SAVED_KEY] = fields
     new_form(SERIES_FORM)
-    # The preview above already named the clashing dates; say it once.
-    clash = saved.overlaps and not previewed
-    overlap = [("warning", overlap_warning(ctx, saved.overlaps))] if clash else []
+    # Named once: the page runs again without the preview that named them before.
+    overlap = [("warning", overlap_warning(ctx, saved.overlaps))] if saved.overlaps else []
     done(("success", t("dates.series_saved", n=saved.created)), *overlap)
 
 

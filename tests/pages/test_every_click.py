@@ -228,5 +228,5 @@ def test_issuing_credit_notes_for_all_filtered_asks_with_count_and_sum(drafts: D
     assert set(table[DE["payouts.col_status"]]) == {DE["payouts.status_approved"]}
     assert not [w for w in at.warning if "Gutschriften ausstellen" in w.value]
     # No chip keeps "Entwurf": the choice starts afresh after the action.
-    [choice] = [m for m in at.multiselect if m.label == DE["payouts.select"]]
+    [choice] = [m for m in at.multiselect if m.label == DE["payout_list.select_page"]]
     assert choice.value == [] and not at.checkbox(key="payouts_select_all").value

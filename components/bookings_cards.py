@@ -7,6 +7,8 @@ go: order number and status, then course and date, then customer, tickets and am
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -50,10 +52,23 @@ def _card(row, partner_names: dict[int, str] | None) -> str:
     )
 
 
-def render_cards(rows: pd.DataFrame, partner_names: dict[int, str] | None) -> None:
-    """The cards of this page's bookings (shown on a phone only); place right after the table."""
+def render_cards(
+    rows: pd.DataFrame,
+    partner_names: dict[int, str] | None,
+    *,
+    open_order: Callable[[int], None],
+) -> None:
+    """The cards of this page's bookings (shown on a phone only); place right after the table.
+    Each card's button opens its order (`open_order` in the click's callback: one run)."""
     st.html(_CSS)
     with st.container(key=CARDS_KEY):
         for row in rows.itertuples():
             with st.container(border=True):
                 st.markdown(_card(row, partner_names))
+                st.button(
+                    t("orders_cards.open"),
+                    key=f"orders_card_open_{row.order_id}",
+                    icon=":material/open_in_new:",
+                    on_click=open_order,
+                    args=(int(row.order_id),),
+                )

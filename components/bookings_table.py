@@ -75,6 +75,7 @@ def render_list(
         st.info(t("orders.empty"), icon=":material/inbox:")
         return
     # A click on a row opens its order (components.order_detail: a dialog over the list).
+    st.caption(t("clicks.open_hint"))
     key = f"orders_table_{st.session_state.get(TABLE_ROUND, 0)}"
     order_ids = [int(o) for o in result.rows["order_id"]]
     event = st.dataframe(
@@ -88,8 +89,8 @@ def render_list(
     )
     picked = [*event.selection.rows, *(row for row, _column in event.selection.cells)]
     _open_row(picked, order_ids)
-    st.caption(t("clicks.open_hint"))
-    bookings_cards.render_cards(result.rows, partner_names)  # instead of the table on a phone
+    # Right after the table: on a phone the stylesheet shows the cards instead of it.
+    bookings_cards.render_cards(result.rows, partner_names, open_order=_open_card)
     prev_col, page_col, next_col = st.columns([1, 2, 1])
     # Paging in the buttons' callbacks: the click's run shows the new page, no second run.
     view = {"sort": parsed.sort, "page_size": result.page_size}
@@ -120,6 +121,11 @@ def _open_row(rows: list[int], order_ids: list[int]) -> None:
     if rows and 0 <= rows[0] < len(order_ids):
         st.query_params[ORDER_PARAM] = str(order_ids[rows[0]])
         fresh_table()
+
+
+def _open_card(order_id: int) -> None:
+    """A card's "Öffnen" (on a phone): name its order in the URL, as a row click does."""
+    st.query_params[ORDER_PARAM] = str(order_id)
 
 
 def fresh_table() -> None:

@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 import streamlit as st
 
+from components.feedback import show_refusal
 from components.i18n import locale, t
 from core import i18n
 from core.validation import InvalidInput
@@ -77,7 +78,7 @@ def money_input(
     try:
         return i18n.parse_amount(text, locale())
     except InvalidInput as exc:
-        st.error(i18n.render_refusal(exc, locale()), icon=":material/error:")
+        show_refusal(exc)  # the typed text is quoted: it stays text
         return None
 
 

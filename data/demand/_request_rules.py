@@ -72,7 +72,7 @@ def _text(value: object, *, limit: int, key: str, one_line: bool = False) -> str
     raw = str(value or "")
     text = " ".join(raw.split()) if one_line else raw.strip()
     if len(text) > limit:
-        raise InvalidInput(f"date_requests.{key}_too_long", max=limit)
+        raise InvalidInput(key, max=limit)
     return text or None
 
 
@@ -89,7 +89,7 @@ def check_wish(
     today: date,
 ) -> Wish:
     """The general checks, before the course and its partner's rules are known."""
-    clean_name = _text(name, limit=MAX_NAME, key="name", one_line=True)
+    clean_name = _text(name, limit=MAX_NAME, key="date_requests.name_too_long", one_line=True)
     if clean_name is None:
         raise InvalidInput("date_requests.name_required")
     address = str(email or "").strip().lower()
@@ -113,8 +113,8 @@ def check_wish(
         name=clean_name,
         email=address,
         participants=people,
-        message=_text(message, limit=MAX_MESSAGE, key="message"),
-        phone=_text(phone, limit=50, key="phone", one_line=True),
+        message=_text(message, limit=MAX_MESSAGE, key="date_requests.message_too_long"),
+        phone=_text(phone, limit=50, key="date_requests.phone_too_long", one_line=True),
         locale=locale,
     )
 
@@ -159,7 +159,7 @@ def workdays_left(today: date, due: date) -> int:
 
 def check_note(value: object, *, required: bool) -> str | None:
     """A partner's reason or message to the customer(s)."""
-    note = _text(value, limit=MAX_NOTE, key="note")
+    note = _text(value, limit=MAX_NOTE, key="date_requests.note_too_long")
     if required and note is None:
         raise InvalidInput("date_requests.reason_required")
     return note

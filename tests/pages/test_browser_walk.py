@@ -154,14 +154,25 @@ def _login(walk: Walk, username: str) -> None:
     page.get_by_label("Passwort", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.locator("h1", has_text="Guten Tag").first).to_be_visible()
-    page.wait_for_function(
-        "() => document.cookie.split('; ').some((c) => c.startsWith('miomente_portal_session='))"
-    )
+    # The session cookie is HttpOnly (the server sets it): wait for it in the browser's jar.
+    for _ in range(300):  # polling for a condition, not a timing assertion
+        if any(c["name"] == "miomente_portal_session" for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail("the session cookie was never set", pytrace=False)
 
 
 def _click_row(walk: Walk, row: int) -> None:
-    """Click (tap) the `row`-th row of the first table (0-based) on its order number."""
+    """Click the `row`-th row of the first table (0-based) on its order number; on a phone,
+    where cards replace the table, tap that card's "Öffnen"."""
     walk.settle()
+    if walk.size == "390" and walk.page.locator(".st-key-orders_cards").count():
+        expect(walk.page.get_by_test_id("stDataFrame").first).to_be_hidden()
+        card_button = walk.page.locator(".st-key-orders_cards").get_by_role("button", name="Öffnen")
+        card_button.nth(row).scroll_into_view_if_needed()
+        card_button.nth(row).tap()
+        return
     table = walk.page.get_by_test_id("stDataFrame").first
     table.scroll_into_view_if_needed()
     header = row_height = 35  # Streamlit's default row height, the header as high

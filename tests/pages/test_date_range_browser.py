@@ -88,7 +88,7 @@ def test_a_day_outside_the_range_is_refused_in_german_and_nothing_changes(
     save = page.get_by_role("button", name="Änderungen speichern")
     form = page.get_by_test_id("stForm").filter(has=save)
     expect(form.get_by_text("bis zum 31.12.2099")).to_be_visible()  # the hint under the form
-    form.get_by_role("spinbutton", name="day, Datum").focus()
+    form.get_by_role("spinbutton", name="Tag, Datum").focus()
     page.keyboard.type(typed.replace(".", ""), delay=50)
     expect(form.get_by_test_id("stDateInputField")).to_contain_text(typed)
     page.keyboard.press("Tab")  # leave the day field

@@ -94,6 +94,19 @@ def test_a_row_click_opens_the_order_in_a_dialog_that_shows_the_decision(world: 
     assert not _blocks(at, "dialog") and "bestellung" not in at.query_params
 
 
+def test_a_card_s_open_button_opens_the_order_on_a_phone(world: Databases):
+    """On a phone the table gives way to cards; each card's "Öffnen" opens the same dialog."""
+    at = new_app(user_id=ALPHA)
+    at.run()
+    at.switch_page("pages/verkauf/bestellungen.py")
+    at.run()
+    at.button(key="orders_card_open_1001").click().run()
+    assert_clean(at)
+    [dialog] = _blocks(at, "dialog")
+    assert "Bestellung 000001001" in _texts(dialog)
+    assert at.query_params["bestellung"] == "1001"
+
+
 # --- Termine: the chosen tab stays open ------------------------------------------------------
 
 

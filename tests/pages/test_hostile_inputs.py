@@ -51,6 +51,9 @@ TEXT: dict[str, str] = {
 # ... and as what a number or a date field can hold (a date field cannot hold a 30 February:
 # the browser's field clamps it, tests/pages/test_date_range_browser.py covers typing).
 NUMBER: dict[str, float] = {"negative": -5, "10000-chars": 1e12}
+# Prices are text fields with the German decimal comma (components/widgets.money_input):
+# every hostile text, a negative price, a fraction of a cent and a number too big to sell.
+PRICE: dict[str, str] = TEXT | {"negative": "-5,00", "cent-fraction": "0,004", "huge": "1e12"}
 DAY: dict[str, date] = {"year-9999": date(9999, 12, 31), "year-1": date(1, 1, 1)}
 # Traces of a value that turned into markup: what `md` escapes never looks like this.
 LIVE = re.compile(r"(?<!\\)<(script|img)|!\[x\]\(|\]\(https://evil")
@@ -182,9 +185,10 @@ def _edit(field: str, date_id: int = 13) -> Callable[[Databases, AppTest, object
         form = f"edit_{date_id}"
         if field == "day":
             next(w for w in at.date_input if w.form_id == form).set_value(value)
+        elif field == "price":
+            next(w for w in at.text_input if w.form_id == form).input(str(value))
         else:
-            numbers = [w for w in at.number_input if w.form_id == form]
-            numbers[0 if field == "seats" else 1].set_value(value)
+            next(w for w in at.number_input if w.form_id == form).set_value(value)
         return next(b for b in at.button if b.form_id == form).click().run()
 
     return fill
@@ -198,6 +202,10 @@ def _series(field: str) -> Callable[[Databases, AppTest, object], AppTest]:
             at.text_input(key="s_rrule").input(str(value))
         elif field == "s_start":
             at.date_input(key="s_start").set_value(value)
+        elif field == "s_price":
+            at.text_input(key=field).input(str(value)).run()
+            if "s_save" not in {b.key for b in at.button}:
+                return at  # no amount: the form says why and offers no save
         else:
             at.number_input(key=field).set_value(value)
         return at.button(key="s_save").click().run()
@@ -228,6 +236,8 @@ def _new_date(field: str) -> Callable[[Databases, AppTest, object], AppTest]:
     def fill(db: Databases, at: AppTest, value: object) -> AppTest:
         if field == "day":
             at.date_input(key="nd_day").set_value(value)
+        elif field == "price":
+            at.text_input(key="nd_price").input(str(value))
         else:
             at.number_input(key=f"nd_{field}").set_value(value)
         return at.button(key="nd_save").click().run()
@@ -254,6 +264,8 @@ def _bulk(field: str) -> Callable[[Databases, AppTest, object], AppTest]:
         if field == "from":
             at.radio(key="bulk_scope").set_value("from").run()
             at.date_input(key="bulk_from").set_value(value)
+        elif field == "price":
+            at.text_input(key="bulk_price").input(str(value))
         else:
             at.number_input(key=f"bulk_{field}").set_value(value)
         return at.button(key="bulk_apply").click().run()
@@ -369,20 +381,20 @@ FORMS = [
     Form("password-current", _settings_page, _password_current, TEXT),
     Form("edit-date-day", _dates_page, _edit("day"), DAY),
     Form("edit-date-seats", _dates_page, _edit("seats"), NUMBER),
-    Form("edit-date-price", _dates_page, _edit("price"), NUMBER),
+    Form("edit-date-price", _dates_page, _edit("price"), PRICE),
     Form("move-booked-date", _booked_dates_page, _edit("day"), DAY),
     Form("series-rrule", _dates_page, _series("rrule"), TEXT),
     Form("series-start", _dates_page, _series("s_start"), DAY),
     Form("series-interval", _dates_page, _series("s_interval"), NUMBER),
     Form("series-seats", _dates_page, _series("s_seats"), NUMBER),
-    Form("series-price", _dates_page, _series("s_price"), NUMBER),
+    Form("series-price", _dates_page, _series("s_price"), PRICE),
     Form("bulk-edit-seats", _series_page, _bulk("seats"), NUMBER),
-    Form("bulk-edit-price", _series_page, _bulk("price"), NUMBER),
+    Form("bulk-edit-price", _series_page, _bulk("price"), PRICE),
     Form("bulk-edit-from-day", _series_page, _bulk("from"), DAY),
     Form("move-series-date", _series_page, _move_series_date, DAY),
     Form("new-date-day", _new_date_form, _new_date("day"), DAY),
     Form("new-date-seats", _new_date_form, _new_date("seats"), NUMBER),
-    Form("new-date-price", _new_date_form, _new_date("price"), NUMBER),
+    Form("new-date-price", _new_date_form, _new_date("price"), PRICE),
     Form(
         "reject-order",
         _orders_page,

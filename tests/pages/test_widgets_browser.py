@@ -135,9 +135,10 @@ def _english_in(text: str) -> list[str]:
     return sorted(set(found))
 
 
-def _open_status_filter(page: Page) -> None:
-    """Open the filter form (unless open) and the status multiselect's dropdown."""
-    status = page.get_by_test_id("stMultiSelect").filter(has_text="Status").first
+def _open_status_filter(page: Page, label: str = "Kurs") -> None:
+    """Open the filter form (unless open) and the course multiselect's dropdown (the statuses
+    are pills, which have no dropdown)."""
+    status = page.get_by_test_id("stMultiSelect").filter(has_text=label).first
     dropdown = page.get_by_test_id("stMultiSelectDropdown")
     for _attempt in range(3):  # a rerun may close the expander between look and click
         _settle(page)
@@ -162,7 +163,7 @@ def test_a_german_page_shows_no_english_streamlit_text(
     _open_status_filter(page)
     dropdown = page.get_by_test_id("stMultiSelectDropdown")
     expect(dropdown.get_by_role("option").first).to_have_text("Alle auswählen")
-    status = page.get_by_test_id("stMultiSelect").filter(has_text="Status").first
+    status = page.get_by_test_id("stMultiSelect").filter(has_text="Kurs").first
     expect(status.locator("input")).to_have_attribute("placeholder", "Bitte auswählen")
     # The empty date range reads as German segments.
     booked = page.get_by_test_id("stDateInput").filter(has_text="Gebucht zwischen").first
@@ -198,8 +199,8 @@ def test_after_switching_to_english_streamlit_speaks_english(page: Page, app: Ru
     page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
     expect(page.locator("h1", has_text="Orders").first).to_be_visible()
     _settle(page)
-    _open_status_filter(page)
-    status = page.get_by_test_id("stMultiSelect").filter(has_text="Status").first
+    _open_status_filter(page, "Course")
+    status = page.get_by_test_id("stMultiSelect").filter(has_text="Course").first
     dropdown = page.get_by_test_id("stMultiSelectDropdown")
     expect(dropdown.get_by_role("option").first).to_have_text("Select all")
     expect(status.locator("input")).to_have_attribute("placeholder", "Choose options")
@@ -210,5 +211,5 @@ def test_after_switching_to_english_streamlit_speaks_english(page: Page, app: Ru
     page.get_by_test_id("stSidebar").get_by_text("Deutsch", exact=True).click()
     expect(page.locator("h1", has_text="Bestellungen").first).to_be_visible()
     _settle(page)
-    _open_status_filter(page)
+    _open_status_filter(page, "Course")
     expect(dropdown.get_by_role("option").first).to_have_text("Alle auswählen")

@@ -67,7 +67,8 @@ def render_cards(
                 st.markdown(_card(row, partner_names))
                 st.button(
                     t("orders_cards.open"),
-                    key=f"orders_card_open_{row.order_id}",
+                    # One order has a row per partner (staff): the row makes the key unique.
+                    key=f"orders_card_open_{row.Index}_{row.order_id}",
                     icon=":material/open_in_new:",
                     on_click=open_order,
                     args=(int(row.order_id),),

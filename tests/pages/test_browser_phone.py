@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from components.navigation import BY_KEY, DEFAULT, PAGES, PageSpec
+from components.navigation import BY_KEY, PAGES, PageSpec
 from core.i18n import translate
 from data.demo import DEMO_PASSWORD
 from tests.support.browser import CHROMIUM_ARGS, ROOT, RunningApp, require_chromium, streamlit_app
@@ -142,8 +142,8 @@ def _choose_in_menu(page: Page, app: RunningApp, spec: PageSpec, *, phone: bool)
         expect(sidebar).to_have_attribute("data-collapsed", "false")
     link = page.get_by_test_id("stSidebarNav").get_by_role("link", name=de(f"nav.{spec.key}"))
     link.first.click()
-    path = "" if spec.key == DEFAULT else spec.url_path  # the default page lives at "/"
-    expect(page).to_have_url(re.compile(rf"^{re.escape(app.url)}/{path}(\?.*)?$"))
+    # Every listed page has its German URL, the Übersicht too ("/" is its hidden twin).
+    expect(page).to_have_url(re.compile(rf"^{re.escape(app.url)}/{spec.url_path}(\?.*)?$"))
     if phone:  # the menu lay over the page; it is out of the way again
         expect(sidebar).to_have_attribute("data-collapsed", "true")
     expect(page.get_by_test_id("stMain").locator("h1").first).to_be_visible()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import create_engine, func, select, update
 
 from core.db import Databases
@@ -163,6 +164,36 @@ def _login(walk: Walk, username: str) -> None:
         pytest.fail("the session cookie was never set", pytrace=False)
 
 
+def _expand(walk: Walk, label: str, inside: Locator) -> None:
+    """Open the expander `label` until `inside` shows: a click that lands while a rerun redraws
+    the page can fold it again (waiting for a condition, not for seconds)."""
+    for _attempt in range(3):
+        walk.settle()
+        if inside.is_visible():
+            return
+        walk.page.get_by_text(label).first.click()
+        try:
+            inside.wait_for(state="visible", timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    expect(inside).to_be_visible()
+
+
+def _click_until(walk: Walk, target: Locator, shows: Locator) -> None:
+    """Click `target` until `shows` appears: a click that lands while a rerun redraws the page
+    is lost (a person clicks again); asking twice is harmless."""
+    for _attempt in range(3):
+        walk.settle()
+        target.click()
+        try:
+            shows.wait_for(state="visible", timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    expect(shows).to_be_visible()
+
+
 def _click_row(walk: Walk, row: int) -> None:
     """Click the `row`-th row of the first table (0-based) on its order number; on a phone,
     where cards replace the table, tap that card's "Öffnen"."""
@@ -262,10 +293,9 @@ def _series_double_click_skip_cancel(walk: Walk) -> None:
     expect(_series_tab(walk)).to_have_attribute("aria-selected", "true")
     walk.shot("series-date-skipped")
 
-    walk.page.get_by_text("Serie beenden").first.click()
-    walk.button("Serie absagen (künftige Termine)").click()
+    _expand(walk, "Serie beenden", walk.button("Serie absagen (künftige Termine)"))
     question = walk.alert(re.compile(r"Serie #1 beenden: \d+ künftige"))
-    expect(question).to_be_visible()
+    _click_until(walk, walk.button("Serie absagen (künftige Termine)"), question)
     expect(question).to_contain_text("Buchungen sind keine betroffen.")
     expect(_series_tab(walk)).to_have_attribute("aria-selected", "true")
     question.scroll_into_view_if_needed()
@@ -322,7 +352,7 @@ def _staff_confirms_as_the_partner(walk: Walk) -> None:
 
 def _staff_approves_with_the_question(walk: Walk) -> None:
     walk.goto("auszahlungen")
-    walk.page.get_by_text("Alle gefilterten auswählen").first.click()
+    walk.page.get_by_text(re.compile(r"^Alle \d+ Auszahlungen dieser Auswahl")).first.click()
     walk.settle()
     walk.button("Freigeben und Gutschrift ausstellen").click()
     question = walk.alert(re.compile(r"2 Gutschriften ausstellen über [\d.]+,\d\d\s€\?"))

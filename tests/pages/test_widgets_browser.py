@@ -211,5 +211,5 @@ def test_after_switching_to_english_streamlit_speaks_english(page: Page, app: Ru
     page.get_by_test_id("stSidebar").get_by_text("Deutsch", exact=True).click()
     expect(page.locator("h1", has_text="Bestellungen").first).to_be_visible()
     _settle(page)
-    _open_status_filter(page, "Course")
+    _open_status_filter(page, "Kurs")
     expect(dropdown.get_by_role("option").first).to_have_text("Alle auswählen")

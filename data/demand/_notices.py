@@ -5,7 +5,8 @@ date the entry waits for, or any date) with free seats, and the entry has no not
 Dates that had free seats when the customer signed up got a `known` notice then (no mail).
 
 Modes (a partner setting):
-- *alle benachrichtigen* (`all`): every waiting entry whose group fits the free seats is told.
+- *alle benachrichtigen* (`all`): every waiting entry is told, once per date (a group larger
+  than the free seats too: it may come with fewer people, or book another date).
 - *der Reihe nach* (`queue`): oldest entry first, only as many as the free seats fit, counting
   each entry's seats; a group that does not fit is skipped and a later, smaller one is told.
   Seats offered to entries told less than the waiting time ago (`wait_hours`; at most
@@ -360,7 +361,7 @@ def _held(
 
 def _chosen(candidates: Sequence, date: OpenDate, setting: WaitlistSettings, held: int) -> list:
     if setting.mode != WAITLIST_QUEUE:
-        return [e for e in candidates if e.seats <= date.free]
+        return list(candidates)
     free = date.free - held
     chosen = []
     for entry in candidates:  # oldest first; a group that does not fit is skipped

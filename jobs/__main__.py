@@ -120,7 +120,7 @@ def print_list(
         )
         for task in tasks.values()
     ]
-    header = tuple(
+    header = tuple(  # locale keys (jobs.cli_col_*), not SQL
         _text(f"cli_col_{column}", locale) for column in ("task", "schedule", "cron", "last_run")
     )
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(3)]

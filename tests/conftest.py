@@ -82,7 +82,8 @@ def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
                 # As for CREATE: no bind parameters in DDL, a checked generated name.
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{_safe(name)}" WITH (FORCE)'))
             else:
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{_safe(name)}`"))  # checked name
+                # As for CREATE: no bind parameters in DDL, a checked generated name.
+                conn.execute(text(f"DROP DATABASE IF EXISTS `{_safe(name)}`"))
         admin.dispose()
 
 

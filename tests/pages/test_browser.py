@@ -16,7 +16,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from tests.conftest import fresh_databases
-from tests.support.browser import CHROMIUM_ARGS, RunningApp, require_chromium, streamlit_app
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    WATCH_DOM,
+    RunningApp,
+    require_chromium,
+    streamlit_app,
+)
 from tests.support.worlds import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
@@ -64,14 +70,8 @@ def _app_log_on_failure(app: RunningApp) -> Iterator[None]:
 # Streamlit reruns the script a moment after a run when a cookie component reports back, and
 # while elements move to new positions the old and the new copy are briefly both in the page.
 # Expectations therefore look at `.first` (and retry), and typing waits for a settled page:
-# note the time of every DOM change ...
-_WATCH_DOM = """
-window.__mioLastChange = Date.now();
-new MutationObserver(() => { window.__mioLastChange = Date.now(); }).observe(document, {
-  subtree: true, childList: true, attributes: true, characterData: true,
-});
-"""
-# ... and call the app settled when no script runs and the DOM has been still for a moment.
+# tests/support/browser.WATCH_DOM notes every DOM change; settled here also means the login
+# form is drawn once (it is briefly doubled while the page redraws).
 _SETTLED = """(quietMs) => {
   const app = document.querySelector('[data-testid="stApp"]');
   return app !== null
@@ -85,7 +85,7 @@ _SETTLED = """(quietMs) => {
 def _context(browser: Browser, **options: object) -> BrowserContext:
     context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin", **options)
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(_WATCH_DOM)
+    context.add_init_script(WATCH_DOM)
     return context
 
 

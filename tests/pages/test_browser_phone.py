@@ -20,7 +20,15 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from components.navigation import BY_KEY, PAGES, PageSpec
 from core.i18n import translate
 from data.demo import DEMO_PASSWORD
-from tests.support.browser import CHROMIUM_ARGS, ROOT, RunningApp, require_chromium, streamlit_app
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    ROOT,
+    SETTLED,
+    WATCH_DOM,
+    RunningApp,
+    require_chromium,
+    streamlit_app,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -70,19 +78,6 @@ def _app_log_on_failure(app: RunningApp) -> Iterator[None]:
 
 
 # When the DOM was last changed; the page is settled when no script runs and it stood still.
-_WATCH_DOM = """
-window.__mioLastChange = Date.now();
-new MutationObserver(() => { window.__mioLastChange = Date.now(); }).observe(document, {
-  subtree: true, childList: true, attributes: true, characterData: true,
-});
-"""
-_SETTLED = """(quietMs) => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return app !== null
-    && app.getAttribute("data-test-connection-state") === "CONNECTED"
-    && app.getAttribute("data-test-script-state") === "notRunning"
-    && Date.now() - window.__mioLastChange > quietMs;
-}"""
 
 
 def _context(browser: Browser, width: int) -> BrowserContext:
@@ -95,7 +90,7 @@ def _context(browser: Browser, width: int) -> BrowserContext:
         has_touch=phone,
     )
     context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(_WATCH_DOM)
+    context.add_init_script(WATCH_DOM)
     return context
 
 
@@ -114,7 +109,7 @@ def page(browser: Browser, width: int) -> Iterator[Page]:
 
 
 def _settle(page: Page) -> None:
-    page.wait_for_function(_SETTLED, arg=500, polling=100)
+    page.wait_for_function(SETTLED, arg=500, polling=100)
 
 
 def _login(page: Page, app: RunningApp, username: str) -> None:

@@ -26,7 +26,14 @@ from data import portal_schema as p
 from data.access.viewer import SYSTEM
 from data.money import payouts
 from tests.conftest import fresh_databases
-from tests.support.browser import CHROMIUM_ARGS, RunningApp, require_chromium, streamlit_app
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    SETTLED,
+    WATCH_DOM,
+    RunningApp,
+    require_chromium,
+    streamlit_app,
+)
 from tests.support.worlds import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
@@ -39,19 +46,6 @@ PHONE = {"width": 390, "height": 844}
 
 # The app is settled when no script runs and the DOM has been still for a moment (as in
 # tests/pages/test_browser.py): every DOM change is noted ...
-_WATCH_DOM = """
-window.__mioLastChange = Date.now();
-new MutationObserver(() => { window.__mioLastChange = Date.now(); }).observe(document, {
-  subtree: true, childList: true, attributes: true, characterData: true,
-});
-"""
-_SETTLED = """(quietMs) => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return app !== null
-    && app.getAttribute("data-test-connection-state") === "CONNECTED"
-    && app.getAttribute("data-test-script-state") === "notRunning"
-    && Date.now() - window.__mioLastChange > quietMs;
-}"""
 
 
 @dataclass
@@ -64,7 +58,7 @@ class Walk:
     step: int = 0
 
     def settle(self) -> None:
-        self.page.wait_for_function(_SETTLED, arg=500, polling=100)
+        self.page.wait_for_function(SETTLED, arg=500, polling=100)
 
     def shot(self, name: str) -> None:
         """At 390 px: a screenshot of the step (what the phone shows, not the whole page)."""
@@ -133,7 +127,7 @@ def walk(browser: Browser, tmp_path: Path, request: pytest.FixtureRequest) -> It
     with streamlit_app(magento_url=magento_url, portal_url=portal_url, tmp_dir=tmp_path) as app:
         context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin", **options)
         context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(_WATCH_DOM)
+        context.add_init_script(WATCH_DOM)
         current = Walk(context.new_page(), app, portal_url, size, role)
         try:
             _login(current, "alpha" if role == "partner" else "staff")
@@ -224,7 +218,7 @@ def _open_order(walk: Walk, row: int, number: str) -> Locator:
     _click_row(walk, row)
     dialog = walk.dialog()
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text(f"Bestellung {number}")
+    expect(dialog).to_contain_text(f"Bestellung {number}")  # the dialog's heading, not SQL
     return dialog
 
 

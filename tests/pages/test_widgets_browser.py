@@ -18,7 +18,14 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import fresh_databases
-from tests.support.browser import CHROMIUM_ARGS, RunningApp, require_chromium, streamlit_app
+from tests.support.browser import (
+    CHROMIUM_ARGS,
+    SETTLED,
+    WATCH_DOM,
+    RunningApp,
+    require_chromium,
+    streamlit_app,
+)
 from tests.support.worlds import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
@@ -67,7 +74,7 @@ def page(app: RunningApp) -> Iterator[Page]:
         # An English browser: what the page shows must follow the portal's language.
         context = browser.new_context(locale="en-US", timezone_id="Europe/Berlin")
         context.set_default_timeout(TIMEOUT_MS)
-        context.add_init_script(_WATCH_DOM)
+        context.add_init_script(WATCH_DOM)
         try:
             yield context.new_page()
         finally:
@@ -79,23 +86,10 @@ def page(app: RunningApp) -> Iterator[Page]:
 
 # As in test_browser.py: a click lands only once Streamlit's reruns (the cookie component's)
 # are over, so wait until no script runs and the DOM has been still for a moment.
-_WATCH_DOM = """
-window.__mioLastChange = Date.now();
-new MutationObserver(() => { window.__mioLastChange = Date.now(); }).observe(document, {
-  subtree: true, childList: true, attributes: true, characterData: true,
-});
-"""
-_SETTLED = """(quietMs) => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  return app !== null
-    && app.getAttribute("data-test-connection-state") === "CONNECTED"
-    && app.getAttribute("data-test-script-state") === "notRunning"
-    && Date.now() - window.__mioLastChange > quietMs;
-}"""
 
 
 def _settle(page: Page) -> None:
-    page.wait_for_function(_SETTLED, arg=400, polling=100)
+    page.wait_for_function(SETTLED, arg=400, polling=100)
 
 
 def _orders_page(page: Page, app: RunningApp) -> None:

@@ -126,3 +126,21 @@ def streamlit_app(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=15)
+
+
+# Streamlit redraws in bursts; a page is "settled" when no script runs and the DOM has been
+# still for a moment. WATCH_DOM (an init script) notes the time of every DOM change ...
+WATCH_DOM = """
+window.__mioLastChange = Date.now();
+new MutationObserver(() => { window.__mioLastChange = Date.now(); }).observe(document, {
+  subtree: true, childList: true, attributes: true, characterData: true,
+});
+"""
+# ... and SETTLED (for page.wait_for_function, argument: quiet milliseconds) checks both.
+SETTLED = """(quietMs) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app !== null
+    && app.getAttribute("data-test-connection-state") === "CONNECTED"
+    && app.getAttribute("data-test-script-state") === "notRunning"
+    && Date.now() - window.__mioLastChange > quietMs;
+}"""

@@ -14,14 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from core.clock import now_utc
 from core.recurrence import to_local
 from data.dates.course_dates import create_date
 from tests.conftest import fresh_databases
 from tests.support.api_server import api_server, page_server
-from tests.support.browser import CHROMIUM_ARGS, require_chromium
+from tests.support.browser import launched_chromium, require_chromium
 from tests.support.widget import PARTNER_A, rebuild
 
 pytestmark = pytest.mark.browser
@@ -83,16 +83,8 @@ def _berlin(day, hour):  # naive Berlin wall-clock, as create_date takes it
 
 @pytest.fixture(scope="module")
 def browser(served: dict[str, str]) -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(
-            executable_path=served["chromium"], args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-            expect.set_options(timeout=5_000)
+    with launched_chromium(served["chromium"], timeout_ms=TIMEOUT_MS) as browser:
+        yield browser
 
 
 def _open(browser: Browser, served: dict[str, str], size: str, view: str = "list") -> Page:

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import create_engine, func, select, update
 
@@ -27,10 +27,10 @@ from data.access.viewer import SYSTEM
 from data.money import payouts
 from tests.conftest import fresh_databases
 from tests.support.browser import (
-    CHROMIUM_ARGS,
     SETTLED,
     WATCH_DOM,
     RunningApp,
+    launched_chromium,
     require_chromium,
     streamlit_app,
 )
@@ -94,14 +94,8 @@ class Walk:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     chromium = require_chromium()
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield launched
-        finally:
-            launched.close()
-            expect.set_options(timeout=5_000)
+    with launched_chromium(chromium, timeout_ms=TIMEOUT_MS) as browser:
+        yield browser
 
 
 def _drafts_for_october(db: Databases) -> None:

@@ -10,13 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from core.db import Databases
 from data.shop.schema import miomente_course_date
 from tests.conftest import fresh_databases
-from tests.support.browser import CHROMIUM_ARGS, RunningApp, require_chromium, streamlit_app
+from tests.support.browser import (
+    RunningApp,
+    launched_chromium,
+    require_chromium,
+    streamlit_app,
+)
 from tests.support.worlds import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
@@ -39,16 +44,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Databases,
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=require_chromium(), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
-            expect.set_options(timeout=5_000)  # playwright's default
+    with launched_chromium(require_chromium(), timeout_ms=TIMEOUT_MS) as browser:
+        yield browser
 
 
 @pytest.fixture

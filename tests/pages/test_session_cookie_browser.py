@@ -12,12 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from components.session_cookie import LOGOUT_PATH, OPEN_PATH
 from data.demo import DEMO_LOGINS
 from tests.conftest import fresh_databases
-from tests.support.browser import CHROMIUM_ARGS, RunningApp, require_chromium, streamlit_app
+from tests.support.browser import (
+    RunningApp,
+    launched_chromium,
+    require_chromium,
+    streamlit_app,
+)
 from tests.support.worlds import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
@@ -44,14 +49,8 @@ def app(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
 
 @pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Browser]:
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            expect.set_options(timeout=5_000)  # playwright's default
+    with launched_chromium(chromium, timeout_ms=TIMEOUT_MS) as browser:
+        yield browser
 
 
 @pytest.fixture

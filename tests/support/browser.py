@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
 
 from tests.conftest import IN_CI
 
@@ -144,3 +145,17 @@ SETTLED = """(quietMs) => {
     && app.getAttribute("data-test-script-state") === "notRunning"
     && Date.now() - window.__mioLastChange > quietMs;
 }"""
+
+
+@contextmanager
+def launched_chromium(chromium: str, *, timeout_ms: int) -> Iterator[Browser]:
+    """Debian's Chromium, headless, with `timeout_ms` for every `expect` meanwhile (a busy
+    machine redraws slowly); Playwright's default timeout again afterwards."""
+    expect.set_options(timeout=timeout_ms)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            expect.set_options(timeout=5_000)  # playwright's default

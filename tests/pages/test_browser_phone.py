@@ -268,9 +268,14 @@ def test_a_status_filter_applies_with_one_tap_on_a_phone(browser: Browser, app: 
         page.get_by_test_id("stExpander").filter(has_text=de("orders.filters")).locator(
             "summary"
         ).first.tap()
+        # The expander opens with an animation: a tap while the pills still move lands beside
+        # them, and Anwenden then applies no status at all.
+        _settle(page)
         confirmed = de("bookings.status_confirmed")
         pills = page.get_by_test_id("stButtonGroup").filter(has_text=confirmed)
-        pills.get_by_role("button", name=confirmed, exact=True).tap()
+        pill = pills.get_by_role("button", name=confirmed, exact=True)
+        pill.tap()
+        expect(pill).to_have_attribute("aria-pressed", "true")
         _settle(page)
         page.get_by_role("button", name=de("orders.apply")).tap()  # once
         expect(page).to_have_url(re.compile(r"[?&]status=confirmed(&|$)"))

@@ -20,8 +20,8 @@ from jobs.runner import JobContext, TaskResult
 def run(ctx: JobContext) -> TaskResult:
     """The task behind `python -m jobs run expire-date-requests`."""
     if ctx.dry_run:
-        pending = list_requests(ctx.viewer, ctx.db, status=REQUEST_PENDING)
+        pending = list_requests(ctx.viewer, ctx.db, status=REQUEST_PENDING, now=ctx.clock())
         overdue = int((pending["workdays_left"] == 0).sum()) if not pending.empty else 0
         return TaskResult(processed=overdue, details={"due_today_or_overdue": overdue})
-    result = expire_overdue(ctx.viewer, ctx.db)
+    result = expire_overdue(ctx.viewer, ctx.db, now=ctx.clock())
     return TaskResult(processed=result.expired, details=asdict(result))

@@ -21,8 +21,9 @@ def run(ctx: JobContext) -> TaskResult:
     if ctx.dry_run:
         waiting = waiting_people(ctx.viewer, ctx.db)
         return TaskResult(processed=0, details={"waiting": waiting})
-    converted = mark_conversions(ctx.viewer, ctx.db)
-    expired = expire_entries(ctx.viewer, ctx.db)
-    result = notify_waiting(ctx.viewer, ctx.db)
+    now = ctx.clock()
+    converted = mark_conversions(ctx.viewer, ctx.db, now=now)
+    expired = expire_entries(ctx.viewer, ctx.db, now=now)
+    result = notify_waiting(ctx.viewer, ctx.db, now=now)
     details: dict[str, object] = {**asdict(result), "converted": converted, "expired": expired}
     return TaskResult(processed=result.mails, details=details)

@@ -89,6 +89,12 @@ class JobContext:
     dry_run: bool = False
     viewer: Viewer = SYSTEM
     period: date | None = None  # `run compute-payouts --month YYYY-MM`: that month
+    # The moment the run acts for (naive UTC); None: the real clock. Tests fix it, so that a
+    # task's "overdue" or "due in 3 days" does not depend on the day the tests run.
+    now: datetime | None = None
+
+    def clock(self) -> datetime:
+        return self.now or now_utc()
 
     @property
     def locale(self) -> str:

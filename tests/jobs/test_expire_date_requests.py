@@ -5,6 +5,7 @@ MariaDB + PostgreSQL through the `shop` fixture)."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def test_two_runs_at_once_close_each_request_once(shop: Databases) -> None:
 def test_the_task_is_registered_and_runs(shop: Databases, tmp_path: Path) -> None:
     task = TASKS["expire-date-requests"]
     assert task.summary("de").startswith("Sagt Terminanfragen")
-    # Created on 25.11.2026 (answer due 2.12.2026): overdue whenever this test runs.
+    # Created on 25.11.2026 (answer due 2.12.2026): overdue on the run's fixed day, 4.12.2026.
     _ask(shop, email="erika@example.org", day=date(2026, 12, 19))
     url = shop.portal.url.render_as_string(hide_password=False)
     ctx = JobContext(
@@ -136,8 +137,11 @@ def test_the_task_is_registered_and_runs(shop: Databases, tmp_path: Path) -> Non
             cookie_key="k" * 32,
         ),
         db=shop,
+        now=datetime(2026, 12, 4, 8, 0),
     )
-    dry = run_task(task, JobContext(ctx.settings, shop, dry_run=True))
+    early = run_task(task, replace(ctx, now=datetime(2026, 12, 1, 8, 0)))  # answer day not over
+    assert early.result is not None and early.result.processed == 0
+    dry = run_task(task, replace(ctx, dry_run=True))
     assert dry.status is RunStatus.OK
     report = run_task(task, ctx)
     assert report.status is RunStatus.OK

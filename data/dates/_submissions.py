@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,9 @@ from data.portal_schema import submissions
 
 DUPLICATE = "clicks.duplicate"
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# A rendered form older than this is not resubmitted by a double click or a racing rerun, so
+# its token need not be kept: each claim clears the older ones and the table stays small.
+KEEP = timedelta(days=7)
 
 
 def _check(token: str) -> str:
@@ -55,6 +58,7 @@ def once(
                         token=token, kind=kind, user_id=user_id, created_at=now
                     )
                 )
+                pconn.execute(delete(submissions).where(submissions.c.created_at < now - KEEP))
             yield pconn
     except IntegrityError as exc:
         if token is not None and _taken(db, token):

@@ -125,3 +125,25 @@ def test_a_refused_save_keeps_the_token_free_and_a_forged_token_saves_nothing(
     with pytest.raises(InvalidInput):
         _save_series(shop, "x'; drop table --")
     assert _series_count(shop) == 1
+
+
+def test_tokens_of_forms_older_than_a_week_are_cleared_by_the_next_save(shop: Databases) -> None:
+    old, recent = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    _save_series(shop, old)
+    week_later = NOW + timedelta(days=6)
+    cd.create_date(
+        ALPHA, shop, product_id=SUSHI, starts_at=datetime(2027, 6, 1, 16, 0),
+        ends_at=datetime(2027, 6, 1, 19, 0), seats=10, price="89", now=week_later, token=recent,
+    )  # fmt: skip
+    assert _tokens(shop) == {old, recent}  # six days: the first form's token is still held
+    cd.create_date(
+        ALPHA, shop, product_id=SUSHI, starts_at=datetime(2027, 6, 2, 16, 0),
+        ends_at=datetime(2027, 6, 2, 19, 0), seats=10, price="89",
+        now=NOW + timedelta(days=8), token=secrets.token_urlsafe(24),
+    )  # fmt: skip
+    assert old not in _tokens(shop) and recent in _tokens(shop)
+
+
+def _tokens(db: Databases) -> set[str]:
+    with db.portal.connect() as conn:
+        return set(conn.execute(select(p.submissions.c.token)).scalars())

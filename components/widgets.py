@@ -21,6 +21,7 @@ is visible; when a Streamlit upgrade renames one of them, that test says which.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
@@ -84,6 +85,15 @@ def money_input(
 
 # --- the frontend's own texts ------------------------------------------------------------
 
+# The table toolbar's buttons; their screen-reader label adds the table's name after a colon.
+_TOOLBAR_DE = (
+    ("Download as CSV", "Als CSV herunterladen"),
+    ("Search", "Suchen"),
+    ("Fullscreen", "Vollbild"),
+    ("Close fullscreen", "Vollbild beenden"),
+    ("Show/hide columns", "Spalten ein- und ausblenden"),
+    ("Download as PNG", "Als PNG herunterladen"),
+)
 # Streamlit's English, exactly as its frontend writes it (1.67), and the German for it.
 _EXACT_DE = {
     "Select all": "Alle auswählen",
@@ -108,6 +118,20 @@ _EXACT_DE = {
     "Use arrow keys to navigate dates. Enter to select. Escape to close.": (
         "Mit den Pfeiltasten durch die Tage, Eingabe wählt, Escape schließt."
     ),
+    # The toolbar over a table (its buttons' tooltips) and a column's menu.
+    **{label: german for label, german in _TOOLBAR_DE},
+    "Type to search": "Tippen zum Suchen",
+    "Close Search": "Suche schließen",
+    "Sort ascending": "Aufsteigend sortieren",
+    "Sort descending": "Absteigend sortieren",
+    "Hide column": "Spalte ausblenden",
+    "Pin column": "Spalte fixieren",
+    "Unpin column": "Spalte lösen",
+    "Autosize": "Breite anpassen",
+    "Copy column name": "Spaltennamen kopieren",
+    "Copy to clipboard": "In die Zwischenablage kopieren",
+    "Copied": "Kopiert",
+    "Clear selection": "Auswahl aufheben",
 }
 # An empty date field's segments (react-aria writes them for en-US whatever the format).
 _SEGMENTS_DE = {"dd": "TT", "mm": "MM", "yyyy": "JJJJ"}
@@ -126,6 +150,7 @@ _PATTERNS_DE = [
     (r"^day, (.*)$", r"Tag, $1"),
     (r"^month, (.*)$", r"Monat, $1"),
     (r"^year, (.*)$", r"Jahr, $1"),
+    *((rf"^{re.escape(label)}: (.*)$", rf"{german}: $1") for label, german in _TOOLBAR_DE),
 ]
 
 
@@ -137,7 +162,9 @@ def frontend_texts(language: str) -> dict[str, object]:
     return {
         "exact": {de: en for en, de in _EXACT_DE.items()},
         "segments": {de: en for en, de in _SEGMENTS_DE.items()},
-        "patterns": [],
+        "patterns": [
+            (rf"^{re.escape(german)}: (.*)$", rf"{label}: $1") for label, german in _TOOLBAR_DE
+        ],
     }
 
 
@@ -163,7 +190,8 @@ _SCRIPT = """<script>
   window.__mioTextsInstalled = true;
   const WIDGETS = '[data-testid^="stMultiSelect"], [data-testid^="stSelectbox"],'
     + ' [data-testid^="stDateInput"], [data-testid^="stNumberInput"], [data-live-announcer],'
-    + ' [role="listbox"]';
+    + ' [role="listbox"], [data-testid="stElementToolbar"], [data-testid^="stDataFrame"],'
+    + ' [data-baseweb="tooltip"], [role="menu"]';
   const ATTRS = ["aria-label", "placeholder", "title"];
   const rewrite = (value, segment) => {
     const texts = window.__mioTexts;

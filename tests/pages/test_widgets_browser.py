@@ -48,6 +48,11 @@ ENGLISH = (
     "December",
     "Past Week",
     "Past 3 Months",
+    "Download as CSV",
+    "Fullscreen",
+    "Show/hide columns",
+    "Sort ascending",
+    "Type to search",
 )
 MATCHES_DE = re.compile(r"^\d+ Treffer auswählen$")
 
@@ -186,6 +191,18 @@ def test_a_german_page_shows_no_english_streamlit_text(
     assert _english_in(_visible_words(page)) == []
     words = _visible_words(page)
     assert "Datum wählen" in words or "Zeitraum wählen" in words, words[-500:]
+
+
+def test_a_tables_toolbar_and_search_speak_german(page: Page, app: RunningApp) -> None:
+    _orders_page(page, app)
+    table = page.get_by_test_id("stDataFrame").first
+    table.hover()
+    toolbar = page.get_by_test_id("stElementToolbar").first
+    expect(toolbar.get_by_role("button", name=re.compile(r"^Suchen"))).to_be_attached()
+    expect(toolbar.get_by_role("button", name=re.compile(r"^Vollbild"))).to_be_attached()
+    toolbar.get_by_role("button", name=re.compile(r"^Suchen")).click()
+    expect(table.get_by_text("Tippen zum Suchen")).to_be_attached()
+    assert _english_in(_visible_words(page)) == []
 
 
 def test_after_switching_to_english_streamlit_speaks_english(page: Page, app: RunningApp) -> None:

@@ -13,7 +13,7 @@ until the user says yes (or picks something else: the pending yes belongs to one
 Irreversible and mass actions ask on every click, saying what will happen and to how many.
 
 A form that creates something passes `form_token(name)` to the data layer, which claims it
-once (data/dates/_submissions.py): the same rendered form sent twice creates one record.
+once (data/ops/submissions.py): the same rendered form sent twice creates one record.
 After saving, `new_form(name)` draws the next form's token.
 """
 

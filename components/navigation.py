@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
@@ -66,10 +67,11 @@ def page_path(spec: PageSpec) -> str:
     return str(PROJECT_ROOT / "pages" / spec.file)
 
 
-def _page(spec: PageSpec, *, hidden: bool = False) -> st.Page:
+def _page(spec: PageSpec, *, hidden: bool = False, count: int = 0) -> st.Page:
+    label = t(f"nav.{spec.key}")
     return st.Page(
         page_path(spec),
-        title=t(f"nav.{spec.key}"),
+        title=f"{label} ({count})" if count > 0 else label,
         icon=spec.icon,
         url_path=spec.url_path,
         visibility="hidden" if hidden else "visible",
@@ -91,13 +93,15 @@ def _root() -> st.Page:
     )
 
 
-def menu(*, is_staff: bool) -> st.Page:
-    """The role's menu in the sidebar; returns the page to run."""
+def menu(*, is_staff: bool, counts: Mapping[str, int] | None = None) -> st.Page:
+    """The role's menu in the sidebar; returns the page to run. `counts` (by page key) are
+    shown after a label, e.g. "Neuigkeiten (2)"."""
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:
         if spec.staff_only and not is_staff:
             continue
-        sections.setdefault(t(f"nav.section_{spec.section}"), []).append(_page(spec))
+        page = _page(spec, count=(counts or {}).get(spec.key, 0))
+        sections.setdefault(t(f"nav.section_{spec.section}"), []).append(page)
     sections[t(f"nav.section_{BY_KEY[DEFAULT].section}")].append(_root())
     return st.navigation(sections, position="sidebar", expanded=True)
 

@@ -58,6 +58,14 @@ def password_reset_url(token: str, *, base: str | None = None) -> str:
     return f"{root}/?{urlencode({RESET_PARAM: token})}"
 
 
+NEWS_PAGE = "neuigkeiten"
+
+
+def news_url(*, base: str | None = None) -> str:
+    """The partner's Neuigkeiten page (the weekly digest links there)."""
+    return f"{(public_url() if base is None else base).rstrip('/')}/{NEWS_PAGE}"
+
+
 def waitlist_unsubscribe_url(token: str, *, base: str | None = None) -> str:
     """A waiting customer's link off the waitlist (data/demand/waitlist.py), no login needed."""
     root = (public_url() if base is None else base).rstrip("/")

@@ -720,7 +720,7 @@ date_request_rules = Table(
 )
 
 
-# One row per form submission that created something (data/dates/_submissions.py): the form's
+# One row per form submission that created something (data/ops/submissions.py): the form's
 # idempotency token, drawn once per rendered form. A second submit of the same rendered form
 # (a double click, two racing reruns) finds its token taken and creates nothing.
 submissions = Table(
@@ -731,4 +731,69 @@ submissions = Table(
     Column("user_id", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False),
     Index("ix_miomente_submissions_created", "created_at"),
+)
+
+# --- Neuigkeiten (data/news/announcements.py) ---------------------------------------------------
+
+NEWS_CATEGORIES = ("news", "feature", "platform", "maintenance")
+
+# What staff announce to partners: Markdown (rendered through core/markdown.safe_markdown),
+# for all partners or the chosen ones (miomente_announcement_partners), shown from `publish_at`
+# (a later moment schedules it), pinned ones first; `withdrawn_at` takes it off every feed.
+announcements = Table(
+    "miomente_announcements",
+    metadata,
+    Column("announcement_id", Integer, primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("all_partners", Boolean, nullable=False),
+    Column("pinned", Boolean, nullable=False, server_default=false()),
+    Column("publish_at", DateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", Integer, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("withdrawn_at", DateTime),
+    CheckConstraint(
+        "category in ('news', 'feature', 'platform', 'maintenance')",
+        name="ck_miomente_announcements_category",
+    ),
+    Index("ix_miomente_announcements_publish", "publish_at"),
+)
+
+# The chosen partners of an announcement that is not for all.
+announcement_partners = Table(
+    "miomente_announcement_partners",
+    metadata,
+    Column(
+        "announcement_id",
+        Integer,
+        ForeignKey("miomente_announcements.announcement_id"),
+        primary_key=True,
+    ),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), primary_key=True),
+    Index("ix_miomente_announcement_partners_partner", "partner_id"),
+)
+
+# Who read what: one row per user and announcement (the primary key makes "read" idempotent).
+announcement_reads = Table(
+    "miomente_announcement_reads",
+    metadata,
+    Column(
+        "announcement_id",
+        Integer,
+        ForeignKey("miomente_announcements.announcement_id"),
+        primary_key=True,
+    ),
+    Column("user_id", Integer, ForeignKey("miomente_users.user_id"), primary_key=True),
+    Column("read_at", DateTime, nullable=False),
+)
+
+# A partner user's choice of the weekly digest of unread announcements (default: off).
+news_prefs = Table(
+    "miomente_news_prefs",
+    metadata,
+    Column("user_id", Integer, ForeignKey("miomente_users.user_id"), primary_key=True),
+    Column("weekly_digest", Boolean, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
 )

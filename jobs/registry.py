@@ -170,5 +170,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.expire_date_requests:run",
             summary_key="date_requests.task_expire",
         ),
+        Task(
+            name="news-digest",
+            # Daily; one mail per user and ISO week (the first run of the week sends it).
+            schedule=Daily(time(8, 0)),
+            entry="jobs.news_digest:run",
+            summary_key="news.task_digest",
+        ),
     )
 }

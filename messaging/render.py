@@ -316,6 +316,28 @@ _SPECS = (
             "valid_hours": 24,
         },
     ),
+    _spec(
+        "news_digest",
+        audience="partner",
+        required=("contact_name", "items", "news_url"),
+        personal=("contact_name", "items"),
+        sample={
+            "contact_name": "Claudia Neumann",
+            "items": [
+                {
+                    "title": "Neu: Mindestteilnehmerzahl pro Termin",
+                    "category": "feature",
+                    "published": "2026-12-01T08:00:00",
+                },
+                {
+                    "title": "Wartung am 12.12. von 22 bis 23 Uhr",
+                    "category": "maintenance",
+                    "published": "2026-12-03T09:30:00",
+                },
+            ],
+            "news_url": links.news_url(base=DEFAULT_PUBLIC_URL),
+        },
+    ),
 )
 
 TEMPLATES: dict[str, TemplateSpec] = {spec.name: spec for spec in _SPECS}

@@ -48,7 +48,7 @@ from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
-from data.dates import _submissions as submissions
+from data.ops import submissions
 from data.dates._date_changes import (
     ENTITY,
     NOT_FOUND,
@@ -471,7 +471,7 @@ def create_date(
     """A single date of one of the viewer's courses (Berlin wall-clock or aware times).
 
     Overlapping active dates of the same course are allowed but reported (`overlaps`), so the
-    page can warn. `token` is the rendered form's idempotency token (_submissions.py): a
+    page can warn. `token` is the rendered form's idempotency token (data/ops/submissions.py): a
     second save of the same form is refused and creates nothing."""
     now = naive_utc(now) if now else now_utc()
     partner_id = require_product(viewer, db, product_id)

@@ -71,7 +71,7 @@ from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
-from data.dates import _submissions as submissions
+from data.ops import submissions
 from data.dates._date_changes import (
     NOT_FOUND,
     CancelResult,
@@ -319,7 +319,7 @@ def create_series(
 ) -> SeriesSaved:
     """Save the series and write its dates up to the horizon (same checks as the preview).
 
-    `token` is the rendered form's idempotency token (data/dates/_submissions.py): a second
+    `token` is the rendered form's idempotency token (data/ops/submissions.py): a second
     save of the same form is refused and creates nothing."""
     now = naive_utc(now) if now else now_utc()
     preview = preview_series(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import news_view
 from components.cache import cached
 from components.date_form import new_date_dialog
 from components.i18n import (
@@ -37,6 +38,8 @@ else:
     subtitle = t("overview.subtitle_partner", partner=md(ctx.user.partner_name))
 if subtitle:
     st.caption(subtitle)
+if not ctx.user.viewer.is_staff:
+    news_view.newest_unread_card(ctx)  # the newest unread announcement, if any
 
 pending = cached(overview.pending_confirmations, viewer, db)
 revenue = cached(overview.revenue_this_month, viewer, db, today=today)

@@ -1,4 +1,4 @@
-"""A form creates its record once (data/dates/_submissions.py), on SQLite, MariaDB + PostgreSQL:
+"""A form creates its record once (data/ops/submissions.py), on SQLite, MariaDB + PostgreSQL:
 the same rendered form sent twice — one after the other, or two racing requests — creates one
 series (or one date) and refuses the second; a new form creates another."""
 

@@ -1,0 +1,1 @@
+"""Neuigkeiten: announcements from Miomente to partners, their reads and the weekly digest."""

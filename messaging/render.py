@@ -320,7 +320,7 @@ _SPECS = (
         "news_digest",
         audience="partner",
         required=("contact_name", "items", "news_url"),
-        personal=("contact_name", "items"),
+        personal=("contact_name",),  # users with the same unread items share one rendering
         sample={
             "contact_name": "Claudia Neumann",
             "items": [

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 
 from core.db import Databases
+from core.links import SHOP_URL
 from data import portal_schema as p
 from data.demo.content import DEMO_LOGINS
 
@@ -19,7 +20,7 @@ _ITEMS = (
         "Die **Auszahlungen** zeigen jetzt jeden Monat auf einen Blick:\n\n"
         "- Umsatz, Provision und Auszahlungsbetrag\n- den voraussichtlichen Zahltag\n"
         "- die Gutschrift zum Herunterladen\n\n"
-        "Mehr dazu im [Hilfebereich](https://www.miomente.de/partner/hilfe).",
+        f"Mehr dazu im [Hilfebereich]({SHOP_URL}/partner/hilfe).",
     ),
     (
         4, "feature", False, False, "Neu: Warteliste und Terminanfragen",

@@ -31,6 +31,7 @@ from core.recurrence import Pattern
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError, Viewer
 from data.demand.date_requests import RequestRules
+from data.news.announcements import Draft
 from tests.conftest import fresh_databases
 from tests.support.demand import add_date_requests
 from tests.support.worlds import B, build_world
@@ -279,10 +280,29 @@ SAMPLE_KWARGS |= {
     },
     "data.demand.date_requests.expire_overdue": {"now": NOW},
 }
+# Neuigkeiten: the world has one announcement for B only (id 1) and one for all (id 2).
+SAMPLE_KWARGS |= {
+    "data.news.announcements.feed": {"now": NOW},
+    "data.news.announcements.unread_count": {"now": NOW},
+    "data.news.announcements.mark_read": {"announcement_ids": [1, 2], "now": NOW},
+    "data.news.announcements.save_announcement": {
+        "draft": Draft("Neu", "Text", "news", NOW),
+        "now": NOW,
+    },
+    "data.news.announcements.withdraw_announcement": {"announcement_id": 999, "now": NOW},
+    "data.news.announcements.save_digest_choice": {"weekly": True, "now": NOW},
+    "data.news.announcements.queue_digests": {"now": NOW},
+}
 
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
 STAFF_OWN = {
+    "data.news.announcements.save_announcement",
+    "data.news.announcements.withdraw_announcement",
+    "data.news.announcements.staff_list",
+    "data.news.announcements.queue_digests",
+    "data.news.announcements.digest_choice",
+    "data.news.announcements.save_digest_choice",
     "data.access.users.set_locale",
     "data.access.users.change_password",
     "data.access.sessions.end_all_sessions",

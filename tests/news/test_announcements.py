@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from core.db import Databases
 from core.validation import InvalidInput
@@ -20,6 +20,19 @@ ALPHA = Viewer(user_id=10, role="partner", partner_id=1)
 BETA = Viewer(user_id=20, role="partner", partner_id=2)
 STAFF = Viewer(user_id=30, role="staff")
 NOW = datetime(2026, 12, 7, 9, 0)  # a Monday morning (UTC)
+
+
+@pytest.fixture
+def shop(shop: Databases) -> Databases:
+    """The two-partner world without its announcements: each test writes its own."""
+    _no_news(shop)
+    return shop
+
+
+def _no_news(db: Databases) -> None:
+    with db.portal.begin() as conn:
+        for table in (p.announcement_reads, p.announcement_partners, p.announcements):
+            conn.execute(delete(table))
 
 
 def _draft(title: str = "Wartung am Dienstag", **changes: object) -> news.Draft:

@@ -9,9 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from core.clock import now_utc
 from core.db import Databases
+from data import portal_schema as p
 from data.access.viewer import Viewer
 from data.news import announcements as news
 from tests.conftest import fresh_databases
@@ -30,6 +32,9 @@ HOSTILE = (
 def world(tmp_path: Path) -> Iterator[Databases]:
     with fresh_databases("sqlite", tmp_path) as db, app_environment(db, tmp_path):
         build_world(db)
+        with db.portal.begin() as conn:  # each test writes its own announcements
+            for table in (p.announcement_reads, p.announcement_partners, p.announcements):
+                conn.execute(delete(table))
         yield db
 
 

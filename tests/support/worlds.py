@@ -66,7 +66,7 @@ def _advance_sequences(conn: Connection) -> None:
     """PostgreSQL: move id sequences past the fixed ids written here, so later inserts work."""
     if conn.dialect.name != "postgresql":
         return
-    for table in (p.partners, p.users, p.courses, p.outbox, p.waitlist):
+    for table in (p.partners, p.users, p.courses, p.outbox, p.waitlist, p.announcements):
         pk = next(iter(table.primary_key.columns)).name
         conn.execute(
             select(
@@ -283,6 +283,7 @@ def build_world(
                 )
 
         _add_waitlist(conn, keep, now)
+        _add_news(conn, keep, now)
         _advance_sequences(conn)
 
     with db.magento.begin() as conn:
@@ -406,6 +407,25 @@ def _add_waitlist(conn: Connection, keep: set[str], now: datetime) -> None:
         )
 
 
+def _add_news(conn: Connection, keep: set[str], now: datetime) -> None:
+    """An announcement for B only (id 1, if B is in the world) and one for all (id 2), both
+    published a day ago, so new announcements get the same ids in every world."""
+    day_ago = now.replace(tzinfo=None) - timedelta(days=1)
+    rows = [(1, "B", f"Nur für {B.partner_name}"), (2, None, "Für alle Partner")]
+    for announcement_id, only, title in rows:
+        if only is not None and only not in keep:
+            continue
+        conn.execute(
+            insert(p.announcements).values(
+                announcement_id=announcement_id, title=title, body="Hallo **Partner**",
+                category="news", all_partners=only is None, pinned=False, publish_at=day_ago,
+                created_at=day_ago, created_by=30, updated_at=day_ago,
+            )
+        )  # fmt: skip
+        if only == "B":
+            conn.execute(insert(p.announcement_partners).values(announcement_id=1, partner_id=2))
+
+
 # Every text the portal shows that a customer, partner, the shop or staff wrote. Codes the
 # portal branches on (status, sku, template, locale, role, username) stay as they are.
 _HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -415,6 +435,8 @@ _HOSTILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "miomente_users": ("display_name", "email"),
     "miomente_outbox": ("recipient", "last_error"),
     "miomente_waitlist": ("customer_name", "note"),
+    # Only the title: the body is staff's own Markdown, links allowed (core/markdown.py).
+    "miomente_announcements": ("title",),
     "catalog_product_entity_varchar": ("value",),
     "sales_order": ("customer_firstname", "customer_lastname", "customer_email"),
     "sales_order_item": ("name",),

@@ -316,6 +316,33 @@ def _last_reason(db: Databases) -> object:
         return list(conn.execute(query).scalars())[-1]
 
 
+# --- Neuigkeiten (staff) ---------------------------------------------------------------------
+
+
+def _news_page(db: Databases) -> AppTest:
+    return open_page("konto/neuigkeiten.py", user_id=STAFF)
+
+
+def _news_title(db: Databases, at: AppTest, value: object) -> AppTest:
+    at.text_input(key="news_title").input(str(value))
+    at.text_area(key="news_body").input("Ein Text.")
+    return at.button(key="news_save").click().run()
+
+
+def _last_news_title(db: Databases) -> object:
+    with db.portal.connect() as conn:
+        query = select(p.announcements.c.title).order_by(p.announcements.c.announcement_id)
+        return list(conn.execute(query).scalars())[-1]
+
+
+def _news_day(db: Databases, at: AppTest, value: object) -> AppTest:
+    at.text_input(key="news_title").input("Geplant")
+    at.text_area(key="news_body").input("Ein Text.")
+    at.radio(key="news_publish").set_value("Später").run()
+    at.date_input(key="news_day").set_value(value)
+    return at.button(key="news_save").click().run()
+
+
 # --- Auszahlungen (staff) ---------------------------------------------------------------------
 
 
@@ -410,6 +437,15 @@ FORMS = [
     Form("settlement-start", _partner_page, _settlement_start, DAY),
     Form("payouts-paid-on", _payouts_page, _payout_day("paid_on"), DAY),
     Form("payouts-execution", _payouts_page, _payout_day("execution"), DAY),
+    Form(
+        "news-title",
+        _news_page,
+        _news_title,
+        TEXT,
+        frozenset(TEXT) - {"10000-chars", "empty"},
+        stored=_last_news_title,
+    ),
+    Form("news-day", _news_page, _news_day, DAY | {"yesterday": date(2020, 1, 1)}),
 ]
 
 

@@ -317,6 +317,20 @@ _SPECS = (
         },
     ),
     _spec(
+        "date_reminder",
+        audience="customer",
+        sms=True,
+        required=("customer_name", "order_number", "course", "starts_at"),
+        personal=("customer_name", "order_number"),
+        sample={
+            "customer_name": "Sophie Müller",
+            "order_number": "100004713",
+            "course": "Sushi selbst gemacht – Maki, Nigiri und Inside-out",
+            "starts_at": "2026-12-12T17:00:00",
+            "place": "Kochschule Löffelglück, Hamburg",
+        },
+    ),
+    _spec(
         "news_digest",
         audience="partner",
         required=("contact_name", "items", "news_url"),

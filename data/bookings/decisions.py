@@ -78,6 +78,7 @@ from data.shop.schema import (
     STATUS_REJECTED,
     miomente_course_date,
     sales_order_item,
+    store_locale,
 )
 from messaging.render import MAX_ALTERNATIVES, TEMPLATES
 
@@ -89,8 +90,6 @@ MAX_ITEMS = 500
 CLOSED_STATES = ("canceled", "closed", "complete")
 # The decision statuses change only from this state: paid and waiting for the partners.
 STATUS_CHANGE_STATES = ("processing",)
-# Miomente's store views and their language; a store not listed gets German.
-STORE_LOCALES: Mapping[int, str] = {0: "de", 1: "de"}
 
 
 # --- results -------------------------------------------------------------------------------
@@ -126,10 +125,6 @@ def _item_void(row: Mapping) -> bool:
 
 def _count_phrase(n: int) -> str:
     return f"{n} Buchung" if n == 1 else f"{n} Buchungen"
-
-
-def _locale_of_store(store_id: int | None) -> str:
-    return STORE_LOCALES.get(int(store_id or 0), "de")
 
 
 _item, _date = sales_order_item, miomente_course_date
@@ -354,7 +349,7 @@ def _queue_email(
         template=template,
         recipient=recipient,
         recipient_name=str(payload["customer_name"]),
-        locale=_locale_of_store(item["store_id"]),
+        locale=store_locale(item["store_id"]),
         payload={k: v for k, v in payload.items() if v is not None},
         dedupe_key=key,
         partner_id=partner.partner_id,

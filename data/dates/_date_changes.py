@@ -35,6 +35,7 @@ from data.shop.schema import (
     net_tickets,
     sales_order,
     sales_order_item,
+    store_locale,
     tickets,
 )
 
@@ -46,7 +47,6 @@ CANCEL_TEMPLATE = "date_cancelled"
 MOVE_TEMPLATE = "date_moved"
 MAX_SEATS = 10_000
 MAX_PRICE = Decimal("100000")
-STORE_LOCALES: Mapping[int, str] = {0: "de", 1: "de"}
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def notify_moved(
                 "template": MOVE_TEMPLATE,
                 "recipient": recipient,
                 "recipient_name": str(payload["customer_name"]),
-                "locale": STORE_LOCALES.get(int(item["store_id"] or 0), "de"),
+                "locale": store_locale(item["store_id"]),
                 "payload": payload,
                 "dedupe_key": f"{MOVE_TEMPLATE}:{int(date_id)}:{item['item_id']}:{token}",
                 "partner_id": partner_id,
@@ -366,7 +366,7 @@ def _queue_cancel_mail(
         template=CANCEL_TEMPLATE,
         recipient=recipient,
         recipient_name=str(payload["customer_name"]),
-        locale=STORE_LOCALES.get(int(item["store_id"] or 0), "de"),
+        locale=store_locale(item["store_id"]),
         payload=payload,
         dedupe_key=f"date_cancelled:{item['date_id']}:{item['item_id']}",
         partner_id=partner_id,

@@ -48,7 +48,6 @@ from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
-from data.ops import submissions
 from data.dates._date_changes import (
     ENTITY,
     NOT_FOUND,
@@ -64,7 +63,7 @@ from data.dates._date_changes import (
     require_product,
     tickets_left,
 )
-from data.ops import audit
+from data.ops import audit, submissions
 from data.portal_schema import (
     recurring_exceptions,
 )

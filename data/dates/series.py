@@ -71,7 +71,6 @@ from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
-from data.ops import submissions
 from data.dates._date_changes import (
     NOT_FOUND,
     CancelResult,
@@ -87,7 +86,7 @@ from data.dates.course_dates import (
     overlapping,
     update_date,
 )
-from data.ops import audit
+from data.ops import audit, submissions
 from data.portal_schema import (
     SERIES_ACTIVE,
     SERIES_CANCELLED,

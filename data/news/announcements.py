@@ -201,7 +201,9 @@ def feed(
         .limit(max(1, min(int(limit), 500)))
     )  # fmt: skip
     with db.portal.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+        frame = pd.DataFrame(
+            conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys())
+        )
     return frame.astype({"read": bool, "pinned": bool}) if not frame.empty else frame
 
 
@@ -262,7 +264,9 @@ def staff_list(viewer: Viewer, db: Databases, *, limit: int = FEED_LIMIT) -> pd.
         .limit(max(1, min(int(limit), 500)))
     )  # fmt: skip
     with db.portal.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys()))
+        frame = pd.DataFrame(
+            conn.execute(query).mappings().all(), columns=list(query.selected_columns.keys())
+        )
         everyone = int(conn.execute(active).scalar() or 0)
     if frame.empty:
         return frame.assign(audience=pd.Series(dtype=int))

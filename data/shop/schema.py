@@ -9,7 +9,7 @@ Timestamps are naive UTC, as Magento stores them. Money is DECIMAL(20,4), as in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import (
     Column,
@@ -371,6 +371,15 @@ ORDER_STATES = (
 STATUS_PENDING_PARTNER = "miomente_pending_partner"
 STATUS_CONFIRMED = "miomente_confirmed"
 STATUS_REJECTED = "miomente_rejected"
+# Miomente's store views and the language of their customers; a store not listed is German.
+STORE_LOCALES: Mapping[int, str] = {0: "de", 1: "de"}
+
+
+def store_locale(store_id: int | None) -> str:
+    """The language of mails and SMS to a customer who ordered in `store_id`."""
+    return STORE_LOCALES.get(int(store_id or 0), "de")
+
+
 # Orders in these states count neither as sold seats nor as revenue.
 VOID_STATES = ("canceled", "closed")
 

@@ -244,7 +244,7 @@ def test_moving_a_booked_date_tells_each_booked_customer_in_their_language(
 ) -> None:
     old = _date_into_future(shop)
     # Dora (order 1003) bought in an English store view.
-    monkeypatch.setattr(_date_changes, "STORE_LOCALES", {0: "de", 1: "de", 2: "en"})
+    monkeypatch.setattr(m, "STORE_LOCALES", {0: "de", 1: "de", 2: "en"})
     with shop.magento.begin() as conn:
         conn.execute(
             update(m.sales_order).where(m.sales_order.c.entity_id == 1003).values(store_id=2)

@@ -797,3 +797,48 @@ news_prefs = Table(
     Column("weekly_digest", Boolean, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+# --- SMS-Erinnerungen (data/comms/sms_reminders.py) ---------------------------------------------
+
+SMS_LEADS = ("24h", "2h")
+
+# A partner's choice of SMS reminders to its customers (off unless a row says otherwise).
+sms_settings = Table(
+    "miomente_sms_settings",
+    metadata,
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), primary_key=True),
+    Column("remind_24h", Boolean, nullable=False, server_default=false()),
+    Column("remind_2h", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", Integer),
+)
+
+# Mobile numbers (E.164) whose owner objected to SMS reminders: none is ever sent to them.
+sms_objections = Table(
+    "miomente_sms_objections",
+    metadata,
+    Column("phone", String(20), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", Integer),
+)
+
+# One row per booked item and reminder that the task has dealt with: queued (with the SMS's
+# segments, for the cost), or not sent and why. The primary key makes a reminder once-only,
+# also with two runs at once; later runs skip what is here without reading a phone number.
+sms_reminders = Table(
+    "miomente_sms_reminders",
+    metadata,
+    Column("item_id", Integer, primary_key=True, autoincrement=False),
+    Column("lead", String(4), primary_key=True),
+    Column("partner_id", Integer, nullable=False),
+    Column("date_id", Integer),
+    Column("outcome", String(12), nullable=False),
+    Column("segments", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),
+    CheckConstraint("lead in ('24h', '2h')", name="ck_miomente_sms_reminders_lead"),
+    CheckConstraint(
+        "outcome in ('queued', 'no_mobile', 'objected', 'late')",
+        name="ck_miomente_sms_reminders_outcome",
+    ),
+    Index("ix_miomente_sms_reminders_partner", "partner_id", "created_at"),
+)

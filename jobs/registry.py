@@ -171,6 +171,13 @@ TASKS: Mapping[str, Task] = {
             summary_key="date_requests.task_expire",
         ),
         Task(
+            name="send-sms-reminders",
+            # At every run-due: a reminder 2 hours ahead needs a pace of minutes.
+            schedule=Every(1),
+            entry="jobs.send_sms_reminders:run",
+            summary_key="sms.task",
+        ),
+        Task(
             name="news-digest",
             # Daily; one mail per user and ISO week (the first run of the week sends it).
             schedule=Daily(time(8, 0)),

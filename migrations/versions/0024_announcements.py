@@ -62,16 +62,12 @@ def upgrade() -> None:
             sa.ForeignKey("miomente_announcements.announcement_id"),
             primary_key=True,
         ),
-        sa.Column(
-            "user_id", sa.Integer, sa.ForeignKey("miomente_users.user_id"), primary_key=True
-        ),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("miomente_users.user_id"), primary_key=True),
         sa.Column("read_at", sa.DateTime, nullable=False),
     )
     op.create_table(
         "miomente_news_prefs",
-        sa.Column(
-            "user_id", sa.Integer, sa.ForeignKey("miomente_users.user_id"), primary_key=True
-        ),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("miomente_users.user_id"), primary_key=True),
         sa.Column("weekly_digest", sa.Boolean, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
     )
@@ -80,9 +76,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("miomente_news_prefs")
     op.drop_table("miomente_announcement_reads")
-    op.drop_index(
-        "ix_miomente_announcement_partners_partner", "miomente_announcement_partners"
-    )
+    op.drop_index("ix_miomente_announcement_partners_partner", "miomente_announcement_partners")
     op.drop_table("miomente_announcement_partners")
     op.drop_index("ix_miomente_announcements_publish", "miomente_announcements")
     op.drop_table("miomente_announcements")

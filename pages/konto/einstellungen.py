@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import sms_view
 from components.feedback import refusal_text, show_refusal
 from components.i18n import t
+from components.layout import run_guarded
 from components.session import logout_everywhere, page_context, session_token
 from components.text import md
 from core.validation import InvalidInput
@@ -109,3 +111,5 @@ if submitted:
         )
     else:
         st.success(t("notifications.saved"))
+
+run_guarded("settings/sms", lambda: sms_view.render_sms(ctx))

@@ -30,6 +30,7 @@ from core.db import Databases
 from core.recurrence import Pattern
 from core.validation import InvalidInput
 from data.access.viewer import ScopeError, Viewer
+from data.comms.sms_reminders import SmsSettings
 from data.demand.date_requests import RequestRules
 from data.news.announcements import Draft
 from tests.conftest import fresh_databases
@@ -111,6 +112,7 @@ UNSCOPED = {
     "data.demand.waitlist.unsubscribe_token": "pure: signs an entry id",
     "data.demand.waitlist.unsubscribe": "a customer's link: the signed token is the credential",
     "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",
+    "data.comms.sms_reminders.reminder_state": "pure: start, lead and now -> when to send",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -292,11 +294,18 @@ SAMPLE_KWARGS |= {
     "data.news.announcements.withdraw_announcement": {"announcement_id": 999, "now": NOW},
     "data.news.announcements.save_digest_choice": {"weekly": True, "now": NOW},
     "data.news.announcements.queue_digests": {"now": NOW},
+    "data.comms.sms_reminders.save_sms_settings": {
+        "settings": SmsSettings(True, False),
+        "now": NOW,
+    },
+    "data.comms.sms_reminders.record_objection": {"phone": "0151 23456789", "now": NOW},
+    "data.comms.sms_reminders.queue_due_reminders": {"now": NOW},
 }
 
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
 STAFF_OWN = {
+    "data.comms.sms_reminders.record_objection",
     "data.news.announcements.save_announcement",
     "data.news.announcements.withdraw_announcement",
     "data.news.announcements.staff_list",

@@ -64,6 +64,7 @@ def test_specs_are_consistent() -> None:
         "date_moved",
         "waitlist_new_date",
         "booking_confirmed",
+        "date_reminder",
     }
     for spec in TEMPLATES.values():
         assert set(spec.required) <= set(spec.sample), spec.name

@@ -7,6 +7,8 @@ it, and nobody would read it. The shop's addresses hold what customers typed ("0
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 from core.validation import InvalidInput
@@ -15,25 +17,28 @@ DEFAULT_REGION = "DE"
 _MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
-def to_e164(raw: str, *, region: str = DEFAULT_REGION) -> str:
-    """`raw` as E.164 ("+4915123456789"); InvalidInput `validation.phone` if it is no valid
-    number."""
+def _parsed(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
     text = (raw or "").replace("(0)", "").strip()
     try:
         number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidInput("validation.phone", value=(raw or "")[:40]) from exc
-    if not phonenumbers.is_valid_number(number):
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def to_e164(raw: str, *, region: str = DEFAULT_REGION) -> str:
+    """`raw` as E.164 ("+4915123456789"); InvalidInput `validation.phone` if it is no valid
+    number."""
+    number = _parsed(raw, region)
+    if number is None:
         raise InvalidInput("validation.phone", value=(raw or "")[:40])
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=65_536)  # repeat customers, and one parse per number in a task's run
 def mobile_e164(raw: str | None, *, region: str = DEFAULT_REGION) -> str | None:
     """The number as E.164 if it is a valid mobile number, else None (no SMS to it)."""
-    if not raw:
+    number = _parsed(raw, region) if raw else None
+    if number is None or phonenumbers.number_type(number) not in _MOBILE:
         return None
-    try:
-        e164 = to_e164(raw, region=region)
-    except InvalidInput:
-        return None
-    return e164 if phonenumbers.number_type(phonenumbers.parse(e164)) in _MOBILE else None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

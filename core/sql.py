@@ -70,13 +70,24 @@ def insert_ignore(
     One statement for all rows (executemany with RETURNING: one round trip per ~1,000 rows);
     RETURNING tells which rows were written, as rowcount is -1 with RETURNING on psycopg.
     """
+    return len(inserted_keys(conn, table, rows, index_elements=index_elements))
+
+
+def inserted_keys(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    index_elements: Sequence[str],
+) -> set[tuple]:
+    """`insert_ignore` that tells which rows it wrote: their keys (`index_elements` values)."""
     if not rows:
-        return 0
+        return set()
     statement = _dialect_insert(conn, table).on_conflict_do_nothing(
         index_elements=list(index_elements)
     )
     statement = statement.returning(*(table.c[name] for name in index_elements))
-    return len(conn.execute(statement, [dict(row) for row in rows]).all())
+    return {tuple(row) for row in conn.execute(statement, [dict(row) for row in rows]).all()}
 
 
 def upsert(

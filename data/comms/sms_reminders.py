@@ -27,7 +27,7 @@ from core.db import Databases
 from core.phone import mobile_e164, to_e164
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
-from data.comms.outbox import queue_message
+from data.comms.outbox import queue_many
 from data.portal_schema import (
     CHANNEL_SMS,
     SMS_LEADS,
@@ -222,17 +222,14 @@ def _due(rows: list[dict], leads_of: Mapping[int, tuple[str, ...]], now: datetim
     return due
 
 
-def _message(row: dict, place: str, store_id: int) -> tuple[dict[str, object], str, int]:
-    locale = m.store_locale(store_id)
-    payload: dict[str, object] = {
+def _payload(row: dict, place: str) -> dict[str, object]:
+    return {
         "customer_name": row["customer_name"] or "",
         "order_number": row["increment_id"],
         "course": row["course"] or "",
         "starts_at": row["event_at"].isoformat(),
         "place": place,
     }
-    segments = sms_size(render("date_reminder", locale=locale, payload=payload, channel="sms").text)
-    return payload, locale, segments.segments
 
 
 def queue_due_reminders(
@@ -248,9 +245,27 @@ def queue_due_reminders(
     due = _due(rows, leads_of, moment)
     facts = _order_facts(db, [d.row["order_id"] for d in due if d.state == "send"])
     counts = {"queued": 0, "no_mobile": 0, "objected": 0, "late": 0, "waiting": 0}
+    segments = _Segments()
     for start in range(0, len(due), _CHUNK):
-        _queue_chunk(db, due[start : start + _CHUNK], facts, places, counts, moment)
+        _queue_chunk(db, due[start : start + _CHUNK], facts, places, counts, moment, segments)
     return ReminderRun(**counts)
+
+
+class _Segments:
+    """The segments of each reminder's SMS. The text holds no name, only the order number
+    besides the course, time and place that a date's reminders share: one rendering serves
+    every reminder of a date (order numbers of one length)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple, int] = {}
+
+    def of(self, payload: Mapping[str, object], locale: str) -> int:
+        shared = (locale, payload["course"], payload["starts_at"], payload["place"])
+        key = (*shared, len(str(payload["order_number"])))
+        if key not in self._known:
+            text = render("date_reminder", locale=locale, payload=payload, channel="sms").text
+            self._known[key] = sms_size(text).segments
+        return self._known[key]
 
 
 def _queue_chunk(
@@ -260,40 +275,45 @@ def _queue_chunk(
     places: Mapping[int, str],
     counts: dict[str, int],
     moment: datetime,
+    segments: _Segments,
 ) -> None:
+    """One transaction per chunk: a marker per reminder (the primary key decides which run
+    deals with it) and, for the markers this run wrote, the SMS in the outbox."""
     phones = {
         d.row["order_id"]: mobile_e164(facts.get(d.row["order_id"], (None, 0))[0]) for d in due
     }
+    markers: list[dict[str, object]] = []
+    messages: dict[tuple, dict[str, object]] = {}
     with db.portal.begin() as conn:
         objected = _objected(conn, [p for p in phones.values() if p])
         for item in due:
             if item.state == "wait":
                 counts["waiting"] += 1
                 continue
-            phone = phones.get(item.row["order_id"])
-            outcome, segments = _outcome(item, phone, objected), 0
+            row, phone = item.row, phones.get(item.row["order_id"])
+            outcome, size = _outcome(item, phone, objected), 0
             if outcome == "queued" and phone is not None:
-                _, store_id = facts[item.row["order_id"]]
-                payload, locale, segments = _message(
-                    item.row, places[item.row["partner_id"]], store_id
-                )
-            marker = {
-                "item_id": item.row["item_id"], "lead": item.lead,
-                "partner_id": item.row["partner_id"], "date_id": item.row["date_id"],
-                "outcome": outcome, "segments": segments, "created_at": moment,
-            }  # fmt: skip
-            if not sql.insert_ignore(
-                conn, sms_reminders, [marker], index_elements=["item_id", "lead"]
-            ):
-                continue  # another run dealt with it
-            if outcome == "queued" and phone is not None:
-                queue_message(
-                    conn, channel=CHANNEL_SMS, template="date_reminder", recipient=phone,
-                    recipient_name=item.row["customer_name"], locale=locale, payload=payload,
-                    dedupe_key=f"sms_reminder:{item.row['item_id']}:{item.lead}",
-                    partner_id=int(item.row["partner_id"]),
-                )  # fmt: skip
-            counts[outcome] += 1
+                locale = m.store_locale(facts[row["order_id"]][1])
+                payload = _payload(row, places[row["partner_id"]])
+                size = segments.of(payload, locale)
+                messages[(row["item_id"], item.lead)] = {
+                    "channel": CHANNEL_SMS, "template": "date_reminder", "recipient": phone,
+                    "recipient_name": row["customer_name"], "locale": locale, "payload": payload,
+                    "dedupe_key": f"sms_reminder:{row['item_id']}:{item.lead}",
+                    "partner_id": int(row["partner_id"]),
+                }  # fmt: skip
+            markers.append(
+                {"item_id": row["item_id"], "lead": item.lead, "partner_id": row["partner_id"],
+                 "date_id": row["date_id"], "outcome": outcome, "segments": size,
+                 "created_at": moment}
+            )  # fmt: skip
+        written = sql.inserted_keys(
+            conn, sms_reminders, markers, index_elements=["item_id", "lead"]
+        )
+        for marker in markers:
+            if (marker["item_id"], marker["lead"]) in written:  # else another run dealt with it
+                counts[str(marker["outcome"])] += 1
+        queue_many(conn, [messages[key] for key in sorted(written) if key in messages])
 
 
 def _outcome(item: _Due, phone: str | None, objected: set[str]) -> str:

@@ -32,7 +32,10 @@ the `Accept-Language` header (German or English), with an `X-Request-ID`.
 TAGS = [
     {"name": "health", "description": "Zustand / health"},
     {"name": "widget", "description": "Buchungs-Widget / booking widget"},
-    {"name": "proposals", "description": "Terminvorschläge an Kunden / dates proposed to customers"},
+    {
+        "name": "proposals",
+        "description": "Terminvorschläge an Kunden / dates proposed to customers",
+    },
 ]
 
 

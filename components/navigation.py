@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import number, t
 from core.settings import PROJECT_ROOT
 
 
@@ -66,10 +67,16 @@ def page_path(spec: PageSpec) -> str:
     return str(PROJECT_ROOT / "pages" / spec.file)
 
 
-def _page(spec: PageSpec, *, hidden: bool = False) -> st.Page:
+def label(spec: PageSpec, count: int | None = None) -> str:
+    """The menu label, with a count of what waits there when there is any: "Warteliste (12)"."""
+    name = t(f"nav.{spec.key}")
+    return f"{name} ({number(count)})" if count else name
+
+
+def _page(spec: PageSpec, *, hidden: bool = False, count: int | None = None) -> st.Page:
     return st.Page(
         page_path(spec),
-        title=t(f"nav.{spec.key}"),
+        title=label(spec, count),
         icon=spec.icon,
         url_path=spec.url_path,
         visibility="hidden" if hidden else "visible",
@@ -91,13 +98,15 @@ def _root() -> st.Page:
     )
 
 
-def menu(*, is_staff: bool) -> st.Page:
-    """The role's menu in the sidebar; returns the page to run."""
+def menu(*, is_staff: bool, counts: Mapping[str, int] | None = None) -> st.Page:
+    """The role's menu in the sidebar; returns the page to run. `counts` (page key -> number,
+    components/menu_counts.py) go into the labels."""
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:
         if spec.staff_only and not is_staff:
             continue
-        sections.setdefault(t(f"nav.section_{spec.section}"), []).append(_page(spec))
+        page = _page(spec, count=(counts or {}).get(spec.key))
+        sections.setdefault(t(f"nav.section_{spec.section}"), []).append(page)
     sections[t(f"nav.section_{BY_KEY[DEFAULT].section}")].append(_root())
     return st.navigation(sections, position="sidebar", expanded=True)
 

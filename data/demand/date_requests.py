@@ -42,7 +42,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import links, periods
@@ -501,6 +501,18 @@ def list_requests(
     to answer the open ones."""
     rows = _listed(viewer, db, status=status, limit=limit, now=now)
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
+
+
+def open_requests(viewer: Viewer, db: Databases) -> int:
+    """How many requests wait for the viewer's answer (the menu's count)."""
+    r = date_requests
+    with db.portal.connect() as conn:
+        count = conn.execute(
+            select(func.count()).where(
+                scope.partner_filter(r.c.partner_id, viewer), r.c.status == REQUEST_PENDING
+            )
+        ).scalar()
+    return int(count or 0)
 
 
 def open_groups(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> pd.DataFrame:

@@ -51,7 +51,7 @@ def _menu(user_id: int) -> dict[str, str]:
     at.run()
     assert not at.exception
     # AppTest keeps what st.navigation registered (there is no sidebar element to read).
-    pages = at._registered_pages  # noqa: SLF001
+    pages = at._registered_pages
     return {info["url_pathname"]: info["page_name"] for info in pages.values()}
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components.cache import cached
 from components.date_form import new_date_dialog
+from components.demand_view import render_demand
 from components.i18n import (
     day,
     each_distinct,
@@ -122,6 +123,8 @@ else:
             )
         },
     )
+
+render_demand(ctx)
 
 if viewer.sees_all:
     st.subheader(t("overview.partners_title"))

@@ -247,6 +247,7 @@ BUILD_DEPENDENT = {"data.integrations.widget.widget_version"}
 _BOTH_REQUESTS = [1, 11]
 SAMPLE_KWARGS |= {
     "data.demand.date_requests.list_requests": {"now": NOW},
+    "data.demand.demand.course_demand": {"now": NOW},
     "data.demand.date_requests.open_groups": {"now": NOW},
     "data.demand.date_requests.get_rules": {},
     "data.demand.date_requests.save_rules": {"rules": RequestRules(), "now": NOW},

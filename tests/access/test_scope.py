@@ -107,6 +107,7 @@ UNSCOPED = {
     "data.demand.waitlist.unsubscribe_token": "pure: signs an entry id",
     "data.demand.waitlist.unsubscribe": "a customer's link: the signed token is the credential",
     "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",
+    "data.demand.date_requests.proposal_of": "the customer's link: its token is the credential",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {

@@ -351,7 +351,10 @@ def list_entries(
         query = query.where(active())
     with db.portal.connect() as conn:
         result = conn.execute(query)
-        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        names, rows = list(result.keys()), result.all()
+    # Column lists, not Row objects: pandas reads rows of Row objects an item at a time.
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    frame = pd.DataFrame({n: list(c) for n, c in zip(names, columns, strict=True)})
     # Whole columns at a time (a dict per row cost more than the query on 2,000 entries).
     status = pd.Series("waiting", index=frame.index, dtype=object)
     for column, name in reversed(

@@ -59,6 +59,18 @@ def _suggestion_text(row: dict) -> str:
     )
 
 
+def _parts(row: dict) -> list[str]:
+    """Where the demand comes from; a source with nothing in it is left out."""
+    parts = []
+    if int(row["waiting_seats"]):
+        parts.append(t("demand.overview.waiting", seats=int(row["waiting_seats"]),
+                       people=int(row["waiting_people"])))  # fmt: skip
+    if int(row["requests"]):
+        parts.append(t("demand.overview.requested", asked=int(row["requested_people"]),
+                       requests=int(row["requests"])))  # fmt: skip
+    return parts
+
+
 def _card(ctx: PageContext, row: dict, partner: str | None) -> None:
     pid = int(row["product_id"])
     with st.container(border=True):
@@ -73,15 +85,7 @@ def _card(ctx: PageContext, row: dict, partner: str | None) -> None:
                 revenue=money(revenue) if revenue is not None and pd.notna(revenue) else "–",
             )
         )
-        st.caption(
-            t(
-                "demand.overview.parts",
-                seats=int(row["waiting_seats"]),
-                people=int(row["waiting_people"]),
-                asked=int(row["requested_people"]),
-                requests=int(row["requests"]),
-            )
-        )
+        st.caption(" · ".join(_parts(row)))
         st.markdown(_suggestion_text(row))
         if st.button(
             t("demand.overview.create"),

@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from components import confirm, layout, navigation, news_view, session, waitlist_view, widgets
+from components import confirm, layout, menu_counts, navigation, session, waitlist_view, widgets
 from components.i18n import t
 from components.text import md
 from core import links
@@ -46,7 +46,7 @@ def main() -> None:
         return
     ctx = session.PageContext(db=db, user=user, viewer=session.viewer_for(user), settings=settings)
     st.session_state["_page_context"] = ctx
-    page = navigation.menu(is_staff=user.viewer.is_staff, counts=news_view.menu_counts(ctx))
+    page = navigation.menu(is_staff=user.viewer.is_staff, counts=menu_counts.menu_counts(ctx))
     layout.sidebar(ctx)
     st.title(navigation.spec_of(page).title(name=md(user.display_name)))
     layout.view_as_banner(ctx)

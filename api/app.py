@@ -14,7 +14,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from api import errors, middleware
-from api.routers import health, widget
+from api.routers import health, proposals, widget
 from api.settings import PREFIX, ApiSettings, api_settings
 from core.clock import now_utc
 from core.db import Databases, open_databases
@@ -32,6 +32,10 @@ the `Accept-Language` header (German or English), with an `X-Request-ID`.
 TAGS = [
     {"name": "health", "description": "Zustand / health"},
     {"name": "widget", "description": "Buchungs-Widget / booking widget"},
+    {
+        "name": "proposals",
+        "description": "Terminvorschläge an Kunden / dates proposed to customers",
+    },
 ]
 
 
@@ -88,6 +92,7 @@ def create_app(
     middleware.install(app)
     app.include_router(health.router, prefix=PREFIX)
     app.include_router(widget.router, prefix=PREFIX)
+    app.include_router(proposals.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

@@ -26,6 +26,8 @@ from core.validation import InvalidInput
 from data.access.viewer import ScopeError
 from data.dates.course_dates import DUPLICATE, create_date
 
+DEFAULT_LENGTH = timedelta(hours=3)
+
 
 def save_new_date(
     ctx: PageContext,
@@ -65,8 +67,17 @@ def save_new_date(
     return True
 
 
-def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str = "nd") -> bool:
-    """The fields of a new single date; True once saved."""
+def new_date_form(
+    ctx: PageContext,
+    *,
+    product_id: int | None = None,
+    key: str = "nd",
+    on: date | None = None,
+    start: time | None = None,
+    seats: int | None = None,
+) -> bool:
+    """The fields of a new single date, prefilled with a suggested day, start and seats when
+    given (the Übersicht's Nachfrage); True once saved."""
     courses = viewer_courses(ctx)
     if courses.empty:
         st.info(t("dates.no_courses"))
@@ -83,12 +94,14 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
         key=f"{key}_course",
     )
     left, right = st.columns(2)
-    first = periods.berlin_today() + timedelta(days=7)
+    first = on or periods.berlin_today() + timedelta(days=7)
     on = day_input(left, t("dates.day"), value=first, key=f"{key}_day") or first
-    seats = right.number_input(t("dates.seats"), value=10, step=1, key=f"{key}_seats")
+    seats = right.number_input(t("dates.seats"), value=seats or 10, step=1, key=f"{key}_seats")
     start_col, end_col = st.columns(2)
-    start = start_col.time_input(t("dates.start_time"), value=time(18, 0), key=f"{key}_start")
-    end = end_col.time_input(t("dates.end_time"), value=time(21, 0), key=f"{key}_end")
+    begins = start or time(18, 0)
+    ends = (datetime.combine(first, begins) + DEFAULT_LENGTH).time()
+    start = start_col.time_input(t("dates.start_time"), value=begins, key=f"{key}_start")
+    end = end_col.time_input(t("dates.end_time"), value=ends, key=f"{key}_end")
     default_price = float(prices.get(chosen) or 0)
     price = widgets.money_input(st, t("dates.price"), value=default_price, key=f"{key}_price")
     saving = st.button(t("dates.save_date"), type="primary", key=f"{key}_save", width="stretch")
@@ -103,11 +116,21 @@ def new_date_form(ctx: PageContext, *, product_id: int | None = None, key: str =
     return False
 
 
-def _dialog_body(ctx: PageContext, product_id: int | None) -> None:
-    if new_date_form(ctx, product_id=product_id, key="nd_dialog"):
+def _dialog_body(
+    ctx: PageContext, product_id: int | None, on: date | None, start: time | None, seats: int | None
+) -> None:
+    if new_date_form(ctx, product_id=product_id, key="nd_dialog", on=on, start=start, seats=seats):
         done()  # closes the dialog; the page shows the new date and the flash
 
 
-def new_date_dialog(ctx: PageContext, product_id: int | None = None) -> None:
-    """Open the "Neuer Termin" dialog (call it from a button's branch)."""
-    st.dialog(t("dates.new_date"))(_dialog_body)(ctx, product_id)
+def new_date_dialog(
+    ctx: PageContext,
+    product_id: int | None = None,
+    *,
+    on: date | None = None,
+    start: time | None = None,
+    seats: int | None = None,
+) -> None:
+    """Open the "Neuer Termin" dialog (call it from a button's branch), optionally prefilled
+    with a suggested day, start time and seats."""
+    st.dialog(t("dates.new_date"))(_dialog_body)(ctx, product_id, on, start, seats)

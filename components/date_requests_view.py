@@ -16,7 +16,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import menu_counts, widgets
 from components.cache import viewer_courses, viewer_partners
 from components.confirm import ask_first, confirm_action, flash
 from components.feedback import refusal_text, show_refusal
@@ -245,6 +245,7 @@ def _answer(ctx: PageContext, pending: Pending) -> None:
     except Refusal as exc:
         flash("warning", refusal_text(exc))
         return
+    menu_counts.forget()  # the menu's "Terminanfragen (n)" drops at once, not in 30 s
     key = {"accept": "accepted", "propose": "proposed", "reject": "rejected"}[pending.action]
     flash("success", t(f"date_requests.{key}", n=done.requests, m=done.messages))
 

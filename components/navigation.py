@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components.i18n import t
+from components.i18n import number, t
 from core.settings import PROJECT_ROOT
 
 
@@ -67,11 +67,16 @@ def page_path(spec: PageSpec) -> str:
     return str(PROJECT_ROOT / "pages" / spec.file)
 
 
-def _page(spec: PageSpec, *, hidden: bool = False, count: int = 0) -> st.Page:
-    label = t(f"nav.{spec.key}")
+def label(spec: PageSpec, count: int | None = None) -> str:
+    """The menu label, with a count of what waits there when there is any: "Warteliste (12)"."""
+    name = t(f"nav.{spec.key}")
+    return f"{name} ({number(count)})" if count else name
+
+
+def _page(spec: PageSpec, *, hidden: bool = False, count: int | None = None) -> st.Page:
     return st.Page(
         page_path(spec),
-        title=f"{label} ({count})" if count > 0 else label,
+        title=label(spec, count),
         icon=spec.icon,
         url_path=spec.url_path,
         visibility="hidden" if hidden else "visible",
@@ -94,13 +99,13 @@ def _root() -> st.Page:
 
 
 def menu(*, is_staff: bool, counts: Mapping[str, int] | None = None) -> st.Page:
-    """The role's menu in the sidebar; returns the page to run. `counts` (by page key) are
-    shown after a label, e.g. "Neuigkeiten (2)"."""
+    """The role's menu in the sidebar; returns the page to run. `counts` (page key -> number,
+    components/menu_counts.py) go into the labels."""
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:
         if spec.staff_only and not is_staff:
             continue
-        page = _page(spec, count=(counts or {}).get(spec.key, 0))
+        page = _page(spec, count=(counts or {}).get(spec.key))
         sections.setdefault(t(f"nav.section_{spec.section}"), []).append(page)
     sections[t(f"nav.section_{BY_KEY[DEFAULT].section}")].append(_root())
     return st.navigation(sections, position="sidebar", expanded=True)

@@ -12,9 +12,8 @@ from datetime import UTC, datetime, time
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
-from components import widgets
+from components import menu_counts, widgets
 from components.cache import viewer_partners
 from components.confirm import done, form_token, new_form
 from components.day_field import check_day, day_input
@@ -49,6 +48,7 @@ def _item(ctx: PageContext, row: pd.Series) -> None:
             t("news.mark_read"), key=f"news_read_{announcement_id}", icon=":material/done:"
         ):
             news.mark_read(ctx.viewer, ctx.db, announcement_ids=[announcement_id])
+            menu_counts.forget()
             done(("success", t("news.marked", n=1)))
 
 
@@ -63,6 +63,7 @@ def render_feed(ctx: PageContext) -> None:
             t("news.mark_all_read", n=len(unread)), key="news_read_all", icon=":material/done_all:"
         ):
             marked = news.mark_read(ctx.viewer, ctx.db, announcement_ids=unread)
+            menu_counts.forget()
             done(("success", t("news.marked", n=marked)))
         for _, row in items.iterrows():
             _item(ctx, row)
@@ -94,18 +95,6 @@ def newest_unread_card(ctx: PageContext) -> None:
             label=t("news.overview_open"),
             icon=":material/arrow_forward:",
         )
-
-
-def menu_counts(ctx: PageContext) -> dict[str, int]:
-    """The menu's badge: a partner user's unread announcements (staff get none: they write
-    them). A failing count must not take the menu down: it is logged and left out."""
-    if ctx.viewer.is_staff:
-        return {}
-    try:
-        return {"news": news.unread_count(ctx.viewer, ctx.db)}
-    except SQLAlchemyError:
-        log.exception("unread news count for user %s", ctx.user.user_id)
-        return {}
 
 
 # --- staff: write, preview, publish ------------------------------------------------------------

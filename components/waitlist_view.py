@@ -14,7 +14,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import menu_counts, widgets
 from components.cache import viewer_courses
 from components.confirm import done
 from components.date_form import new_date_dialog
@@ -181,6 +181,7 @@ def render_signup(ctx: PageContext) -> None:
         show_refusal(exc)
         return
     st.session_state[_ROUND] = st.session_state.get(_ROUND, 0) + 1
+    menu_counts.forget()  # the menu's "Warteliste (n)" counts the new entry at once
     message = "waitlist.merged" if added.merged else "waitlist.added"
     done(("success", t(message, name=md(" ".join(name.split())))))
 

@@ -114,7 +114,12 @@ def widget_frame_url(key: str, params: Mapping[str, str | int], *, base: str | N
     return f"{root}{WIDGET_FRAME_PATH}?{urlencode({'key': key, **params})}"
 
 
-def date_proposal_url(token: str) -> str:
-    """Where a customer takes the date a partner proposed for their date request (the shop's
-    page calls data.demand.date_requests.accept_proposal with the token)."""
-    return f"{SHOP_URL}/terminvorschlag/{quote(token, safe='')}"
+DATE_PROPOSAL_PATH = "/v1/terminvorschlag"
+
+
+def date_proposal_url(token: str, *, base: str | None = None) -> str:
+    """Where a customer takes the date a partner proposed for their date request: the public
+    service's page (api/routers/proposals.py), which calls
+    data.demand.date_requests.accept_proposal with the token."""
+    root = (api_url() if base is None else base).rstrip("/")
+    return f"{root}{DATE_PROPOSAL_PATH}/{quote(token, safe='')}"

@@ -79,15 +79,34 @@ def inserted_keys(
     rows: Sequence[Mapping[str, object]],
     *,
     index_elements: Sequence[str],
-) -> set[tuple]:
-    """`insert_ignore` that tells which rows it wrote: their keys (`index_elements` values)."""
+) -> list[tuple]:
+    """`insert_ignore`, answering with the keys (tuples of `index_elements`) of the rows it
+    wrote: a caller that writes dependent rows writes them for these only."""
     if not rows:
-        return set()
+        return []
     statement = _dialect_insert(conn, table).on_conflict_do_nothing(
         index_elements=list(index_elements)
     )
     statement = statement.returning(*(table.c[name] for name in index_elements))
-    return {tuple(row) for row in conn.execute(statement, [dict(row) for row in rows]).all()}
+    return [tuple(row) for row in conn.execute(statement, [dict(row) for row in rows])]
+
+
+def insert_unless_taken(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    index_elements: Sequence[str],
+) -> None:
+    """`insert_ignore` without telling which rows were written: no RETURNING, so psycopg
+    pipelines the executemany (~3x faster for thousands of rows). For a caller that knows
+    the rows are new, e.g. because a key of its own was won in the same transaction."""
+    if not rows:
+        return
+    statement = _dialect_insert(conn, table).on_conflict_do_nothing(
+        index_elements=list(index_elements)
+    )
+    conn.execute(statement, [dict(row) for row in rows])
 
 
 def upsert(

@@ -136,12 +136,26 @@ def _row(
     }
 
 
-def queue_many(conn: Connection, messages: Sequence[Mapping[str, Any]]) -> int:
-    """Queue many at once (same keywords as queue_message); returns how many were new."""
+def queue_many(
+    conn: Connection,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    now: datetime | None = None,
+    known_new: bool = False,
+) -> int:
+    """Queue many at once (same keywords as queue_message); returns how many were new.
+
+    `now` dates the rows (a job's clock; default the real time). `known_new`: the caller won
+    a unique key of its own per message in this transaction (the waitlist's notices), so
+    every message is new: written without asking back which were (much faster), and the
+    count is the number given. A dedupe key that is taken all the same is still skipped."""
     if not messages:
         return 0
-    now = now_utc()
+    now = now or now_utc()
     rows = [_row(now=now, **m) for m in messages]
+    if known_new:
+        sql.insert_unless_taken(conn, outbox, rows, index_elements=["dedupe_key"])
+        return len(rows)
     return sql.insert_ignore(conn, outbox, rows, index_elements=["dedupe_key"])
 
 

@@ -313,7 +313,8 @@ def _queue_chunk(
         for marker in markers:
             if (marker["item_id"], marker["lead"]) in written:  # else another run dealt with it
                 counts[str(marker["outcome"])] += 1
-        queue_many(conn, [messages[key] for key in sorted(written) if key in messages])
+        won = [messages[key] for key in sorted(written) if key in messages]
+        queue_many(conn, won, now=moment, known_new=True)  # our markers make them new
 
 
 def _outcome(item: _Due, phone: str | None, objected: set[str]) -> str:

@@ -33,16 +33,14 @@ from core import links, signing
 from core.db import Databases
 from core.money import to_decimal
 from core.settings import load_signing_key
-from core.sql import chunks, insert_ignore, int_in
+from core.sql import chunks, insert_ignore, inserted_keys, int_in
 from data.access import scope
 from data.access.viewer import Viewer
 from data.comms.outbox import CHANNEL_EMAIL, queue_many
 from data.portal_schema import (
     NOTICE_KNOWN,
     NOTICE_SENT,
-    OUTBOX_PENDING,
     WAITLIST_QUEUE,
-    outbox,
     waitlist,
     waitlist_notices,
     waitlist_settings,
@@ -63,6 +61,7 @@ SHORT_WAIT_HOURS = 4
 # Notices (and their mails) written per portal transaction.
 WRITE_BATCH = 1000
 DONE_COLUMNS = ("converted_at", "unsubscribed_at", "expired_at")
+DONE_STATUSES = ("converted", "unsubscribed", "expired")  # an entry's status per column
 STATE = tuple(waitlist.c[c] for c in DONE_COLUMNS)
 
 
@@ -107,13 +106,6 @@ def active():
 
 def is_done(row: Mapping | object) -> bool:
     return any(getattr(row, c, None) is not None for c in DONE_COLUMNS)
-
-
-def status_of(row: Mapping) -> str:
-    for column, status in zip(DONE_COLUMNS, ("converted", "unsubscribed", "expired"), strict=True):
-        if row.get(column) is not None:
-            return status
-    return "waiting"
 
 
 @dataclass(frozen=True)
@@ -445,27 +437,36 @@ def _plan(viewer: Viewer, db: Databases, now: datetime) -> _Plan:
 def notify(viewer: Viewer, db: Databases, *, now: datetime) -> NotifyResult:
     plan = _plan(viewer, db, now)
     notices = mails = 0
-    w = waitlist
     for begin in range(0, len(plan.notices), WRITE_BATCH):
         rows = plan.notices[begin : begin + WRITE_BATCH]
+        batch = plan.mails[begin : begin + WRITE_BATCH]
         with db.portal.begin() as conn:
-            notices += insert_ignore(
-                conn, waitlist_notices, rows, index_elements=["entry_id", "date_id"]
-            )
-            batch = plan.mails[begin : begin + WRITE_BATCH]
-            mails += queue_many(conn, batch)
-            # Dated by the run's clock (queue_many takes no `now`), like the notices.
-            conn.execute(
-                update(outbox)
-                .where(
-                    outbox.c.dedupe_key.in_([str(m["dedupe_key"]) for m in batch]),
-                    outbox.c.status == OUTBOX_PENDING,
-                )
-                .values(created_at=now, updated_at=now)
-            )
-            conn.execute(
-                update(w)
-                .where(int_in(w.c.entry_id, [int(str(r["entry_id"])) for r in rows]))
-                .values(notified_at=now, updated_at=now)
-            )
+            notices, mails = _write(conn, rows, batch, now, (notices, mails))
     return NotifyResult(dates=len(plan.dates), notices=notices, mails=mails)
+
+
+def _write(
+    conn: Connection,
+    rows: list[dict[str, object]],
+    batch: list[dict[str, object]],
+    now: datetime,
+    counts: tuple[int, int],
+) -> tuple[int, int]:
+    """One batch in one transaction: the notices this run wins (a run at the same moment
+    wins the others, or already has) and exactly their mails."""
+    won = set(inserted_keys(conn, waitlist_notices, rows, index_elements=["entry_id", "date_id"]))
+    mails = [
+        mail
+        for row, mail in zip(rows, batch, strict=True)
+        if (row["entry_id"], row["date_id"]) in won
+    ]
+    # Each mail's dedupe key is its notice's key, won just now: every one is new.
+    sent = queue_many(conn, mails, now=now, known_new=True)
+    entries = sorted({int(str(e)) for e, _ in won})
+    for part in chunks(entries, 5000):
+        conn.execute(
+            update(waitlist)
+            .where(int_in(waitlist.c.entry_id, part))
+            .values(notified_at=now, updated_at=now)
+        )
+    return counts[0] + len(won), counts[1] + sent

@@ -42,7 +42,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, RowMapping, and_, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import links, periods
@@ -503,6 +503,18 @@ def list_requests(
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 
+def open_requests(viewer: Viewer, db: Databases) -> int:
+    """How many requests wait for the viewer's answer (the menu's count)."""
+    r = date_requests
+    with db.portal.connect() as conn:
+        count = conn.execute(
+            select(func.count()).where(
+                scope.partner_filter(r.c.partner_id, viewer), r.c.status == REQUEST_PENDING
+            )
+        ).scalar()
+    return int(count or 0)
+
+
 def open_groups(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> pd.DataFrame:
     """Open requests grouped by course and requested day: how many requests and people, the
     requested times, the fewest working days left, and the request ids (for the answers)."""
@@ -708,21 +720,47 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def accept_proposal(db: Databases, *, token: str, now: datetime | None = None) -> Answered:
-    """The customer takes the proposed date through the mail's link (no login: the token is
-    the credential). InvalidInput when the link is unknown, used, or its date is gone."""
-    now = _now(now)
+@dataclass(frozen=True)
+class Proposal:
+    """What a customer's proposal link shows: the course and the proposed start (UTC)."""
+
+    product_id: int
+    course: str
+    starts_at: datetime
+    locale: str
+
+
+def _proposed_row(db: Databases, token: str) -> RowMapping | None:
     if not isinstance(token, str) or not token or len(token) > 100 or not token.isascii():
-        raise InvalidInput("date_requests.link_invalid")
+        return None
     r = date_requests
     with db.portal.connect() as conn:
-        row = (
+        return (
             conn.execute(select(r).where(r.c.proposal_token_hash == _hash(token)))
             .mappings()
             .first()
         )
+
+
+def proposal_of(db: Databases, *, token: str, now: datetime | None = None) -> Proposal:
+    """The open proposal of a customer's link (no login: the token is the credential), for
+    the page that asks them to take it. InvalidInput when the link is unknown, used, or its
+    date is gone, the same refusals as `accept_proposal`."""
+    row = _proposed_row(db, token)
     if row is None or row["status"] != REQUEST_PROPOSED:
         raise InvalidInput("date_requests.link_invalid")
+    if not _proposal_live(db, row, _now(now)):
+        raise InvalidInput("date_requests.proposal_gone")
+    product_id = int(row["product_id"])
+    return Proposal(
+        product_id=product_id,
+        course=_course_names(db, [product_id]).get(product_id, ""),
+        starts_at=row["proposed_starts_at"],
+        locale=normalize_locale(row["locale"]),
+    )
+
+
+def _proposal_live(db: Databases, row: Mapping, now: datetime) -> bool:
     d = miomente_course_date
     with db.magento.connect() as mconn:
         live = mconn.execute(
@@ -732,7 +770,17 @@ def accept_proposal(db: Databases, *, token: str, now: datetime | None = None) -
                 d.c.starts_at > now,
             )
         ).first()
-    if live is None:
+    return live is not None
+
+
+def accept_proposal(db: Databases, *, token: str, now: datetime | None = None) -> Answered:
+    """The customer takes the proposed date through the mail's link (no login: the token is
+    the credential). InvalidInput when the link is unknown, used, or its date is gone."""
+    now = _now(now)
+    row = _proposed_row(db, token)
+    if row is None or row["status"] != REQUEST_PROPOSED:
+        raise InvalidInput("date_requests.link_invalid")
+    if not _proposal_live(db, row, now):
         raise InvalidInput("date_requests.proposal_gone")
     product_id, target = int(row["product_id"]), int(row["proposed_date_id"])
     course = _course_names(db, [product_id]).get(product_id, "")

@@ -8,6 +8,7 @@ import streamlit as st
 from components import news_view
 from components.cache import cached
 from components.date_form import new_date_dialog
+from components.demand_view import render_demand
 from components.i18n import (
     day,
     each_distinct,
@@ -125,6 +126,8 @@ else:
             )
         },
     )
+
+render_demand(ctx)
 
 if viewer.sees_all:
     st.subheader(t("overview.partners_title"))

@@ -113,6 +113,7 @@ UNSCOPED = {
     "data.demand.waitlist.unsubscribe": "a customer's link: the signed token is the credential",
     "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",
     "data.comms.sms_reminders.reminder_state": "pure: start, lead and now -> when to send",
+    "data.demand.date_requests.proposal_of": "the customer's link: its token is the credential",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -253,6 +254,7 @@ BUILD_DEPENDENT = {"data.integrations.widget.widget_version"}
 _BOTH_REQUESTS = [1, 11]
 SAMPLE_KWARGS |= {
     "data.demand.date_requests.list_requests": {"now": NOW},
+    "data.demand.demand.course_demand": {"now": NOW},
     "data.demand.date_requests.open_groups": {"now": NOW},
     "data.demand.date_requests.get_rules": {},
     "data.demand.date_requests.save_rules": {"rules": RequestRules(), "now": NOW},

@@ -17,6 +17,7 @@ from core.settings import load_settings
 from tests.support.widget import NOW, WidgetWorld
 
 EXAMPLES = 40
+PAGES = ("/v1/terminvorschlag/",)  # HTML for people, not JSON for programs
 
 
 def test_no_generated_request_gets_a_server_error(world: WidgetWorld) -> None:
@@ -46,8 +47,13 @@ def test_no_generated_request_gets_a_server_error(world: WidgetWorld) -> None:
                 case.query["key"] = world.key_a
             response = case.call()
             assert response.status_code < 500, (case.path, response.text)
-            if response.status_code >= 400 and case.path != "/v1/widget.js":
+            if response.status_code >= 400 and case.path.startswith(PAGES):
+                # The customer's pages answer a bad link with a polite page, not JSON.
+                assert "text/html" in str(response.headers["content-type"])
+                assert "Traceback" not in response.text
+            elif response.status_code >= 400 and case.path != "/v1/widget.js":
                 assert set(response.json()["error"]) == {"code", "message", "request_id"}
 
         run()
     assert "GET /v1/widget/{key}/dates" in tested
+    assert "POST /v1/terminvorschlag/{token}" in tested

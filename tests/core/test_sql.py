@@ -74,6 +74,21 @@ def test_insert_ignore_writes_new_keys_and_keeps_existing_rows(portal_engine: En
     assert _rows(portal_engine) == {1: ("a", 1), 2: ("b", 1), 3: ("c", 1)}
 
 
+def test_inserted_keys_names_the_written_rows_and_the_quiet_insert_skips_taken_keys(
+    portal_engine: Engine,
+) -> None:
+    with portal_engine.begin() as conn:
+        sql.insert_unless_taken(conn, things, [_thing(1, "a")], index_elements=["thing_id"])
+        written = sql.inserted_keys(
+            conn, things, [_thing(1, "x"), _thing(2, "b")], index_elements=["thing_id"]
+        )
+        assert written == [(2,)]
+        sql.insert_unless_taken(conn, things, [_thing(2, "y"), _thing(3, "c")],
+                                index_elements=["thing_id"])  # fmt: skip
+        sql.insert_unless_taken(conn, things, [], index_elements=["thing_id"])
+    assert _rows(portal_engine) == {1: ("a", 1), 2: ("b", 1), 3: ("c", 1)}
+
+
 def test_insert_ignore_rolls_back_with_the_callers_transaction(portal_engine: Engine) -> None:
     with pytest.raises(RuntimeError), portal_engine.begin() as conn:
         sql.insert_ignore(conn, things, [_thing(1, "a")], index_elements=["thing_id"])

@@ -303,7 +303,8 @@ def test_propose_and_the_customer_takes_it_through_the_link(shop: Databases) -> 
     assert (answer.requests, answer.messages, answer.date_id) == (2, 2, 13)
     assert {r["status"] for r in _rows(shop)} == {"proposed"}
     mails = _mails(shop, "date_request_proposed")
-    assert all(m["payload"]["accept_url"].startswith(f"{links.SHOP_URL}/") for m in mails)
+    proposal_page = f"{links.api_url()}{links.DATE_PROPOSAL_PATH}/"
+    assert all(m["payload"]["accept_url"].startswith(proposal_page) for m in mails)
     tokens = [_token_of(m) for m in mails]
     assert len(set(tokens)) == 2
     # Only the token's hash is kept.

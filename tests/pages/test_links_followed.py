@@ -190,6 +190,11 @@ def test_sample_links_have_the_shape_of_followed_ones(world: Databases) -> None:
                         # Leaving the waitlist needs no login either: followed through the
                         # app in tests/pages/test_app_waitlist.py.
                         assert _shape(url) == ("", (links.WAITLIST_UNSUBSCRIBE_PARAM,)), url
+                    elif name == "date_request_proposed" and _is_portal(url):
+                        # The public service's page, no login: followed from the real mail
+                        # to the accepted request in tests/api/test_proposals.py.
+                        path = urlsplit(url).path
+                        assert path.startswith(f"{links.DATE_PROPOSAL_PATH}/"), url
                     elif _is_portal(url):
                         assert _shape(url) in followed, (name, url)
                     else:

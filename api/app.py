@@ -63,6 +63,7 @@ def create_app(
         if owned:
             _log_to_stderr()
             app.state.settings = app.state.settings or api_settings()
+            app.state.rendered = widget.RenderedCache(app.state.settings.cache_entries)
             app.state.db = _open(app.state.settings)
         yield
         if owned:
@@ -84,6 +85,7 @@ def create_app(
         app.state.settings.cache_entries if app.state.settings else ApiSettings.cache_entries
     )
     app.state.versions = {}
+    app.state.keys = {}
     errors.install(app)
     middleware.install(app)
     app.include_router(health.router, prefix=PREFIX)

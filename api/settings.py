@@ -3,6 +3,7 @@ few things only the service needs. Read once per process."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 
@@ -28,4 +29,10 @@ class ApiSettings:
 
 @cache
 def api_settings() -> ApiSettings:
-    return ApiSettings(core=load_settings())
+    # Two knobs for the benchmark (bench/bench_widget.py measures misses with the caches off).
+    env = os.environ
+    return ApiSettings(
+        core=load_settings(),
+        cache_entries=int(env.get("MIOMENTE_API_CACHE_ENTRIES") or ApiSettings.cache_entries),
+        version_ttl=float(env.get("MIOMENTE_API_VERSION_TTL") or ApiSettings.version_ttl),
+    )

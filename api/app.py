@@ -14,7 +14,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from api import errors, middleware
-from api.routers import health, widget
+from api.routers import health, signup, widget
 from api.settings import PREFIX, ApiSettings, api_settings
 from core.clock import now_utc
 from core.db import Databases, open_databases
@@ -90,6 +90,7 @@ def create_app(
     middleware.install(app)
     app.include_router(health.router, prefix=PREFIX)
     app.include_router(widget.router, prefix=PREFIX)
+    app.include_router(signup.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

@@ -732,3 +732,17 @@ submissions = Table(
     Column("created_at", DateTime, nullable=False),
     Index("ix_miomente_submissions_created", "created_at"),
 )
+
+
+# Rate limits of the public service (migration 0018; data/integrations/rate_limits.py): one
+# counter per bucket and fixed window, shared by every API process. A bucket names what is
+# counted and a hash of whom ("signup:ip:<sha256>", "signup:email:<sha256>"), so neither an
+# address nor an IP is stored in clear. Rows of past windows are pruned.
+rate_limits = Table(
+    "miomente_rate_limits",
+    metadata,
+    Column("bucket", String(80), primary_key=True),
+    Column("window_start", DateTime, primary_key=True),
+    Column("count", Integer, nullable=False, server_default="0"),
+    Index("ix_miomente_rate_limits_window", "window_start"),
+)

@@ -27,12 +27,15 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Db, Locale, RememberedWidget, Widget, WidgetContext, widget_context
-from api.errors import ERROR_SCHEMA, ApiError
+from api.errors import ERROR_SCHEMA, ApiError, TooManyRequests
+from api.settings import ApiSettings
 from core import i18n, links
 from core.db import Databases
 from core.recurrence import to_local
+from data.integrations import rate_limits
 from data.integrations.widget import (
     WidgetDate,
+    widget_courses,
     widget_dates,
     widget_partner_name,
     widget_version,
@@ -43,9 +46,9 @@ router = APIRouter(tags=["widget"])
 STATIC = Path(__file__).resolve().parent.parent / "static"
 MONTHS_AHEAD = 36
 VERSION_SLOTS = 10_000
-# The waitlist and date request arrive with their own issue: the widget shows their buttons
-# only when the answer says the feature is on.
-FEATURES = {"waitlist": False, "date_request": False}
+# The widget shows the sign-up buttons only when the answer says the feature is on
+# (api/routers/signup.py serves them).
+FEATURES = {"waitlist": True, "date_request": True}
 _COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {
@@ -123,8 +126,11 @@ def _month(value: str | None, now: datetime) -> date | None:
 
 @cache
 def _texts(locale: str) -> dict[str, object]:
-    prefix = "widget.ui."
-    texts = {k[len(prefix) :]: v for k, v in i18n.catalog(locale).items() if k.startswith(prefix)}
+    texts = {
+        k.split(".ui.", 1)[1]: v
+        for k, v in i18n.catalog(locale).items()
+        if k.startswith(("widget.ui.", "widget_signup.ui."))
+    }
     months = [i18n.month_label(date(2026, m, 1), locale).rsplit(" ", 1)[0] for m in range(1, 13)]
     monday = date(2026, 11, 30)
     weekdays = [i18n.weekday_short(monday + timedelta(days=d), locale) for d in range(7)]
@@ -283,10 +289,17 @@ def _render(
     now: datetime,
 ) -> bytes:
     rows = widget_dates(widget.viewer, db, product_ids=courses, month=first, limit=limit, now=now)
+    chosen = set(courses)
     payload = {
         "partner": {"name": widget_partner_name(widget.viewer, db)},
         "lang": locale,
         "courses": list(courses),
+        # The date request's choice: the widget's courses, also those without a date.
+        "course_list": [
+            {"course_id": c.product_id, "course": c.name}
+            for c in widget_courses(widget.viewer, db)
+            if not chosen or c.product_id in chosen
+        ],
         "month": month,
         "features": FEATURES,
         **_texts(locale),
@@ -309,7 +322,15 @@ def events(
     db: Db,
     event: Annotated[Literal["view", "click"], Query(description="view | click")],
 ) -> Response:
-    count_widget_event(widget.viewer, db, event=event, now=request.app.state.clock())
+    settings: ApiSettings = request.app.state.settings
+    ip = request.client.host if request.client else "unknown"
+    now = request.app.state.clock()
+    counter = rate_limits.bucket("events:ip", ip)
+    limit = rate_limits.Limit(counter, settings.events_per_ip, settings.events_window)
+    wait = rate_limits.take(db, limits=[limit], now=now)
+    if wait is not None:
+        raise TooManyRequests("widget_signup.rate_limited", retry_after=wait)
+    count_widget_event(widget.viewer, db, event=event, now=now)
     return Response(status_code=204)
 
 

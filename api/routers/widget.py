@@ -250,9 +250,9 @@ async def dates(
     first = _month(month, now)
     courses = _courses(course)
     db: Databases = request.app.state.db
-    version = _remembered_version(request, widget, courses) or await run_in_threadpool(
-        _version, request, widget, db, courses, now
-    )
+    version = _remembered_version(request, widget, courses)
+    if version is None:
+        version = await run_in_threadpool(_version, request, widget, db, courses, now)
     etag = _etag(widget, version, (courses, month, limit, locale))
     settings = request.app.state.settings
     headers = {

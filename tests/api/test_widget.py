@@ -23,7 +23,7 @@ def test_a_partners_upcoming_dates(world: WidgetWorld, client: TestClient) -> No
     assert answer.status_code == 200
     body = answer.json()
     assert body["partner"] == {"name": "Kochschule Alpha"}
-    assert body["features"] == {"waitlist": False, "date_request": False}
+    assert body["features"] == {"waitlist": True, "date_request": True}
     assert [d["date_id"] for d in body["dates"]] == [11, 12, 13]
     first = body["dates"][0]
     assert first | {"book_label": ""} == {

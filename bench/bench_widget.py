@@ -35,7 +35,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -140,6 +140,7 @@ def _threads(port: int, path: str, headers: dict[str, str], seconds: float, clie
         thread.join()
     wall = time.perf_counter() - started
     cuts = statistics.quantiles(timings, n=100)
+    _COUNTS.append(len(timings))
     return (f"{len(timings) / wall:8.0f} requests/s   p50 {cuts[49] * 1000:6.1f} ms"
             f"   p95 {cuts[94] * 1000:6.1f} ms   (threads, {_load()})")  # fmt: skip
 
@@ -163,15 +164,38 @@ def _wrk(port: int, path: str, headers: dict[str, str], seconds: float, clients:
                              text=True, check=True).stdout  # fmt: skip
     line = next(row for row in out.splitlines() if row.startswith("RESULT"))
     count, micros, p50, p95, bad = (int(x) for x in line.split()[1:])
+    _COUNTS.append(count)
     return (
         f"{count / (micros / 1e6):8.0f} requests/s   p50 {p50 / 1000:6.1f} ms"
         f"   p95 {p95 / 1000:6.1f} ms   (wrk, {_load()}{f', {bad} errors' if bad else ''})"
     )
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc): what a request costs the worker,
+    whatever else the machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(drive: Callable[..., str], pid: int, *args: object) -> str:
+    before = _cpu_seconds(pid)
+    line = drive(*args)
+    used = _cpu_seconds(pid) - before
+    count = _COUNTS.pop() if _COUNTS else 0
+    if not count:
+        return line
+    per = used / count * 1000
+    return f"{line}   server CPU {per:.2f} ms/request (≈ {1000 / per:,.0f}/s on a free core)"
+
+
+_COUNTS: list[int] = []
+
+
 @contextmanager
-def _server(env: dict[str, str], port: int, path: str) -> Iterator[str]:
-    """`uvicorn api.app:app`, one worker; yields the ETag of `path` once it answers."""
+def _server(env: dict[str, str], port: int, path: str) -> Iterator[tuple[str, int]]:
+    """`uvicorn api.app:app`, one worker; yields the ETag of `path` once it answers, and the
+    server's pid."""
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(port),
          "--no-access-log", "--log-level", "warning"],
@@ -189,7 +213,7 @@ def _server(env: dict[str, str], port: int, path: str) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.2)
-        yield etag
+        yield etag, server.pid
     finally:
         server.terminate()
         server.wait()
@@ -208,17 +232,21 @@ def _measure(env: dict[str, str], key: str, args: argparse.Namespace) -> None:
     drive = _wrk if shutil.which("wrk") and not args.threads else _threads
     port, path = 18700, f"/v1/widget/{key}/dates?limit=500"
     browser = {"Accept-Encoding": "gzip, deflate, br"}  # as every browser sends it
-    with _server(env, port, path) as etag:
+    with _server(env, port, path) as (etag, pid):
         drive(port, path, browser, 2, args.clients)  # warm up
-        print("revalidation (304)", drive(port, path, browser | {"If-None-Match": etag},
-                                          args.seconds, args.clients))  # fmt: skip
-        print("hit (200, cached) ", drive(port, path, browser, args.seconds, args.clients))
+        _COUNTS.clear()
+        again = browser | {"If-None-Match": etag}
+        print("revalidation (304)", _timed(drive, pid, port, path, again, args.seconds,
+                                           args.clients))  # fmt: skip
+        print("hit (200, cached) ", _timed(drive, pid, port, path, browser, args.seconds,
+                                           args.clients))  # fmt: skip
     cold = env | {"MIOMENTE_API_CACHE_ENTRIES": "0", "MIOMENTE_API_VERSION_TTL": "0"}
-    with _server(cold, port + 1, path):
+    with _server(cold, port + 1, path) as (_, pid):
         drive(port + 1, path, browser, 2, args.clients)  # warm up (connections, DB pages)
+        _COUNTS.clear()
         for clients in sorted({1, args.clients}):
-            print(f"miss (200, query), {clients} conn.", drive(port + 1, path, browser,
-                                                               args.seconds, clients))  # fmt: skip
+            print(f"miss (200, query), {clients} conn.", _timed(
+                drive, pid, port + 1, path, browser, args.seconds, clients))  # fmt: skip
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import datetime
 
 import pytest
@@ -154,6 +155,7 @@ def test_script_frame_and_preflight(world: WidgetWorld, client: TestClient) -> N
     assert client.get("/v1/widget.js", headers={"If-None-Match": script.headers["etag"]}
                       ).status_code == 304  # fmt: skip
     assert "innerHTML" not in script.text and "insertAdjacentHTML" not in script.text
+    assert len(gzip.compress(script.content, compresslevel=9)) <= 30_000  # the issue's budget
     frame = client.get(f"/v1/widget/frame?key={world.key_a}&view=calendar&color=%23aa3300")
     assert frame.status_code == 200
     assert f'data-miomente-partner="{world.key_a}"' in frame.text

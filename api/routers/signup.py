@@ -59,8 +59,18 @@ class WaitlistSignup(BaseModel):
 class DateRequestSignup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     course_id: Id
-    day: date = Field(description="Gewünschter Tag (JJJJ-MM-TT) / wished day (YYYY-MM-DD)")
-    start: time = Field(description="Beginn, Berliner Zeit (HH:MM) / start, Berlin time")
+    # Strings, parsed below: an empty or impossible day gets the portal's German reason
+    # ("Bitte einen Tag und eine Uhrzeit angeben.") instead of a bare field name.
+    day: str = Field(
+        max_length=10,
+        description="Gewünschter Tag (JJJJ-MM-TT) / wished day (YYYY-MM-DD)",
+        examples=["2026-12-04"],
+    )
+    start: str = Field(
+        max_length=8,
+        description="Beginn, Berliner Zeit (HH:MM) / start, Berlin time",
+        examples=["18:00"],
+    )
     name: Name
     email: Email
     participants: Count
@@ -99,6 +109,13 @@ def _limit(request: Request, db: Databases, email: str) -> None:
     )
     if wait is not None:
         raise TooManyRequests(RATE_LIMITED, retry_after=wait)
+
+
+def _parsed(kind: type[date] | type[time], text: str) -> date | time | None:
+    try:
+        return kind.fromisoformat(text.strip())
+    except ValueError:
+        return None  # create_request refuses it with date_requests.day_invalid
 
 
 def _done(key: str, locale: str) -> JSONResponse:
@@ -159,8 +176,8 @@ def date_request_signup(
         widget.viewer,
         db,
         product_id=body.course_id,
-        day=body.day,
-        start=body.start,
+        day=_parsed(date, body.day),  # type: ignore[arg-type]
+        start=_parsed(time, body.start),  # type: ignore[arg-type]
         name=body.name,
         email=body.email,
         participants=body.participants,

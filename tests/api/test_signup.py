@@ -169,8 +169,8 @@ def test_one_email_is_limited_across_addresses_and_endpoints(
     requests_before = _count(world, date_requests)
     assert limited.post(f"{base}/waitlist", json=WAIT).status_code == 201
     assert limited.post(f"{base}/date-request", json=WISH).status_code == 201
-    # A third try with the same email from another address (X-Forwarded-For is not trusted
-    # here; the second client is another TestClient host) is refused as well.
+    # A third try with the same email from another address (a second TestClient with its
+    # own client host) is refused as well.
     other = TestClient(limited.app, client=("203.0.113.9", 50000))
     again = other.post(f"{base}/date-request", json=WISH | {"day": "2026-12-11"})
     assert again.status_code == 429

@@ -14,7 +14,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from api import errors, middleware
-from api.routers import health, proposals, widget
+from api.routers import health, proposals, signup, widget
 from api.settings import PREFIX, ApiSettings, api_settings
 from core.clock import now_utc
 from core.db import Databases, open_databases
@@ -67,6 +67,7 @@ def create_app(
         if owned:
             _log_to_stderr()
             app.state.settings = app.state.settings or api_settings()
+            app.state.rendered = widget.RenderedCache(app.state.settings.cache_entries)
             app.state.db = _open(app.state.settings)
         yield
         if owned:
@@ -88,11 +89,13 @@ def create_app(
         app.state.settings.cache_entries if app.state.settings else ApiSettings.cache_entries
     )
     app.state.versions = {}
+    app.state.keys = {}
     errors.install(app)
     middleware.install(app)
     app.include_router(health.router, prefix=PREFIX)
     app.include_router(widget.router, prefix=PREFIX)
     app.include_router(proposals.router, prefix=PREFIX)
+    app.include_router(signup.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

@@ -8,10 +8,12 @@ own login; anything else is a 404, the same for a malformed, unknown or disabled
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError, request_locale
 from core.db import Databases
@@ -21,11 +23,11 @@ from data.integrations.widget_keys import widget_partner
 UNKNOWN_KEY = "widget.unknown_key"
 
 
-def databases(request: Request) -> Databases:
+async def databases(request: Request) -> Databases:  # async: no thread hop
     return request.app.state.db
 
 
-def locale(request: Request) -> str:
+async def locale(request: Request) -> str:  # async: no thread hop for a header
     return request_locale(request)
 
 
@@ -36,17 +38,21 @@ class WidgetContext:
     key_version: str  # changes when the key is switched off and on again
 
 
+KeyPath = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        description="Öffentlicher Partnerschlüssel aus dem Einbettungscode / "
+        "the partner's public key from the embed code",
+    ),
+]
+KEY_SLOTS = 10_000
+
+
 def widget_context(
     request: Request,
-    key: Annotated[
-        str,
-        Path(
-            min_length=1,
-            max_length=64,
-            description="Öffentlicher Partnerschlüssel aus dem Einbettungscode / "
-            "the partner's public key from the embed code",
-        ),
-    ],
+    key: KeyPath,
     db: Annotated[Databases, Depends(databases)],
 ) -> WidgetContext:
     found = widget_partner(db, key=key)
@@ -58,6 +64,25 @@ def widget_context(
     )
 
 
+async def remembered_widget(request: Request, key: KeyPath) -> WidgetContext:
+    """`widget_context`, remembered per key for `version_ttl` seconds (like the data
+    fingerprint): a burst of page views asks the portal DB once, and a key switched off
+    stops answering at most that much later. A refused key is not remembered."""
+    ttl = request.app.state.settings.version_ttl
+    memo: dict[str, tuple[float, WidgetContext]] = request.app.state.keys
+    found = memo.get(key)
+    if ttl > 0 and found is not None and found[0] > time.monotonic():
+        request.state.partner_id = found[1].viewer.partner_id
+        return found[1]
+    context = await run_in_threadpool(widget_context, request, key, request.app.state.db)
+    if ttl > 0:
+        if len(memo) > KEY_SLOTS:
+            memo.clear()
+        memo[key] = (time.monotonic() + ttl, context)
+    return context
+
+
 Db = Annotated[Databases, Depends(databases)]
 Locale = Annotated[str, Depends(locale)]
 Widget = Annotated[WidgetContext, Depends(widget_context)]
+RememberedWidget = Annotated[WidgetContext, Depends(remembered_widget)]

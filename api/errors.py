@@ -44,6 +44,15 @@ class ApiError(Exception):
     def __init__(self, status: int, key: str, /, **params: object) -> None:
         super().__init__(key)
         self.status, self.key, self.params = status, key, params
+        self.headers: dict[str, str] = {}
+
+
+class TooManyRequests(ApiError):
+    """429 with `Retry-After` (seconds) and the minutes to wait in the message."""
+
+    def __init__(self, key: str, /, *, retry_after: int) -> None:
+        super().__init__(429, key, minutes=max(1, -(-retry_after // 60)))
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 def request_locale(request: Request) -> str:
@@ -87,7 +96,9 @@ def _status_of(refusal: Refusal) -> int:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(request, exc.status, exc.key, **exc.params)
+        response = error_response(request, exc.status, exc.key, **exc.params)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(Refusal)
     async def _refusal(request: Request, exc: Refusal) -> JSONResponse:

@@ -18,9 +18,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
 from api.settings import PREFIX
@@ -57,8 +58,7 @@ def _is_widget(path: str) -> bool:
     return path == f"{PREFIX}/widget.js" or path.startswith(WIDGET_PREFIX)
 
 
-def _security_headers(path: str, response: Response) -> None:
-    headers = response.headers
+def _security_headers(path: str, headers: MutableHeaders) -> None:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
@@ -89,24 +89,44 @@ def _log(request: Request, status: int, started: float) -> None:
     access_log.info(json.dumps(line), extra=line)
 
 
-def install(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _around(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+class ServiceMiddleware:
+    """A plain ASGI middleware (not `@app.middleware("http")`, whose body streaming costs
+    more than a cached widget answer itself): it only edits the response's start message."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
+        request = Request(scope)
         given = request.headers.get("x-request-id", "")
         request.state.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        path = request.url.path
-        if request.method == "OPTIONS" and _is_widget(path):
-            response: Response = Response(status_code=204)
-        else:
-            try:
-                response = await call_next(request)
-            except Exception:  # the handlers answer refusals; this is the last line
-                log.exception("unhandled error", extra={"request_id": request.state.request_id})
-                response = error_response(request, 500, "api_error.internal")
-        response.headers["X-Request-ID"] = request.state.request_id
-        _security_headers(path, response)
-        _log(request, response.status_code, started)
-        return response
+        path: str = scope["path"]
+        status = [0]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request.state.request_id
+                _security_headers(path, headers)
+            await send(message)
+
+        try:
+            if request.method == "OPTIONS" and _is_widget(path):
+                await Response(status_code=204)(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, receive, send_with_headers)
+        except Exception:  # the handlers answer refusals; this is the last line
+            log.exception("unhandled error", extra={"request_id": request.state.request_id})
+            if not status[0]:
+                answer = error_response(request, 500, "api_error.internal")
+                await answer(scope, receive, send_with_headers)
+        _log(request, status[0] or 500, started)
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(ServiceMiddleware)

@@ -3,6 +3,7 @@ few things only the service needs. Read once per process."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,8 +25,22 @@ class ApiSettings:
     # Seconds a partner's data fingerprint is reused before it is queried again: a change
     # (a new date, a booking) reaches the widget at most this much later. 0: every request.
     version_ttl: float = 1.0
+    # Sign-ups from the widget (waitlist, date request), per fixed window of `signup_window`
+    # seconds: per IP (generous: an office or a school shares one address) and per email.
+    signup_window: int = 600
+    signup_per_ip: int = 20
+    signup_per_email: int = 5
+    # The traffic beacon: one view per page load and a click per "Buchen", per IP and minute.
+    events_window: int = 60
+    events_per_ip: int = 120
 
 
 @cache
 def api_settings() -> ApiSettings:
-    return ApiSettings(core=load_settings())
+    # Two knobs for the benchmark (bench/bench_widget.py measures misses with the caches off).
+    env = os.environ
+    return ApiSettings(
+        core=load_settings(),
+        cache_entries=int(env.get("MIOMENTE_API_CACHE_ENTRIES") or ApiSettings.cache_entries),
+        version_ttl=float(env.get("MIOMENTE_API_VERSION_TTL") or ApiSettings.version_ttl),
+    )

@@ -842,3 +842,16 @@ sms_reminders = Table(
     ),
     Index("ix_miomente_sms_reminders_partner", "partner_id", "created_at"),
 )
+
+# Rate limits of the public service (migration 0018; data/integrations/rate_limits.py): one
+# counter per bucket and fixed window, shared by every API process. A bucket names what is
+# counted and a hash of whom ("signup:ip:<sha256>", "signup:email:<sha256>"), so neither an
+# address nor an IP is stored in clear. Rows of past windows are pruned.
+rate_limits = Table(
+    "miomente_rate_limits",
+    metadata,
+    Column("bucket", String(80), primary_key=True),
+    Column("window_start", DateTime, primary_key=True),
+    Column("count", Integer, nullable=False, server_default="0"),
+    Index("ix_miomente_rate_limits_window", "window_start"),
+)

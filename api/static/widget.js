@@ -49,11 +49,11 @@
       ".mio .when,.mio .seats{color:#3d444d;font-size:.95em}",
       ".mio .buy{display:flex;align-items:center;gap:.8em}",
       ".mio .price{font-weight:600;white-space:nowrap}",
-      ".mio a.book,.mio button.nav,.mio button.wait{display:inline-block;min-height:44px;min-width:44px;",
+      ".mio a.book,.mio button.nav,.mio button.wait,.mio button.send,.mio button.ask{display:inline-block;min-height:44px;min-width:44px;",
       "padding:.6em 1.1em;border-radius:6px;border:2px solid " + color + ";font:inherit;font-weight:600;",
       "text-decoration:none;cursor:pointer;text-align:center}",
       ".mio a.book{background:" + color + ";color:" + fg + "}",
-      ".mio button.nav,.mio button.wait{background:#fff;color:#1f2328}",
+      ".mio button.nav,.mio button.wait,.mio button.ask{background:#fff;color:#1f2328}",
       ".mio a.book:focus-visible,.mio button:focus-visible{outline:3px solid #0969da;outline-offset:2px}",
       ".mio .soldout{font-weight:600;color:#8a1c1c}",
       ".mio .head{display:flex;align-items:center;justify-content:space-between;gap:.5em;margin:0 0 .6em}",
@@ -64,7 +64,20 @@
       ".mio button.day{cursor:pointer;border:2px solid " + color + ";color:#1f2328;font-weight:600}",
       ".mio button.day[aria-pressed=true]{background:" + color + ";color:" + fg + "}",
       ".mio .msg{padding:.6em 0;color:#3d444d}",
-      ".mio .foot{font-size:.8em;color:#57606a;margin-top:.4em}",
+      ".mio .foot{font-size:.8em;color:#57606a;margin-top:1em}",
+      ".mio form{flex:1 1 100%;display:grid;gap:.6em;margin:.4em 0 .6em;padding:.8em;border:1px solid #d0d7de;border-radius:8px;background:#f6f8fa}",
+      ".mio form h3{font-size:1em;margin:0}",
+      ".mio .fld{display:flex;flex-direction:column;gap:.2em;font-size:.95em}",
+      ".mio label.check{display:flex;align-items:flex-start;gap:.5em;font-size:.95em}",
+      ".mio label.check input{width:22px;height:22px;min-height:0;margin:.1em 0 0;flex:none}",
+      ".mio input,.mio select,.mio textarea{font:inherit;font-size:16px;min-height:44px;padding:.4em .5em;",
+      "border:1px solid #8c959f;border-radius:6px;background:#fff;color:#1f2328;width:100%}",
+      ".mio input:focus-visible,.mio select:focus-visible,.mio textarea:focus-visible{outline:3px solid #0969da;outline-offset:1px}",
+      ".mio .row{display:flex;gap:.6em;flex-wrap:wrap}.mio .row>.fld{flex:1 1 8em}",
+      ".mio .acts{display:flex;gap:.6em;flex-wrap:wrap}",
+      ".mio button.send{background:" + color + ";color:" + fg + "}",
+      ".mio .err{color:#8a1c1c;font-weight:600;margin:0}",
+      ".mio .ok{color:#1a5e2e;font-weight:600;margin:0;flex:1 1 100%}",
       ".mio .foot a{color:inherit}",
       "[hidden]{display:none!important}"
     ].join("");
@@ -177,6 +190,9 @@
     } else {
       this.box.appendChild(this.list(this.data.dates));
     }
+    if (this.data.features && this.data.features.date_request && this.data.course_list.length) {
+      this.box.appendChild(this.askButton());
+    }
     var foot = el("p", "foot", t.powered);
     this.box.appendChild(foot);
     this.box.setAttribute("aria-busy", "false");
@@ -202,16 +218,171 @@
       buy.appendChild(this.bookLink(d));
     } else {
       buy.appendChild(el("span", "soldout", t.sold_out));
-      // WAITLIST SEAM: shown once the service reports the feature (its own issue).
-      var wait = el("button", "wait", t.waitlist);
-      wait.type = "button";
-      wait.disabled = true;
-      wait.hidden = !(this.data.features && this.data.features.waitlist);
-      buy.appendChild(wait);
+      if (this.data.features && this.data.features.waitlist) {
+        var self = this;
+        var wait = el("button", "wait", t.waitlist_open);
+        wait.type = "button";
+        wait.setAttribute("aria-expanded", "false");
+        wait.addEventListener("click", function () { self.waitForm(li, d, wait); });
+        buy.appendChild(wait);
+      }
     }
     li.appendChild(info);
     li.appendChild(buy);
     return li;
+  };
+
+  // --- sign-ups: the waitlist of a full date, the request for a date --------------------
+
+  var fields = 0;
+  function field(label, tag, attrs) {
+    var wrap = el("div", "fld");
+    var text = el("label", null, label);
+    var input = el(tag);
+    input.id = "mio-f" + (++fields);
+    text.htmlFor = input.id;
+    for (var name in attrs) input.setAttribute(name, attrs[name]);
+    wrap.appendChild(text);
+    wrap.appendChild(input);
+    return wrap;
+  }
+
+  Widget.prototype.form = function (title, rows, path, values, opener) {
+    var self = this, t = this.data.texts;
+    var form = el("form");
+    form.noValidate = true;
+    form.appendChild(el("h3", null, title));
+    for (var i = 0; i < rows.length; i++) form.appendChild(rows[i]);
+    var consent = el("label", "check");
+    var box = el("input");
+    box.type = "checkbox";
+    box.name = "consent";
+    consent.appendChild(box);
+    consent.appendChild(el("span", null, t.field_consent));
+    form.appendChild(consent);
+    var error = el("p", "err");
+    error.setAttribute("role", "alert");
+    error.hidden = true;
+    form.appendChild(error);
+    var acts = el("div", "acts");
+    var send = el("button", "send", t.send);
+    send.type = "submit";
+    var cancel = el("button", "nav", t.cancel);
+    cancel.type = "button";
+    acts.appendChild(send);
+    acts.appendChild(cancel);
+    form.appendChild(acts);
+    function close() {
+      form.parentNode.removeChild(form);
+      if (opener) { opener.setAttribute("aria-expanded", "false"); opener.focus(); }
+    }
+    cancel.addEventListener("click", close);
+    form.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = values(form);
+      body.consent = box.checked;
+      send.disabled = true;
+      send.textContent = t.sending;
+      error.hidden = true;
+      self.post(path, body).then(function (answer) {
+        var done = el("p", "ok", answer.message);
+        done.setAttribute("role", "status");
+        done.tabIndex = -1;
+        form.parentNode.replaceChild(done, form);
+        if (opener) opener.hidden = true;
+        done.focus();
+      }, function (message) {
+        send.disabled = false;
+        send.textContent = t.send;
+        error.textContent = message || t.failed;
+        error.hidden = false;
+      });
+    });
+    if (opener) opener.setAttribute("aria-expanded", "true");
+    return form;
+  };
+
+  function valueOf(form, name) {
+    var input = form.querySelector("[name=" + name + "]");
+    return input ? input.value.trim() : "";
+  }
+
+  function contact(t) {
+    return [
+      field(t.field_name, "input", { name: "name", autocomplete: "name", required: "" }),
+      field(t.field_email, "input", { name: "email", type: "email", autocomplete: "email", required: "" }),
+      field(t.field_phone, "input", { name: "phone", type: "tel", autocomplete: "tel" })
+    ];
+  }
+
+  Widget.prototype.waitForm = function (li, d, opener) {
+    var t = this.data.texts;
+    var old = li.querySelector("form");
+    if (old) { old.querySelector("input").focus(); return; }
+    var seats = field(t.field_seats, "input", { name: "seats", type: "number", min: "1", max: "50", value: "1", inputmode: "numeric" });
+    var title = t.waitlist_title.replace("{course}", d.course).replace("{date}", d.date_label);
+    var form = this.form(title, contact(t).concat([seats]), "/waitlist", function (f) {
+      return { course_id: d.course_id, date_id: d.date_id, name: valueOf(f, "name"),
+        email: valueOf(f, "email"), phone: valueOf(f, "phone") || null,
+        seats: parseInt(valueOf(f, "seats"), 10) || 0 };
+    }, opener);
+    li.appendChild(form);
+    form.querySelector("input").focus();
+  };
+
+  Widget.prototype.askButton = function () {
+    var self = this, t = this.data.texts;
+    var wrap = el("div", "ask");
+    wrap.appendChild(el("p", "msg", t.request_hint));
+    var ask = el("button", "ask", t.request_open);
+    ask.type = "button";
+    ask.setAttribute("aria-expanded", "false");
+    ask.addEventListener("click", function () {
+      var old = wrap.querySelector("form");
+      if (old) { old.querySelector("select").focus(); return; }
+      var form = self.requestForm(ask);
+      wrap.appendChild(form);
+      form.querySelector("select").focus();
+    });
+    wrap.appendChild(ask);
+    return wrap;
+  };
+
+  Widget.prototype.requestForm = function (opener) {
+    var t = this.data.texts;
+    var course = field(t.field_course, "select", { name: "course_id" });
+    var list = this.data.course_list, select = course.querySelector("select");
+    for (var i = 0; i < list.length; i++) {
+      var option = el("option", null, list[i].course);
+      option.value = String(list[i].course_id);
+      select.appendChild(option);
+    }
+    var when = el("div", "row");
+    when.appendChild(field(t.field_day, "input", { name: "day", type: "date", required: "" }));
+    when.appendChild(field(t.field_start, "input", { name: "start", type: "time", value: "18:00", required: "" }));
+    when.appendChild(field(t.field_participants, "input", { name: "participants", type: "number", min: "1", value: "2", inputmode: "numeric" }));
+    var rows = [course, when].concat(contact(t));
+    rows.push(field(t.field_message, "textarea", { name: "message", rows: "3", maxlength: "2000" }));
+    return this.form(t.request_title, rows, "/date-request", function (f) {
+      return { course_id: parseInt(valueOf(f, "course_id"), 10), day: valueOf(f, "day"),
+        start: valueOf(f, "start"), participants: parseInt(valueOf(f, "participants"), 10) || 0,
+        name: valueOf(f, "name"), email: valueOf(f, "email"), phone: valueOf(f, "phone") || null,
+        message: valueOf(f, "message") || null };
+    }, opener);
+  };
+
+  // POST JSON; resolves with the answer, rejects with the service's message (or null).
+  Widget.prototype.post = function (path, body) {
+    return fetch(this.url(path, { lang: this.lang }), {
+      method: "POST", mode: "cors", credentials: "omit",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        if (response.ok) return answer;
+        throw answer && answer.error ? answer.error.message : null;
+      });
+    }, function () { throw null; });
   };
 
   Widget.prototype.bookLink = function (d) {

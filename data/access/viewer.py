@@ -24,7 +24,8 @@ READ_ONLY = "api_error.read_only"
 
 # The booking widget on a partner's website (api/routers/widget.py): no login, a public
 # partner key. It reads like that partner (the same scope filters) and writes nothing but its
-# own traffic counters; it is never staff and never sees another partner.
+# own traffic counters and customers' sign-ups (waitlist, date request: the same data
+# functions as the portal's); it is never staff and never sees another partner.
 ROLE_WIDGET = "widget"
 
 

@@ -1,7 +1,7 @@
 """Neuigkeiten: announcements, their chosen partners, reads and the weekly digest choice.
 
 Revision ID: 0024
-Revises: 0015
+Revises: 0018
 Create Date: 2026-12-05
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
-down_revision = "0015"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -109,6 +109,9 @@ UNSCOPED = {
     "data.money.rollup.refresh_rollups": "inside the ledger's write transaction (system scope)",
     "data.money.rollup.rebuild_rollups": "maintenance in the caller's transaction: migration",
     "data.integrations.widget_keys.widget_partner": "the public widget key names the partner",
+    "data.integrations.rate_limits.take": "counters of hashed IPs/emails, nobody's data; checked "
+    "before the scoped sign-up",
+    "data.integrations.rate_limits.bucket": "pure: kind and who -> hashed bucket name",
     "data.demand.waitlist.unsubscribe_token": "pure: signs an entry id",
     "data.demand.waitlist.unsubscribe": "a customer's link: the signed token is the credential",
     "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",

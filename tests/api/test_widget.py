@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import datetime
 
 import pytest
@@ -23,7 +24,7 @@ def test_a_partners_upcoming_dates(world: WidgetWorld, client: TestClient) -> No
     assert answer.status_code == 200
     body = answer.json()
     assert body["partner"] == {"name": "Kochschule Alpha"}
-    assert body["features"] == {"waitlist": False, "date_request": False}
+    assert body["features"] == {"waitlist": True, "date_request": True}
     assert [d["date_id"] for d in body["dates"]] == [11, 12, 13]
     first = body["dates"][0]
     assert first | {"book_label": ""} == {
@@ -154,6 +155,7 @@ def test_script_frame_and_preflight(world: WidgetWorld, client: TestClient) -> N
     assert client.get("/v1/widget.js", headers={"If-None-Match": script.headers["etag"]}
                       ).status_code == 304  # fmt: skip
     assert "innerHTML" not in script.text and "insertAdjacentHTML" not in script.text
+    assert len(gzip.compress(script.content, compresslevel=9)) <= 30_000  # the issue's budget
     frame = client.get(f"/v1/widget/frame?key={world.key_a}&view=calendar&color=%23aa3300")
     assert frame.status_code == 200
     assert f'data-miomente-partner="{world.key_a}"' in frame.text

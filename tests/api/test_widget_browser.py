@@ -4,7 +4,8 @@ The service runs as `uvicorn api.app:app` against a two-partner world in SQLite 
 second loopback server plays the partner's website with the embed snippet. Desktop (1280 px)
 and phone (390 px): the dates are shown, the widget's height follows its content (no inner
 scrollbar), "Buchen" links to the shop's checkout with the date chosen, the events reach the
-host page, and the calendar navigates by month.
+host page, the calendar navigates by month, and a full date's waitlist sign-up and a date
+request are stored and confirmed on screen.
 """
 
 from __future__ import annotations
@@ -15,10 +16,15 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import update
 
 from core.clock import now_utc
+from core.db import Databases, make_engine
 from core.recurrence import to_local
 from data.dates.course_dates import create_date
+from data.demand.date_requests import list_requests
+from data.demand.waitlist import list_entries
+from data.shop.schema import miomente_course_date
 from tests.conftest import fresh_databases
 from tests.support.api_server import api_server, page_server
 from tests.support.browser import launched_chromium, require_chromium
@@ -65,6 +71,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             create_date(PARTNER_A, db, product_id=101 if days % 2 else 102,
                         starts_at=_berlin(day, 18), ends_at=_berlin(day, 21), seats=10,
                         price="89", now=now)  # fmt: skip
+        full = create_date(
+            PARTNER_A,
+            db,
+            product_id=102,
+            starts_at=_berlin(to_local(now).date() + timedelta(days=4), 18),
+            ends_at=_berlin(to_local(now).date() + timedelta(days=4), 21),
+            seats=10,
+            price="95",
+            now=now,
+        )
+        with db.magento.begin() as conn:  # sold out (as if booked by others)
+            conn.execute(update(miomente_course_date)
+                         .where(miomente_course_date.c.date_id == full.date_id)
+                         .values(seats_total=0))  # fmt: skip
         magento = db.magento.url.render_as_string(hide_password=False)
         portal = db.portal.url.render_as_string(hide_password=False)
         key = world.key_a
@@ -72,7 +92,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         pages = {f"/{view}.html": _HOST.replace("{api}", api).replace("{key}", key)
                  .replace("{view}", view) for view in ("list", "calendar")}  # fmt: skip
         with page_server(pages) as site:
-            yield {"api": api, "site": site, "chromium": chromium, "key": key}
+            yield {"api": api, "site": site, "chromium": chromium, "key": key,
+                   "magento": magento, "portal": portal}  # fmt: skip
 
 
 def _berlin(day, hour):  # naive Berlin wall-clock, as create_date takes it
@@ -174,3 +195,69 @@ def test_iframe_fallback(browser: Browser, served: dict[str, str]) -> None:
         "Alpha Sushi für Einsteiger",
     }
     context.close()
+
+
+def _stored(served: dict[str, str]) -> Databases:
+    magento = make_engine(served["magento"])
+    return Databases(magento=magento, magento_read=magento, portal=make_engine(served["portal"]))
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_full_dates_waitlist_sign_up_is_stored_and_confirmed(
+    browser: Browser, served: dict[str, str], size: str
+) -> None:
+    page = _open(browser, served, size)
+    full = page.locator("#w li.date", has=page.locator(".soldout"))
+    expect(full).to_have_count(1)
+    full.get_by_role("button", name="Auf die Warteliste").click()
+    form = full.locator("form")
+    expect(form.get_by_label("Ihr Name")).to_be_focused()
+    form.get_by_label("Ihr Name").fill("Ida Beispiel")
+    form.get_by_label("E-Mail-Adresse").fill(f"ida-{size}@example.org")
+    form.get_by_label("Plätze").fill("2")
+    form.get_by_role("button", name="Absenden").click()  # no consent yet: refused in German
+    expect(form.get_by_role("alert")).to_contain_text("per E-Mail benachrichtigen dürfen")
+    form.get_by_label("Ich bin einverstanden").check()
+    form.get_by_role("button", name="Absenden").click()
+    expect(full.get_by_role("status")).to_have_text(
+        "Sie stehen auf der Warteliste. Wir schreiben Ihnen, sobald ein Platz frei wird."
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    page.screenshot(path=f"/tmp/h15w-waitlist-{size}.png", full_page=True)
+    db = _stored(served)
+    entries = list_entries(PARTNER_A, db, product_id=102)
+    mine = entries[entries["email"] == f"ida-{size}@example.org"]
+    assert mine[["seats", "source"]].to_dict("records") == [{"seats": 2, "source": "widget"}]
+    db.dispose()
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_date_request_is_stored_and_confirmed(
+    browser: Browser, served: dict[str, str], size: str
+) -> None:
+    page = _open(browser, served, size)
+    page.locator("#w").get_by_role("button", name="Termin anfragen").click()
+    form = page.locator("#w form")
+    expect(form.get_by_label("Kurs", exact=True)).to_be_focused()
+    form.get_by_label("Kurs", exact=True).select_option(label="Alpha Sushi für Einsteiger")
+    wished = to_local(now_utc()).date() + timedelta(days=10 if size == "desktop" else 11)
+    form.get_by_label("Wunschtag").fill(wished.isoformat())
+    form.get_by_label("Beginn").fill("18:30")
+    form.get_by_label("Personen").fill("3")
+    form.get_by_label("Ihr Name").fill("Jo Muster")
+    form.get_by_label("E-Mail-Adresse").fill(f"jo-{size}@example.org")
+    form.get_by_label("Nachricht (freiwillig)").fill("Gern mit vegetarischer Variante <b>!</b>")
+    form.get_by_label("Ich bin einverstanden").check()
+    page.screenshot(path=f"/tmp/h15w-request-form-{size}.png", full_page=True)
+    form.get_by_role("button", name="Absenden").click()
+    expect(page.locator("#w").get_by_role("status")).to_contain_text("Ihre Anfrage ist angekommen")
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+    page.screenshot(path=f"/tmp/h15w-request-{size}.png", full_page=True)
+    db = _stored(served)
+    stored = list_requests(PARTNER_A, db)
+    mine = stored[stored["email"] == f"jo-{size}@example.org"]
+    assert [(r["product_id"], r["requested_day"], r["participants"], r["source"])
+            for r in mine.to_dict("records")] == [(102, wished, 3, "widget")]  # fmt: skip
+    db.dispose()
+    page.context.close()

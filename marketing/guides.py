@@ -82,13 +82,13 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def load_guide(slug: str, locale: str, *, root: Path = CONTENT_DIR) -> Guide | None:
+def load_guide(slug: str, locale: str, *, root: Path | None = None) -> Guide | None:
     """The page in `locale` (German when it has no translation); None for an unknown slug."""
     if not is_slug(slug):
         return None
-    path = _path(root, slug, locale)
+    path = _path(root or CONTENT_DIR, slug, locale)
     return parse(slug, _read(path)) if path is not None else None
 
 
-def all_guides(locale: str, *, root: Path = CONTENT_DIR) -> list[Guide]:
+def all_guides(locale: str, *, root: Path | None = None) -> list[Guide]:
     return [g for g in (load_guide(s, locale, root=root) for s in GUIDES) if g is not None]

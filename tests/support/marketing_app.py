@@ -7,8 +7,15 @@ guides). The databases come from the environment, as in tests/support/app.py.
 
 import streamlit as st
 
+from pathlib import Path
+
 from components import marketing_more, session
 from data.access.users import load_user
+from marketing import guides
+
+# A test may put its own Ratgeber files in place of content/ratgeber.
+if "guide_root" in st.session_state:
+    guides.CONTENT_DIR = Path(st.session_state["guide_root"])
 
 db = session.databases()
 user = load_user(db, user_id=int(st.session_state["auth_user_id"]))

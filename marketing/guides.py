@@ -19,6 +19,8 @@ from core.settings import PROJECT_ROOT
 CONTENT_DIR = PROJECT_ROOT / "content" / "ratgeber"
 FALLBACK_LOCALE = "de"
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# The view shows the page's title as a subheading (h3): the page's own headings go below it.
+_HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
 
 # The pages in reading order.
 GUIDES: tuple[str, ...] = (
@@ -74,7 +76,8 @@ def parse(slug: str, source: str) -> Guide:
     title = slug
     if lines and lines[0].startswith("# "):
         title, lines = lines[0][2:].strip(), lines[1:]
-    return Guide(slug, safe_markdown(title), safe_markdown("\n".join(lines).strip()))
+    body = _HEADING.sub(r"##\1 ", "\n".join(lines).strip())
+    return Guide(slug, safe_markdown(title), safe_markdown(body))
 
 
 @cache

@@ -109,6 +109,17 @@ def analyse(*texts: str | None) -> Document:
     return Document(counts, spellings)
 
 
+def combine(*documents: Document) -> Document:
+    """One document holding the words of several (a course's text plus its city and kind)."""
+    counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for doc in documents:
+        counts.update(doc.counts)
+        for key, seen in doc.spellings.items():
+            spellings.setdefault(key, Counter()).update(seen)
+    return Document(counts, spellings)
+
+
 def _display(stem_: str, documents: Iterable[Document]) -> str:
     """The most frequent spelling of a stem across documents (ties: alphabetical)."""
     seen: Counter[str] = Counter()

@@ -24,11 +24,11 @@ from data.marketing._peers import Peers, course_texts, find_peers
 from data.shop.catalog import product_names
 from data.shop.schema import catalog_product_entity, search_query
 from marketing.keywords import (
-    Document,
     PeerTerm,
     SearchIdea,
     SearchTerm,
     analyse,
+    combine,
     peer_terms,
     search_ideas,
     stems_of,
@@ -104,10 +104,6 @@ def _search_log(db: Databases) -> list[SearchTerm]:
     return [SearchTerm(text, pop, res) for text, (pop, res) in merged.items() if text]
 
 
-def _document(texts: dict[str, str], *extra: str) -> Document:
-    return analyse(*texts.values(), *extra)
-
-
 def _foreign_places(peers: Peers) -> frozenset[str]:
     """Stems of the other cities among the similar courses (not this course's city)."""
     cities = {p.city for p in peers.places if p.city != peers.course.city}
@@ -120,12 +116,17 @@ def keyword_ideas(
 ) -> KeywordIdeas:
     """Search queries and words of similar courses that the course's own text lacks."""
     peers = find_peers(viewer, db, int(product_id))
-    texts = course_texts(db, list(peers.kind_ids))
-    own = _document(texts.get(peers.course.product_id, {}))
-    similar = [_document(texts.get(p.product_id, {})) for p in peers.places]
-    # For search matching a course is found by its place and kind too, as in the shop.
-    findable = [_document(texts.get(p.product_id, {}), p.city, p.kind) for p in peers.places]
-    corpus = [_document(t) for t in texts.values()]
+    # Each course's text is analysed once: for the catalogue, as a similar course, and (with
+    # its city and kind, as the shop finds it) for matching searches.
+    docs = {
+        pid: analyse(*texts.values())
+        for pid, texts in course_texts(db, list(peers.kind_ids)).items()
+    }
+    places = {(p.city, p.kind): analyse(p.city, p.kind) for p in peers.places}
+    own = docs[peers.course.product_id]
+    similar = [docs[p.product_id] for p in peers.places]
+    findable = [combine(docs[p.product_id], places[(p.city, p.kind)]) for p in peers.places]
+    corpus = list(docs.values())
     exclude = _foreign_places(peers)
     return KeywordIdeas(
         product_id=peers.course.product_id,

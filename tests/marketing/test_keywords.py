@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from marketing.keywords import (
@@ -64,7 +65,7 @@ def test_peer_terms_rank_what_similar_courses_share_and_this_one_lacks() -> None
     assert not {"Pasta", "Tagliatelle", "und", "eine"} & set(found)
     ravioli = terms[0]
     assert ravioli.courses == 2 and ravioli.stem == "ravioli"
-    assert all(a.score >= b.score for a, b in zip(terms, terms[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(terms))
 
 
 def test_with_four_similar_courses_a_word_needs_two_of_them() -> None:

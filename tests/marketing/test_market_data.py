@@ -4,7 +4,6 @@ from the search log, the course picker, and the viewer's scope."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest

@@ -89,7 +89,11 @@ def _portal(db: Databases) -> None:
                     street="Weg 1", postcode=postcode, city=city, email=f"p{pid}@example.org",
                 )
             )  # fmt: skip
-        for user_id, partner_id, role in ((10, 1, "partner"), (20, 2, "partner"), (30, None, "staff")):
+        for user_id, partner_id, role in (
+            (10, 1, "partner"),
+            (20, 2, "partner"),
+            (30, None, "staff"),
+        ):
             conn.execute(
                 insert(p.users).values(
                     user_id=user_id, username=f"u{user_id}", display_name=f"User {user_id}",

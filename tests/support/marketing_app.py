@@ -5,9 +5,9 @@ session state `auth_user_id` (as after a login) and `view` (keywords, price_posi
 guides). The databases come from the environment, as in tests/support/app.py.
 """
 
-import streamlit as st
-
 from pathlib import Path
+
+import streamlit as st
 
 from components import marketing_more, session
 from data.access.users import load_user

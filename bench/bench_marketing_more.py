@@ -23,14 +23,17 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
+from core.db import Databases, make_engine
+from core.migrate import upgrade_portal
+from core.periods import berlin_today
 from data.access.viewer import Viewer
-from data.demo.build import _open_demo, rebuild_demo
+from data.demo import generate
 from data.demo.content import CITIES
 from data.demo.search_queries import GENERIC, TERMS
 from data.marketing.keywords import keyword_ideas
 from data.marketing.prices import price_position
 from data.portal_schema import courses
-from data.shop.schema import search_query
+from data.shop.schema import create_shop_schema, search_query
 
 STAFF = Viewer(user_id=1, role="staff")
 
@@ -68,9 +71,15 @@ def main() -> None:
     parser.add_argument("--courses", type=int, default=20)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        summary = rebuild_demo(Path(tmp), orders=args.orders)
-        print(summary.line())
-        DB = _open_demo(Path(tmp))
+        shop = make_engine(f"sqlite:///{Path(tmp) / 'magento.sqlite'}")
+        DB = Databases(
+            magento=shop,
+            magento_read=shop,
+            portal=make_engine(f"sqlite:///{Path(tmp) / 'portal.sqlite'}"),
+        )
+        create_shop_schema(DB.magento)
+        upgrade_portal(DB.portal)
+        print(generate(DB, orders=args.orders, today=berlin_today()).line())
         _more_searches(DB, args.searches)
         with DB.magento.connect() as conn:
             logged = conn.execute(select(func.count()).select_from(search_query)).scalar()

@@ -33,6 +33,7 @@ from data.marketing.prices import PricePoint, PricePosition, price_position
 from marketing.guides import Guide, all_guides, is_slug
 
 OWN, MINE, OTHERS = "#c2185b", "#7e57c2", "#9e9e9e"
+_EURO = {"de": "%s €", "en": "€%s"}  # where the sign goes in a chart's hover text
 
 
 # --- the course picker -------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def _trace(points: list[PricePoint], *, name: str, color: str, size: int) -> go.
         mode="markers",
         name=name,
         marker=dict(color=color, size=size, line=dict(width=1, color="white")),
-        hovertemplate=f"{name}<br>%{{x:,.2f}} €<br>%{{y:.0f}} %<extra></extra>",
+        hovertemplate=f"{name}<br>{_EURO[locale()] % '%{x:,.2f}'}<br>%{{y:.0f}} %<extra></extra>",
     )
 
 

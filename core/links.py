@@ -22,6 +22,8 @@ ORDERS_PAGE = "bestellungen"
 ORDER_PARAM = "bestellung"  # the shop's order id (sales_order.entity_id)
 ACCOUNTING_PAGE = "buchhaltung"
 CREDIT_NOTE_PARAM = "gutschrift"  # the credit note's number, e.g. GS-2026-00042
+MARKETING_PAGE = "marketing"
+GUIDE_PARAM = "ratgeber"  # a best-practice page's slug (marketing/guides.py GUIDES)
 
 # The password-reset link opens the entry page, which shows the form instead of the login.
 RESET_PARAM = "passwort"
@@ -50,6 +52,11 @@ def order_url(order_id: int, *, base: str | None = None) -> str:
 def credit_note_url(number: str, *, base: str | None = None) -> str:
     """Buchhaltung with the credit note and its payout opened."""
     return _portal(ACCOUNTING_PAGE, {CREDIT_NOTE_PARAM: number}, base)
+
+
+def guide_url(slug: str, *, base: str | None = None) -> str:
+    """Marketing with a Ratgeber page opened (the quality checklist's items link here)."""
+    return _portal(MARKETING_PAGE, {GUIDE_PARAM: slug}, base)
 
 
 def password_reset_url(token: str, *, base: str | None = None) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # Top-level packages (and scripts) -> the project packages they may import.
-_LIBRARIES = frozenset({"accounting", "messaging"})
+_LIBRARIES = frozenset({"accounting", "messaging", "marketing"})
 _EVERYTHING = frozenset(
     {"pages", "components", "data", "core", "jobs", "api", "Home", "portal", *_LIBRARIES}
 )
@@ -31,6 +31,7 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "data": frozenset({"data", "core", *_LIBRARIES}),
     "accounting": frozenset({"accounting", "core"}),
     "messaging": frozenset({"messaging", "core"}),
+    "marketing": frozenset({"marketing", "core"}),
     "core": frozenset({"core"}),
 }
 UI_LIBRARIES = frozenset(

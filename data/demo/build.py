@@ -37,6 +37,7 @@ from data.demo.orders import OrderMaker
 from data.demo.payouts import create_demo_payouts
 from data.demo.plan import World, catalog_rows, plan_world, portal_rows
 from data.demo.requests import create_demo_requests
+from data.demo.search_queries import add_demo_search_queries
 from data.demo.sms import add_demo_sms
 from data.demo.waitlist import add_demo_waitlist
 from data.shop import schema as m
@@ -137,6 +138,7 @@ def generate(
     queue_demo_messages(db, now=_noon_utc(today))
     add_demo_waitlist(db, now=_noon_utc(today), seed=seed)
     add_demo_news(db, now=_noon_utc(today))
+    add_demo_search_queries(db, now=_noon_utc(today), seed=seed)
     rows = {**portal.stats.rows, **shop.stats.rows}
     seconds = {**portal.stats.seconds, **shop.stats.seconds}
     return DemoSummary(

@@ -340,6 +340,24 @@ miomente_course_date = Table(
     Index("ix_miomente_course_date_starts_at", "starts_at"),
 )
 
+# --- search (Magento_Search) -------------------------------------------------------------
+
+# What customers typed into the shop's search, per store: Magento counts each repeat in
+# `popularity` and stores the hits of the last run in `num_results` (the Marketing page's
+# keyword ideas read it; data/marketing/keywords.py).
+search_query = Table(
+    "search_query",
+    metadata,
+    Column("query_id", Integer, primary_key=True),
+    Column("query_text", String(255)),
+    Column("num_results", Integer, nullable=False, server_default=text("0")),
+    Column("popularity", Integer, nullable=False, server_default=text("0")),
+    Column("store_id", SmallInteger, nullable=False, server_default=text("0")),
+    _ts("updated_at"),
+    UniqueConstraint("query_text", "store_id", name="search_query_query_text_store_id"),
+    Index("ix_search_query_store_id", "store_id"),
+)
+
 # --- order statuses -------------------------------------------------------------------------
 
 # Magento's stock statuses and the custom ones the portal needs (status, label, state, default).

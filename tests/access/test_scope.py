@@ -307,6 +307,12 @@ SAMPLE_KWARGS |= {
     "data.comms.sms_reminders.queue_due_reminders": {"now": NOW},
 }
 
+# Marketing (keyword ideas, price position): A's course; B is refused alike in both worlds.
+SAMPLE_KWARGS |= {
+    "data.marketing.keywords.keyword_ideas": {"product_id": 101},
+    "data.marketing.prices.price_position": {"product_id": 101, "now": NOW},
+}
+
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
 STAFF_OWN = {

@@ -1,0 +1,1 @@
+"""Marketing: course quality scores, keyword ideas, price position, best-practice guides."""

@@ -1,0 +1,1 @@
+"""Pure marketing logic: readability, the course quality checklist, keyword extraction."""

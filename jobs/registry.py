@@ -170,5 +170,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.expire_date_requests:run",
             summary_key="date_requests.task_expire",
         ),
+        Task(
+            name="check-minimums",
+            # Hourly: confirm, ask or cancel dates by their minimum (idempotent, exactly once).
+            schedule=Every(60),
+            entry="jobs.check_minimums:run",
+            summary_key="minimums.task_check",
+        ),
     )
 }

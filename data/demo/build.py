@@ -32,6 +32,7 @@ from data.access.viewer import SYSTEM
 from data.bookings.ledger import sync_ledger
 from data.demo.load import L_DATES, LANES, Layout, Loader, Rows, loader_for
 from data.demo.messages import queue_demo_messages
+from data.demo.minimums import add_demo_minimums
 from data.demo.orders import OrderMaker
 from data.demo.payouts import create_demo_payouts
 from data.demo.plan import World, catalog_rows, plan_world, portal_rows
@@ -42,7 +43,7 @@ from data.shop import schema as m
 DEFAULT_ORDERS = 10_000
 DEFAULT_SEED = 42
 # Bump when the generated content changes shape: existing demo files are then rebuilt.
-DEMO_FORMAT = 6
+DEMO_FORMAT = 7
 MARKER_NAME = "demo.json"
 MAGENTO_FILE, PORTAL_FILE = "magento.sqlite", "portal.sqlite"
 ORDER_CHUNK = 20_000
@@ -134,6 +135,7 @@ def generate(
     shop = _feed(loader_for(db.magento, lanes=LANES), _shop_batches(rng, world, maker))
     queue_demo_messages(db, now=_noon_utc(today))
     add_demo_waitlist(db, now=_noon_utc(today), seed=seed)
+    add_demo_minimums(db, now=_noon_utc(today))  # one date per partner asks "durchführen?"
     rows = {**portal.stats.rows, **shop.stats.rows}
     seconds = {**portal.stats.seconds, **shop.stats.seconds}
     return DemoSummary(

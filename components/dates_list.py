@@ -23,7 +23,7 @@ from components.date_feedback import (
 from components.day_field import LAST_DAY, check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, moment, money, number, t, time_of_day
-from components.minimum_view import progress_column
+from components.minimum_view import current_minimum, progress_column
 from components.session import PageContext
 from core import periods
 from core import recurrence as rec
@@ -31,7 +31,6 @@ from core.clock import now_utc
 from core.money import ZERO, to_decimal
 from core.validation import InvalidInput
 from data.dates import course_dates as cd
-from data.dates import minimums as mn
 
 CONFIRM_KEY = "_confirm_cancel_date"
 MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
@@ -108,9 +107,7 @@ def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
 
 def _edit_form(ctx: PageContext, date_id: int) -> None:
     current = cd.get_date(ctx.viewer, ctx.db, date_id=date_id)
-    minimum_now = int(
-        getattr(mn.date_minimums(ctx.viewer, ctx.db, date_ids=[date_id]).get(date_id), "minimum", 0)
-    )
+    minimum_now = current_minimum(ctx, date_id)
     local = rec.to_local(current.starts_at)
     # The form key names the date, so picking another one starts from its own values.
     with st.form(f"edit_{date_id}"):

@@ -16,6 +16,12 @@ from core.validation import InvalidInput
 from data.dates import minimums as mn
 
 
+def current_minimum(ctx: PageContext, date_id: int) -> int:
+    """The date's minimum as the edit form starts from it (0: none)."""
+    found = mn.date_minimums(ctx.viewer, ctx.db, date_ids=[date_id]).get(date_id)
+    return found.minimum if found else 0
+
+
 def progress_column(ctx: PageContext, dates: pd.DataFrame) -> list[str]:
     """Per row of a list_dates frame: "" (no minimum) or "4 / 6 Mindestteilnehmer · state"."""
     if dates.empty:

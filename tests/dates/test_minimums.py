@@ -341,3 +341,33 @@ def test_settings_are_the_partners_own(db: Databases) -> None:
     assert date_id
     with pytest.raises(ScopeError):
         mn.check_minimums(ALPHA, db, now=NOW)
+
+
+def test_a_cancel_whose_portal_commit_is_lost_is_completed_by_the_next_run(
+    db: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import contextmanager
+
+    from data.shop import writes as shop_writes
+
+    date_id = _new_date(db, minimum=6)
+    sell(db, date_id, 2, email="gast@example.org")
+    mn.check_minimums(SYSTEM, db, now=NOW)
+    real = shop_writes.shop_transaction
+
+    @contextmanager
+    def shop_commits_then_the_process_dies(engine):
+        with real(engine) as conn:
+            yield conn
+        raise RuntimeError("killed between the shop's commit and the portal's")
+
+    monkeypatch.setattr(shop_writes, "shop_transaction", shop_commits_then_the_process_dies)
+    with pytest.raises(RuntimeError):
+        mn.check_minimums(SYSTEM, db, now=NOW + timedelta(hours=24))
+    monkeypatch.undo()
+    assert _status(db, date_id) == m.DATE_CANCELLED  # the shop committed
+    assert _mails(db, "date_cancelled") == []  # the portal did not
+    assert mn.check_minimums(SYSTEM, db, now=NOW + timedelta(hours=25)).cancelled == 1
+    assert [x["recipient"] for x in _mails(db, "date_cancelled")] == ["gast@example.org"]
+    assert mn.check_minimums(SYSTEM, db, now=NOW + timedelta(hours=26)).cancelled == 0
+    assert len(_mails(db, "date_cancelled")) == 1

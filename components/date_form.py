@@ -39,6 +39,7 @@ def save_new_date(
     seats: int,
     price: float | Decimal,
     token: str | None = None,
+    minimum: object = None,
 ) -> bool:
     """Create the date and put the outcome in the flash; False (and an error shown) on bad
     input. `token` is the rendered form's (components.confirm.form_token): the same form sent
@@ -54,6 +55,7 @@ def save_new_date(
             seats=seats,
             price=to_decimal(price),  # exact: a fraction of a cent is refused, not rounded
             token=token,
+            minimum=minimum,
         )
     except (InvalidInput, ScopeError) as exc:
         if exc.key == DUPLICATE:  # the first click's run created it and was cut short
@@ -103,12 +105,19 @@ def new_date_form(
     start = start_col.time_input(t("dates.start_time"), value=begins, key=f"{key}_start")
     end = end_col.time_input(t("dates.end_time"), value=ends, key=f"{key}_end")
     default_price = float(prices.get(chosen) or 0)
-    price = widgets.money_input(st, t("dates.price"), value=default_price, key=f"{key}_price")
+    price_col, minimum_col = st.columns(2)
+    price = widgets.money_input(
+        price_col, t("dates.price"), value=default_price, key=f"{key}_price"
+    )
+    # Whatever is typed reaches the data layer, which refuses a negative or too big minimum.
+    minimum = minimum_col.number_input(
+        t("minimums.field"), value=0, step=1, key=f"{key}_minimum", help=t("minimums.field_help")
+    )
     saving = st.button(t("dates.save_date"), type="primary", key=f"{key}_save", width="stretch")
     if saving and price is not None:  # a price that is no amount is explained at its field
         saved = save_new_date(
             ctx, product_id=int(chosen), on=on, start=start, end=end, seats=int(seats),
-            price=price, token=form_token(key),
+            price=price, token=form_token(key), minimum=int(minimum),
         )  # fmt: skip
         if saved:
             new_form(key)

@@ -23,6 +23,7 @@ from components.date_feedback import (
 from components.day_field import LAST_DAY, check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, moment, money, number, t, time_of_day
+from components.minimum_view import current_minimum, progress_column
 from components.session import PageContext
 from core import periods
 from core import recurrence as rec
@@ -35,7 +36,7 @@ CONFIRM_KEY = "_confirm_cancel_date"
 MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
 
 
-def _table(frame: pd.DataFrame) -> pd.DataFrame:
+def _table(frame: pd.DataFrame, minimums: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
         {
             t("dates.col_start"): [moment(v) for v in frame["starts_at"]],
@@ -45,6 +46,7 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
                 t("dates.cal_seats", sold=int(s), total=int(n))
                 for s, n in zip(frame["seats_sold"], frame["seats_total"], strict=True)
             ],
+            t("minimums.col_minimum"): minimums,
             t("dates.col_waitlist"): frame["waitlist"],
             t("dates.col_price"): [money(v) for v in frame["price"]],
             t("dates.col_status"): [t(f"dates.status_{s}") for s in frame["status"]],
@@ -88,7 +90,7 @@ def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
                 t("limits.dates_more", n=number(len(dates)), day=day(dates["starts_at"].iloc[-1])),
                 icon=":material/filter_alt:",
             )
-        st.dataframe(_table(dates), hide_index=True, width="stretch")
+        st.dataframe(_table(dates, progress_column(ctx, dates)), hide_index=True, width="stretch")
 
     now = now_utc()  # starts_at is naive UTC
     editable = dates[(dates["status"] == "active") & (dates["starts_at"] > now)]
@@ -105,6 +107,7 @@ def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
 
 def _edit_form(ctx: PageContext, date_id: int) -> None:
     current = cd.get_date(ctx.viewer, ctx.db, date_id=date_id)
+    minimum_now = current_minimum(ctx, date_id)
     local = rec.to_local(current.starts_at)
     # The form key names the date, so picking another one starts from its own values.
     with st.form(f"edit_{date_id}"):
@@ -114,11 +117,15 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
         new_day = day_input(a, t("dates.day"), value=local.date()) or local.date()
         new_start = b.time_input(t("dates.start_time"), value=local.time())
         new_end = c.time_input(t("dates.end_time"), value=rec.to_local(current.ends_at).time())
-        d, e = st.columns(2)
+        d, e, f = st.columns(3)
         seats = d.number_input(t("dates.seats"), value=current.seats_total, step=1)
         price = widgets.money_input(
             e, t("dates.price"), value=current.price, key=f"edit_price_{date_id}"
         )
+        minimum = f.number_input(
+            t("minimums.field"), value=minimum_now, step=1, key=f"edit_minimum_{date_id}",
+            help=t("minimums.field_help"),
+        )  # fmt: skip
         st.caption(t("date_range.hint", last=day(LAST_DAY)))
         saved = st.form_submit_button(t("dates.save_changes"), type="primary")
     try:
@@ -134,8 +141,9 @@ def _edit_form(ctx: PageContext, date_id: int) -> None:
             datetime.combine(new_day, new_end),
             int(seats),
             str(to_decimal(price)),  # exact: the data layer refuses 0,004
+            int(minimum),
         )
-        _submit(ctx, current, edit)
+        _submit(ctx, current, edit, minimum_now)
     _confirm_move(ctx, date_id)
 
 
@@ -148,15 +156,17 @@ class _Edit:
     ends_at: datetime
     seats: int
     price: str
+    minimum: int = 0
 
 
-def _submit(ctx: PageContext, current: cd.CourseDate, edit: _Edit) -> None:
+def _submit(ctx: PageContext, current: cd.CourseDate, edit: _Edit, minimum_now: int) -> None:
     """Save, unless nothing changed (say so) or a booked date moves (ask first)."""
     starts, ends = rec.to_utc(edit.starts_at), rec.to_utc(edit.ends_at)
     same_time = (starts, ends) == (current.starts_at, current.ends_at)
-    if same_time and (edit.seats, to_decimal(edit.price)) == (
+    if same_time and (edit.seats, to_decimal(edit.price), edit.minimum) == (
         current.seats_total,
         to_decimal(current.price),
+        minimum_now,
     ):
         show_refusal(InvalidInput("dates.nothing_to_change"), warning=True)
         return
@@ -176,6 +186,7 @@ def _save(ctx: PageContext, edit: _Edit) -> None:
             ends_at=edit.ends_at,
             seats=edit.seats,
             price=edit.price,
+            minimum=edit.minimum,
         )
     except REFUSALS as exc:
         st.session_state.pop(MOVE_KEY, None)

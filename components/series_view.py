@@ -185,6 +185,15 @@ def _new_series_fields(
         )
     elif end_kind == "count":
         count = int(st.number_input(t("dates.count"), value=10, step=1, key="s_count"))
+    minimum = int(
+        st.number_input(
+            t("minimums.field"),
+            value=0,
+            step=1,
+            key="s_minimum",
+            help=t("minimums.series_field_help"),
+        )
+    )
     state = widgets.selectbox(
         st,
         t("dates.holidays"),
@@ -212,7 +221,7 @@ def _new_series_fields(
         holidays_in=state,
     )
     # Exact, not rounded: the data layer refuses a fraction of a cent (0,004 €).
-    return course, pattern, {"seats": seats, "price": price}
+    return course, pattern, {"seats": seats, "price": price, "minimum": minimum}
 
 
 def _preview_and_save(
@@ -311,12 +320,21 @@ def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
                 value=today + timedelta(days=7),
                 key="bulk_from",
             )
-        a, b, c = st.columns(3)
+        a, b, c, d = st.columns(4)
         start_time = a.time_input(
             t("dates.start_time"), value=series.pattern.start_time, key="bulk_time"
         )
         seats = int(b.number_input(t("dates.seats"), value=series.seats, key="bulk_seats"))
         price = widgets.money_input(c, t("dates.price"), value=series.price, key="bulk_price")
+        minimum = int(
+            d.number_input(
+                t("minimums.field"),
+                value=series.min_participants,
+                step=1,
+                key="bulk_minimum",
+                help=t("minimums.series_field_help"),
+            )
+        )
         if not st.button(t("dates.bulk_apply"), type="primary", key="bulk_apply"):
             return
         if price is None:  # no amount: explained at the price field
@@ -333,6 +351,7 @@ def _bulk_edit(ctx: PageContext, series: Series, today: date) -> None:
                 start_time=start_time if start_time != series.pattern.start_time else None,
                 seats=seats if seats != series.seats else None,
                 price=new_price if new_price != series.price else None,
+                minimum=minimum if minimum != series.min_participants else None,
                 from_day=from_day,
             )
         except REFUSALS as exc:

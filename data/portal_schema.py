@@ -301,6 +301,9 @@ recurring_patterns = Table(
     Column("status", String(16), nullable=False, server_default="active"),
     Column("generated_until", Date),
     Column("split_from", Integer),
+    # Mindestteilnehmerzahl of the series' dates (migration 0017; 0 = none): a date of the
+    # series without its own row in miomente_date_minimums takes this default.
+    Column("min_participants", Integer, nullable=False, server_default="0"),
     Column("created_by", Integer, nullable=False),
     Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
     Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
@@ -854,4 +857,72 @@ rate_limits = Table(
     Column("window_start", DateTime, primary_key=True),
     Column("count", Integer, nullable=False, server_default="0"),
     Index("ix_miomente_rate_limits_window", "window_start"),
+)
+
+# --- Mindestteilnehmerzahl (migration 0017) -------------------------------------------------
+
+# A course date's own minimum number of participants (data/dates/minimums.py); 0 = none. The
+# shop's date table is Magento's module table, so the minimum lives here, keyed by its id. A
+# series' date without a row takes its series' `min_participants`.
+date_minimums = Table(
+    "miomente_date_minimums",
+    metadata,
+    Column("date_id", Integer, primary_key=True, autoincrement=False),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("min_participants", Integer, nullable=False),
+    Column("updated_by", Integer),
+    Column("updated_at", DateTime, nullable=False),
+    CheckConstraint("min_participants between 0 and 10000", name="ck_miomente_date_minimums_range"),
+)
+
+# Per partner: how many days before a date its minimum is checked, and how many hours the
+# partner then has to answer before an unanswered date is cancelled. No row: 3 days, 24 hours.
+minimum_settings = Table(
+    "miomente_minimum_settings",
+    metadata,
+    Column(
+        "partner_id",
+        Integer,
+        ForeignKey("miomente_partners.partner_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("check_days", Integer, nullable=False, server_default="3"),
+    Column("answer_hours", Integer, nullable=False, server_default="24"),
+    Column("updated_by", Integer),
+    Column("updated_at", DateTime, nullable=False),
+    CheckConstraint("check_days between 1 and 14", name="ck_miomente_minimum_settings_days"),
+    CheckConstraint("answer_hours between 1 and 72", name="ck_miomente_minimum_settings_hours"),
+)
+
+# The check of one date's minimum (one row per date, its primary key makes every step happen
+# once): `reached` (bookings confirmed automatically), `asked` (the partner was asked; the
+# date is cancelled at `last_call_at` without an answer), `go` (the partner holds it anyway),
+# `cancelled` (by the partner's answer or at the last call). Moves only forward from `asked`.
+MINIMUM_REACHED, MINIMUM_ASKED, MINIMUM_GO, MINIMUM_CANCELLED = (
+    "reached",
+    "asked",
+    "go",
+    "cancelled",
+)
+minimum_checks = Table(
+    "miomente_minimum_checks",
+    metadata,
+    Column("date_id", Integer, primary_key=True, autoincrement=False),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("min_participants", Integer, nullable=False),
+    Column("seats_sold", Integer, nullable=False),
+    Column("asked_at", DateTime),
+    Column("last_call_at", DateTime),
+    Column("decided_at", DateTime),
+    Column("decided_by", Integer),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    CheckConstraint(
+        "state in ('reached', 'asked', 'go', 'cancelled')", name="ck_miomente_minimum_checks_state"
+    ),
+    Index("ix_miomente_minimum_checks_partner", "partner_id", "state"),
 )

@@ -184,5 +184,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.news_digest:run",
             summary_key="news.task_digest",
         ),
+        Task(
+            name="check-minimums",
+            # Hourly: confirm, ask or cancel dates by their minimum (idempotent, exactly once).
+            schedule=Every(60),
+            entry="jobs.check_minimums:run",
+            summary_key="minimums.task_check",
+        ),
     )
 }

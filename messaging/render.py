@@ -305,6 +305,44 @@ _SPECS = (
         },
     ),
     _spec(
+        "minimum_not_reached",
+        audience="partner",
+        required=("contact_name", "course", "starts_at", "seats_sold", "minimum", "last_call"),
+        personal=("contact_name",),
+        sample={
+            "contact_name": "Kochschule Lindenblatt",
+            "course": "Pasta fresca – Nudeln selbst gemacht",
+            "starts_at": "2026-12-08T17:00:00",
+            "seats_sold": 4,
+            "minimum": 6,
+            "last_call": "2026-12-06T17:00:00",
+        },
+    ),
+    _spec(
+        "minimum_other_dates",
+        audience="customer",
+        required=("customer_name", "course", "cancelled_starts_at", "dates"),
+        personal=("customer_name",),
+        sample={
+            "customer_name": "Lena Hoffmann",
+            "course": "Pasta fresca – Nudeln selbst gemacht",
+            "cancelled_starts_at": "2026-12-08T17:00:00",
+            "dates": [
+                {
+                    "starts_at": "2026-12-15T17:00:00",
+                    "free": 5,
+                    "url": links.shop_date_url(3610, 9106),
+                },
+                {
+                    "starts_at": "2027-01-12T17:00:00",
+                    "free": 1,
+                    "url": links.shop_date_url(3610, 9107),
+                },
+            ],
+            "course_url": links.shop_course_url(3610),
+        },
+    ),
+    _spec(
         "password_reset",
         audience="partner",
         required=("contact_name", "username", "reset_url", "valid_hours"),

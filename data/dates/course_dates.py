@@ -43,11 +43,13 @@ from sqlalchemy import Connection, insert, select, update
 from core import sql
 from core.clock import naive_utc, now_utc
 from core.db import Databases
+from core.minimum_rule import check_minimum
 from core.money import to_decimal
 from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
+from data.dates import _minimum_store as minimum_store
 from data.dates._date_changes import (
     ENTITY,
     NOT_FOUND,
@@ -466,15 +468,18 @@ def create_date(
     price: Decimal | str | float,
     now: datetime | None = None,
     token: str | None = None,
+    minimum: object = None,
 ) -> DateSaved:
     """A single date of one of the viewer's courses (Berlin wall-clock or aware times).
 
     Overlapping active dates of the same course are allowed but reported (`overlaps`), so the
     page can warn. `token` is the rendered form's idempotency token (data/ops/submissions.py): a
-    second save of the same form is refused and creates nothing."""
+    second save of the same form is refused and creates nothing. `minimum`: the date's
+    Mindestteilnehmerzahl (empty or 0: none; at most the seats), see data/dates/minimums.py."""
     now = naive_utc(now) if now else now_utc()
     partner_id = require_product(viewer, db, product_id)
     seats_value, price_value = check_values(seats=seats, price=price)
+    minimum_value = check_minimum(minimum, seats=seats_value)
     start_utc, end_utc = to_utc(starts_at), to_utc(ends_at)
     _check_times(start_utc, end_utc, now=now)
     overlaps = overlapping(viewer, db, product_id=product_id, ranges=[(start_utc, end_utc)])
@@ -497,6 +502,11 @@ def create_date(
         submissions.release(db, token)  # nothing was created: the form may be sent again
         raise
     with db.portal.begin() as pconn:
+        if minimum_value:
+            minimum_store.store(
+                pconn, date_id=date_id, partner_id=partner_id, product_id=int(product_id),
+                minimum=minimum_value, user_id=viewer.user_id, now=now,
+            )  # fmt: skip
         audit.record(
             pconn,
             viewer,
@@ -504,7 +514,7 @@ def create_date(
             entity=ENTITY,
             entity_id=date_id,
             partner_id=partner_id,
-            details={"product_id": int(product_id)},
+            details={"product_id": int(product_id), "minimum": minimum_value},
             now=now,
         )
     return DateSaved(date_id=date_id, overlaps=overlaps)
@@ -542,6 +552,23 @@ def _record_move(
     )
 
 
+def _change(
+    date_id: int,
+    *,
+    times: tuple[datetime, datetime] | None,
+    seats: int | None,
+    price: Decimal | None,
+    minimum: int | None,
+) -> dict[str, object]:
+    """What an edit changes ("minimum" is the portal's, the rest the shop's)."""
+    change: dict[str, object] = {"date_id": date_id}
+    if times is not None:
+        change.update(starts_at=times[0], ends_at=times[1])
+    values = {"seats_total": seats, "price": price, "minimum": minimum}
+    change.update({k: v for k, v in values.items() if v is not None})
+    return change
+
+
 def update_date(
     viewer: Viewer,
     db: Databases,
@@ -552,10 +579,12 @@ def update_date(
     seats: int | None = None,
     price: Decimal | str | float | None = None,
     now: datetime | None = None,
+    minimum: object = None,
 ) -> DateSaved:
     """Change one future, active date of the viewer's. A new start keeps the duration unless
     `ends_at` is given; the orders booked on it get their event time refreshed in the ledger,
-    and a new start queues a `date_moved` email to each booked customer (`messages`)."""
+    and a new start queues a `date_moved` email to each booked customer (`messages`).
+    `minimum` (None: unchanged; empty or 0: none) is checked against the seats it will have."""
     now = naive_utc(now) if now else now_utc()
     current = get_date(viewer, db, date_id=date_id)
     partner_id = require_product(viewer, db, current.product_id)
@@ -564,6 +593,11 @@ def update_date(
     seats_value, price_value = check_values(seats=seats, price=price)
     if seats_value is not None and seats_value < current.seats_sold:
         raise InvalidInput("dates.seats_below_sold", sold=current.seats_sold)
+    new_minimum = (
+        None
+        if minimum is None
+        else check_minimum(minimum, seats=seats_value or current.seats_total)
+    )
     new_start = to_utc(starts_at) if starts_at is not None else current.starts_at
     if ends_at is not None:
         new_end = to_utc(ends_at)
@@ -572,13 +606,10 @@ def update_date(
     moved = (new_start, new_end) != (current.starts_at, current.ends_at)
     if moved:
         _check_times(new_start, new_end, now=now)
-    change: dict[str, object] = {"date_id": int(date_id)}
-    if moved:
-        change.update(starts_at=new_start, ends_at=new_end)
-    if seats_value is not None:
-        change["seats_total"] = seats_value
-    if price_value is not None:
-        change["price"] = price_value
+    change = _change(
+        int(date_id), times=(new_start, new_end) if moved else None, seats=seats_value,
+        price=price_value, minimum=new_minimum,
+    )  # fmt: skip
     overlaps = (
         overlapping(
             viewer,
@@ -603,6 +634,12 @@ def update_date(
                 user_id=viewer.user_id,
                 now=now,
             )
+        if new_minimum is not None:
+            minimum_store.store(
+                pconn, date_id=int(date_id), partner_id=partner_id,
+                product_id=current.product_id, minimum=new_minimum, user_id=viewer.user_id,
+                now=now,
+            )  # fmt: skip
         audit.record(
             pconn,
             viewer,
@@ -617,7 +654,9 @@ def update_date(
             locked = shop_writes.lock_course_dates(conn, date_ids=[int(date_id)])
             if not locked or locked[0]["status"] != DATE_ACTIVE:
                 raise InvalidInput("dates.not_editable")
-            shop_writes.update_course_dates(conn, changes=[change], now=now)
+            shop_changes = {k: v for k, v in change.items() if k != "minimum"}
+            if len(shop_changes) > 1:
+                shop_writes.update_course_dates(conn, changes=[shop_changes], now=now)
             if moved:
                 order_ids = order_ids_on(conn, [int(date_id)])
             if new_start != locked[0]["starts_at"]:

@@ -67,10 +67,12 @@ from core import recurrence as rec
 from core import sql
 from core.clock import naive_utc, now_utc
 from core.db import Databases
+from core.minimum_rule import check_minimum
 from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import ScopeError, Viewer
+from data.dates import _minimum_store as minimum_store
 from data.dates._date_changes import (
     NOT_FOUND,
     CancelResult,
@@ -122,6 +124,7 @@ class Series:
     status: str
     generated_until: date | None
     exceptions: list[rec.Exception_] = field(default_factory=list)
+    min_participants: int = 0  # the default Mindestteilnehmerzahl of its dates (0: none)
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,7 @@ def _load(viewer: Viewer, db: Databases, series_id: int) -> Series:
         status=row["status"],
         generated_until=row["generated_until"],
         exceptions=exceptions,
+        min_participants=int(row["min_participants"] or 0),
     )
 
 
@@ -269,6 +273,7 @@ def preview_series(
     price: Decimal | str | float,
     now: datetime | None = None,
     horizon_days: int = HORIZON_DAYS,
+    minimum: object = None,
 ) -> SeriesPreview:
     """The dates a save would create (and the skipped ones, with why), or InvalidInput.
 
@@ -276,7 +281,8 @@ def preview_series(
     open one is written up to the horizon and extended daily."""
     now = naive_utc(now) if now else now_utc()
     require_product(viewer, db, product_id)
-    check_values(seats=seats, price=price)
+    seats_value, _price = check_values(seats=seats, price=price)
+    check_minimum(minimum, seats=seats_value)
     rec.validate(pattern, today=_today(now))
     horizon = _horizon_end(now, horizon_days)
     bounded = rec.is_bounded(pattern)
@@ -315,18 +321,21 @@ def create_series(
     now: datetime | None = None,
     horizon_days: int = HORIZON_DAYS,
     token: str | None = None,
+    minimum: object = None,
 ) -> SeriesSaved:
     """Save the series and write its dates up to the horizon (same checks as the preview).
 
     `token` is the rendered form's idempotency token (data/ops/submissions.py): a second
-    save of the same form is refused and creates nothing."""
+    save of the same form is refused and creates nothing. `minimum` is the default
+    Mindestteilnehmerzahl of its dates (empty or 0: none; at most the seats)."""
     now = naive_utc(now) if now else now_utc()
     preview = preview_series(
         viewer, db, product_id=product_id, pattern=pattern, seats=seats, price=price, now=now,
-        horizon_days=horizon_days,
+        horizon_days=horizon_days, minimum=minimum,
     )  # fmt: skip
     partner_id = require_product(viewer, db, product_id)
     seats_value, price_value = check_values(seats=seats, price=price)
+    minimum_value = check_minimum(minimum, seats=seats_value)
     values = _pattern_values(pattern)
     if pattern.kind != rec.CUSTOM:
         values["rrule"] = rec.rule_text(pattern)
@@ -338,6 +347,7 @@ def create_series(
                 product_id=int(product_id),
                 seats=seats_value,
                 price=price_value,
+                min_participants=minimum_value,
                 status=SERIES_ACTIVE,
                 generated_until=None,
                 created_by=viewer.user_id,
@@ -591,6 +601,7 @@ SERIES_COLUMNS = [
     "holidays_in",
     "status",
     "generated_until",
+    "min_participants",
 ]
 
 
@@ -775,6 +786,7 @@ class _BulkChange:
     duration_minutes: int | None
     seats: int | None
     price: Decimal | None
+    minimum: int | None = None
 
     def pattern_values(self, now: datetime) -> dict[str, object]:
         values: dict[str, object] = {"updated_at": now}
@@ -786,6 +798,8 @@ class _BulkChange:
             values["seats"] = self.seats
         if self.price is not None:
             values["price"] = self.price
+        if self.minimum is not None:
+            values["min_participants"] = self.minimum
         return values
 
 
@@ -795,14 +809,22 @@ def _bulk_change(
     duration_minutes: int | None,
     seats: object,
     price: object,
+    minimum: object = None,
+    series: Series | None = None,
 ) -> _BulkChange:
     seats_value, price_value = check_values(seats=seats, price=price)
     if duration_minutes is not None and not (0 < int(duration_minutes) <= rec.MAX_DURATION_MINUTES):
         raise InvalidInput("dates.duration_invalid")
-    if start_time is None and duration_minutes is None and seats is None and price is None:
+    nothing = (start_time, duration_minutes, seats, price, minimum)
+    if all(v is None for v in nothing):
         raise InvalidInput("dates.nothing_to_change")
+    # The minimum (new, or the series' own) must fit the seats the dates will have.
+    seats_after = seats_value or (series.seats if series else None)
+    minimum_value = None if minimum is None else check_minimum(minimum, seats=seats_after)
+    if minimum is None and series is not None and seats_value is not None:
+        check_minimum(series.min_participants, seats=seats_value)
     minutes = int(duration_minutes) if duration_minutes is not None else None
-    return _BulkChange(start_time, minutes, seats_value, price_value)
+    return _BulkChange(start_time, minutes, seats_value, price_value, minimum_value)
 
 
 def _new_times(row: Mapping, bulk: _BulkChange, *, keeps_start: bool) -> tuple[datetime, datetime]:
@@ -886,16 +908,20 @@ def bulk_edit(
     price: Decimal | str | float | None = None,
     from_day: date | None = None,
     now: datetime | None = None,
+    minimum: object = None,
 ) -> BulkResult:
     """Change all future dates of a series (from `from_day` on: "this and following", which
-    splits the series first) in one transaction; nothing changes if any date fails."""
+    splits the series first) in one transaction; nothing changes if any date fails.
+    A new `minimum` becomes the series' default and replaces the own minimum of its future
+    dates (data/dates/_minimum_store.py)."""
     now = naive_utc(now) if now else now_utc()
     series = _load(viewer, db, series_id)
     if series.status != SERIES_ACTIVE:
         raise InvalidInput("dates.series_cancelled")
     bulk = _bulk_change(
-        start_time=start_time, duration_minutes=duration_minutes, seats=seats, price=price
-    )
+        start_time=start_time, duration_minutes=duration_minutes, seats=seats, price=price,
+        minimum=minimum, series=series,
+    )  # fmt: skip
     split_from = None
     if from_day is not None and from_day > series.pattern.starts_on:
         split_from = series.series_id
@@ -926,12 +952,15 @@ def bulk_edit(
                 shop_writes.update_course_dates(conn, changes=plan.changes, now=now)
                 order_ids = order_ids_on(conn, plan.time_changed)
                 messages = _notify_moves(pconn, conn, plan, partner_id=series.partner_id)
+            if bulk.minimum is not None:
+                minimum_store.drop_own(pconn, [r["date_id"] for r in dates])
     except IntegrityError:
         raise InvalidInput("dates.collision") from None
     refreshed = refresh_ledger(db, order_ids, now)
+    minimum_only = bulk.minimum is not None and not plan.changes
     return BulkResult(
         series_id=series.series_id,
-        changed=len(plan.changes),
+        changed=len(dates) if minimum_only else len(plan.changes),
         orders_refreshed=refreshed,
         split_from=split_from,
         messages=messages,
@@ -1000,6 +1029,7 @@ def split_series(
                 product_id=series.product_id,
                 seats=series.seats,
                 price=series.price,
+                min_participants=series.min_participants,
                 status=SERIES_ACTIVE,
                 generated_until=series.generated_until,
                 split_from=series.series_id,

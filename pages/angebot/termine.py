@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from components import calendar_view, dates_list, series_view
+from components import calendar_view, dates_list, minimum_view, series_view
 from components.cache import viewer_courses
 from components.date_form import new_date_dialog
 from components.downloads import prepare_button
@@ -62,6 +62,9 @@ with ics_col:
         label=t("files.ical"),
     )
 
+# Dates below their Mindestteilnehmerzahl wait for the partner's answer above everything else.
+run_guarded("dates/minimums", lambda: minimum_view.render_questions(ctx))
+
 # Stateful tabs (key + on_change): the tab the user chose stays open across an action's rerun
 # and its flash message (skip a date on "Serien" and "Serien" stays open).
 list_tab, calendar_tab, series_tab, refunds_tab = st.tabs(
@@ -71,6 +74,7 @@ list_tab, calendar_tab, series_tab, refunds_tab = st.tabs(
 )
 with list_tab:
     run_guarded("dates/list", lambda: dates_list.render_list(ctx, courses, today))
+    run_guarded("dates/minimum_settings", lambda: minimum_view.render_settings(ctx))
 with calendar_tab:
     run_guarded("dates/calendar", lambda: calendar_view.render_calendar(ctx, today))
 with series_tab:

@@ -35,6 +35,7 @@ from data.demand.date_requests import RequestRules
 from data.news.announcements import Draft
 from tests.conftest import fresh_databases
 from tests.support.demand import add_date_requests
+from tests.support.minimums import add_minimums
 from tests.support.worlds import B, build_world
 
 NOW = datetime(2026, 11, 25, 12, 0)
@@ -312,6 +313,16 @@ SAMPLE_KWARGS |= {
     "data.marketing.keywords.keyword_ideas": {"product_id": 101},
     "data.marketing.prices.price_position": {"product_id": 101, "now": NOW},
 }
+# Mindestteilnehmerzahl: reads over both partners' dates (tests/support/minimums.py); the
+# answer aims at a date that is nobody's; the job is the system's (refused for a partner).
+SAMPLE_KWARGS |= {
+    "data.dates.minimums.date_minimums": {"date_ids": [11, 12, 13, 21, 22]},
+    "data.dates.minimums.open_questions": {"now": NOW},
+    "data.dates.minimums.answer_question": {"date_id": 999, "hold": True, "now": NOW},
+    "data.dates.minimums.save_settings": {"check_days": 4, "answer_hours": 12, "now": NOW},
+    "data.dates.minimums.check_minimums": {"now": NOW},
+    "data.dates.minimums.pending_checks": {"now": NOW},
+}
 
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
@@ -454,6 +465,7 @@ def worlds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             stack.append(ctx)
             build_world(db, partners=keep)
             add_date_requests(db, partners=keep)
+            add_minimums(db, partners=keep)
             made[keep] = db
         yield made
     finally:

@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
+from components.navigation import BY_KEY
 from core.clock import now_utc
 from core.db import Databases
 from data import portal_schema as p
-from data.access.viewer import Viewer
+from data.access.viewer import SYSTEM, Viewer
 from data.news import announcements as news
 from tests.conftest import fresh_databases
 from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, open_page
@@ -122,3 +124,18 @@ def test_staff_see_reads_and_withdraw(world: Databases) -> None:
     text = assert_clean(at)
     assert "ist zurückgezogen" in text and "Zurückgezogen" in text
     assert news.feed(Viewer(user_id=ALPHA, role="partner", partner_id=1), world).empty
+
+
+def test_the_digest_links_to_the_news_page_a_partner_opens(world: Databases) -> None:
+    _publish(world, "Neue Funktion")
+    alpha = Viewer(user_id=ALPHA, role="partner", partner_id=1)
+    news.save_digest_choice(alpha, world, weekly=True)
+    assert news.queue_digests(SYSTEM, world) == 1
+    with world.portal.connect() as conn:
+        payload = conn.execute(
+            select(p.outbox.c.payload).where(p.outbox.c.template == "news_digest")
+        ).scalar_one()
+    path = urlsplit(payload["news_url"]).path
+    assert path == f"/{BY_KEY['news'].url_path}"
+    at = open_page(f"{BY_KEY['news'].section}/{BY_KEY['news'].url_path}.py", user_id=ALPHA)
+    assert "Neue Funktion" in assert_clean(at)

@@ -248,7 +248,7 @@ _SPECS = (
             "course": "Pasta fresca – Nudeln selbst gemacht",
             "requested_at": "2027-01-16T17:00:00",
             "starts_at": "2027-01-23T17:00:00",
-            "accept_url": links.date_proposal_url("Zt4mQ8vR2pLx"),
+            "accept_url": links.date_proposal_url("Zt4mQ8vR2pLx", base="https://api.miomente.de"),
             "partner_message": "Am 16. sind wir ausgebucht, eine Woche später passt es gut.",
         },
     ),

@@ -23,6 +23,7 @@ from time import perf_counter
 from sqlalchemy import insert
 
 from bench.bench_demo_seed import POSTGRES_URL, scratch_database
+from bench.rows import partner_rows
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
 from data import portal_schema as p
@@ -34,15 +35,7 @@ NOW = datetime(2026, 12, 7, 9, 0)
 
 def _partners_and_users(db: Databases, n: int) -> None:
     with db.portal.begin() as conn:
-        conn.execute(
-            insert(p.partners),
-            [
-                {"partner_id": i, "slug": f"bench-{i}", "name": f"Bench {i}", "kind": "Kochschule",
-                 "legal_name": f"Bench {i} GmbH", "street": "Weg 1", "postcode": "10115",
-                 "city": "Berlin", "email": f"bench{i}@example.org"}
-                for i in range(1, n + 1)
-            ],
-        )  # fmt: skip
+        conn.execute(insert(p.partners), partner_rows(n))
         conn.execute(
             insert(p.users),
             [

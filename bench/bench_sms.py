@@ -24,6 +24,7 @@ from time import perf_counter
 from sqlalchemy import func, insert, select
 
 from bench.bench_demo_seed import MYSQL_URL, POSTGRES_URL, scratch_database
+from bench.rows import partner_rows
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
 from data import portal_schema as p
@@ -42,15 +43,7 @@ def _phone(n: int) -> str:
 
 def _partners(db: Databases, n: int) -> None:
     with db.portal.begin() as conn:
-        conn.execute(
-            insert(p.partners),
-            [
-                {"partner_id": i, "slug": f"bench-{i}", "name": f"Bench {i}", "kind": "Kochschule",
-                 "legal_name": f"Bench {i} GmbH", "street": "Weg 1", "postcode": "10115",
-                 "city": "Berlin", "email": f"bench{i}@example.org"}
-                for i in range(1, n + 1)
-            ],
-        )  # fmt: skip
+        conn.execute(insert(p.partners), partner_rows(n))
         conn.execute(
             insert(p.sms_settings),
             [{"partner_id": i, "remind_24h": True, "remind_2h": False, "updated_at": NOW}

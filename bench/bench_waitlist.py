@@ -30,6 +30,7 @@ from time import perf_counter
 from sqlalchemy import func, insert, select
 
 from bench.bench_demo_seed import MYSQL_URL, POSTGRES_URL, scratch_database
+from bench.rows import partner_rows
 from core.clock import now_utc
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
@@ -47,15 +48,7 @@ def _partners_and_courses(db: Databases, courses: int) -> list[tuple[int, int]]:
     per = courses // PARTNERS
     owned = [(1 + i // per, 10_000 + i) for i in range(courses)]
     with db.portal.begin() as conn:
-        conn.execute(
-            insert(p.partners),
-            [
-                {"partner_id": n, "slug": f"bench-{n}", "name": f"Bench {n}", "kind": "Kochschule",
-                 "legal_name": f"Bench {n} GmbH", "street": "Weg 1", "postcode": "10115",
-                 "city": "Berlin", "email": f"bench{n}@example.org"}
-                for n in range(1, PARTNERS + 1)
-            ],
-        )  # fmt: skip
+        conn.execute(insert(p.partners), partner_rows(PARTNERS))
         conn.execute(
             insert(p.courses),
             [{"partner_id": pt, "product_id": pid, "sku": f"B-{pid}"} for pt, pid in owned],

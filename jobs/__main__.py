@@ -120,9 +120,8 @@ def print_list(
         )
         for task in tasks.values()
     ]
-    header = tuple(  # locale keys (jobs.cli_col_*), not SQL
-        _text(f"cli_col_{column}", locale) for column in ("task", "schedule", "cron", "last_run")
-    )
+    columns = ("cli_col_task", "cli_col_schedule", "cli_col_cron", "cli_col_last_run")
+    header = tuple(_text(key, locale) for key in columns)  # locale keys jobs.cli_col_*
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:
         cells = [str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import TextClause, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -52,6 +52,12 @@ def _safe(name: str) -> str:
     return name
 
 
+def _ddl(statement: str, name: str) -> TextClause:
+    """`statement` with the database name put in. DDL takes no bind parameters, so the name
+    goes in as text: only a generated mio_test_<12 hex digits> passes `_safe`."""
+    return text(statement.replace("{name}", _safe(name)))
+
+
 @contextmanager
 def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
     """Create a uniquely named database on a server, yield its URL, drop it afterwards."""
@@ -62,15 +68,10 @@ def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
     try:
         with admin.connect() as conn:
             if url.get_backend_name() == "postgresql":
-                # DDL takes no bind parameters; the name is our own mio_test_<hex>.
-                conn.execute(text(f'CREATE DATABASE "{_safe(name)}"'))
+                conn.execute(_ddl('CREATE DATABASE "{name}"', name))
             else:
-                conn.execute(
-                    text(
-                        f"CREATE DATABASE `{_safe(name)}` "
-                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-                    )
-                )
+                create = "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                conn.execute(_ddl(create, name))
     except Exception as exc:  # noqa: BLE001 - any connection problem means "unreachable"
         admin.dispose()
         _unreachable(kind, exc)
@@ -79,11 +80,9 @@ def server_database(admin_url: str, *, kind: str) -> Iterator[str]:
     finally:
         with admin.connect() as conn:
             if url.get_backend_name() == "postgresql":
-                # As for CREATE: no bind parameters in DDL, a checked generated name.
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{_safe(name)}" WITH (FORCE)'))
+                conn.execute(_ddl('DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', name))
             else:
-                # As for CREATE: no bind parameters in DDL, a checked generated name.
-                conn.execute(text(f"DROP DATABASE IF EXISTS `{_safe(name)}`"))
+                conn.execute(_ddl("DROP DATABASE IF EXISTS `{name}`", name))
         admin.dispose()
 
 

@@ -212,7 +212,7 @@ def _open_order(walk: Walk, row: int, number: str) -> Locator:
     _click_row(walk, row)
     dialog = walk.dialog()
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text(f"Bestellung {number}")  # the dialog's heading, not SQL
+    expect(dialog).to_contain_text("Bestellung " + str(number))  # the dialog's heading
     return dialog
 
 

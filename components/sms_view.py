@@ -4,12 +4,14 @@ customer's objection."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
 from components.confirm import done
 from components.feedback import show_refusal
-from components.i18n import locale, money, number, t
+from components.i18n import locale, money, month_label, number, t
 from components.session import PageContext
 from components.text import md
 from core.validation import InvalidInput
@@ -55,7 +57,9 @@ def _months(ctx: PageContext) -> None:
         return
     table = pd.DataFrame(
         {
-            t("sms.col_month"): months["month"].tolist(),
+            t("sms.col_month"): [
+                month_label(date.fromisoformat(f"{m}-01")) for m in months["month"]
+            ],
             t("sms.col_sent"): [int(v) for v in months["sent"]],
             t("sms.col_not_sent"): [int(v) for v in months["not_sent"]],
             t("sms.col_segments"): [int(v) for v in months["segments"]],

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.clock import now_utc
 from core.db import Databases
+from core.i18n import month_label
 from data import portal_schema as p
 from data.access.viewer import Viewer
 from data.comms import sms_reminders as sms
@@ -51,7 +52,7 @@ def test_the_partner_switches_reminders_on_and_sees_the_sms(world: Databases) ->
 
 
 def test_sent_reminders_and_their_cost_per_month(world: Databases) -> None:
-    month = now_utc().strftime("%Y-%m")
+    month = month_label(now_utc().date(), "de")
     rows = [
         {"item_id": 7000 + n, "lead": "24h", "partner_id": 1, "date_id": 11,
          "outcome": "queued" if n < 3 else "no_mobile", "segments": 2 if n < 3 else 0,

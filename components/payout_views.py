@@ -46,26 +46,27 @@ def status_label(status: str) -> str:
     return t(f"payouts.status_{status}")
 
 
-# Column widths (px) of the payouts list. The partner column is pinned and wide enough for a
-# long name ("Kochschule Löffelglück GmbH & Co. KG"); the money columns scroll beside it.
+# Column widths (px) of the payouts list: all ten columns fit beside the menu at 1280 px
+# (tests/pages/test_browser_phone.py measures it); the partner column gets what the shorter
+# headers leave, and the full name is in the partner filter and the payout's detail.
 _PAYOUT_WIDTHS = {
-    "col_partner": 240,
-    "col_period": 115,
+    "col_partner": 160,
+    "col_period": 100,
     "col_status": 70,
-    "col_lines": 75,
+    "col_lines": 60,
     "col_gross": 95,
-    "col_commission_gross": 120,
+    "col_commission_gross": 100,
     "col_amount": 85,
-    "col_expected": 140,
-    "col_paid_on": 95,
-    "col_document": 85,
+    "col_expected": 105,
+    "col_paid_on": 90,
+    "col_document": 80,
 }
 
 
 def payouts_columns() -> dict[str, object]:
     """The payouts list's column widths, for `st.dataframe(column_config=...)`."""
     return {
-        t(f"payouts.{key}"): st.column_config.Column(width=width, pinned=key == "col_partner")
+        t(f"payouts.{key}"): st.column_config.Column(width=width)
         for key, width in _PAYOUT_WIDTHS.items()
     }
 

@@ -35,6 +35,9 @@ class Viewer:
     role: str
     # A partner's own id. For staff: None sees every partner; an id means "view as" that partner.
     partner_id: int | None = None
+    # What a team member or an API key may do (data/access/permissions.py); None: everything
+    # the role allows.
+    permissions: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if self.role not in (ROLE_PARTNER, ROLE_STAFF, ROLE_WIDGET):

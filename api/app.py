@@ -14,7 +14,15 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from api import errors, middleware
-from api.routers import health, proposals, signup, widget
+from api.routers import (
+    health,
+    partner_dates,
+    partner_demand,
+    partner_orders,
+    proposals,
+    signup,
+    widget,
+)
 from api.settings import PREFIX, ApiSettings, api_settings
 from core.clock import now_utc
 from core.db import Databases, open_databases
@@ -26,7 +34,10 @@ in der Sprache des `Accept-Language`-Headers (Deutsch oder Englisch), mit `X-Req
 
 **English:** The public service of the Miomente partner portal: the booking widget for
 partners' websites (script, iframe page, dates as JSON). Errors are JSON in the language of
-the `Accept-Language` header (German or English), with an `X-Request-ID`.
+the `Accept-Language` header (German or English), with an `X-Request-ID`. The partner API
+under `/v1/orders`, `/v1/dates`, `/v1/waitlist` and `/v1/date-requests` needs an API key
+(`Authorization: Bearer …`, Konto → Integrationen) and answers errors as RFC 9457
+`application/problem+json`; at most 120 requests per minute and key.
 """
 
 TAGS = [
@@ -35,6 +46,13 @@ TAGS = [
     {
         "name": "proposals",
         "description": "Terminvorschläge an Kunden / dates proposed to customers",
+    },
+    {"name": "orders", "description": "Partner-API: Bestellungen / orders (orders:read)"},
+    {"name": "dates", "description": "Partner-API: Termine / dates (dates:read, dates:write)"},
+    {
+        "name": "demand",
+        "description": "Partner-API: Warteliste und Terminanfragen / waitlist and date "
+        "requests (waitlist:read, waitlist:write)",
     },
 ]
 
@@ -96,6 +114,9 @@ def create_app(
     app.include_router(widget.router, prefix=PREFIX)
     app.include_router(proposals.router, prefix=PREFIX)
     app.include_router(signup.router, prefix=PREFIX)
+    app.include_router(partner_orders.router, prefix=PREFIX)
+    app.include_router(partner_dates.router, prefix=PREFIX)
+    app.include_router(partner_demand.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.settings import PREFIX
 from core import i18n
 from core.errors import Refusal
 from core.validation import InvalidInput
@@ -73,7 +74,55 @@ def request_locale(request: Request) -> str:
     return best
 
 
+# The partner API (api/routers/partner_*.py) answers errors as RFC 9457 problem details;
+# the widget's routes keep their `{"error": …}` shape.
+PARTNER_PREFIXES = tuple(f"{PREFIX}/{part}" for part in ("orders", "dates", "waitlist", "date-"))
+PROBLEM_TYPE = "urn:miomente:problem:"
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "example": "urn:miomente:problem:api_key.invalid"},
+        "title": {"type": "string", "example": "Nicht angemeldet"},
+        "status": {"type": "integer", "example": 401},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "example": "/v1/orders"},
+        "code": {"type": "string", "example": "api_key.invalid"},
+        "request_id": {"type": "string"},
+    },
+}
+
+
+def is_partner_api(path: str) -> bool:
+    return path.startswith(PARTNER_PREFIXES)
+
+
+def problem_response(request: Request, status: int, key: str, **params: object) -> JSONResponse:
+    """RFC 9457: `type` names the problem (a URN, not a page), `title` the HTTP status in
+    words, `detail` this occurrence, `instance` the path asked for."""
+    locale = request_locale(request)
+    title = i18n.catalog(locale).get(f"api_problem.s{status}") or i18n.translate(
+        "api_problem.other", locale
+    )
+    body = {
+        "type": PROBLEM_TYPE + key,
+        "title": title,
+        "status": status,
+        "detail": i18n.translate(key, locale, **params),
+        "instance": request.url.path,
+        "code": key,
+        "request_id": getattr(request.state, "request_id", ""),
+    }
+    return JSONResponse(
+        body,
+        status_code=status,
+        media_type="application/problem+json",
+        headers={"Content-Language": locale},
+    )
+
+
 def error_response(request: Request, status: int, key: str, **params: object) -> JSONResponse:
+    if is_partner_api(request.url.path):
+        return problem_response(request, status, key, **params)
     locale = request_locale(request)
     body = {
         "error": {

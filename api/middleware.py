@@ -112,6 +112,8 @@ class ServiceMiddleware:
                 status[0] = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request.state.request_id
+                # A partner-API key's rate-limit state (api/partner.py), on every answer.
+                headers.update(getattr(request.state, "rate_headers", None) or {})
                 _security_headers(path, headers)
             await send(message)
 

@@ -33,6 +33,8 @@ class ApiSettings:
     # The traffic beacon: one view per page load and a click per "Buchen", per IP and minute.
     events_window: int = 60
     events_per_ip: int = 120
+    # The partner API: requests per key and minute (429 with Retry-After beyond).
+    api_per_minute: int = 120
 
 
 @cache

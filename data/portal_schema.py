@@ -926,3 +926,41 @@ minimum_checks = Table(
     ),
     Index("ix_miomente_minimum_checks_partner", "partner_id", "state"),
 )
+
+# --- Partner-API keys (migration 0030; data/integrations/api_keys.py) ----------------------
+
+# A partner's API key: only its SHA-256 hash is stored; `prefix` ("mio_live_ab12cd34") is the
+# visible start of the key for recognition and the lookup. `scopes`: permission names
+# (data/access/permissions.py), space-separated. No `expires_at`: never expires.
+api_keys = Table(
+    "miomente_api_keys",
+    metadata,
+    Column("key_id", Integer, primary_key=True, autoincrement=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("prefix", String(24), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", String(400), nullable=False),
+    Column("expires_at", DateTime),
+    Column("created_by", Integer),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+    Column("revoked_by", Integer),
+    Index("ix_miomente_api_keys_partner", "partner_id", "created_at"),
+)
+
+# A write of the partner API repeated with the same `Idempotency-Key`: the first answer is
+# kept 24 hours and replayed; `fingerprint` (hash of method, path, query and body) refuses the
+# same key with a different request. `status` NULL: the first request is still running.
+api_idempotency = Table(
+    "miomente_api_idempotency",
+    metadata,
+    Column("key_id", Integer, primary_key=True, autoincrement=False),
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer),
+    Column("response", Text),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_miomente_api_idempotency_created", "created_at"),
+)

@@ -22,6 +22,7 @@ Rows without a course date (event_at NULL) count as later than every date.
 
 from __future__ import annotations
 
+import base64
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -54,6 +55,7 @@ from core.money import ZERO, to_money
 from core.table_export import write_xlsx
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import ORDERS_READ, requires
 from data.access.viewer import Viewer
 from data.portal_schema import BOOKING_STATUSES, bookings
 
@@ -269,12 +271,19 @@ def _segments(sort: str) -> list[_Segment]:
 
 def _after(segment: _Segment, descending: bool, last: Row) -> ColumnElement[bool]:
     """Rows after `last` within the segment: the keyset condition of the next chunk."""
+    key = last._mapping[segment.key.name] if segment.key is not None else None
+    return _after_values(segment, descending, key, last.item_id)
+
+
+def _after_values(
+    segment: _Segment, descending: bool, key: object, item_id: int
+) -> ColumnElement[bool]:
     item = bookings.c.item_id
     if segment.key is None:
-        return item < last.item_id if descending else item > last.item_id
+        return item < item_id if descending else item > item_id
     here = tuple_(
-        bindparam(None, last._mapping[segment.key.name], type_=segment.key.type),
-        bindparam(None, last.item_id, type_=item.type),
+        bindparam(None, key, type_=segment.key.type),
+        bindparam(None, item_id, type_=item.type),
     )
     mine = tuple_(segment.key, item)
     return mine < here if descending else mine > here
@@ -301,6 +310,7 @@ def _frame(rows: Sequence[Row]) -> pd.DataFrame:
 # --- list and counts ---------------------------------------------------------------------------
 
 
+@requires(ORDERS_READ)
 def list_bookings(
     viewer: Viewer,
     db: Databases,
@@ -346,6 +356,81 @@ def _count(
     limited = select(bookings.c.item_id).where(*where).limit(cap + 1).subquery()
     found = int(conn.execute(select(func.count()).select_from(limited)).scalar_one())
     return min(found, cap), found > cap
+
+
+# --- keyset slices (the partner API's cursor) ---------------------------------------------------
+
+MAX_SLICE = 200
+CURSOR_INVALID = "api.cursor_invalid"
+
+
+@dataclass(frozen=True)
+class BookingSlice:
+    rows: pd.DataFrame  # LIST_COLUMNS, as in BookingPage
+    next_cursor: str | None  # None: this was the last slice
+
+
+def _cursor(sort: str, segment: int, key: datetime | None, item_id: int) -> str:
+    stamp = key.isoformat() if key is not None else ""
+    raw = f"{sort}|{segment}|{stamp}|{item_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str, sort: str) -> tuple[int, datetime | None, int]:
+    """(segment, key, item_id) of a cursor made by `_cursor` for the same sort."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        made_for, segment, stamp, item_id = raw.split("|")
+        parsed = (int(segment), datetime.fromisoformat(stamp) if stamp else None, int(item_id))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(CURSOR_INVALID) from None
+    if made_for != sort or not 0 <= parsed[0] < len(_segments(sort)):
+        raise InvalidInput(CURSOR_INVALID)
+    if not 0 < parsed[2] <= MAX_ID or (parsed[1] is None) != (
+        _segments(sort)[parsed[0]].key is None
+    ):
+        raise InvalidInput(CURSOR_INVALID)
+    return parsed
+
+
+@requires(ORDERS_READ)
+def bookings_after(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    filters: BookingFilter = BookingFilter(),
+    sort: str = DEFAULT_SORT,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> BookingSlice:
+    """Up to `limit` of the viewer's bookings after `cursor` (None: from the start) in `sort`
+    order, read by keyset (sort key + item_id, never OFFSET), so page 10,000 costs what page
+    1 does and rows booked meanwhile neither repeat nor go missing."""
+    _, descending = _check_sort(sort)
+    limit = max(1, min(int(limit), MAX_SLICE))
+    start, key, item_id = _read_cursor(cursor, sort) if cursor else (0, None, 0)
+    where, order, segments = _where(viewer, filters), _order_by(sort), _segments(sort)
+    found: list[tuple[int, Row]] = []
+    with db.portal.connect() as conn:
+        for index in range(start, len(segments)):
+            segment = segments[index]
+            query = _columns().where(*where)
+            if segment.where is not None:
+                query = query.where(segment.where)
+            if cursor and index == start:
+                query = query.where(_after_values(segment, descending, key, item_id))
+            wanted = limit + 1 - len(found)
+            found.extend((index, row) for row in conn.execute(query.order_by(*order).limit(wanted)))
+            if len(found) > limit:
+                break
+    rows, more = found[:limit], len(found) > limit
+    following = None
+    if more:
+        index, last = rows[-1]
+        column = segments[index].key
+        stamp = last._mapping[column.name] if column is not None else None
+        following = _cursor(sort, index, stamp, int(last.item_id))
+    return BookingSlice(_frame([row for _, row in rows]), following)
 
 
 # --- exports -----------------------------------------------------------------------------------

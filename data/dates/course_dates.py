@@ -48,6 +48,7 @@ from core.money import to_decimal
 from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import DATES_READ, DATES_WRITE, requires
 from data.access.viewer import ScopeError, Viewer
 from data.dates import _minimum_store as minimum_store
 from data.dates._date_changes import (
@@ -260,6 +261,7 @@ def _frame(conn: Connection, rows: Sequence[Mapping]) -> pd.DataFrame:
 # --- reading -------------------------------------------------------------------------------------
 
 
+@requires(DATES_READ)
 def list_dates(
     viewer: Viewer,
     db: Databases,
@@ -320,6 +322,7 @@ def truncated(frame: pd.DataFrame) -> bool:
     return bool(frame.attrs.get("more", False))
 
 
+@requires(DATES_READ)
 def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:
     """One of the viewer's dates; ScopeError("dates.not_found") for a missing or foreign one."""
     d = miomente_course_date
@@ -457,6 +460,7 @@ def refunds_due(viewer: Viewer, db: Databases, *, limit: int = 1000) -> pd.DataF
 # --- writing -------------------------------------------------------------------------------------
 
 
+@requires(DATES_WRITE)
 def create_date(
     viewer: Viewer,
     db: Databases,
@@ -569,6 +573,7 @@ def _change(
     return change
 
 
+@requires(DATES_WRITE)
 def update_date(
     viewer: Viewer,
     db: Databases,
@@ -676,6 +681,7 @@ def update_date(
     )
 
 
+@requires(DATES_WRITE)
 def cancel_date(
     viewer: Viewer,
     db: Databases,

@@ -52,6 +52,7 @@ from core.i18n import normalize_locale
 from core.recurrence import to_utc
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import WAITLIST_READ, WAITLIST_WRITE, requires
 from data.access.sessions import new_token
 from data.access.viewer import ScopeError, Viewer
 from data.comms.outbox import queue_many, queue_message
@@ -489,6 +490,7 @@ def _listed(
     return rows
 
 
+@requires(WAITLIST_READ)
 def list_requests(
     viewer: Viewer,
     db: Databases,
@@ -591,6 +593,7 @@ def _group(conn: Connection, viewer: Viewer, row: RowMapping) -> list[RowMapping
     return list(conn.execute(query.order_by(r.c.request_id)).mappings().all())
 
 
+@requires(WAITLIST_WRITE)
 def accept_requests(
     viewer: Viewer,
     db: Databases,
@@ -631,6 +634,7 @@ def accept_requests(
     return Answered(requests=len(rows), messages=sent, date_id=target)
 
 
+@requires(WAITLIST_WRITE)
 def propose_date(
     viewer: Viewer,
     db: Databases,
@@ -677,6 +681,7 @@ def propose_date(
     return Answered(requests=len(rows), messages=sent, date_id=target)
 
 
+@requires(WAITLIST_WRITE)
 def reject_requests(
     viewer: Viewer,
     db: Databases,

@@ -37,6 +37,7 @@ from core.money import ratio, to_money
 from core.sql import insert_ignore
 from core.validation import InvalidInput, is_email, normalize_phone
 from data.access import scope
+from data.access.permissions import WAITLIST_READ, requires
 from data.access.viewer import Viewer
 from data.demand import _notices
 from data.demand._notices import DEFAULTS, NotifyResult, WaitlistSettings, active
@@ -329,6 +330,7 @@ def waiting_dates(viewer: Viewer, db: Databases, *, product_id: int | None = Non
     return pd.DataFrame(rows, columns=DATE_COLUMNS)
 
 
+@requires(WAITLIST_READ)
 def list_entries(
     viewer: Viewer,
     db: Databases,

@@ -77,3 +77,31 @@ def take(db: Databases, *, limits: Sequence[Limit], now: datetime | None = None)
                 left = start + timedelta(seconds=limit.window) - now
                 wait = max(wait, int(left.total_seconds() + 0.999), 1)
     return wait or None
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One bucket after an attempt: the attempts so far in its window and the seconds until
+    the window ends (at least 1), for `X-RateLimit-*` headers."""
+
+    limit: int
+    count: int
+    reset: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+
+def take_counted(db: Databases, *, limit: Limit, now: datetime | None = None) -> Counted:
+    """Count one attempt in one bucket (like `take`) and say where the window stands."""
+    now = now or now_utc()
+    start = _window_start(now, limit.window)
+    with db.portal.begin() as conn:
+        count = _bump(conn, limit.bucket, start)
+    left = start + timedelta(seconds=limit.window) - now
+    return Counted(limit=limit.limit, count=count, reset=max(1, int(left.total_seconds() + 0.999)))

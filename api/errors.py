@@ -10,6 +10,7 @@ with a plain 500 JSON that names only the request id.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -92,6 +93,14 @@ PROBLEM_SCHEMA = {
 }
 
 
+# A partner-API key pasted into a path by mistake is shown and logged as its prefix only.
+_API_SECRET = re.compile(r"(mio_live_[a-z0-9]{8})_[A-Za-z0-9_-]+")
+
+
+def redact(path: str) -> str:
+    return _API_SECRET.sub(r"\1_…", path)
+
+
 def is_partner_api(path: str) -> bool:
     return path.startswith(PARTNER_PREFIXES)
 
@@ -108,7 +117,7 @@ def problem_response(request: Request, status: int, key: str, **params: object) 
         "title": title,
         "status": status,
         "detail": i18n.translate(key, locale, **params),
-        "instance": request.url.path,
+        "instance": redact(request.url.path),
         "code": key,
         "request_id": getattr(request.state, "request_id", ""),
     }

@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
+from api.errors import error_response, redact
 from api.settings import PREFIX
 
 access_log = logging.getLogger("api.access")
@@ -79,7 +79,7 @@ def _log(request: Request, status: int, started: float) -> None:
     line = {
         "request_id": request.state.request_id,
         "method": request.method,
-        "path": request.url.path,
+        "path": redact(request.url.path),
         "status": status,
         "ms": round((time.perf_counter() - started) * 1000, 2),
     }

@@ -55,8 +55,9 @@ MAX_KEYS = 50  # active keys per partner
 # A request updates `last_used_at` at most this often (not a write per request).
 TOUCH_EVERY = timedelta(minutes=1)
 
+# No key id: a serial number would tell a partner how many keys others made. The prefix is
+# what a partner recognises a key by, and what revoking names.
 LIST_COLUMNS = [
-    "key_id",
     "partner_id",
     "partner",
     "name",
@@ -71,7 +72,6 @@ LIST_COLUMNS = [
 
 @dataclass(frozen=True)
 class NewKey:
-    key_id: int
     prefix: str
     secret: str  # the whole key: shown once, stored nowhere
     scopes: tuple[str, ...]
@@ -146,9 +146,8 @@ def create_key(
             secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8)
         )
         secret = f"{prefix}_{secrets.token_urlsafe(32)}"
-        key_id = conn.execute(
-            api_keys.insert()
-            .values(
+        conn.execute(
+            api_keys.insert().values(
                 partner_id=viewer.partner_id,
                 name=clean_name,
                 prefix=prefix,
@@ -158,18 +157,17 @@ def create_key(
                 created_by=viewer.user_id or None,
                 created_at=now,
             )
-            .returning(api_keys.c.key_id)
-        ).scalar_one()
-    return NewKey(int(key_id), prefix, secret, chosen, expires_at)
+        )
+    return NewKey(prefix, secret, chosen, expires_at)
 
 
 @requires(TEAM_MANAGE)
 def list_keys(viewer: Viewer, db: Databases, *, include_revoked: bool = False) -> pd.DataFrame:
     """The viewer's keys (staff who see all: every partner's), newest first; never a hash."""
+    viewer.require_writer()  # the public widget reads nothing of a partner's keys
     k = api_keys
     query = (
         select(
-            k.c.key_id,
             k.c.partner_id,
             partners.c.name.label("partner"),
             k.c.name,
@@ -182,7 +180,7 @@ def list_keys(viewer: Viewer, db: Databases, *, include_revoked: bool = False) -
         )
         .join(partners, partners.c.partner_id == k.c.partner_id)
         .where(scope.partner_filter(k.c.partner_id, viewer))
-        .order_by(k.c.created_at.desc(), k.c.key_id.desc())
+        .order_by(k.c.created_at.desc(), k.c.prefix)
         .limit(1000)
     )
     if not include_revoked:
@@ -195,13 +193,13 @@ def list_keys(viewer: Viewer, db: Databases, *, include_revoked: bool = False) -
 
 
 @requires(TEAM_MANAGE)
-def revoke_key(viewer: Viewer, db: Databases, *, key_id: int, now: datetime | None = None) -> bool:
+def revoke_key(viewer: Viewer, db: Databases, *, prefix: str, now: datetime | None = None) -> bool:
     """Revoke one of the viewer's keys (staff: any key) at once; False if it was revoked
     already. Another partner's key is "not found"."""
     viewer.require_writer()
     now = naive_utc(now) if now else now_utc()
     k = api_keys
-    mine = (k.c.key_id == int(key_id), scope.partner_filter(k.c.partner_id, viewer))
+    mine = (k.c.prefix == str(prefix)[:24], scope.partner_filter(k.c.partner_id, viewer))
     with db.portal.begin() as conn:
         if conn.execute(select(k.c.key_id).where(*mine)).first() is None:
             raise ScopeError("api_keys.not_found")

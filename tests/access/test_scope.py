@@ -113,6 +113,15 @@ UNSCOPED = {
     "data.integrations.rate_limits.take": "counters of hashed IPs/emails, nobody's data; checked "
     "before the scoped sign-up",
     "data.integrations.rate_limits.bucket": "pure: kind and who -> hashed bucket name",
+    "data.access.permissions.requires": "pure: the decorator that checks the viewer's permissions",
+    "data.access.permissions.permissions_of": "pure: a decorated function -> its permissions",
+    "data.integrations.rate_limits.take_counted": "a partner-API key's counter (hashed key id), "
+    "checked before the scoped data functions",
+    "data.integrations.api_keys.key_viewer": "the API key is the credential that makes a viewer",
+    "data.integrations.api_idempotency.claim": "the checked API key's own replay store",
+    "data.integrations.api_idempotency.finish": "the checked API key's own replay store",
+    "data.integrations.api_idempotency.release": "the checked API key's own replay store",
+    "data.integrations.api_idempotency.fingerprint": "pure: request parts -> hash",
     "data.demand.waitlist.unsubscribe_token": "pure: signs an entry id",
     "data.demand.waitlist.unsubscribe": "a customer's link: the signed token is the credential",
     "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",
@@ -139,6 +148,13 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.integrations.widget_traffic.count_widget_event": {"event": "view", "now": NOW},
     "data.integrations.widget_traffic.widget_traffic_per_day": {"now": NOW},
     "data.bookings.orders.get_order": {"order_id": 1003},
+    # Partner-API keys: made in each world (random secrets, normalised below), then revoked.
+    "data.integrations.api_keys.create_key": {
+        "name": "Sync",
+        "scopes": ["orders:read"],
+        "now": NOW,
+    },
+    "data.integrations.api_keys.revoke_key": {"prefix": "mio_live_00000000", "now": NOW},
     "data.bookings.decisions.decide": {"item_ids": [5003], "decision": "confirmed", "now": NOW},
     "data.bookings.ledger.refresh_orders": {"order_ids": [1003], "now": NOW},
     "data.bookings.ledger.ensure_fresh": {"max_age_seconds": 0},
@@ -410,8 +426,10 @@ def test_every_public_data_function_takes_the_viewer_first() -> None:
     assert len(_viewer_functions()) >= 8
 
 
-# A widget key is random: two worlds make two different keys for the same partner.
+# A widget key is random: two worlds make two different keys for the same partner. So is an
+# API key (its prefix and its secret).
 _WIDGET_KEY = re.compile(r"pk_[A-Za-z0-9_-]{16,32}")
+_API_KEY = re.compile(r"mio_live_[a-z0-9]{8}(_[A-Za-z0-9_-]{43})?")
 
 
 def _normal(value: object) -> object:
@@ -429,7 +447,7 @@ def _normal(value: object) -> object:
     if isinstance(value, Decimal | float):
         return str(Decimal(str(value)).normalize())
     if isinstance(value, str):
-        return _WIDGET_KEY.sub("pk_<random>", value)
+        return _WIDGET_KEY.sub("pk_<random>", _API_KEY.sub("mio_live_<random>", value))
     if value is None or isinstance(value, int | bool):
         return value
     return str(value)

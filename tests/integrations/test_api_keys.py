@@ -63,8 +63,8 @@ def test_a_wrong_revoked_or_expired_key_is_unknown(world: WidgetWorld) -> None:
     assert key_viewer(world.db, secret="mio_live_nonsense", now=NOW) is None
     assert key_viewer(world.db, secret=made.secret, now=NOW + timedelta(days=31)) is None
     assert key_viewer(world.db, secret=made.secret, now=NOW + timedelta(days=29)) is not None
-    assert revoke_key(PARTNER_A, world.db, key_id=made.key_id, now=NOW)
-    assert not revoke_key(PARTNER_A, world.db, key_id=made.key_id, now=NOW)  # once
+    assert revoke_key(PARTNER_A, world.db, prefix=made.prefix, now=NOW)
+    assert not revoke_key(PARTNER_A, world.db, prefix=made.prefix, now=NOW)  # once
     assert key_viewer(world.db, secret=made.secret, now=NOW) is None
     assert list_keys(PARTNER_A, world.db).empty
     assert len(list_keys(PARTNER_A, world.db, include_revoked=True)) == 1
@@ -81,12 +81,12 @@ def test_a_never_expiring_key_stays_valid(world: WidgetWorld) -> None:
 def test_partners_see_and_revoke_only_their_own_keys_staff_all(world: WidgetWorld) -> None:
     mine = create_key(PARTNER_A, world.db, name="A", scopes=[ORDERS_READ], now=NOW)
     theirs = create_key(PARTNER_B, world.db, name="B", scopes=[ORDERS_READ], now=NOW)
-    assert list(list_keys(PARTNER_A, world.db)["key_id"]) == [mine.key_id]
+    assert list(list_keys(PARTNER_A, world.db)["prefix"]) == [mine.prefix]
     with pytest.raises(ScopeError):
-        revoke_key(PARTNER_A, world.db, key_id=theirs.key_id, now=NOW)
+        revoke_key(PARTNER_A, world.db, prefix=theirs.prefix, now=NOW)
     assert key_viewer(world.db, secret=theirs.secret, now=NOW) is not None
-    assert set(list_keys(STAFF, world.db)["key_id"]) == {mine.key_id, theirs.key_id}
-    assert revoke_key(STAFF, world.db, key_id=theirs.key_id, now=NOW)
+    assert set(list_keys(STAFF, world.db)["prefix"]) == {mine.prefix, theirs.prefix}
+    assert revoke_key(STAFF, world.db, prefix=theirs.prefix, now=NOW)
     with pytest.raises(ScopeError):  # staff make keys only viewing as a partner
         create_key(STAFF, world.db, name="X", scopes=[ORDERS_READ], now=NOW)
     assert create_key(STAFF.view_as(2), world.db, name="X", scopes=[ORDERS_READ], now=NOW)

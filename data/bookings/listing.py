@@ -384,6 +384,8 @@ def _read_cursor(cursor: str, sort: str) -> tuple[int, datetime | None, int]:
         parsed = (int(segment), datetime.fromisoformat(stamp) if stamp else None, int(item_id))
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput(CURSOR_INVALID) from None
+    if parsed[1] is not None and parsed[1].tzinfo is not None:  # we write naive UTC only
+        raise InvalidInput(CURSOR_INVALID)
     if made_for != sort or not 0 <= parsed[0] < len(_segments(sort)):
         raise InvalidInput(CURSOR_INVALID)
     if not 0 < parsed[2] <= MAX_ID or (parsed[1] is None) != (

@@ -32,7 +32,11 @@ from core.db import Databases
 from data.integrations import api_idempotency, rate_limits
 from data.integrations.api_keys import KeyUse, key_viewer
 
-MISSING_KEY, INVALID_KEY, RATE_LIMITED = "api_key.missing", "api_key.invalid", "api.rate_limited"
+MISSING_KEY, INVALID_KEY, RATE_LIMITED = (
+    "api_key.missing",
+    "api_key.invalid",
+    "partner_api.rate_limited",
+)
 WINDOW = 60
 
 bearer = HTTPBearer(

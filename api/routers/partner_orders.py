@@ -137,5 +137,5 @@ def order_detail(
 ) -> JSONResponse:
     found = get_order(key.viewer, db, order_id=order_id, locale=locale)
     if found is None:
-        raise ApiError(404, "api.order_not_found")
+        raise ApiError(404, "partner_api.order_not_found")
     return JSONResponse(to_json(found))

@@ -361,7 +361,7 @@ def _count(
 # --- keyset slices (the partner API's cursor) ---------------------------------------------------
 
 MAX_SLICE = 200
-CURSOR_INVALID = "api.cursor_invalid"
+CURSOR_INVALID = "partner_api.cursor_invalid"
 
 
 @dataclass(frozen=True)

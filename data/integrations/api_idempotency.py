@@ -28,8 +28,8 @@ from core.validation import InvalidInput
 from data.portal_schema import api_idempotency
 
 KEEP = timedelta(hours=24)
-MISMATCH = "api.idempotency_mismatch"
-IN_PROGRESS = "api.idempotency_in_progress"
+MISMATCH = "partner_api.idempotency_mismatch"
+IN_PROGRESS = "partner_api.idempotency_in_progress"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Integrationen: the booking widget for the partner's own website.
+"""Integrationen: the booking widget for the partner's own website, and partner-API keys.
 
 A partner chooses course, view, colour and language, sees the widget live (the public
 service's iframe page) and copies the embed code; it can switch the widget off. Staff see
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.api_keys_view import show_api_keys
 from components.feedback import show_refusal
 from components.i18n import t
 from components.integrations_view import choose, show_code, show_preview, show_traffic
@@ -44,3 +45,6 @@ else:
 
 traffic_viewer = viewer.view_as(None) if viewer.is_staff else viewer
 show_traffic(widget_traffic_per_day(traffic_viewer, ctx.db), per_partner=viewer.is_staff)
+
+# Partner-API keys, below the widget (webhooks follow below this section).
+show_api_keys(viewer, ctx.db)

@@ -167,7 +167,7 @@ def test_every_answer_says_the_rate_limit_and_the_121st_is_refused(world: Widget
     assert [a.headers["x-ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
     assert all(a.headers["x-ratelimit-limit"] == "3" for a in answers)
     refused = answers[-1]
-    _is_problem(refused, 429, "api.rate_limited")
+    _is_problem(refused, 429, "partner_api.rate_limited")
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.headers["retry-after"] == refused.headers["x-ratelimit-reset"]
 
@@ -191,7 +191,7 @@ def test_a_write_with_the_same_idempotency_key_happens_once(
     _is_problem(
         api.post("/v1/dates", headers=headers, json={**body, "seats": 9}),
         422,
-        "api.idempotency_mismatch",
+        "partner_api.idempotency_mismatch",
     )
     with world.db.magento.connect() as conn:
         d = miomente_course_date
@@ -227,7 +227,7 @@ def test_cursor_pages_walk_the_portal_list_without_gaps(
     _is_problem(
         api.get("/v1/orders", headers=headers, params={"cursor": "bm9uc2Vuc2U"}),
         422,
-        "api.cursor_invalid",
+        "partner_api.cursor_invalid",
     )
 
 

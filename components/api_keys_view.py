@@ -18,6 +18,14 @@ from components.i18n import day, moment, t
 from components.text import md
 from core.db import Databases
 from core.errors import Refusal
+from data.access.permissions import (
+    DATES_READ,
+    DATES_WRITE,
+    ORDERS_READ,
+    REVIEWS_READ,
+    WAITLIST_READ,
+    WAITLIST_WRITE,
+)
 from data.access.viewer import Viewer
 from data.integrations.api_keys import EXPIRIES, KEY_SCOPES, create_key, list_keys, revoke_key
 
@@ -25,8 +33,18 @@ SECRET_KEY = "_api_key_secret"
 REVOKE_KEY = "_api_key_revoke"
 
 
+SCOPE_LABELS = {
+    ORDERS_READ: "api_keys.scope_orders_read",
+    DATES_READ: "api_keys.scope_dates_read",
+    DATES_WRITE: "api_keys.scope_dates_write",
+    REVIEWS_READ: "api_keys.scope_reviews_read",
+    WAITLIST_READ: "api_keys.scope_waitlist_read",
+    WAITLIST_WRITE: "api_keys.scope_waitlist_write",
+}
+
+
 def scope_label(scope: str) -> str:
-    return t("api_keys.scope_" + scope.replace(":", "_"))
+    return t(SCOPE_LABELS[scope]) if scope in SCOPE_LABELS else scope
 
 
 def show_api_keys(viewer: Viewer, db: Databases) -> None:

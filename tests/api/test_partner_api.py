@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
+from api.errors import is_partner_api
 from api.settings import ApiSettings
 from core.settings import load_settings
 from data.access.permissions import (
@@ -259,3 +260,20 @@ def test_an_expired_key_is_refused(world: WidgetWorld) -> None:
     with _client(world) as api:
         answer = api.get("/v1/orders", headers={"Authorization": f"Bearer {made.secret}"})
     _is_problem(answer, 401, "api_key.invalid")
+
+
+def test_openapi_has_the_bearer_scheme_and_an_example_per_endpoint(api: TestClient) -> None:
+    schema = api.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
+    partner = {
+        (path, method): op
+        for path, ops in schema["paths"].items()
+        if is_partner_api(path)
+        for method, op in ops.items()
+    }
+    assert len(partner) == 10
+    for (path, method), op in partner.items():
+        assert op["security"] == [{"ApiKey": []}], (path, method)
+        ok = op["responses"].get("200") or op["responses"]["201"]
+        assert ok["content"]["application/json"]["example"], (path, method)
+        assert PROBLEM in op["responses"]["401"]["content"], (path, method)

@@ -62,6 +62,16 @@ def _code_field(label: str, *, key: str) -> str:
     )
 
 
+def _code_or_recovery(label: str, *, key: str) -> str:
+    """The code field (digit keypad) and, folded away, one for a recovery code (letters)."""
+    code = _code_field(label, key=key)
+    with st.expander(t("totp.use_recovery")):
+        recovery = st.text_input(
+            t("totp.recovery_code"), key=f"{key}_recovery", max_chars=20, autocomplete="off"
+        )
+    return code.strip() or (recovery or "").strip()
+
+
 def _numeric_keypad() -> None:
     _numeric_component(key="numeric_code", height=0)
 
@@ -94,7 +104,7 @@ def code_step(db: Databases, settings: Settings, user_id: int) -> User | None:
         with st.form("login_code", clear_on_submit=True):
             st.subheader(t("totp.login_title"))
             st.caption(t("totp.login_intro"))
-            code = _code_field(t("totp.login_code"), key="login_totp_code")
+            code = _code_or_recovery(t("totp.login_code"), key="login_totp_code")
             submitted = st.form_submit_button(
                 t("totp.login_submit"), type="primary", width="stretch"
             )
@@ -227,7 +237,7 @@ def render_settings(ctx: session.PageContext) -> None:
             return
         with st.form("totp_disable", clear_on_submit=True):
             st.caption(t("totp.disable_hint"))
-            code = _code_field(t("totp.code"), key="totp_disable_code")
+            code = _code_or_recovery(t("totp.code"), key="totp_disable_code")
             off = st.form_submit_button(t("totp.disable"))
         _numeric_keypad()
         if off:

@@ -27,7 +27,7 @@ RECOVERY_CODES = 10
 # two groups of five. 31^10 ≈ 2^49.5: guessing one in the five tries before the lockout is hopeless.
 _RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 _RECOVERY_LENGTH = 10
-_CODE = re.compile(r"\d{6}")
+_CODE = re.compile(r"[0-9]{6}")  # ASCII only: \d would let "١٢٣٤٥٦" through
 
 
 def new_secret() -> str:

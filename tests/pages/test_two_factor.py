@@ -181,3 +181,25 @@ def test_staff_reset_a_partners_2fa_with_audit(world: Databases) -> None:
             select(audit_log.c.user_id).where(audit_log.c.action == "totp_reset")
         ).scalars()
         assert STAFF in list(actors)
+
+
+HOSTILE = ["", "   ", "'; DROP TABLE miomente_totp; --", "١٢٣٤٥٦", "9" * 10_000, "<b>1</b>"]
+# The German answers the code step may give (the fifth wrong code locks).
+ANSWERS = ("Bitte den Code eingeben.", "Der Code ist falsch", "Zu viele falsche Codes")
+
+
+def test_hostile_codes_get_a_german_answer_and_no_session(world: Databases) -> None:
+    enrol(world, Viewer(ALPHA, "partner", 1), at=NOW)
+    at = new_app()
+    at.run()
+    _password(at, "alpha")
+    for value in HOSTILE:
+        _code(at, value)
+        assert_clean(at)
+        messages = [e.value for e in (*at.error, *at.warning)]
+        assert len(messages) == 1 and messages[0].startswith(ANSWERS), (value[:20], messages)
+        assert _session_rows(world) == 0 and session.SESSION_KEY not in at.session_state
+    # The field takes 12 characters (longer input arrives empty); the two wrong codes that
+    # arrived count towards the lockout.
+    with world.portal.connect() as conn:
+        assert conn.execute(select(totp_table.c.failed_attempts)).scalar_one() == 2

@@ -251,7 +251,7 @@ def render_settings(ctx: session.PageContext) -> None:
         return
     st.caption(t("totp.intro"))
     if st.session_state.get(_ENROLL_KEY) is None:
-        st.info(t("totp.disabled"), icon=":material/shield:")
+        st.markdown(f":material/shield: {t('totp.disabled')}")
         if st.button(t("totp.enable"), key="totp_enable", type="primary"):
             st.session_state[_ENROLL_KEY] = totp.start_enrollment(own, ctx.db)
             st.rerun()

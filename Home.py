@@ -13,7 +13,16 @@ import time
 
 import streamlit as st
 
-from components import confirm, layout, menu_counts, navigation, session, waitlist_view, widgets
+from components import (
+    confirm,
+    layout,
+    menu_counts,
+    navigation,
+    session,
+    two_factor_view,
+    waitlist_view,
+    widgets,
+)
 from components.i18n import t
 from components.text import md
 from core import links
@@ -42,7 +51,7 @@ def main() -> None:
     if user is None:
         user = layout.login_form(db, settings)
     session.sync_cookie(settings, cookie_slot)
-    if user is None:
+    if user is None or two_factor_view.staff_gate(db, settings, user):
         return
     ctx = session.PageContext(db=db, user=user, viewer=session.viewer_for(user), settings=settings)
     st.session_state["_page_context"] = ctx
@@ -51,6 +60,7 @@ def main() -> None:
     st.title(navigation.spec_of(page).title(name=md(user.display_name)))
     layout.view_as_banner(ctx)
     confirm.show_flash()
+    two_factor_view.recovery_notice()
     with layout.friendly_errors(f"page {page.url_path} for user {user.user_id}"):
         page.run()
 

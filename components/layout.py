@@ -9,7 +9,7 @@ from datetime import UTC
 
 import streamlit as st
 
-from components import session, widgets
+from components import session, two_factor_view, widgets
 from components.cache import choosable
 from components.feedback import show_refusal
 from components.i18n import locale, t
@@ -19,6 +19,7 @@ from core.db import Databases
 from core.settings import Settings
 from core.validation import InvalidInput
 from data.access.resets import reset_link_valid, reset_password
+from data.access.totp import is_enabled
 from data.access.users import LoginOutcome, User, authenticate, set_locale
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,10 @@ def login_form(db: Databases, settings: Settings) -> User | None:
     token = st.query_params.get(links.RESET_PARAM)
     if token is not None and _reset_form(db, token):
         return None
+    # The password was right, the second factor is still to come (components/two_factor_view.py).
+    pending = two_factor_view.pending_user_id()
+    if pending is not None:
+        return two_factor_view.code_step(db, settings, pending)
     box = st.empty()
     with box.container():
         st.title(t("app.title"))
@@ -132,6 +137,10 @@ def login_form(db: Databases, settings: Settings) -> User | None:
             _login_error(result)
             return None
     box.empty()
+    if is_enabled(db, user_id=result.user.user_id):
+        # No session yet: it starts only after the code (or a recovery code).
+        two_factor_view.ask_for_code(result.user)
+        st.rerun()
     session.start_session(db, settings, result.user)
     return result.user
 

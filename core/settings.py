@@ -45,6 +45,7 @@ KEYS = (
     "MIOMENTE_SESSION_LIFETIME_DAYS",
     "MIOMENTE_SESSION_IDLE_HOURS",
     "MIOMENTE_DEFAULT_LOCALE",
+    "MIOMENTE_STAFF_2FA",
     "SENDGRID_API_KEY",
     "SENDGRID_HOST",
     "SENDGRID_SANDBOX",
@@ -97,6 +98,9 @@ class Settings:
     # A new name: the old self-signed cookies ("miomente_portal_auth") are simply ignored.
     cookie_name: str = "miomente_portal_session"
     public_url: str = DEFAULT_PUBLIC_URL
+    # Staff must sign in with a second factor (TOTP): on unless switched off; off in demo mode
+    # so that the demo logins stay one step.
+    staff_2fa: bool = True
 
     @property
     def demo_mode(self) -> bool:
@@ -276,4 +280,16 @@ def load_settings(
         twilio_from_number=get("TWILIO_FROM_NUMBER"),
         twilio_base_url=get("TWILIO_BASE_URL"),
         public_url=_public_url(get),
+        staff_2fa=_switch(get, "MIOMENTE_STAFF_2FA", default=magento is not None),
     )
+
+
+def _switch(get: Callable[[str], str | None], key: str, *, default: bool) -> bool:
+    value = (get(key) or "").lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key} must be true or false.")

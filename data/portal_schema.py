@@ -964,3 +964,37 @@ api_idempotency = Table(
     Column("created_at", DateTime, nullable=False),
     Index("ix_miomente_api_idempotency_created", "created_at"),
 )
+
+
+# Two-factor login (TOTP): one row per user who enrolled or is enrolling. `secret` is sealed
+# with core/secretbox.py (never stored in the clear); `confirmed_at` is set by the first correct
+# code, and only then does the login ask for codes; `last_used_step` refuses a code (or an
+# older one) a second time; wrong codes count towards a lockout like the password's.
+totp = Table(
+    "miomente_totp",
+    metadata,
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("miomente_users.user_id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("secret", String(200), nullable=False),
+    Column("confirmed_at", DateTime),
+    Column("last_used_step", Integer),  # 30 s steps since 1970: fits until the year 4000
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime),
+    Column("created_at", DateTime, nullable=False),
+)
+# Ten single-use recovery codes per enrolment, as salted SHA-256 (core/totp.py).
+recovery_codes = Table(
+    "miomente_recovery_codes",
+    metadata,
+    Column("code_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("miomente_users.user_id"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("used_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "code_hash", name="uq_miomente_recovery_codes_code"),
+)

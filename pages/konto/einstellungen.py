@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import sms_view
+from components import sms_view, two_factor_view
 from components.feedback import refusal_text, show_refusal
 from components.i18n import t
 from components.layout import run_guarded
@@ -64,6 +64,8 @@ st.caption(t("sessions.intro", n=count_sessions(ctx.viewer, ctx.db)))
 if st.button(t("sessions.end_all"), key="logout_everywhere", icon=":material/devices_off:"):
     logout_everywhere(ctx)
     st.rerun()
+
+run_guarded("settings/2fa", lambda: two_factor_view.render_settings(ctx))
 
 st.subheader(t("notifications.title"))
 if ctx.viewer.partner_id is None:

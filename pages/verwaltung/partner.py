@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import two_factor_view, widgets
 from components.cache import cached
 from components.commission_view import render_commission
 from components.feedback import show_refusal
@@ -69,3 +69,10 @@ if chosen is not None:
                 show_refusal(exc)
             else:
                 st.success(t("password.reset_staff_sent", email=md(email)))
+
+    st.subheader(t("totp.reset_title"))
+    st.caption(t("totp.reset_caption"))
+    run_guarded("partners/2fa", lambda: two_factor_view.render_reset(ctx, partner_id=int(chosen)))
+
+st.subheader(t("totp.reset_title") + " · " + t("login.demo_staff"))
+run_guarded("staff/2fa", lambda: two_factor_view.render_reset(ctx, partner_id=None))

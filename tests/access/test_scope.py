@@ -127,6 +127,8 @@ UNSCOPED = {
     "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",
     "data.comms.sms_reminders.reminder_state": "pure: start, lead and now -> when to send",
     "data.demand.date_requests.proposal_of": "the customer's link: its token is the credential",
+    "data.access.totp.is_enabled": "the login's second step, after the password, before a viewer",
+    "data.access.totp.login_step": "the login's second step, after the password, before a viewer",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -269,6 +271,8 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
 # worlds built a second apart differ); tests/integrations/test_widget.py shows that B's
 # changes never move A's fingerprint.
 BUILD_DEPENDENT = {"data.integrations.widget.widget_version"}
+# A fresh random TOTP secret on every call (of the viewer's own account).
+BUILD_DEPENDENT |= {"data.access.totp.start_enrollment"}
 # Terminanfragen: reads over the world's requests (tests/support/demand.py); answers aimed at
 # one request of each partner together (refused for every viewer: one is never in scope).
 _BOTH_REQUESTS = [1, 11]
@@ -340,6 +344,15 @@ SAMPLE_KWARGS |= {
     "data.dates.minimums.pending_checks": {"now": NOW},
 }
 
+# Two-factor login: the viewer's own account; the reset aims at B's login (refused for A).
+SAMPLE_KWARGS |= {
+    "data.access.totp.start_enrollment": {"now": NOW},
+    "data.access.totp.confirm_enrollment": {"code": "000000", "now": NOW},
+    "data.access.totp.disable": {"code": "000000", "now": NOW},
+    "data.access.totp.accounts_with_2fa": {"partner_id": 1},
+    "data.access.totp.reset": {"user_id": 20, "now": NOW},
+}
+
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
 STAFF_OWN = {
@@ -358,6 +371,12 @@ STAFF_OWN = {
     "data.access.resets.send_reset_link",
     "data.access.partners.choosable_partners",
     "data.comms.outbox.resend",
+    "data.access.totp.status",
+    "data.access.totp.start_enrollment",
+    "data.access.totp.confirm_enrollment",
+    "data.access.totp.disable",
+    "data.access.totp.accounts_with_2fa",
+    "data.access.totp.reset",
 }
 # Staff-only payout actions: a partner is refused, staff viewing as A act on A's rows.
 STAFF_OWN |= {

@@ -40,6 +40,7 @@ def test_secrets_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({"MIOMENTE_SESSION_LIFETIME_DAYS": "bald"}, "MIOMENTE_SESSION_LIFETIME_DAYS"),
         ({"MIOMENTE_SESSION_IDLE_HOURS": "0"}, "MIOMENTE_SESSION_IDLE_HOURS"),
         ({"MIOMENTE_SESSION_IDLE_HOURS": "nan"}, "MIOMENTE_SESSION_IDLE_HOURS"),
+        ({"MIOMENTE_STAFF_2FA": "vielleicht"}, "MIOMENTE_STAFF_2FA"),
     ],
 )
 def test_inconsistent_configuration_is_refused_with_a_clear_message(
@@ -47,6 +48,19 @@ def test_inconsistent_configuration_is_refused_with_a_clear_message(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(secrets_path=tmp_path / "none.toml", env=env)
+
+
+def test_staff_2fa_is_required_outside_demo_mode_unless_switched_off(tmp_path: Path) -> None:
+    none = tmp_path / "none.toml"
+    server = {"MIOMENTE_MAGENTO_URL": SHOP, "MIOMENTE_PORTAL_URL": PORTAL}
+    server["MIOMENTE_COOKIE_KEY"] = "k" * 40
+    assert load_settings(secrets_path=none, env=server).staff_2fa
+    assert not load_settings(
+        secrets_path=none, env=server | {"MIOMENTE_STAFF_2FA": "false"}
+    ).staff_2fa
+    # Demo mode: the demo logins stay one step, unless asked for.
+    assert not load_settings(secrets_path=none, env={}).staff_2fa
+    assert load_settings(secrets_path=none, env={"MIOMENTE_STAFF_2FA": "true"}).staff_2fa
 
 
 def test_example_secrets_document_every_key() -> None:

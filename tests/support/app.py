@@ -41,6 +41,8 @@ def app_environment(db: Databases, tmp: Path) -> Iterator[Databases]:
         mp.setenv("MIOMENTE_MAGENTO_URL", db.magento.url.render_as_string(False))
         mp.setenv("MIOMENTE_PORTAL_URL", db.portal.url.render_as_string(False))
         mp.setenv("MIOMENTE_COOKIE_KEY", "t" * 40)
+        # Staff pages open without the second factor; tests/pages/test_two_factor.py turns it on.
+        mp.setenv("MIOMENTE_STAFF_2FA", "false")
         yield db
 
 

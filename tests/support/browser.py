@@ -77,12 +77,18 @@ def _healthy(url: str) -> bool:
 
 @contextmanager
 def streamlit_app(
-    *, magento_url: str | None, portal_url: str | None, tmp_dir: Path
+    *,
+    magento_url: str | None,
+    portal_url: str | None,
+    tmp_dir: Path,
+    staff_2fa: bool = False,
 ) -> Iterator[RunningApp]:
     """`streamlit run portal.py` (Home.py and the cookie routes) on a free port against the
     given databases; stopped afterwards.
 
     Without URLs the app starts in demo mode and builds its demo under `tmp_dir/demo`.
+    Staff sign in without a second factor unless `staff_2fa` (tests/pages/test_two_factor_browser.py
+    covers the required path on its own).
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -92,6 +98,7 @@ def streamlit_app(
     env |= {
         "MIOMENTE_COOKIE_KEY": COOKIE_KEY,
         "MIOMENTE_DEMO_DIR": str(tmp_dir / "demo"),
+        "MIOMENTE_STAFF_2FA": "true" if staff_2fa else "false",
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "PYTHONUNBUFFERED": "1",
     }

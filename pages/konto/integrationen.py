@@ -13,6 +13,7 @@ from components.feedback import show_refusal
 from components.i18n import t
 from components.integrations_view import choose, show_code, show_preview, show_traffic
 from components.session import page_context
+from components.webhooks_view import show_webhooks
 from data.access.viewer import ScopeError
 from data.integrations.widget import widget_courses
 from data.integrations.widget_keys import set_widget_enabled, widget_key
@@ -44,3 +45,6 @@ else:
 
 traffic_viewer = viewer.view_as(None) if viewer.is_staff else viewer
 show_traffic(widget_traffic_per_day(traffic_viewer, ctx.db), per_partner=viewer.is_staff)
+
+# Webhooks (issue 16): the partner's endpoints, secret, test and delivery log.
+show_webhooks(viewer, ctx.db)

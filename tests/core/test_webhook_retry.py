@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -12,7 +13,7 @@ from core.webhook_retry import CAP, RETRY_FOR, retry_delay
 def test_the_delay_doubles_and_is_capped() -> None:
     plain = [retry_delay(n, jitter=0.5) for n in range(1, 8)]
     assert plain[0] == timedelta(seconds=30)
-    assert all(b == 2 * a for a, b in zip(plain, plain[1:], strict=False))
+    assert all(b == 2 * a for a, b in pairwise(plain))
     assert retry_delay(40, jitter=0.5) == CAP
 
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
 from core import links, sql, ssrf, webhook_signing
 from core.clock import now_utc
@@ -762,36 +762,56 @@ def record_attempts(
         good: set[int] = set()
         bad: set[int] = set()
         gone: set[int] = set()
+        params: list[dict[str, object]] = []
         for a in attempts:
             row = rows.get(a.delivery_id)
             if row is None:
                 continue  # the lease ran out and another run took it
-            common = {
-                "status_code": a.status_code,
-                "duration_ms": a.duration_ms,
-                "error": (a.error or None) and a.error[:200],
-                "response_excerpt": (a.excerpt or None) and a.excerpt[:EXCERPT],
-                "last_attempt_at": now,
-                "lease_until": None,
-                "claimed_by": None,
-                "updated_at": now,
-            }
             if a.ok:
-                values = {"status": WEBHOOK_OK, "delivered_at": now}
+                status, next_at, delivered = WEBHOOK_OK, now, now
                 ok += 1
                 good.add(row["endpoint_id"])
             elif a.gone or a.retry_at is None or a.retry_at > row["retry_until"]:
-                values = {"status": WEBHOOK_FAILED}
+                status, next_at, delivered = WEBHOOK_FAILED, now, None
                 failed += 1
                 bad.add(row["endpoint_id"])
                 if a.gone:
                     gone.add(row["endpoint_id"])
             else:
-                values = {"status": WEBHOOK_PENDING, "next_attempt_at": a.retry_at}
+                status, next_at, delivered = WEBHOOK_PENDING, a.retry_at, None
                 retrying += 1
                 bad.add(row["endpoint_id"])
+            params.append(
+                {
+                    "did": a.delivery_id,
+                    "st": status,
+                    "nxt": next_at,
+                    "dlv": delivered,
+                    "code": a.status_code,
+                    "ms": a.duration_ms,
+                    "err": (a.error or None) and a.error[:200],
+                    "exc": (a.excerpt or None) and a.excerpt[:EXCERPT],
+                }
+            )
+        if params:
+            # One statement for the whole batch (executemany): the job records 500 at a time.
             conn.execute(
-                update(d).where(d.c.delivery_id == a.delivery_id).values(**common, **values)
+                update(d)
+                .where(d.c.delivery_id == bindparam("did"))
+                .values(
+                    status=bindparam("st"),
+                    next_attempt_at=bindparam("nxt"),
+                    delivered_at=bindparam("dlv"),
+                    status_code=bindparam("code"),
+                    duration_ms=bindparam("ms"),
+                    error=bindparam("err"),
+                    response_excerpt=bindparam("exc"),
+                    last_attempt_at=now,
+                    lease_until=None,
+                    claimed_by=None,
+                    updated_at=now,
+                ),
+                params,
             )
         # A success clears the endpoint's failing stretch; a failure starts one.
         if good:

@@ -47,6 +47,7 @@ from data.portal_schema import (
     webhook_endpoints,
     webhook_events,
 )
+from data.shop.schema import miomente_course_date
 
 EVENT_TYPES = (
     "booking.created",
@@ -397,6 +398,57 @@ def emit_dates(
         ],
         now=now,
     )
+
+
+def emit_series_dates(
+    db: Databases,
+    *,
+    series_ids: Sequence[int],
+    owners: Mapping[int, int],
+    now: datetime,
+) -> int:
+    """date.created for the dates a series run just wrote to the shop (data/dates/series.py),
+    called after the shop's commit and before the series' watermark moves: a rerun after a
+    crash finds the same dates (written within the last day) and their dedupe keys emit each
+    once. Reads the shop only when a partner of the batch has an endpoint for it."""
+    if not series_ids:
+        return 0
+    with db.portal.connect() as conn:
+        listening = {
+            partner_id
+            for partner_id, types in conn.execute(
+                select(webhook_endpoints.c.partner_id, webhook_endpoints.c.events).where(
+                    webhook_endpoints.c.enabled.is_(True)
+                )
+            ).all()
+            if "date.created" in (types or "").split(",")
+        }
+    if not listening or not listening & set(owners.values()):
+        return 0
+    c = miomente_course_date
+    with db.magento_read.connect() as mconn:
+        rows = (
+            mconn.execute(
+                select(c).where(
+                    sql.int_in(c.c.series_id, list(series_ids)),
+                    c.c.created_at >= now - timedelta(days=1),
+                )
+            )
+            .mappings()
+            .all()
+        )
+    events = [
+        Event(
+            owners[r["product_id"]],
+            "date.created",
+            date_data(dict(r)),
+            f"date.created:{r['date_id']}",
+        )
+        for r in rows
+        if owners.get(r["product_id"]) in listening
+    ]
+    with db.portal.begin() as conn:
+        return emit_events(conn, events, now=now)
 
 
 # ---------------------------------------------------------------------------------------

@@ -123,6 +123,7 @@ UNSCOPED = {
     "data.integrations.webhooks.emit_decisions": "inside the decision's transaction (scoped)",
     "data.integrations.webhooks.emit_ledger": "inside the ledger's transaction (system scope)",
     "data.integrations.webhooks.emit_dates": "inside the date change's transaction (scoped)",
+    "data.integrations.webhooks.emit_series_dates": "the series job's batch (scoped by it)",
     "data.integrations.webhooks.booking_data": "pure: a booking row -> event payload",
     "data.integrations.webhooks.date_data": "pure: a date row -> event payload",
 }

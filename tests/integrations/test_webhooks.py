@@ -364,3 +364,61 @@ def test_httpx_client_does_not_follow_redirects() -> None:
     with new_client() as client:
         assert client.follow_redirects is False
         assert client.timeout == httpx.Timeout(10.0)
+
+
+def test_events_come_from_their_causes(ctx: JobContext, receiver: WebhookReceiver) -> None:
+    from datetime import date, time
+
+    from core.recurrence import Pattern
+    from data.dates import course_dates as cd
+    from data.dates import series as sr
+    from data.demand import date_requests as dr
+    from data.demand import waitlist as wl
+
+    _endpoint(ctx.db, A, receiver.url)
+    saved = cd.create_date(A, ctx.db, product_id=101, starts_at=datetime(2030, 1, 8, 18),
+                           ends_at=datetime(2030, 1, 8, 21), seats=10, price="50", now=NOW)  # fmt: skip
+    cd.update_date(A, ctx.db, date_id=saved.date_id, seats=12, now=NOW)
+    cd.cancel_date(A, ctx.db, date_id=saved.date_id, now=NOW + timedelta(minutes=1))
+    wl.add_entry(A, ctx.db, product_id=101, customer_name="Neu Kunde",
+                 email="neu.kunde@example.org", seats=2, consent=True, now=NOW)  # fmt: skip
+    dr.create_request(A, ctx.db, product_id=101, day=date(2026, 12, 19), start=time(18, 0),
+                      name="Kundin", email="kundin@example.org", participants=2, now=NOW)  # fmt: skip
+    pattern = Pattern(kind="weekly", starts_on=date(2026, 12, 7), start_time=time(10, 0),
+                      duration_minutes=120, weekdays=("MO",), count=3)  # fmt: skip
+    sr.create_series(A, ctx.db, product_id=101, pattern=pattern, seats=10, price="50", now=NOW)
+    sr.generate_series(SYSTEM, ctx.db, now=NOW)  # a rerun emits nothing twice
+    types = sorted(wh.list_deliveries(A, ctx.db)["event_type"])
+    assert types == sorted(
+        ["date.created", "date.changed", "date.cancelled", "waitlist.joined",
+         "date_request.created"] + ["date.created"] * 3
+    )  # fmt: skip
+    assert wh.list_deliveries(B, ctx.db).empty
+    _deliver(ctx)
+    changed = next(json.loads(r.body) for r in receiver.requests
+                   if json.loads(r.body)["type"] == "date.changed")  # fmt: skip
+    assert changed["data"]["date"]["seats_total"] == 12
+    assert changed["data"]["date"]["date_id"] == saved.date_id
+
+
+def test_a_new_booking_from_the_ledger_sync(ctx: JobContext, receiver: WebhookReceiver) -> None:
+    from core.clock import now_utc
+    from data.bookings.ledger import sync_ledger
+    from tests.support.shop import Customer, Item, add_order
+
+    _endpoint(ctx.db, A, receiver.url)
+    _endpoint(ctx.db, B, receiver.url + "?b=1", include_contact=True)
+    now = now_utc()  # the world was built on the real clock; the sync follows it
+    with ctx.db.magento.begin() as conn:
+        add_order(conn, order_id=1901, items=[Item(5901, 101, 11), Item(5902, 201, 21)],
+                  created_at=now - timedelta(minutes=5),
+                  customer=Customer(email="neu@example.org"))  # fmt: skip
+    sync_ledger(SYSTEM, ctx.db, now=now)
+    sync_ledger(SYSTEM, ctx.db, now=now + timedelta(seconds=5))  # once only
+    a_log, b_log = wh.list_deliveries(A, ctx.db), wh.list_deliveries(B, ctx.db)
+    assert list(a_log["event_type"]) == list(b_log["event_type"]) == ["booking.created"]
+    _deliver(_at(ctx, now))
+    bodies = {r.path: json.loads(r.body)["data"] for r in receiver.requests}
+    assert bodies["/hook"]["booking"]["item_id"] == 5901 and "customer" not in bodies["/hook"]
+    assert bodies["/hook?b=1"]["booking"]["item_id"] == 5902
+    assert bodies["/hook?b=1"]["customer"]["email"] == "neu@example.org"

@@ -376,14 +376,18 @@ def test_events_come_from_their_causes(ctx: JobContext, receiver: WebhookReceive
     from data.demand import waitlist as wl
 
     _endpoint(ctx.db, A, receiver.url)
-    saved = cd.create_date(A, ctx.db, product_id=101, starts_at=datetime(2030, 1, 8, 18),
-                           ends_at=datetime(2030, 1, 8, 21), seats=10, price="50", now=NOW)  # fmt: skip
+    saved = cd.create_date(
+        A, ctx.db, product_id=101, starts_at=datetime(2030, 1, 8, 18),
+        ends_at=datetime(2030, 1, 8, 21), seats=10, price="50", now=NOW,
+    )  # fmt: skip
     cd.update_date(A, ctx.db, date_id=saved.date_id, seats=12, now=NOW)
     cd.cancel_date(A, ctx.db, date_id=saved.date_id, now=NOW + timedelta(minutes=1))
     wl.add_entry(A, ctx.db, product_id=101, customer_name="Neu Kunde",
                  email="neu.kunde@example.org", seats=2, consent=True, now=NOW)  # fmt: skip
-    dr.create_request(A, ctx.db, product_id=101, day=date(2026, 12, 19), start=time(18, 0),
-                      name="Kundin", email="kundin@example.org", participants=2, now=NOW)  # fmt: skip
+    dr.create_request(
+        A, ctx.db, product_id=101, day=date(2026, 12, 19), start=time(18, 0), name="Kundin",
+        email="kundin@example.org", participants=2, now=NOW,
+    )  # fmt: skip
     pattern = Pattern(kind="weekly", starts_on=date(2026, 12, 7), start_time=time(10, 0),
                       duration_minutes=120, weekdays=("MO",), count=3)  # fmt: skip
     sr.create_series(A, ctx.db, product_id=101, pattern=pattern, seats=10, price="50", now=NOW)

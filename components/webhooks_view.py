@@ -58,7 +58,6 @@ def log_frame(frame: pd.DataFrame, *, per_partner: bool) -> pd.DataFrame:
             t("webhooks.col_id"): frame["delivery_id"].astype(int),
             t("webhooks.col_created"): [moment(v) for v in frame["created_at"]],
             t("webhooks.col_event"): frame["event_type"].astype(str),
-            t("webhooks.col_url"): frame["url"].astype(str),
             t("webhooks.col_status"): [t(f"webhooks.status_{s}") for s in frame["status"]],
             t("webhooks.col_attempts"): frame["attempts"].astype(int),
             t("webhooks.col_code"): _whole(frame["status_code"]),
@@ -71,8 +70,9 @@ def log_frame(frame: pd.DataFrame, *, per_partner: bool) -> pd.DataFrame:
             ],
         }
     )  # fmt: skip
-    if per_partner:
+    if per_partner:  # staff's log of every endpoint: whose and where
         out.insert(1, t("webhooks.col_partner"), frame["partner_id"].astype(int))
+        out.insert(4, t("webhooks.col_url"), frame["url"].astype(str))
     return out
 
 
@@ -93,10 +93,12 @@ def _endpoint_form(viewer: Viewer, db: Databases, endpoint: wh.Endpoint | None) 
         st.caption(t("webhooks.events"))
         chosen = endpoint.events if endpoint else wh.EVENT_TYPES
         columns = st.columns(2)
+        # First half left, second half right: on a phone the columns stack in list order.
+        half = (len(wh.EVENT_TYPES) + 1) // 2
         picked = [
             event
             for n, event in enumerate(wh.EVENT_TYPES)
-            if columns[n % 2].checkbox(event, value=event in chosen, key=f"{key}_{event}")
+            if columns[n // half].checkbox(event, value=event in chosen, key=f"{key}_{event}")
         ]
         contact = st.checkbox(
             t("webhooks.include_contact"),

@@ -118,6 +118,8 @@ UNSCOPED = {
     "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",
     "data.comms.sms_reminders.reminder_state": "pure: start, lead and now -> when to send",
     "data.demand.date_requests.proposal_of": "the customer's link: its token is the credential",
+    "data.access.permissions.requires": "a decorator: the functions it wraps take the viewer",
+    "data.access.permissions.permissions_of": "pure: a function -> the permissions it needs",
     "data.integrations.webhooks.emit_event": "inside the cause's transaction; the cause is scoped",
     "data.integrations.webhooks.emit_events": "inside the cause's transaction; cause is scoped",
     "data.integrations.webhooks.emit_decisions": "inside the decision's transaction (scoped)",

@@ -109,3 +109,20 @@ def test_english(app_world: Databases) -> None:
     text = assert_clean(at)
     assert "Signing secret" in text or "Send test event" in text
     assert "Add webhook" in text
+
+
+def test_the_disabled_mail_links_to_this_page(app_world: Databases) -> None:
+    from urllib.parse import urlsplit
+
+    from components.navigation import BY_KEY
+    from core import links
+    from messaging.render import TEMPLATES
+
+    spec = BY_KEY["integrations"]
+    link = links.integrations_url(base="https://portal.test/app")
+    assert urlsplit(link).path == f"/app/{spec.url_path}"
+    sample = TEMPLATES[wh.DISABLED_TEMPLATE].sample["integrations_url"]
+    assert urlsplit(str(sample)).path == f"/{spec.url_path}"
+    wh.save_endpoint(A, app_world, url=RECEIVER, events=["booking.created"])
+    at = open_page(spec.file, user_id=ALPHA)
+    assert "Signaturschlüssel" in assert_clean(at)

@@ -130,3 +130,11 @@ def date_proposal_url(token: str, *, base: str | None = None) -> str:
     data.demand.date_requests.accept_proposal with the token."""
     root = (api_url() if base is None else base).rstrip("/")
     return f"{root}{DATE_PROPOSAL_PATH}/{quote(token, safe='')}"
+
+
+INTEGRATIONS_PAGE = "integrationen"
+
+
+def integrations_url(*, base: str | None = None) -> str:
+    """Konto → Integrationen (API keys, widget, webhooks): the webhook mails link here."""
+    return f"{(public_url() if base is None else base).rstrip('/')}/{INTEGRATIONS_PAGE}"

@@ -998,3 +998,82 @@ recovery_codes = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("user_id", "code_hash", name="uq_miomente_recovery_codes_code"),
 )
+
+
+# Webhooks (issue 16): a partner's endpoints, the events written in the same transaction as
+# their cause (outbox pattern), and one delivery per event and endpoint with its latest
+# attempt (kept 30 days). An endpoint keeps its previous secret until `previous_until`, so
+# both sign during a rotation. Disabled: by the partner, `gone` (410) or `failing` (5 days).
+WEBHOOK_PENDING, WEBHOOK_SENDING, WEBHOOK_OK, WEBHOOK_FAILED = (
+    "pending",
+    "sending",
+    "ok",
+    "failed",
+)
+webhook_endpoints = Table(
+    "miomente_webhook_endpoints",
+    metadata,
+    Column("endpoint_id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("events", String(500), nullable=False),  # comma-separated event types
+    Column("secret", String(100), nullable=False),
+    Column("previous_secret", String(100)),
+    Column("previous_until", DateTime),
+    Column("include_contact", Boolean, nullable=False, server_default=false()),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("disabled_reason", String(16)),
+    Column("disabled_at", DateTime),
+    Column("failing_since", DateTime),
+    Column("created_by", Integer),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_miomente_webhook_endpoints_partner", "partner_id"),
+)
+webhook_events = Table(
+    "miomente_webhook_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True),
+    Column("msg_id", String(40), nullable=False, unique=True),  # the webhook-id header
+    Column("partner_id", Integer, nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_miomente_webhook_events_partner", "partner_id", "created_at"),
+)
+webhook_deliveries = Table(
+    "miomente_webhook_deliveries",
+    metadata,
+    Column("delivery_id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("miomente_webhook_events.event_id"), nullable=False),
+    Column(
+        "endpoint_id",
+        Integer,
+        ForeignKey("miomente_webhook_endpoints.endpoint_id"),
+        nullable=False,
+    ),
+    Column("partner_id", Integer, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("retry_until", DateTime, nullable=False),  # retries stop here (3 days)
+    Column("lease_until", DateTime),
+    Column("claimed_by", String(64)),
+    Column("status_code", Integer),
+    Column("duration_ms", Integer),
+    Column("error", String(200)),
+    Column("response_excerpt", String(500)),
+    Column("last_attempt_at", DateTime),
+    Column("delivered_at", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    CheckConstraint(
+        "status in ('pending', 'sending', 'ok', 'failed')",
+        name="ck_miomente_webhook_deliveries_status",
+    ),
+    UniqueConstraint("event_id", "endpoint_id", name="uq_miomente_webhook_deliveries_event"),
+    Index("ix_miomente_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_miomente_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+    Index("ix_miomente_webhook_deliveries_partner", "partner_id", "created_at"),
+)

@@ -191,5 +191,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.check_minimums:run",
             summary_key="minimums.task_check",
         ),
+        Task(
+            name="deliver-webhooks",
+            # At every run-due: partners' integrations expect events within minutes.
+            schedule=Every(1),
+            entry="jobs.deliver_webhooks:run",
+            summary_key="webhooks.task_deliver",
+        ),
     )
 }

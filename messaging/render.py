@@ -305,6 +305,19 @@ _SPECS = (
         },
     ),
     _spec(
+        "webhook_disabled",
+        audience="partner",
+        required=("contact_name", "url", "reason", "failing_since", "integrations_url"),
+        personal=("contact_name",),
+        sample={
+            "contact_name": "Kochschule Lindenblatt",
+            "url": "https://hooks.kochschule-lindenblatt.de/miomente",
+            "reason": "failing",
+            "failing_since": "2026-11-30T09:15:00",
+            "integrations_url": links.integrations_url(base=DEFAULT_PUBLIC_URL),
+        },
+    ),
+    _spec(
         "minimum_not_reached",
         audience="partner",
         required=("contact_name", "course", "starts_at", "seats_sold", "minimum", "last_call"),

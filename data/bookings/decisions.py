@@ -61,6 +61,7 @@ from data.access import scope
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.bookings.ledger import refresh_orders
 from data.bookings.orders import item_decisions, item_query, status_labels
+from data.integrations import webhooks
 from data.ops import audit
 from data.portal_schema import (
     CHANNEL_EMAIL,
@@ -427,6 +428,9 @@ def _decide_order(
                 for i in pending:
                     alternatives = offered.get(i["product_id"], [])
                     _queue_email(pconn, i, decision, reason, alternatives, partner, now)
+                webhooks.emit_decisions(
+                    pconn, pending, decision=decision, partner_id=partner.partner_id, now=now
+                )
                 with shop_writes.shop_transaction(db.magento) as mconn:
                     current = shop_writes.lock_order(mconn, order_id=order_id)
                     if _refused_by_state(current.state, current.status, decision):

@@ -98,6 +98,7 @@ from data.access.scope import product_partner_map
 from data.access.viewer import SYSTEM, Viewer
 from data.comms.notifications import Recipient, recipients
 from data.comms.outbox import queue_many
+from data.integrations import webhooks
 from data.money import rollup as revenue_rollup
 from data.portal_schema import (
     BOOKING_CANCELLED,
@@ -492,6 +493,9 @@ class _Copier:
                     for message in self.messages(row)
                 ]
                 self.notified += queue_many(conn, messages)
+                webhooks.emit_ledger(
+                    conn, rows, fresh={r["item_id"] for r in fresh}, since=cutoff, now=self.now
+                )
             if watermark is not None:
                 _advance(conn, watermark)
 

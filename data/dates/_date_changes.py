@@ -26,6 +26,7 @@ from data.access import scope
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.bookings.ledger import refresh_orders
 from data.comms.outbox import queue_many, queue_message
+from data.integrations import webhooks
 from data.ops import audit
 from data.portal_schema import CHANNEL_EMAIL
 from data.shop import writes as shop_writes
@@ -306,6 +307,10 @@ def cancel_dates(
                 details={"date_ids": target, "bookings": len(booked), "reason": reason},
                 now=now,
             )
+            webhooks.emit_dates(
+                pconn, "date.cancelled", [{"date_id": i, "status": "cancelled"} for i in target],
+                partner_id=partner_id, now=now,
+            )  # fmt: skip
         if within is not None:
             within(pconn)
         if target:

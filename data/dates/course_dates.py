@@ -33,7 +33,7 @@ Times: arguments are Berlin wall-clock (naive) or aware datetimes; stored naive 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -66,6 +66,7 @@ from data.dates._date_changes import (
     require_product,
     tickets_left,
 )
+from data.integrations import webhooks
 from data.ops import audit, submissions
 from data.portal_schema import (
     recurring_exceptions,
@@ -521,6 +522,11 @@ def create_date(
             details={"product_id": int(product_id), "minimum": minimum_value},
             now=now,
         )
+        webhooks.emit_dates(
+            pconn, "date.created", [{"date_id": date_id, "product_id": int(product_id),
+            "starts_at": start_utc, "ends_at": end_utc, "seats_total": seats_value,
+            "price": price_value, "status": DATE_ACTIVE}], partner_id=partner_id, now=now,
+        )  # fmt: skip
     return DateSaved(date_id=date_id, overlaps=overlaps)
 
 
@@ -654,6 +660,9 @@ def update_date(
             partner_id=partner_id,
             details={k: str(v) for k, v in change.items() if k != "date_id"},
             now=now,
+        )
+        webhooks.emit_dates(
+            pconn, "date.changed", [{**asdict(current), **change}], partner_id=partner_id, now=now
         )
         with shop_writes.shop_transaction(db.magento) as conn:
             locked = shop_writes.lock_course_dates(conn, date_ids=[int(date_id)])

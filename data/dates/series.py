@@ -88,6 +88,7 @@ from data.dates.course_dates import (
     overlapping,
     update_date,
 )
+from data.integrations import webhooks
 from data.ops import audit, submissions
 from data.portal_schema import (
     SERIES_ACTIVE,
@@ -512,6 +513,7 @@ def generate_series(
         skipped += len(rows) - len(plans)
         rows = [r for r in rows if r["series_id"] in plans]
         created += _write_batch(db, rows, plans, moved_ids, now)
+        webhooks.emit_series_dates(db, series_ids=list(plans), owners=owners, now=now)
         handled += len(rows)
         if on_batch is not None:
             on_batch(len(rows))

@@ -69,6 +69,7 @@ from data.demand._request_rules import (
     check_wish,
     workdays_left,
 )
+from data.integrations import webhooks
 from data.ops import audit
 from data.portal_schema import (
     CHANNEL_EMAIL,
@@ -459,6 +460,13 @@ def _store(
     audit.record(
         conn, viewer, action=action, entity=ENTITY, entity_id=request_id, partner_id=partner_id,
         details={"product_id": product_id, "day": wish.day.isoformat()}, now=now,
+    )  # fmt: skip
+    webhooks.emit_event(
+        conn, partner_id=partner_id, event_type="date_request.created",
+        dedupe_key=f"date_request.created:{request_id}", now=now,
+        data={"request": {"request_id": request_id, "day": wish.day.isoformat(),
+              "participants": wish.participants}, "course": {"product_id": product_id},
+              "customer": {"name": wish.name, "email": wish.email}},
     )  # fmt: skip
     return RequestSaved(request_id=int(request_id), merged=merged)
 

@@ -41,6 +41,7 @@ from data.access.permissions import WAITLIST_READ, requires
 from data.access.viewer import Viewer
 from data.demand import _notices
 from data.demand._notices import DEFAULTS, NotifyResult, WaitlistSettings, active
+from data.integrations import webhooks
 from data.ops import audit
 from data.portal_schema import (
     BOOKING_COMPLETED,
@@ -250,6 +251,13 @@ def add_entry(
             details={"product_id": int(product_id), "date_id": target, "seats": seats},
             now=now,
         )
+        webhooks.emit_event(
+            conn, partner_id=partner_id, event_type="waitlist.joined",
+            dedupe_key=f"waitlist.joined:{row.entry_id}", now=now,
+            data={"entry": {"entry_id": int(row.entry_id), "seats": seats}, "course":
+                  {"product_id": int(product_id)}, "date": {"date_id": target or None},
+                  "customer": {"name": values["customer_name"], "email": values["email"]}},
+        )  # fmt: skip
     return EntryAdded(entry_id=int(row.entry_id), merged=merged)
 
 

@@ -14,6 +14,7 @@ from components.feedback import show_refusal
 from components.i18n import t
 from components.integrations_view import choose, show_code, show_preview, show_traffic
 from components.session import page_context
+from components.webhooks_view import show_webhooks
 from data.access.viewer import ScopeError
 from data.integrations.widget import widget_courses
 from data.integrations.widget_keys import set_widget_enabled, widget_key
@@ -48,3 +49,5 @@ show_traffic(widget_traffic_per_day(traffic_viewer, ctx.db), per_partner=viewer.
 
 # Partner-API keys, below the widget (webhooks follow below this section).
 show_api_keys(viewer, ctx.db)
+# Webhooks (issue 16): the partner's endpoints, secret, test and delivery log.
+show_webhooks(viewer, ctx.db)

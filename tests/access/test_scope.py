@@ -129,6 +129,14 @@ UNSCOPED = {
     "data.demand.date_requests.proposal_of": "the customer's link: its token is the credential",
     "data.access.totp.is_enabled": "the login's second step, after the password, before a viewer",
     "data.access.totp.login_step": "the login's second step, after the password, before a viewer",
+    "data.integrations.webhooks.emit_event": "inside the cause's transaction; the cause is scoped",
+    "data.integrations.webhooks.emit_events": "inside the cause's transaction; cause is scoped",
+    "data.integrations.webhooks.emit_decisions": "inside the decision's transaction (scoped)",
+    "data.integrations.webhooks.emit_ledger": "inside the ledger's transaction (system scope)",
+    "data.integrations.webhooks.emit_dates": "inside the date change's transaction (scoped)",
+    "data.integrations.webhooks.emit_series_dates": "the series job's batch (scoped by it)",
+    "data.integrations.webhooks.booking_data": "pure: a booking row -> event payload",
+    "data.integrations.webhooks.date_data": "pure: a date row -> event payload",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -351,6 +359,28 @@ SAMPLE_KWARGS |= {
     "data.access.totp.disable": {"code": "000000", "now": NOW},
     "data.access.totp.accounts_with_2fa": {"partner_id": 1},
     "data.access.totp.reset": {"user_id": 20, "now": NOW},
+}
+
+# Webhooks: the worlds hold no endpoints; changes aim at an id that is nobody's (refused for
+# every viewer), a save at an internal address (refused before anything is written). The
+# two-partner delivery test is tests/integrations/test_webhooks.py.
+SAMPLE_KWARGS |= {
+    "data.integrations.webhooks.save_endpoint": {
+        "url": "https://10.0.0.1/hook",
+        "events": ["booking.created"],
+        "now": NOW,
+    },
+    "data.integrations.webhooks.rotate_secret": {"endpoint_id": 999, "now": NOW},
+    "data.integrations.webhooks.set_endpoint_enabled": {
+        "endpoint_id": 999,
+        "enabled": True,
+        "now": NOW,
+    },
+    "data.integrations.webhooks.send_test_event": {"endpoint_id": 999, "now": NOW},
+    "data.integrations.webhooks.redeliver": {"endpoint_id": 999, "now": NOW},
+    "data.integrations.webhooks.claim_deliveries": {"now": NOW},
+    "data.integrations.webhooks.record_attempts": {"attempts": [], "now": NOW},
+    "data.integrations.webhooks.purge_log": {"now": NOW},
 }
 
 # Functions that answer for the staff member, not for the partner staff are viewing as, and

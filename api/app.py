@@ -14,7 +14,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from api import errors, middleware
-from api.routers import health, proposals, signup, widget
+from api.routers import health, proposals, reviews_form, signup, widget
 from api.settings import PREFIX, ApiSettings, api_settings
 from core.clock import now_utc
 from core.db import Databases, open_databases
@@ -36,6 +36,7 @@ TAGS = [
         "name": "proposals",
         "description": "Terminvorschläge an Kunden / dates proposed to customers",
     },
+    {"name": "reviews", "description": "Bewertungsformular / review form"},
 ]
 
 
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(widget.router, prefix=PREFIX)
     app.include_router(proposals.router, prefix=PREFIX)
     app.include_router(signup.router, prefix=PREFIX)
+    app.include_router(reviews_form.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

@@ -191,5 +191,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.check_minimums:run",
             summary_key="minimums.task_check",
         ),
+        Task(
+            name="send-review-requests",
+            # Hourly: review requests and reminders, in Berlin's daytime (exactly once).
+            schedule=Every(60),
+            entry="jobs.send_review_requests:run",
+            summary_key="reviews.requests.task",
+        ),
     )
 }

@@ -88,3 +88,28 @@ def add_ended_courses(
     with db.portal.begin() as conn:
         conn.execute(delete(p.bookings))
         conn.execute(insert(p.bookings), rows)
+
+
+def add_review_requests(db: Databases, *, partners: str = "AB") -> None:
+    """For the tenant test: one request per partner of the two-partner world, each answered
+    by the world's review of that partner's course (A: review 1 on 101, B: review 3 on 201);
+    B's is for its item in the order both partners share."""
+    from tests.support.worlds import B
+
+    rows = [
+        ("A", 5001, 1001, 1, 101, "Alpha Pasta-Werkstatt", "a", 1),
+        ("B", 5004, 1003, 2, 201, B.course_names[0], "b", 3),
+    ]
+    with db.portal.begin() as conn:
+        for owner, item_id, order_id, partner_id, product_id, course, mark, review_id in rows:
+            if owner not in partners:
+                continue
+            conn.execute(
+                insert(p.review_requests).values(
+                    dedupe_key=f"{mark * 40}:{product_id}", item_id=item_id, order_id=order_id,
+                    increment_id=f"{order_id:09d}", partner_id=partner_id, product_id=product_id,
+                    course=course, email_hash=mark * 64, locale="de", basis="consent",
+                    ended_at=STARTS, sent_at=DUE, reminders_sent=1, last_reminder_at=DUE,
+                    token_hash=(mark * 63) + "t", used_at=DUE, review_id=review_id,
+                )
+            )  # fmt: skip

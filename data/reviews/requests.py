@@ -423,13 +423,13 @@ def sent_requests(viewer: Viewer, db: Databases, *, limit: int = 500) -> pd.Data
     whether the customer answered (`status`: reviewed / open)."""
     r = review_requests.c
     query = (
-        select(r.request_id, r.sent_at, r.course, r.product_id, r.increment_id, r.basis,
+        select(r.sent_at, r.course, r.product_id, r.increment_id, r.basis,
                r.reminders_sent, r.last_reminder_at, r.used_at, r.review_id)
         .where(scope.partner_filter(r.partner_id, viewer))
         .order_by(r.sent_at.desc(), r.request_id.desc())
         .limit(max(1, min(int(limit), 5_000)))
     )  # fmt: skip
-    columns = ["request_id", "sent_at", "course", "product_id", "increment_id", "basis",
+    columns = ["sent_at", "course", "product_id", "increment_id", "basis",
                "reminders_sent", "last_reminder_at", "used_at", "review_id"]  # fmt: skip
     with db.portal.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=columns)

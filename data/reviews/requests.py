@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
-from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy import Connection, and_, case, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 
 from core import links, signing, sql
@@ -68,6 +68,7 @@ TOKEN_DAYS = 60  # the link works this long after the request
 MAX_COURSE_DAYS = 14  # the longest course: how far before `now` a course may have started
 _ASKED = (BOOKING_CONFIRMED, BOOKING_COMPLETED)
 _CHUNK = 1_000
+_PAGE = 10_000  # candidates read at once
 MAX_TITLE, MAX_TEXT, MAX_NICKNAME = 255, 5_000, 128
 
 
@@ -190,9 +191,12 @@ def _all_settings(conn: Connection) -> dict[int, RequestSettings]:
     }
 
 
-def _candidates(conn: Connection, now: datetime, off: Sequence[int]) -> list[dict]:
-    """Booked items still asked for (confirmed/completed, tickets left) whose course started
-    in the window where a first request can be due, of partners that did not switch off."""
+def _candidates(
+    conn: Connection, now: datetime, off: Sequence[int], after: tuple[datetime, int] | None
+) -> list[dict]:
+    """One page (`_PAGE`, after the (event_at, item_id) `after`) of the booked items still
+    asked for (confirmed/completed, tickets left) whose course started in the window where a
+    first request can be due, of partners that did not switch off."""
     earliest = now - timedelta(days=14 + MAX_COURSE_DAYS + 1) - LATE_AFTER
     b = bookings.c
     query = (
@@ -207,7 +211,12 @@ def _candidates(conn: Connection, now: datetime, off: Sequence[int]) -> list[dic
             ~sql.int_in(b.partner_id, off),
         )
         .order_by(b.event_at, b.item_id)
+        .limit(_PAGE)
     )  # fmt: skip
+    if after is not None:  # keyset paging along the (event_at, item_id) index
+        query = query.where(
+            or_(b.event_at > after[0], and_(b.event_at == after[0], b.item_id > after[1]))
+        )
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
@@ -299,14 +308,19 @@ def queue_due_requests(viewer: Viewer, db: Databases, *, now: datetime | None = 
     counts = {"requested": 0, "reminded": 0, "no_basis": 0, "objected": 0, "late": 0}
     with db.portal.connect() as conn:
         settings_of = _all_settings(conn)
-        off = [pid for pid, s in settings_of.items() if not s.enabled]
-        rows = _candidates(conn, moment, off)
-    ends = _ends(db, [int(r["date_id"]) for r in rows if r["date_id"] is not None])
-    with db.portal.connect() as conn:
-        asked = _asked_keys(conn, [_dedupe_key(r) for r in rows])
-    due = _due_requests(rows, settings_of, ends, moment, counts, asked)
-    for start in range(0, len(due), _CHUNK):
-        _request_chunk(db, due[start : start + _CHUNK], counts, moment)
+    off = [pid for pid, s in settings_of.items() if not s.enabled]
+    after: tuple[datetime, int] | None = None
+    while True:  # page by page: the memory stays flat however many courses ended
+        with db.portal.connect() as conn:
+            rows = _candidates(conn, moment, off, after)
+            asked = _asked_keys(conn, [_dedupe_key(r) for r in rows])
+        if not rows:
+            break
+        after = (rows[-1]["event_at"], int(rows[-1]["item_id"]))
+        ends = _ends(db, [int(r["date_id"]) for r in rows if r["date_id"] is not None])
+        due = _due_requests(rows, settings_of, ends, moment, counts, asked)
+        for start in range(0, len(due), _CHUNK):
+            _request_chunk(db, due[start : start + _CHUNK], counts, moment)
     _queue_reminders(db, settings_of, counts, moment)
     return RequestRun(**counts)
 
@@ -350,20 +364,24 @@ def _request_chunk(db: Databases, due: list[dict], counts: dict[str, int], now: 
         queue_many(conn, won, now=now, known_new=True)  # our request rows make them new
 
 
-def _open_requests(conn: Connection, now: datetime) -> list[RowMapping]:
-    """Unanswered requests that may still get a reminder, with their booking's email."""
+def _open_requests(conn: Connection, now: datetime, after: int) -> list[RowMapping]:
+    """One page (by request id, after `after`) of the unanswered requests that may get a
+    reminder now, with their booking's email: sent at least a day (of 23 hours, at the DST
+    change) and at most two times the longest reminder wait plus `LATE_AFTER` ago."""
     r, b = review_requests.c, bookings.c
     earliest = now - timedelta(days=2 * 14 + 1) - LATE_AFTER
+    latest = now - timedelta(hours=22)
     query = (
         select(r.request_id, r.item_id, r.partner_id, r.email_hash, r.locale, r.sent_at,
                r.ended_at, r.reminders_sent, r.last_reminder_at, b.customer_email,
                b.customer_name, b.course, b.event_at)
         .select_from(review_requests.join(bookings, b.item_id == r.item_id))
         .where(
-            r.used_at.is_(None), r.sent_at > earliest, r.reminders_sent < 2,
-            b.status.in_(_ASKED), b.tickets > 0,
+            r.used_at.is_(None), r.sent_at > earliest, r.sent_at <= latest,
+            r.reminders_sent < 2, b.status.in_(_ASKED), b.tickets > 0, r.request_id > after,
         )
         .order_by(r.request_id)
+        .limit(_PAGE)
     )  # fmt: skip
     return list(conn.execute(query).mappings())
 
@@ -374,8 +392,20 @@ def _queue_reminders(
 ) -> None:  # fmt: skip
     """A reminder to each non-responder whose next one is due: `reminders_sent` moves from n
     to n+1 by compare-and-set, and only the run that moved it queues the mail."""
-    with db.portal.connect() as conn:
-        open_rows = _open_requests(conn, now)
+    after = 0
+    while True:
+        with db.portal.connect() as conn:
+            open_rows = _open_requests(conn, now, after)
+        if not open_rows:
+            return
+        after = int(open_rows[-1]["request_id"])
+        _remind_page(db, open_rows, settings_of, counts, now)
+
+
+def _remind_page(
+    db: Databases, open_rows: list[RowMapping], settings_of: Mapping[int, RequestSettings],
+    counts: dict[str, int], now: datetime,
+) -> None:  # fmt: skip
     due = []
     for row in open_rows:
         setting = settings_of.get(int(row["partner_id"]), RequestSettings())

@@ -66,10 +66,11 @@ def _rates(ctx: PageContext) -> None:
         return
     table = pd.DataFrame(
         {
+            # the rate next to the course: what a phone shows without scrolling sideways
             t("reviews.requests.col_course"): [str(c or "") for c in rates["course"]],
+            t("reviews.requests.col_rate"): [percent(float(v)) for v in rates["rate"]],
             t("reviews.requests.col_requests"): [number(int(v)) for v in rates["requests"]],
             t("reviews.requests.col_reviews"): [number(int(v)) for v in rates["reviews"]],
-            t("reviews.requests.col_rate"): [percent(float(v)) for v in rates["rate"]],
         }
     )
     st.dataframe(table, hide_index=True, width="stretch")

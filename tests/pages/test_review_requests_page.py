@@ -33,7 +33,7 @@ def test_the_partner_saves_settings_and_sees_its_requests(world: Databases) -> N
     text = assert_clean(at)
     assert "Rücklaufquote je Kurs" in text and at.toggle(key="rr_on").value is True
     rates, sent = at.dataframe[0].value, at.dataframe[1].value
-    assert rates.iloc[0].tolist() == ["Alpha Pasta-Werkstatt", "1", "1", "100,0\xa0%"]
+    assert rates.iloc[0].tolist() == ["Alpha Pasta-Werkstatt", "100,0\xa0%", "1", "1"]
     assert sent["Bestellung"].tolist() == ["000001001"] and sent["Status"].tolist() == ["Bewertet"]
     assert B.course_names[0] not in text
     at.number_input(key="rr_delay").set_value(2)

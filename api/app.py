@@ -20,6 +20,7 @@ from api.routers import (
     partner_demand,
     partner_orders,
     proposals,
+    reviews_form,
     signup,
     widget,
 )
@@ -54,6 +55,7 @@ TAGS = [
         "description": "Partner-API: Warteliste und Terminanfragen / waitlist and date "
         "requests (waitlist:read, waitlist:write)",
     },
+    {"name": "reviews", "description": "Bewertungsformular / review form"},
 ]
 
 
@@ -117,6 +119,7 @@ def create_app(
     app.include_router(partner_orders.router, prefix=PREFIX)
     app.include_router(partner_dates.router, prefix=PREFIX)
     app.include_router(partner_demand.router, prefix=PREFIX)
+    app.include_router(reviews_form.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

@@ -33,6 +33,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 WIDGET_PREFIX = f"{PREFIX}/widget"
 FRAME_PATH = f"{PREFIX}/widget/frame"
 PROPOSAL_PREFIX = f"{PREFIX}/terminvorschlag/"
+REVIEW_FORM_PREFIX = f"{PREFIX}/bewertung/"
 DOCS_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
 
 _JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -40,7 +41,8 @@ _FRAME_CSP = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors *"
 )
-# The customer's proposal page: its own inline style, and its one form posts back here.
+# The customer's pages (a proposed date, the review form): their own inline style, and their
+# one form posts back here.
 _PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
@@ -64,7 +66,7 @@ def _security_headers(path: str, headers: MutableHeaders) -> None:
     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if path == FRAME_PATH:
         headers.setdefault("Content-Security-Policy", _FRAME_CSP)
-    elif path.startswith(PROPOSAL_PREFIX):
+    elif path.startswith((PROPOSAL_PREFIX, REVIEW_FORM_PREFIX)):
         headers.setdefault("Content-Security-Policy", _PAGE_CSP)
         headers.setdefault("X-Frame-Options", "DENY")
     elif not path.startswith(DOCS_PATHS):  # Swagger UI loads its own script and styles

@@ -89,14 +89,19 @@ def shop_date_url(product_id: int, date_id: int) -> str:
     return f"{shop_course_url(product_id)}?{urlencode({SHOP_DATE_PARAM: int(date_id)})}"
 
 
-def review_url(token: str) -> str:
-    """The shop's review form for one participant's review request."""
-    return f"{SHOP_URL}/bewertung/{quote(token, safe='')}"
+REVIEW_FORM_PATH = "/v1/bewertung"
 
 
-def review_unsubscribe_url(token: str) -> str:
-    """Where the participant objects to further review mails."""
-    return f"{review_url(token)}/abmelden"
+def review_url(token: str, *, base: str | None = None) -> str:
+    """The review form of one participant's review request: the public service's page
+    (api/routers/reviews_form.py), which writes the review into the shop as pending."""
+    root = (api_url() if base is None else base).rstrip("/")
+    return f"{root}{REVIEW_FORM_PATH}/{quote(token, safe='')}"
+
+
+def review_unsubscribe_url(token: str, *, base: str | None = None) -> str:
+    """Where the participant objects to further review mails (same service)."""
+    return f"{review_url(token, base=base)}/abmelden"
 
 
 # --- the public service (api/): the booking widget ----------------------------------------------

@@ -1077,3 +1077,76 @@ webhook_deliveries = Table(
     Index("ix_miomente_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
     Index("ix_miomente_webhook_deliveries_partner", "partner_id", "created_at"),
 )
+
+
+# --- Bewertungen: review requests (migration 0027; data/reviews/requests.py) -------------------
+
+# The legal basis of a review request (BGH VI ZR 225/17: a request is advertising): the order
+# carries the customer's consent, or the § 7 (3) UWG notice given when the address was taken.
+REVIEW_BASIS_CONSENT, REVIEW_BASIS_NOTICE = "consent", "notice"
+REVIEW_BASES = (REVIEW_BASIS_CONSENT, REVIEW_BASIS_NOTICE)
+
+# A partner's review-request settings. No row: on, 1 day after the course ended, one reminder
+# 5 days later, consent or the UWG notice. `basis` is the weakest basis the partner accepts:
+# "notice" (consent or notice) or "consent" (consent only).
+review_settings = Table(
+    "miomente_review_settings",
+    metadata,
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), primary_key=True),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("delay_days", Integer, nullable=False, server_default="1"),
+    Column("reminders", Integer, nullable=False, server_default="1"),
+    Column("reminder_days", Integer, nullable=False, server_default="5"),
+    Column("basis", String(16), nullable=False, server_default=REVIEW_BASIS_NOTICE),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", Integer),
+    CheckConstraint("delay_days between 0 and 14", name="ck_miomente_review_settings_delay"),
+    CheckConstraint("reminders between 0 and 2", name="ck_miomente_review_settings_reminders"),
+    CheckConstraint(
+        "reminder_days between 1 and 14", name="ck_miomente_review_settings_reminder_days"
+    ),
+    CheckConstraint("basis in ('consent', 'notice')", name="ck_miomente_review_settings_basis"),
+)
+
+# One review request per customer and course (`dedupe_key` = hash of the email + product id):
+# written in the transaction that queues its mail, so a rerun or a second run at once asks no
+# one twice. `token_hash` is the SHA-256 of the signed link's token; `used_at`/`review_id` are
+# set when the review is written (the link is single-use), `review_id` marks the Magento review
+# as coming from a verified booking.
+review_requests = Table(
+    "miomente_review_requests",
+    metadata,
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("dedupe_key", String(80), nullable=False, unique=True),
+    Column("item_id", Integer, nullable=False, unique=True),
+    Column("order_id", Integer, nullable=False),
+    Column("increment_id", String(50), nullable=False),
+    Column("partner_id", Integer, nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("date_id", Integer),
+    Column("course", String(255)),
+    Column("email_hash", String(64), nullable=False),
+    Column("locale", String(2), nullable=False, server_default="de"),
+    Column("basis", String(16), nullable=False),
+    Column("ended_at", DateTime, nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+    Column("reminders_sent", Integer, nullable=False, server_default="0"),
+    Column("last_reminder_at", DateTime),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("used_at", DateTime),
+    Column("review_id", Integer, unique=True),
+    CheckConstraint("basis in ('consent', 'notice')", name="ck_miomente_review_requests_basis"),
+    CheckConstraint("reminders_sent between 0 and 2", name="ck_miomente_review_requests_reminders"),
+    Index("ix_miomente_review_requests_partner", "partner_id", "sent_at"),
+    Index("ix_miomente_review_requests_open", "used_at", "sent_at"),
+)
+
+# Customers who objected to review mails (the link in every one): no request or reminder goes
+# to the address again. Only the SHA-256 of the lower-cased address is kept.
+review_objections = Table(
+    "miomente_review_objections",
+    metadata,
+    Column("email_hash", String(64), primary_key=True),
+    Column("request_id", Integer),  # the request whose link was used
+    Column("created_at", DateTime, nullable=False),
+)

@@ -198,5 +198,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.deliver_webhooks:run",
             summary_key="webhooks.task_deliver",
         ),
+        Task(
+            name="send-review-requests",
+            # Hourly: review requests and reminders, in Berlin's daytime (exactly once).
+            schedule=Every(60),
+            entry="jobs.send_review_requests:run",
+            summary_key="reviews.requests.task",
+        ),
     )
 }

@@ -273,8 +273,10 @@ _SPECS = (
             "customer_name": "Michael Schröder",
             "course": "Grillkurs: Steaks & Beilagen",
             "starts_at": "2026-11-14T13:00:00",
-            "review_url": links.review_url("7Kq2xT9p"),
-            "unsubscribe_url": links.review_unsubscribe_url("7Kq2xT9p"),
+            "review_url": links.review_url("7Kq2xT9p", base="https://api.miomente.de"),
+            "unsubscribe_url": links.review_unsubscribe_url(
+                "7Kq2xT9p", base="https://api.miomente.de"
+            ),
         },
     ),
     _spec(
@@ -286,8 +288,10 @@ _SPECS = (
             "customer_name": "Michael Schröder",
             "course": "Grillkurs: Steaks & Beilagen",
             "starts_at": "2026-11-14T13:00:00",
-            "review_url": links.review_url("7Kq2xT9p"),
-            "unsubscribe_url": links.review_unsubscribe_url("7Kq2xT9p"),
+            "review_url": links.review_url("7Kq2xT9p", base="https://api.miomente.de"),
+            "unsubscribe_url": links.review_unsubscribe_url(
+                "7Kq2xT9p", base="https://api.miomente.de"
+            ),
         },
     ),
     _spec(

@@ -137,6 +137,10 @@ sales_order = Table(
     Column("total_refunded", Money),
     Column("total_qty_ordered", Qty),
     Column("order_currency_code", String(3), server_default=text("'EUR'")),
+    # Miomente checkout: the legal basis for a review request after the course, set when the
+    # order is placed — "consent" (the customer ticked the box) or "notice" (the § 7 (3) UWG
+    # notice was shown with the email address); NULL: neither, no review request.
+    Column("miomente_review_basis", String(16)),
     _ts("created_at"),
     _ts("updated_at"),
     UniqueConstraint("increment_id", "store_id", name="sales_order_increment_id_store_id"),
@@ -255,6 +259,8 @@ sales_order_address = Table(
 
 REVIEW_ENTITY_PRODUCT = 1
 REVIEW_APPROVED, REVIEW_PENDING, REVIEW_NOT_APPROVED = 1, 2, 3
+# sales_order.miomente_review_basis
+ORDER_REVIEW_CONSENT, ORDER_REVIEW_NOTICE = "consent", "notice"
 
 review = Table(
     "review",

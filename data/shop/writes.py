@@ -29,7 +29,14 @@ from data.shop.schema import (
     DATE_ACTIVE,
     DATE_CANCELLED,
     ORDER_STATUSES,
+    REVIEW_ENTITY_PRODUCT,
+    REVIEW_PENDING,
     miomente_course_date,
+    rating,
+    rating_option,
+    rating_option_vote,
+    review,
+    review_detail,
     sales_order,
     sales_order_status_history,
     sales_order_status_state,
@@ -317,3 +324,61 @@ def cancel_course_dates(conn: Connection, *, date_ids: Sequence[int], now: datet
             update(d).where(d.c.date_id.in_(active)).values(status=DATE_CANCELLED, updated_at=now)
         )
     return active
+
+
+def active_ratings(conn: Connection) -> list[tuple[int, str]]:
+    """The shop's active product ratings (id, code) in their order: one star row each."""
+    query = (
+        select(rating.c.rating_id, rating.c.rating_code)
+        .where(rating.c.entity_id == REVIEW_ENTITY_PRODUCT, rating.c.is_active == 1)
+        .order_by(rating.c.position, rating.c.rating_id)
+    )
+    return [(int(r.rating_id), str(r.rating_code)) for r in conn.execute(query)]
+
+
+def insert_review(
+    conn: Connection,
+    *,
+    product_id: int,
+    store_id: int,
+    title: str,
+    detail: str,
+    nickname: str,
+    customer_id: int | None,
+    votes: Mapping[int, int],
+    now: datetime,
+) -> int:
+    """A customer's review of a course as the shop stores one, PENDING (the shop's own
+    moderation approves it), with one vote per rating (`votes`: rating id -> 1..5 stars).
+    Returns the review id."""
+    inserted = conn.execute(
+        insert(review).values(
+            created_at=now,
+            entity_id=REVIEW_ENTITY_PRODUCT,
+            entity_pk_value=int(product_id),
+            status_id=REVIEW_PENDING,
+        )
+    ).inserted_primary_key
+    review_id = int(inserted[0]) if inserted else 0
+    conn.execute(
+        insert(review_detail).values(
+            review_id=review_id, store_id=int(store_id), title=title, detail=detail,
+            nickname=nickname, customer_id=customer_id,
+        )
+    )  # fmt: skip
+    options = {
+        (int(r.rating_id), int(r.value)): int(r.option_id)
+        for r in conn.execute(
+            select(rating_option.c.option_id, rating_option.c.rating_id, rating_option.c.value)
+            .where(rating_option.c.rating_id.in_(sorted(votes)))
+        )
+    }  # fmt: skip
+    rows = [
+        {"option_id": options[(rating_id, value)], "customer_id": customer_id,
+         "entity_pk_value": int(product_id), "rating_id": rating_id, "review_id": review_id,
+         "percent": value * 20, "value": value}
+        for rating_id, value in sorted(votes.items())
+    ]  # fmt: skip
+    if rows:
+        conn.execute(insert(rating_option_vote), rows)
+    return int(review_id)

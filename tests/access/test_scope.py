@@ -33,9 +33,11 @@ from data.access.viewer import ScopeError, Viewer
 from data.comms.sms_reminders import SmsSettings
 from data.demand.date_requests import RequestRules
 from data.news.announcements import Draft
+from data.reviews.requests import RequestSettings
 from tests.conftest import fresh_databases
 from tests.support.demand import add_date_requests
 from tests.support.minimums import add_minimums
+from tests.support.review_requests import add_review_requests
 from tests.support.worlds import B, build_world
 
 NOW = datetime(2026, 11, 25, 12, 0)
@@ -137,6 +139,14 @@ UNSCOPED = {
     "data.integrations.webhooks.emit_series_dates": "the series job's batch (scoped by it)",
     "data.integrations.webhooks.booking_data": "pure: a booking row -> event payload",
     "data.integrations.webhooks.date_data": "pure: a date row -> event payload",
+    "data.reviews.requests.due_at": "pure: a moment and days -> when the mail goes",
+    "data.reviews.requests.email_hash": "pure: an address -> its hash",
+    "data.reviews.requests.review_token": "pure: signs a booked item's id",
+    "data.reviews.requests.review_form": "the customer's link: its token is the credential",
+    "data.reviews.requests.submit_review": "the customer's link: its token is the credential",
+    "data.reviews.requests.object_to_requests": "the customer's link: the token is the credential",
+    "data.shop.writes.active_ratings": "the shop's rating list, the same for everyone",
+    "data.shop.writes.insert_review": "inside the caller's transaction; the caller is scoped",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -383,6 +393,13 @@ SAMPLE_KWARGS |= {
     "data.integrations.webhooks.purge_log": {"now": NOW},
 }
 
+# Bewertungsanfragen (tests/support/review_requests.py): one answered request per partner.
+SAMPLE_KWARGS |= {
+    "data.reviews.requests.save_request_settings": {"settings": RequestSettings(), "now": NOW},
+    "data.reviews.requests.queue_due_requests": {"now": NOW},
+    "data.reviews.requests.verified_review_ids": {"review_ids": [1, 2, 3, 4]},
+}
+
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
 STAFF_OWN = {
@@ -533,6 +550,7 @@ def worlds(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             build_world(db, partners=keep)
             add_date_requests(db, partners=keep)
             add_minimums(db, partners=keep)
+            add_review_requests(db, partners=keep)
             made[keep] = db
         yield made
     finally:
@@ -576,6 +594,7 @@ def test_staff_viewing_as_a_sees_what_a_sees(backend: str, tmp_path: Path) -> No
         for db in worlds.values():
             build_world(db)
             add_date_requests(db)
+            add_review_requests(db)
             _results(db, PARTNER_A)
         # Staff's own actions (computing payouts …) would change what A then reads.
         as_a = _results(worlds["as_a"], STAFF.view_as(1), skip=frozenset(STAFF_OWN))

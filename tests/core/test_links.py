@@ -52,8 +52,16 @@ def test_parameters_are_url_encoded(public: str) -> None:
 def test_shop_links() -> None:
     assert links.shop_course_url(101) == "https://www.miomente.de/kurs/101"
     assert links.shop_date_url(101, 15) == "https://www.miomente.de/kurs/101?termin=15"
-    assert links.review_url("a/b") == "https://www.miomente.de/bewertung/a%2Fb"
-    assert links.review_unsubscribe_url("t") == "https://www.miomente.de/bewertung/t/abmelden"
+
+
+def test_review_links_open_the_public_service() -> None:
+    api = "https://api.example.org/"
+    assert links.review_url("a/b", base=api) == "https://api.example.org/v1/bewertung/a%2Fb"
+    assert (
+        links.review_unsubscribe_url("t", base=api)
+        == "https://api.example.org/v1/bewertung/t/abmelden"
+    )
+    assert links.review_url("t").startswith(links.api_url() + links.REVIEW_FORM_PATH)
 
 
 # A link written by hand somewhere else: a host or one of the pages' parameters in a string.

@@ -195,6 +195,11 @@ def test_sample_links_have_the_shape_of_followed_ones(world: Databases) -> None:
                         # to the accepted request in tests/api/test_proposals.py.
                         path = urlsplit(url).path
                         assert path.startswith(f"{links.DATE_PROPOSAL_PATH}/"), url
+                    elif name in ("review_request", "review_reminder") and _is_portal(url):
+                        # The public service's review form and objection link, no login:
+                        # followed from the real mail in tests/api/test_reviews_form.py.
+                        path = urlsplit(url).path
+                        assert path.startswith(f"{links.REVIEW_FORM_PATH}/"), url
                     elif name == "news_digest" and _is_portal(url):
                         # The Neuigkeiten page itself, no record: followed from a real digest
                         # in tests/pages/test_news_page.py.

@@ -1,0 +1,1 @@
+"""Bewertungen: the reviews of the partners' courses, answers and review requests."""

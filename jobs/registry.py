@@ -191,5 +191,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.check_minimums:run",
             summary_key="minimums.task_check",
         ),
+        Task(
+            name="score-courses",
+            # Nightly: the Qualitäts-Score of every course (one course on demand: --course ID).
+            schedule=Daily(time(2, 30)),
+            entry="jobs.score_courses:run",
+            summary_key="score.task",
+        ),
     )
 }

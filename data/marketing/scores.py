@@ -335,17 +335,20 @@ def course_scores(viewer: Viewer, db: Databases, *, names: bool = True) -> list[
     return [_row(r, found) for r in rows]
 
 
-def score_history(viewer: Viewer, db: Databases, *, product_id: int) -> pd.DataFrame:
-    """(day, score) of one of the viewer's courses, oldest first."""
+def score_history(viewer: Viewer, db: Databases, *, product_ids: Sequence[int]) -> pd.DataFrame:
+    """(product_id, day, score) of the viewer's courses among `product_ids`, oldest first."""
     h = course_score_history
     query = (
-        select(h.c.day, h.c.score)
-        .where(h.c.product_id == int(product_id), scope.partner_filter(h.c.partner_id, viewer))
-        .order_by(h.c.day)
+        select(h.c.product_id, h.c.day, h.c.score)
+        .where(
+            sql.int_in(h.c.product_id, [int(p) for p in product_ids]),
+            scope.partner_filter(h.c.partner_id, viewer),
+        )
+        .order_by(h.c.product_id, h.c.day)
     )
     with db.portal.connect() as conn:
         rows = conn.execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["day", "score"])
+    return pd.DataFrame([tuple(r) for r in rows], columns=["product_id", "day", "score"])
 
 
 @dataclass(frozen=True)

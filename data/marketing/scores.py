@@ -183,7 +183,7 @@ def _places(db: Databases, ids: list[int]) -> dict[int, tuple[int, str, str]]:
         return {int(r[0]): (int(r[1]), r[2] or "", r[3] or "") for r in conn.execute(query)}
 
 
-def gather(
+def _gather(
     db: Databases, ids: list[int], *, now: datetime, keywords: KeywordIndex
 ) -> list[tuple[int, CourseContent]]:
     """(partner id, content) of each course in `ids` that a partner owns."""
@@ -223,6 +223,18 @@ def gather(
         )
         out.append((partner_id, content))
     return out
+
+
+def course_content(
+    viewer: Viewer, db: Databases, *, product_ids: Sequence[int], now: datetime | None = None
+) -> list[CourseContent]:
+    """What the score reads about each of the viewer's courses in `product_ids`."""
+    owners = scope.product_partner_map(viewer, db)
+    ids = sorted({int(p) for p in product_ids})
+    if any(p not in owners for p in ids):
+        raise ScopeError()
+    keywords = KeywordIndex(search_log(db))
+    return [c for _partner, c in _gather(db, ids, now=now or now_utc(), keywords=keywords)]
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -273,7 +285,7 @@ def score_courses(
     done = 0
     for begin in range(0, len(ids), max(1, chunk)):
         part = ids[begin : begin + max(1, chunk)]
-        found = gather(db, part, now=moment, keywords=keywords)
+        found = _gather(db, part, now=moment, keywords=keywords)
         _store(db, [(partner, c.product_id, score(c)) for partner, c in found], now=moment)
         done += len(found)
         if progress is not None:

@@ -13,8 +13,8 @@ from core.db import Databases
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.marketing.scores import (
     KeywordIndex,
+    course_content,
     course_scores,
-    gather,
     rescore_course,
     score_courses,
     score_history,
@@ -54,15 +54,15 @@ def market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield db
 
 
-def test_gather_reads_images_dates_and_the_focus_keyword(market: Databases) -> None:
-    index = KeywordIndex([SearchTerm("pasta", 200, 9), SearchTerm("trüffel pasta", 900, 1)])
-    [(partner, content)] = gather(market, [101], now=NOW, keywords=index)
-    assert partner == 1
+def test_content_holds_images_dates_and_the_focus_keyword(market: Databases) -> None:
+    [content] = course_content(ALPHA, market, product_ids=[101], now=NOW)
     assert content.name == "Pasta-Kurs in Hamburg" and content.city == "Hamburg"
     assert content.images == 3  # the disabled one does not count
     assert content.upcoming_dates == 1  # 1013, 20 days ahead
     assert content.is_course
-    assert content.keyword == "pasta"  # "trüffel" is not in the course's text
+    # The most searched matching query: "trüffel" (300) found nothing, "pasta münchen" (90)
+    # is not in the text; "pasta" (200) is.
+    assert content.keyword == "pasta"
     assert content.answered_share is None  # answers not connected yet
 
 
@@ -93,6 +93,11 @@ def test_the_job_scores_every_course_and_keeps_a_history(market: Databases) -> N
     score_courses(SYSTEM, market, now=NOW + timedelta(days=1, hours=1))
     history = score_history(ALPHA, market, product_ids=[101])
     assert len(history) == 2 and list(history["score"]) == [pasta.score] * 2
+
+
+def test_content_of_another_partners_course_is_refused(market: Databases) -> None:
+    with pytest.raises(ScopeError):
+        course_content(ALPHA, market, product_ids=[101, 201], now=NOW)
 
 
 def test_a_partner_rescores_its_own_course_only(market: Databases) -> None:

@@ -52,15 +52,20 @@ class Readability:
         return round(180 - self.asl - 58.5 * self.asw, 1)
 
 
+_NO_VOWEL_WORD = re.compile(r"(?<!\S)[^\saeiouyäöüAEIOUYÄÖÜ]+(?!\S)")
+
+
 def readability(sentences: Sequence[str]) -> Readability:
     """The reading ease of a text already split into sentences (marketing/structure.py)."""
-    counted = [words_of(s) for s in sentences]
-    counted = [w for w in counted if w]
-    total = sum(len(w) for w in counted)
+    # One pass over the whole text, not one per word: vowel groups never span a space, so the
+    # text's groups are the words' groups; a word without a vowel still counts one syllable.
+    words = words_of(" ".join(sentences))
+    joined = " ".join(words)
+    groups = len(_VOWEL_GROUP.findall(joined)) + len(_NO_VOWEL_WORD.findall(joined))
     return Readability(
-        words=total,
-        sentences=len(counted),
-        syllables=sum(syllables(word) for ws in counted for word in ws),
+        words=len(words),
+        sentences=sum(1 for sentence in sentences if WORD.search(sentence)),
+        syllables=groups,
     )
 
 

@@ -9,9 +9,9 @@ Pure; the HTML is parsed with the standard library and never rendered.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 from marketing.readability import words_of
 
@@ -21,12 +21,12 @@ _BLOCKS = {"p", "div", "section", "article", "blockquote", "td", "th", "dd", "dt
 _BREAKS = {"br", "hr"}
 _SKIP = {"script", "style", "template"}
 
-# Abbreviations whose full stop ends no sentence (compared case-insensitively).
-_ABBREVIATIONS = re.compile(
-    r"\b(?:z\.\s?B|u\.\s?a|d\.\s?h|u\.\s?U|ca|bzw|inkl|zzgl|evtl|ggf|usw|etc|Nr|Std|Min|max|min"
-    r"|Tel|Str|vgl|bspw|sog|geb|Dr|Prof|St)\.",
-    re.IGNORECASE,
-)
+# Abbreviations whose full stop ends no sentence ("z. B." is "z." and "B."), in lower case.
+ABBREVIATIONS = frozenset((
+    "z", "b", "u", "a", "d", "h", "ca", "bzw", "inkl", "zzgl", "evtl", "ggf", "usw", "etc", "nr",
+    "std", "min", "max", "tel", "str", "vgl", "bspw", "sog", "geb", "dr", "prof", "st",
+))  # fmt: skip
+_SHORT_WORD_DOT = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,4})\.")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'“”»«)]*\s+")
 _NUMBER_DOT = re.compile(r"(\d)\.(?=\s)")  # "am 3. Mai" is no sentence end
 _BLANK_LINES = re.compile(r"\n\s*\n")
@@ -39,69 +39,78 @@ LONG_SENTENCE = 20  # words
 class Block:
     kind: str  # HEADING, PARAGRAPH or ITEM
     text: str
+    words: int = -1  # counted once, when the block is made
 
-    @property
-    def words(self) -> int:
-        return len(words_of(self.text))
+    def __post_init__(self) -> None:
+        if self.words < 0:
+            object.__setattr__(self, "words", len(words_of(self.text)))
 
 
-class _Blocks(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.blocks: list[Block] = []
-        self._parts: list[str] = []
-        self._kind = PARAGRAPH
-        self._skip = 0
+_TAG = re.compile(r"<!--.*?-->|<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>", re.S)
+_CONTAINERS = _HEADINGS | _BLOCKS | {"li", "ul", "ol"}
 
-    def _flush(self) -> None:
-        text = " ".join("".join(self._parts).split())
-        if text:
-            for i, part in enumerate(_BLANK_LINES.split("".join(self._parts))):
-                piece = " ".join(part.split())
-                if not piece:
-                    continue
-                if _MARKDOWN_HEADING.match(part.strip()):  # a plain-text "## Heading"
-                    self.blocks.append(Block(HEADING, _MARKDOWN_HEADING.sub("", part.strip())))
-                else:
-                    self.blocks.append(Block(self._kind if i == 0 else PARAGRAPH, piece))
-        self._parts = []
-        self._kind = PARAGRAPH
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self._skip += 1
-        elif tag in _HEADINGS or tag in _BLOCKS or tag == "li" or tag in {"ul", "ol"}:
-            self._flush()
-            self._kind = HEADING if tag in _HEADINGS else ITEM if tag == "li" else PARAGRAPH
-        elif tag in _BREAKS:
-            self._parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag in _HEADINGS or tag in _BLOCKS or tag in {"li", "ul", "ol"}:
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self._parts.append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._flush()
+def _pieces(kind: str, raw: str) -> list[Block]:
+    """The text between two block tags: blank lines split it, a "## " line is a heading."""
+    found = []
+    for i, part in enumerate(_BLANK_LINES.split(raw)):
+        piece = " ".join(part.split())
+        if not piece:
+            continue
+        if _MARKDOWN_HEADING.match(piece):  # a plain-text "## Heading"
+            found.append(Block(HEADING, _MARKDOWN_HEADING.sub("", piece)))
+        else:
+            found.append(Block(kind if i == 0 else PARAGRAPH, piece))
+    return found
 
 
 def blocks(markup: str | None) -> list[Block]:
     """The description's headings, paragraphs and list items in reading order."""
-    parser = _Blocks()
-    parser.feed(markup or "")
-    parser.close()
-    return parser.blocks
+    # A tokenizer, not html.parser: several times faster on the nightly 20,000 descriptions,
+    # and the text is only counted, never rendered, so a tag the regex misreads costs a count.
+    found: list[Block] = []
+    parts: list[str] = []
+    kind, skip, pos = PARAGRAPH, 0, 0
+    text = markup or ""
+
+    def flush() -> None:
+        nonlocal kind
+        if parts:
+            found.extend(_pieces(kind, html.unescape("".join(parts))))
+            parts.clear()
+        kind = PARAGRAPH
+
+    for match in _TAG.finditer(text):
+        if not skip:
+            parts.append(text[pos : match.start()])
+        pos = match.end()
+        closing, tag = match.group(1), (match.group(2) or "").lower()
+        if not tag:
+            continue  # a comment
+        if tag in _SKIP:
+            skip = max(0, skip - 1) if closing else skip + 1
+        elif skip:
+            continue
+        elif tag in _CONTAINERS:
+            flush()
+            if not closing:
+                kind = HEADING if tag in _HEADINGS else ITEM if tag == "li" else PARAGRAPH
+        elif tag in _BREAKS:
+            parts.append("\n")
+    if not skip:
+        parts.append(text[pos:])
+    flush()
+    return found
+
+
+def _guard(match: re.Match[str]) -> str:
+    word = match[1]
+    return f"{word}·" if word.lower() in ABBREVIATIONS else match[0]
 
 
 def sentences(text: str) -> list[str]:
     """A block's sentences (at least the block itself when it has words)."""
-    guarded = _NUMBER_DOT.sub(r"\1·", _ABBREVIATIONS.sub(lambda m: m[0].replace(".", "·"), text))
+    guarded = _NUMBER_DOT.sub(r"\1·", _SHORT_WORD_DOT.sub(_guard, text))
     parts = [p.strip().replace("·", ".") for p in _SENTENCE_END.split(guarded)]
     return [p for p in parts if words_of(p)]
 

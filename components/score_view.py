@@ -23,7 +23,7 @@ import streamlit as st
 
 from components import widgets
 from components.feedback import show_refusal
-from components.i18n import day, locale, moment, t
+from components.i18n import day, locale, moment, number, t
 from components.session import PageContext
 from components.text import md
 from core import links
@@ -50,12 +50,20 @@ def _label(item: Item) -> str:
     return t(f"{item.key}_label", **params)
 
 
+def _shown(value: object) -> str:
+    """A figure in the viewer's format ("44,6"), any text escaped (a URL key is shop data)."""
+    if isinstance(value, float):
+        return number(value, digits=0 if value.is_integer() else 1)
+    if isinstance(value, int):
+        return number(value)
+    return md(value)
+
+
 def _missing(item: Item) -> str:
     if item.pending:
         pending = "score.keyword_pending" if item.area == "keyword" else f"{item.key}_pending"
         return t(pending)
-    params = {k: md(v) for k, v in item.params.items()}  # figures, but url_key is shop text
-    return t(f"{item.key}_missing", **params)
+    return t(f"{item.key}_missing", **{k: _shown(v) for k, v in item.params.items()})
 
 
 def _open_item(item: Item) -> None:

@@ -311,7 +311,7 @@ def review_items(c: CourseContent) -> list[Item]:
     return [
         _share("reviews.count", c.reviews, REVIEWS),
         _check("reviews.average", c.reviews > 0 and average is not None and average >= AVERAGE,
-               average=str(average) if average is not None else "–", min=str(AVERAGE)),
+               average=float(average) if average is not None else "–", min=float(AVERAGE)),
         answered,
     ]  # fmt: skip
 

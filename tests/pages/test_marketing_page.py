@@ -135,3 +135,20 @@ def test_staff_sees_every_partner_sorted_and_paged(market: Databases) -> None:
     at.selectbox(key="score_sort").set_value("score_desc").run()  # on the German page
     scores = at.dataframe[0].value.iloc[:, 2].tolist()
     assert scores == sorted(scores, reverse=True)
+
+
+def test_hostile_course_names_and_keywords_stay_text(tmp_path: Path) -> None:
+    with fresh_databases("sqlite", tmp_path) as db, app_environment(db, tmp_path):
+        build_market(db, hostile=True)
+        score_courses(SYSTEM, db, now=NOW)
+        at = _open()
+        labels = [e.label for e in at.expander]
+        assert any("Pasta" in label for label in labels)
+        # Escaped for Markdown (`\<img`, `\!\[x\]`): shown as typed, never as an image or link.
+        for text in (*labels, *(str(el.value) for el in (*at.markdown, *at.caption))):
+            assert not re.search(r"(?<!\\)<img", text), text
+            assert "](https://evil" not in text and "![x]" not in text
+        assert all(not m.proto.allow_html for m in at.markdown)
+        staff = _open(STAFF_USER)
+        names = staff.dataframe[0].value.iloc[:, 0].tolist()
+        assert any("<img src=x onerror=alert(1)>" in n for n in names)  # a table cell: text

@@ -296,12 +296,17 @@ def score_courses(
 def rescore_course(
     viewer: Viewer, db: Databases, *, product_id: int, now: datetime | None = None
 ) -> CourseScore:
-    """ "Jetzt neu berechnen": score one course of the viewer now and return it."""
+    """The page's "Jetzt neu berechnen": score one course of the viewer now, return it."""
     score_courses(viewer, db, product_ids=[int(product_id)], now=now)
-    found = [s for s in course_scores(viewer, db) if s.product_id == int(product_id)]
-    if not found:
+    s = scores_table
+    query = select(s).where(
+        s.c.product_id == int(product_id), scope.partner_filter(s.c.partner_id, viewer)
+    )
+    with db.portal.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
         raise ScopeError()
-    return found[0]
+    return _row(row, _names(db, [int(product_id)]))
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from marketing.focus import KeywordIndex
 from marketing.guides import CHECKLIST_GUIDES
 from marketing.keywords import stem, stems_of
 from marketing.keywords import words as content_words
@@ -342,7 +343,7 @@ def density(keyword: str, text: str, *, total_words: int | None = None) -> float
     return round(_occurrences(wanted, _stem_sequence(text)) * len(wanted) * 100 / total, 2)
 
 
-def keyword_items(c: CourseContent, s: Structure) -> list[Item]:
+def keyword_items(c: CourseContent, s: Structure, sequence: list[str]) -> list[Item]:
     keyword = " ".join((c.keyword or "").split())
     ids = ("keyword.title", "keyword.first_paragraph", "keyword.meta", "keyword.density")
     wanted = stems_of(keyword)
@@ -352,7 +353,9 @@ def keyword_items(c: CourseContent, s: Structure) -> list[Item]:
     def has(where: str) -> bool:
         return wanted <= stems_of(where)
 
-    share = density(keyword, s.text, total_words=s.words)
+    wanted_seq = _stem_sequence(keyword)
+    found = _occurrences(wanted_seq, sequence)
+    share = round(found * len(wanted_seq) * 100 / s.words, 2) if s.words else 0.0
     return [
         _check("keyword.title", has(c.name), keyword=keyword),
         _check("keyword.first_paragraph", has(s.first_paragraph), keyword=keyword),
@@ -362,9 +365,24 @@ def keyword_items(c: CourseContent, s: Structure) -> list[Item]:
     ]  # fmt: skip
 
 
-def score(c: CourseContent) -> Score:
-    """The checklist of one course and its total."""
+def focus_stems(c: CourseContent, description_stems: Iterable[str]) -> set[str]:
+    """Every stem a customer's search can meet: the course's texts, its city and its kind."""
+    others = (c.name, c.short_description, c.meta_title, c.meta_description, c.city, c.kind)
+    return set(description_stems) | stems_of(" ".join(others))
+
+
+def focus_keyword(c: CourseContent, keywords: KeywordIndex) -> str | None:
+    """The most searched query whose words all occur in the course (None: no query does)."""
+    return keywords.best(focus_stems(c, _stem_sequence(analyse(c.description).text)))
+
+
+def score(c: CourseContent, *, keywords: KeywordIndex | None = None) -> Score:
+    """The checklist of one course and its total; with `keywords` and no keyword given, the
+    focus keyword is chosen from the search log (the description is stemmed once for both)."""
     s = analyse(c.description)
+    sequence = _stem_sequence(s.text)
+    if c.keyword is None and keywords is not None:
+        c = replace(c, keyword=keywords.best(focus_stems(c, sequence)))
     text = "\n".join([s.text, c.short_description])
     items = (
         *title_items(c),
@@ -374,7 +392,7 @@ def score(c: CourseContent) -> Score:
         _share("images.gallery", c.images, IMAGES),
         _share("dates.upcoming", c.upcoming_dates, DATES, days=DATES_DAYS),
         *review_items(c),
-        *keyword_items(c, s),
+        *keyword_items(c, s, sequence),
     )
     keyword = " ".join(c.keyword.split()) if c.keyword else None
     return Score(total(items), items, keyword)

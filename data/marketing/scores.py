@@ -9,14 +9,13 @@ partner (index on partner_id, score), `score_overview` for staff over all partne
 
 The focus keyword of a course is the most searched query of the shop's search log whose words
 all occur in the course's texts, city or kind (what customers type and the shop finds it by);
-data/marketing/keywords.py reads the log.
+data/marketing/_search_log.py reads the log, marketing/focus.py indexes it.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,8 +32,16 @@ from data.marketing._search_log import search_log
 from data.portal_schema import course_score_history, courses, partners
 from data.portal_schema import course_scores as scores_table
 from data.shop import schema as m
-from marketing.keywords import SearchTerm, stems_of
-from marketing.score import FACT_ATTRIBUTES, CourseContent, Item, Score, items_from_json, score
+from marketing.focus import KeywordIndex
+from marketing.score import (
+    FACT_ATTRIBUTES,
+    CourseContent,
+    Item,
+    Score,
+    focus_keyword,
+    items_from_json,
+    score,
+)
 
 CHUNK = 500
 _TEXTS = ("name", "description", "short_description", "meta_title", "meta_description", "url_key")
@@ -54,34 +61,6 @@ class CourseScore:
     @property
     def gain(self) -> int:
         return 100 - self.score
-
-
-# --- the focus keyword -------------------------------------------------------------------------
-
-
-class KeywordIndex:
-    """The search log as an inverted index: the most searched query whose stems a text holds."""
-
-    def __init__(self, queries: Iterable[SearchTerm]) -> None:
-        ranked = sorted(queries, key=lambda q: (-q.popularity, q.text))
-        self._queries: list[tuple[str, int]] = []
-        self._by_stem: dict[str, list[int]] = defaultdict(list)
-        for query in ranked:
-            stems = stems_of(query.text)
-            if not stems:
-                continue
-            index = len(self._queries)
-            self._queries.append((" ".join(query.text.split()), len(stems)))
-            for one in stems:
-                self._by_stem[one].append(index)
-
-    def best(self, stems: frozenset[str]) -> str | None:
-        hits: dict[int, int] = defaultdict(int)
-        for one in stems:
-            for index in self._by_stem.get(one, ()):
-                hits[index] += 1
-        complete = [i for i, n in hits.items() if n == self._queries[i][1]]
-        return self._queries[min(complete)][0] if complete else None
 
 
 # --- reading the shop --------------------------------------------------------------------------
@@ -183,9 +162,7 @@ def _places(db: Databases, ids: list[int]) -> dict[int, tuple[int, str, str]]:
         return {int(r[0]): (int(r[1]), r[2] or "", r[3] or "") for r in conn.execute(query)}
 
 
-def _gather(
-    db: Databases, ids: list[int], *, now: datetime, keywords: KeywordIndex
-) -> list[tuple[int, CourseContent]]:
+def _gather(db: Databases, ids: list[int], *, now: datetime) -> list[tuple[int, CourseContent]]:
     """(partner id, content) of each course in `ids` that a partner owns."""
     places = _places(db, ids)
     ids = sorted(places)
@@ -201,7 +178,6 @@ def _gather(
         t = texts.get(pid, {})
         ever, upcoming = dates.get(pid, (0, 0))
         count, average = reviews.get(pid, (0, None))
-        stems = stems_of(" ".join([*(t.get(code, "") for code in _TEXTS[:5]), city, kind]))
         content = CourseContent(
             product_id=pid,
             name=t.get("name", ""),
@@ -219,7 +195,6 @@ def _gather(
             reviews=count,
             average=average,
             answered_share=None if answered is None else answered.get(pid, 0.0),
-            keyword=keywords.best(stems),
         )
         out.append((partner_id, content))
     return out
@@ -234,7 +209,10 @@ def course_content(
     if any(p not in owners for p in ids):
         raise ScopeError()
     keywords = KeywordIndex(search_log(db))
-    return [c for _partner, c in _gather(db, ids, now=now or now_utc(), keywords=keywords)]
+    return [
+        replace(c, keyword=focus_keyword(c, keywords))
+        for _partner, c in _gather(db, ids, now=now or now_utc())
+    ]
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -285,8 +263,9 @@ def score_courses(
     done = 0
     for begin in range(0, len(ids), max(1, chunk)):
         part = ids[begin : begin + max(1, chunk)]
-        found = _gather(db, part, now=moment, keywords=keywords)
-        _store(db, [(partner, c.product_id, score(c)) for partner, c in found], now=moment)
+        found = _gather(db, part, now=moment)
+        scored = [(partner, c.product_id, score(c, keywords=keywords)) for partner, c in found]
+        _store(db, scored, now=moment)
         done += len(found)
         if progress is not None:
             progress(len(part))

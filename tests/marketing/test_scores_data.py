@@ -12,7 +12,6 @@ from sqlalchemy import insert
 from core.db import Databases
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.marketing.scores import (
-    KeywordIndex,
     course_content,
     course_scores,
     rescore_course,
@@ -21,7 +20,6 @@ from data.marketing.scores import (
     score_overview,
 )
 from data.shop import schema as m
-from marketing.keywords import SearchTerm, stems_of
 from tests.conftest import BACKENDS, fresh_databases
 from tests.support.market import NOW, build_market
 
@@ -64,16 +62,6 @@ def test_content_holds_images_dates_and_the_focus_keyword(market: Databases) -> 
     # is not in the text; "pasta" (200) is.
     assert content.keyword == "pasta"
     assert content.answered_share is None  # answers not connected yet
-
-
-def test_keyword_index_prefers_the_most_searched_complete_match() -> None:
-    index = KeywordIndex(
-        [SearchTerm("kochkurs", 50, 3), SearchTerm("kochkurs hamburg", 80, 2),
-         SearchTerm("sushi", 999, 1)]
-    )  # fmt: skip
-    assert index.best(stems_of("Kochkurs in Hamburg")) == "kochkurs hamburg"
-    assert index.best(stems_of("Kochkurs in Köln")) == "kochkurs"
-    assert index.best(stems_of("Weinprobe")) is None
 
 
 def test_the_job_scores_every_course_and_keeps_a_history(market: Databases) -> None:

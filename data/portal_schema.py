@@ -1150,3 +1150,33 @@ review_objections = Table(
     Column("request_id", Integer),  # the request whose link was used
     Column("created_at", DateTime, nullable=False),
 )
+
+
+# --- Qualitäts-Score (marketing/score.py, data/marketing/scores.py) ---------------------------
+
+# The current score of each course with its checklist (JSON, language-free: ids, points,
+# figures), written by the `score-courses` job and on demand; the Marketing page reads a
+# partner's rows with one query on (partner_id, score).
+course_scores = Table(
+    "miomente_course_scores",
+    metadata,
+    Column("product_id", Integer, primary_key=True, autoincrement=False),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("items", Text, nullable=False),
+    Column("keyword", String(255)),
+    Column("computed_at", DateTime, nullable=False),
+    CheckConstraint("score between 0 and 100", name="ck_miomente_course_scores_score"),
+    Index("ix_miomente_course_scores_partner", "partner_id", "score"),
+    Index("ix_miomente_course_scores_score", "score"),
+)
+# One score per course and Berlin day (the last computation of the day wins): the history
+# chart shows what a change of the text or the photos did.
+course_score_history = Table(
+    "miomente_course_score_history",
+    metadata,
+    Column("product_id", Integer, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("score", Integer, nullable=False),
+)

@@ -41,6 +41,7 @@ from jobs.runner import (
 
 log = logging.getLogger("jobs")
 PAYOUTS_TASK = "compute-payouts"
+SCORES_TASK = "score-courses"
 
 
 def _text(key: str, locale: str, **params: object) -> str:
@@ -78,6 +79,7 @@ def _parser(locale: str) -> argparse.ArgumentParser:
     run.add_argument("task", help=_text("cli_help_task", locale))
     run.add_argument("--dry-run", action="store_true", help=_text("cli_help_dry_run", locale))
     run.add_argument("--month", type=_month(locale), help=_text("cli_help_month", locale))
+    run.add_argument("--course", type=int, help=_text("cli_help_course", locale))
     due = commands.add_parser("run-due", help=_text("cli_help_run_due", locale))
     due.add_argument("--dry-run", action="store_true", help=_text("cli_help_due_dry_run", locale))
     return parser
@@ -157,7 +159,7 @@ def main(
         known = ", ".join(sorted(tasks))
         print(_text("cli_unknown", locale, name=args.task, known=known), file=sys.stderr)
         return EXIT_USAGE
-    if refusal := _month_refusal(args, locale):
+    if refusal := _month_refusal(args, locale) or _course_refusal(args, locale):
         print(refusal, file=sys.stderr)
         return EXIT_USAGE
     own_db = db is None
@@ -168,7 +170,11 @@ def main(
         return EXIT_FAILED
     try:
         ctx = JobContext(
-            settings, db, getattr(args, "dry_run", False), period=getattr(args, "month", None)
+            settings,
+            db,
+            getattr(args, "dry_run", False),
+            period=getattr(args, "month", None),
+            course=getattr(args, "course", None),
         )
         return _dispatch(args, tasks, ctx, now)
     finally:
@@ -186,6 +192,13 @@ def _month_refusal(args: argparse.Namespace, locale: str) -> str | None:
     if month > last_month():
         return _text("cli_month_open", locale, value=month.strftime("%Y-%m"))
     return None
+
+
+def _course_refusal(args: argparse.Namespace, locale: str) -> str | None:
+    """--course belongs to score-courses."""
+    if getattr(args, "course", None) is None or args.task == SCORES_TASK:
+        return None
+    return _text("cli_course_only", locale, task=SCORES_TASK)
 
 
 def _dispatch(

@@ -205,5 +205,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.send_review_requests:run",
             summary_key="reviews.requests.task",
         ),
+        Task(
+            name="score-courses",
+            # Nightly: the Qualitäts-Score of every course (one course on demand: --course ID).
+            schedule=Daily(time(2, 30)),
+            entry="jobs.score_courses:run",
+            summary_key="score.task",
+        ),
     )
 }

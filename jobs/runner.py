@@ -92,6 +92,7 @@ class JobContext:
     # The moment the run acts for (naive UTC); None: the real clock. Tests fix it, so that a
     # task's "overdue" or "due in 3 days" does not depend on the day the tests run.
     now: datetime | None = None
+    course: int | None = None  # `run score-courses --course ID`: that course only
 
     def clock(self) -> datetime:
         return self.now or now_utc()

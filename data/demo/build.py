@@ -31,6 +31,7 @@ from data import portal_schema as p
 from data.access.viewer import SYSTEM
 from data.bookings.ledger import sync_ledger
 from data.demo.load import L_DATES, LANES, Layout, Loader, Rows, loader_for
+from data.demo.marketing import add_demo_marketing
 from data.demo.messages import queue_demo_messages
 from data.demo.minimums import add_demo_minimums
 from data.demo.news import add_demo_news
@@ -142,6 +143,7 @@ def generate(
     add_demo_news(db, now=_noon_utc(today))
     add_demo_search_queries(db, now=_noon_utc(today), seed=seed)
     add_demo_minimums(db, now=_noon_utc(today))  # one date per partner asks "durchführen?"
+    add_demo_marketing(db, now=_noon_utc(today), seed=seed)  # images, pages, quality scores
     rows = {**portal.stats.rows, **shop.stats.rows}
     seconds = {**portal.stats.seconds, **shop.stats.seconds}
     return DemoSummary(

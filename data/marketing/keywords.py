@@ -14,19 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 
 from core import sql
 from core.db import Databases
 from data.access import scope
 from data.access.viewer import Viewer
 from data.marketing._peers import Peers, course_texts, find_peers
+from data.marketing._search_log import search_log
 from data.shop.catalog import product_names
-from data.shop.schema import catalog_product_entity, search_query
+from data.shop.schema import catalog_product_entity
 from marketing.keywords import (
     PeerTerm,
     SearchIdea,
-    SearchTerm,
     analyse,
     combine,
     peer_terms,
@@ -34,8 +34,6 @@ from marketing.keywords import (
     stems_of,
 )
 
-# The most searched queries considered (the log of a big shop holds millions of one-offs).
-TOP_QUERIES = 5000
 PICKER_LIMIT = 20
 
 
@@ -83,31 +81,6 @@ def find_courses(
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
-def _search_log(db: Databases) -> list[SearchTerm]:
-    """The most searched queries that found something, merged over stores and spellings.
-
-    The most popular rows, not a GROUP BY over the whole log: Magento keeps one row per text
-    and store, so a query is rarely split, and a top-N sort is far cheaper on a big log.
-    """
-    q = search_query
-    query = (
-        select(q.c.query_text, q.c.popularity, q.c.num_results)
-        .where(q.c.num_results > 0, q.c.query_text.is_not(None))
-        .order_by(q.c.popularity.desc(), q.c.query_id)
-        # Inline, not a bound parameter: SQLite's top-N sort needs a constant LIMIT (with
-        # `LIMIT ?` it sorted all 200,000 rows of the bench's log: 1.5 s instead of 0.09 s).
-        .limit(literal_column(str(int(TOP_QUERIES))))
-    )
-    merged: dict[str, list[int]] = {}
-    with db.magento_read.connect() as conn:
-        for text, pop, results in conn.execute(query):
-            key = " ".join(str(text).lower().split())
-            seen = merged.setdefault(key, [0, 0])
-            seen[0] += int(pop or 0)
-            seen[1] = max(seen[1], int(results or 0))
-    return [SearchTerm(text, pop, res) for text, (pop, res) in merged.items() if text]
-
-
 def _foreign_places(peers: Peers) -> frozenset[str]:
     """Stems of the other cities among the similar courses (not this course's city)."""
     cities = {p.city for p in peers.places if p.city != peers.course.city}
@@ -137,6 +110,6 @@ def keyword_ideas(
         area=peers.area,
         area_name=peers.area_name,
         similar=len(peers.places),
-        searches=tuple(search_ideas(own, findable, _search_log(db), limit=limit, exclude=exclude)),
+        searches=tuple(search_ideas(own, findable, search_log(db), limit=limit, exclude=exclude)),
         terms=tuple(peer_terms(own, similar, corpus, limit=limit, exclude=exclude)),
     )

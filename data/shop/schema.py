@@ -364,6 +364,41 @@ search_query = Table(
     Index("ix_search_query_store_id", "store_id"),
 )
 
+# --- product media gallery (Magento_Catalog, 2.4) -------------------------------------------
+
+# A product's images: one row per file in `catalog_product_entity_media_gallery`, tied to its
+# product through `..._value_to_entity` (since 2.2 the gallery is shared, so the link is a table
+# of its own). `disabled` hides an image from every store (the Qualitäts-Score counts the rest).
+MEDIA_GALLERY_ATTRIBUTE_ID = 90  # `media_gallery` in a stock Magento 2.4 install
+catalog_product_entity_media_gallery = Table(
+    "catalog_product_entity_media_gallery",
+    metadata,
+    Column("value_id", Integer, primary_key=True),
+    Column("attribute_id", SmallInteger, nullable=False),
+    Column("value", String(255)),  # the file path under pub/media/catalog/product
+    Column("media_type", String(32), nullable=False, server_default=text("'image'")),
+    Column("disabled", SmallInteger, nullable=False, server_default=text("0")),
+    Index("ix_catalog_product_entity_media_gallery_attribute_id", "attribute_id"),
+)
+catalog_product_entity_media_gallery_value_to_entity = Table(
+    "catalog_product_entity_media_gallery_value_to_entity",
+    metadata,
+    Column(
+        "value_id",
+        Integer,
+        ForeignKey("catalog_product_entity_media_gallery.value_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column(
+        "entity_id",
+        Integer,
+        ForeignKey("catalog_product_entity.entity_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    UniqueConstraint("value_id", "entity_id", name="cpe_media_gallery_value_to_entity_uq"),
+    Index("ix_cpe_media_gallery_value_to_entity_entity_id", "entity_id"),
+)
+
 # --- order statuses -------------------------------------------------------------------------
 
 # Magento's stock statuses and the custom ones the portal needs (status, label, state, default).

@@ -351,6 +351,14 @@ SAMPLE_KWARGS |= {
     "data.marketing.keywords.keyword_ideas": {"product_id": 101},
     "data.marketing.prices.price_position": {"product_id": 101, "now": NOW},
 }
+# Qualitäts-Score: A's course 101 (B's 201 refused alike in both worlds), the whole scope.
+SAMPLE_KWARGS |= {
+    "data.marketing.scores.course_content": {"product_ids": [101], "now": NOW},
+    "data.marketing.scores.score_courses": {"now": NOW},
+    "data.marketing.scores.rescore_course": {"product_id": 101, "now": NOW},
+    "data.marketing.scores.score_history": {"product_ids": [101, 201]},
+    "data.marketing.scores.score_overview": {"page_size": 10},
+}
 # Mindestteilnehmerzahl: reads over both partners' dates (tests/support/minimums.py); the
 # answer aims at a date that is nobody's; the job is the system's (refused for a partner).
 SAMPLE_KWARGS |= {
@@ -424,6 +432,7 @@ STAFF_OWN = {
     "data.access.totp.disable",
     "data.access.totp.accounts_with_2fa",
     "data.access.totp.reset",
+    "data.marketing.scores.score_overview",
 }
 # Staff-only payout actions: a partner is refused, staff viewing as A act on A's rows.
 STAFF_OWN |= {

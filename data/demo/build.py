@@ -48,7 +48,7 @@ from data.shop import schema as m
 DEFAULT_ORDERS = 10_000
 DEFAULT_SEED = 42
 # Bump when the generated content changes shape: existing demo files are then rebuilt.
-DEMO_FORMAT = 7
+DEMO_FORMAT = 8
 MARKER_NAME = "demo.json"
 MAGENTO_FILE, PORTAL_FILE = "magento.sqlite", "portal.sqlite"
 ORDER_CHUNK = 20_000

@@ -6,7 +6,7 @@ the expansion knows, an interval and a duration of at least 1, a count of at lea
 day not before the start, and not both an end day and a count.
 
 Revision ID: 0010
-Revises: 0009 (0008 until 0009 is merged)
+Revises: 0009
 Create Date: 2026-12-04
 """
 

@@ -4,7 +4,7 @@ Items whose course date lies before the later of this and MIOMENTE_SETTLEMENT_ST
 paid out outside the portal and never enter a payout (data/money/payouts.py).
 
 Revision ID: 0011
-Revises: 0010 (issue 11's 0009 and 0010 land in parallel: the merge sets 0010 here)
+Revises: 0010
 Create Date: 2026-12-04
 """
 

@@ -1,7 +1,7 @@
 """Webhooks: endpoints, events (outbox pattern) and deliveries.
 
 Revision ID: 0031
-Revises: 0025
+Revises: 0030
 Create Date: 2026-12-05
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0031"
-down_revision = "0025"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 

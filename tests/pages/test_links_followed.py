@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 from components.navigation import PAGES
 from core import links
 from core.db import Databases
+from core.settings import DEFAULT_PUBLIC_URL
 from data.access.viewer import SYSTEM
 from data.bookings.decisions import decide
 from data.bookings.ledger import sync_ledger
@@ -204,6 +205,15 @@ def test_sample_links_have_the_shape_of_followed_ones(world: Databases) -> None:
                         # The Neuigkeiten page itself, no record: followed from a real digest
                         # in tests/pages/test_news_page.py.
                         assert _shape(url) == (links.NEWS_PAGE, ()), url
+                    elif name == "webhook_disabled" and not url.startswith(links.SHOP_URL):
+                        # The partner's own endpoint address, named in a detail row as text,
+                        # and the Integrationen page (followed from the mail in
+                        # tests/pages/test_webhooks_page.py).
+                        shapes = {
+                            spec.sample["url"],
+                            links.integrations_url(base=DEFAULT_PUBLIC_URL),
+                        }
+                        assert url in shapes, url
                     elif _is_portal(url):
                         assert _shape(url) in followed, (name, url)
                     else:

@@ -29,6 +29,7 @@ from components.i18n import (
     percent,
     t,
 )
+from components.search_picker import search_picker
 from components.session import PageContext
 from core import i18n
 from core.table_export import frame_csv, frame_xlsx
@@ -215,29 +216,27 @@ def payout_picker(
 ) -> int | None:
     """Search as you type (partner or credit-note number, at most SEARCH_LIMIT hits from the
     data layer); without text, the payouts of the page shown."""
-    text = st.text_input(
-        t("payout_list.search"),
-        max_chars=payouts.MAX_SEARCH,
-        placeholder=t("payout_list.search_placeholder"),
-        key=f"{key}_search",
-    )
-    rows = (
-        payouts.find_payouts(ctx.viewer, ctx.db, text=text, selection=selection)
-        if text.strip()
-        else page_rows
-    )
-    if rows.empty:
-        st.caption(t("payout_list.search_none"))
-        return None
-    if text.strip() and len(rows) >= payouts.SEARCH_LIMIT:
-        st.caption(t("payout_list.search_more", n=number(payouts.SEARCH_LIMIT)))
-    labels = payout_labels(rows)
-    return widgets.selectbox(
+
+    def search(text: str) -> dict[int, str]:
+        rows = (
+            payouts.find_payouts(ctx.viewer, ctx.db, text=text, selection=selection)
+            if text
+            else page_rows
+        )
+        return payout_labels(rows)
+
+    return search_picker(
         st,
         t("payouts.open_payout"),
-        list(labels),
-        format_func=lambda pid: labels.get(int(pid), str(pid)),
         key=f"{key}_open",
+        search_key=f"{key}_search",
+        complete_untyped=True,
+        search=search,
+        limit=payouts.SEARCH_LIMIT,
+        search_label=t("payout_list.search"),
+        placeholder=t("payout_list.search_placeholder"),
+        none_found=t("payout_list.search_none"),
+        more_found=t("payout_list.search_more", n=number(payouts.SEARCH_LIMIT)),
     )
 
 

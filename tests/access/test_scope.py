@@ -167,6 +167,9 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.money.payouts.get_payout": {"payout_id": 1},
     "data.money.payouts.list_lines": {"payout_id": 1},
     "data.money.payouts.find_payouts": {"text": "a"},
+    "data.access.partners.search_partners": {"text": "e"},
+    "data.access.partners.search_choosable": {"text": "e"},
+    "data.access.partners.choosable_names": {"partner_ids": [1, 2]},
     "data.money.documents.issue_for_payout": {"payout_id": 1, "now": NOW},
     "data.money.documents.reissue_document": {"document_id": 1, "now": NOW},
     "data.money.documents.document_pdf": {"document_id": 1},
@@ -341,6 +344,8 @@ STAFF_OWN = {
     "data.access.users.account_list",
     "data.access.resets.send_reset_link",
     "data.access.partners.choosable_partners",
+    "data.access.partners.search_choosable",
+    "data.access.partners.choosable_names",
     "data.comms.outbox.resend",
 }
 # Staff-only payout actions: a partner is refused, staff viewing as A act on A's rows.

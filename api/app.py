@@ -14,7 +14,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from api import errors, middleware
-from api.routers import health, proposals, signup, widget
+from api.routers import health, ical, proposals, signup, widget
 from api.settings import PREFIX, ApiSettings, api_settings
 from core.clock import now_utc
 from core.db import Databases, open_databases
@@ -32,6 +32,7 @@ the `Accept-Language` header (German or English), with an `X-Request-ID`.
 TAGS = [
     {"name": "health", "description": "Zustand / health"},
     {"name": "widget", "description": "Buchungs-Widget / booking widget"},
+    {"name": "ical", "description": "Kalender-Abo der Termine / dates as a calendar feed"},
     {
         "name": "proposals",
         "description": "Terminvorschläge an Kunden / dates proposed to customers",
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(widget.router, prefix=PREFIX)
     app.include_router(proposals.router, prefix=PREFIX)
     app.include_router(signup.router, prefix=PREFIX)
+    app.include_router(ical.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

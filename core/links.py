@@ -130,3 +130,12 @@ def date_proposal_url(token: str, *, base: str | None = None) -> str:
     data.demand.date_requests.accept_proposal with the token."""
     root = (api_url() if base is None else base).rstrip("/")
     return f"{root}{DATE_PROPOSAL_PATH}/{quote(token, safe='')}"
+
+
+ICAL_FEED_PATH = "/v1/ical"
+
+
+def ical_feed_url(token: str, *, base: str | None = None) -> str:
+    """A partner's calendar subscription (api/routers/ical.py): the address calendars poll."""
+    root = (api_url() if base is None else base).rstrip("/")
+    return f"{root}{ICAL_FEED_PATH}/{quote(token, safe='')}.ics"

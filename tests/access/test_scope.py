@@ -110,6 +110,7 @@ UNSCOPED = {
     "data.money.rollup.refresh_rollups": "inside the ledger's write transaction (system scope)",
     "data.money.rollup.rebuild_rollups": "maintenance in the caller's transaction: migration",
     "data.integrations.widget_keys.widget_partner": "the public widget key names the partner",
+    "data.dates.ical_feed.feed_partner": "the secret feed token in the request is the credential",
     "data.integrations.rate_limits.take": "counters of hashed IPs/emails, nobody's data; checked "
     "before the scoped sign-up",
     "data.integrations.rate_limits.bucket": "pure: kind and who -> hashed bucket name",
@@ -168,6 +169,8 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.money.payouts.list_lines": {"payout_id": 1},
     "data.money.payouts.find_payouts": {"text": "a"},
     "data.access.partners.search_partners": {"text": "e"},
+    "data.dates.ical_feed.renew_feed": {"now": NOW},
+    "data.dates.ical_feed.feed_dates": {"now": NOW},
     "data.access.partners.search_choosable": {"text": "e"},
     "data.access.partners.choosable_names": {"partner_ids": [1, 2]},
     "data.money.documents.issue_for_payout": {"payout_id": 1, "now": NOW},
@@ -417,6 +420,7 @@ def test_every_public_data_function_takes_the_viewer_first() -> None:
 
 # A widget key is random: two worlds make two different keys for the same partner.
 _WIDGET_KEY = re.compile(r"pk_[A-Za-z0-9_-]{16,32}")
+_FEED_TOKEN = re.compile(r"cal_[A-Za-z0-9_-]{32}")  # so is a calendar feed's token
 
 
 def _normal(value: object) -> object:
@@ -434,7 +438,7 @@ def _normal(value: object) -> object:
     if isinstance(value, Decimal | float):
         return str(Decimal(str(value)).normalize())
     if isinstance(value, str):
-        return _WIDGET_KEY.sub("pk_<random>", value)
+        return _FEED_TOKEN.sub("cal_<random>", _WIDGET_KEY.sub("pk_<random>", value))
     if value is None or isinstance(value, int | bool):
         return value
     return str(value)

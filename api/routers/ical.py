@@ -4,7 +4,7 @@ The secret token (data/dates/ical_feed.py) names the partner; the dates are read
 `Viewer.widget(partner_id)` (that partner's only, read-only) and written by core/ical.py, the
 same file as Termine's download. Calendars poll it: an ETag of the content answers an unchanged
 feed with 304, and Cache-Control lets them (not shared caches) keep it a quarter of an hour.
-An unknown, ended or malformed token is a plain 404.
+An unknown, ended or malformed token is a 404 in the service's JSON error shape.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Db
+from api.errors import ApiError
 from core.db import Databases
 from core.ical import build_ics
 from data.access.viewer import Viewer
@@ -24,6 +25,7 @@ from data.dates.ical_feed import feed_dates, feed_partner
 router = APIRouter(tags=["ical"])
 CACHE_CONTROL = "private, max-age=900"
 CALENDAR_NAME = "Miomente Termine"
+UNKNOWN_FEED = "ical_feed.unknown"
 
 
 def _feed(db: Databases, token: str, now: datetime) -> bytes | None:
@@ -45,7 +47,7 @@ async def ical_feed(token: str, request: Request, db: Db) -> Response:
     now = request.app.state.clock()
     body = await run_in_threadpool(_feed, db, token, now)
     if body is None:
-        return Response(status_code=404, headers={"Cache-Control": "no-store"})
+        raise ApiError(404, UNKNOWN_FEED)
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if etag in request.headers.get("if-none-match", ""):

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from api import errors, middleware
 from api.routers import (
     health,
+    ical,
     partner_dates,
     partner_demand,
     partner_orders,
@@ -44,6 +45,7 @@ under `/v1/orders`, `/v1/dates`, `/v1/waitlist` and `/v1/date-requests` needs an
 TAGS = [
     {"name": "health", "description": "Zustand / health"},
     {"name": "widget", "description": "Buchungs-Widget / booking widget"},
+    {"name": "ical", "description": "Kalender-Abo der Termine / dates as a calendar feed"},
     {
         "name": "proposals",
         "description": "Terminvorschläge an Kunden / dates proposed to customers",
@@ -120,6 +122,7 @@ def create_app(
     app.include_router(partner_dates.router, prefix=PREFIX)
     app.include_router(partner_demand.router, prefix=PREFIX)
     app.include_router(reviews_form.router, prefix=PREFIX)
+    app.include_router(ical.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

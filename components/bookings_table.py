@@ -188,6 +188,7 @@ def render_export(ctx: PageContext, parsed: bk.ParsedParams, total: int) -> None
                     selection=selection,
                     label=t(f"orders.export_prepare_{kind}"),
                     download_label=t("orders.export_download", name=name),
+                    rows=total if kind == "csv" else None,
                 )
 
 

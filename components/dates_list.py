@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from components import widgets
+from components.cache import cached
 from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import (
     REFUSALS,
@@ -24,6 +26,7 @@ from components.day_field import LAST_DAY, check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import day, moment, money, number, t, time_of_day
 from components.minimum_view import current_minimum, progress_column
+from components.search_picker import search_picker
 from components.session import PageContext
 from core import periods
 from core import recurrence as rec
@@ -31,6 +34,7 @@ from core.clock import now_utc
 from core.money import ZERO, to_decimal
 from core.validation import InvalidInput
 from data.dates import course_dates as cd
+from data.marketing.keywords import PICKER_LIMIT, find_courses
 
 CONFIRM_KEY = "_confirm_cancel_date"
 MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
@@ -55,16 +59,42 @@ def _table(frame: pd.DataFrame, minimums: list[str]) -> pd.DataFrame:
     )
 
 
-def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
-    names = dict(zip(courses["product_id"], courses["name"], strict=True))
-    left, mid, right = st.columns([2, 2, 1])
-    course_filter = widgets.selectbox(
-        left,
+def course_picker(ctx: PageContext, where: Any, courses: pd.DataFrame, *, key: str) -> int | None:
+    """A course filter: a select of the viewer's courses when they are few, search as you type
+    when there are many (staff: every course of the marketplace)."""
+    if len(courses) <= PICKER_LIMIT:
+        names = dict(zip(courses["product_id"], courses["name"], strict=True))
+        return widgets.selectbox(
+            where,
+            t("dates.course"),
+            [None, *names],
+            format_func=lambda pid: t("dates.all_courses") if pid is None else names[pid],
+            key=key,
+        )
+    current = st.session_state.get(key)
+    known = courses.set_index("product_id")["name"]
+
+    def search(text: str) -> dict[int, str]:
+        found = cached(find_courses, ctx.viewer, ctx.db, text=text, limit=PICKER_LIMIT)
+        return {
+            int(p): n or f"#{p}" for p, n in zip(found["product_id"], found["name"], strict=True)
+        }
+
+    return search_picker(
+        where,
         t("dates.course"),
-        [None, *names],
-        format_func=lambda pid: t("dates.all_courses") if pid is None else names[pid],
-        key="list_course",
+        key=key,
+        search=search,
+        chosen={int(current): str(known.get(current, f"#{current}"))} if current else {},
+        limit=PICKER_LIMIT,
+        none_label=t("dates.all_courses"),
+        placeholder=t("marketing_more.search_hint"),
     )
+
+
+def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
+    left, mid, right = st.columns([2, 2, 1])
+    course_filter = course_picker(ctx, left, courses, key="list_course")
     span = widgets.date_input(
         mid,
         t("dates.range"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import streamlit as st
 
@@ -54,6 +54,31 @@ def _size(size: int) -> str:
     return t("files.size_kb", n=number(max(1, round(size / 1024))))
 
 
+PROGRESS_FROM = 500  # rows: below that a file is written before a bar would show anything
+
+
+def _with_progress(
+    build: Callable[[BinaryIO], object], rows: int | None
+) -> Callable[[BinaryIO], object]:
+    if not rows or rows < PROGRESS_FROM:
+        return build
+    total = int(rows)
+
+    def run(out: BinaryIO) -> object:
+        bar = st.progress(0.0, text=t("files.progress", done=number(0), total=number(total)))
+
+        def report(lines: int) -> None:
+            text = t("files.progress", done=number(min(lines, total)), total=number(total))
+            bar.progress(min(lines / total, 1.0), text=text)
+
+        try:
+            return build(cast(BinaryIO, export.LineProgress(out, report, step=total // 50 or 1)))
+        finally:
+            bar.empty()
+
+    return run
+
+
 def prepare_button(
     *,
     key: str,
@@ -63,8 +88,12 @@ def prepare_button(
     selection: Hashable = None,
     label: str | None = None,
     download_label: str | None = None,
+    rows: int | None = None,
 ) -> None:
-    """The button that builds `file_name` (by `build(out)`) and, once built, its download."""
+    """The button that builds `file_name` (by `build(out)`) and, once built, its download.
+
+    `rows`: the lines a text file (CSV) will have; more than a screenful show a progress bar
+    while the file is written."""
     current = prepared(key)
     if current is not None and (current.selection != selection or not Path(current.path).exists()):
         _drop(key)
@@ -77,7 +106,9 @@ def prepare_button(
     ):
         try:
             with st.spinner(t("files.preparing", name=file_name)):
-                path = export.to_temp_file(build, suffix=Path(file_name).suffix)
+                path = export.to_temp_file(
+                    _with_progress(build, rows), suffix=Path(file_name).suffix
+                )
         except InvalidInput as exc:
             show_refusal(exc)
             return

@@ -9,15 +9,17 @@ from datetime import UTC
 
 import streamlit as st
 
-from components import session, two_factor_view, widgets
-from components.cache import choosable
+from components import session, two_factor_view
+from components.cache import cached
 from components.feedback import show_refusal
 from components.i18n import locale, t
+from components.search_picker import search_picker
 from components.text import md
 from core import i18n, links
 from core.db import Databases
 from core.settings import Settings
 from core.validation import InvalidInput
+from data.access.partners import SEARCH_LIMIT, choosable_names, search_choosable
 from data.access.resets import reset_link_valid, reset_password
 from data.access.totp import is_enabled
 from data.access.users import LoginOutcome, User, authenticate, set_locale
@@ -186,17 +188,29 @@ def sidebar(ctx: session.PageContext) -> None:
 
 
 def _view_as(ctx: session.PageContext) -> None:
-    choices = choosable(ctx)
-    options: list[int | None] = [None, *choices["partner_id"].tolist()]
-    names = dict(zip(choices["partner_id"], choices["name"], strict=True))
+    """Staff choose a partner to view as by searching (2,000 partners are no select list)."""
     current = st.session_state.get(session.VIEW_AS_KEY)
-    widgets.selectbox(
+    staff = ctx.user.viewer
+    chosen = (
+        cached(choosable_names, staff, ctx.db, partner_ids=(int(current),))
+        if current is not None
+        else {}
+    )
+
+    def search(text: str) -> dict[int, str]:
+        found = cached(search_choosable, staff, ctx.db, text=text)
+        return dict(zip(found["partner_id"], found["name"], strict=True))
+
+    search_picker(
         st,
         t("view_as.label"),
-        options,
-        index=options.index(current) if current in options else 0,
-        format_func=lambda pid: t("view_as.all") if pid is None else names.get(pid, str(pid)),
         key="_view_as_choice",
+        search=search,
+        chosen=chosen,
+        limit=SEARCH_LIMIT,
+        none_label=t("view_as.all"),
+        search_label=t("view_as.search"),
+        placeholder=t("view_as.placeholder"),
         on_change=_store_view_as,
     )
 
@@ -222,9 +236,11 @@ def _language_switch(ctx: session.PageContext) -> None:
 
 def view_as_banner(ctx: session.PageContext) -> None:
     if ctx.user.viewer.is_staff and ctx.viewer.partner_id is not None:
-        name = choosable(ctx).set_index("partner_id")["name"]
+        names = cached(
+            choosable_names, ctx.user.viewer, ctx.db, partner_ids=(ctx.viewer.partner_id,)
+        )
         st.info(
-            t("view_as.active", partner=md(name.get(ctx.viewer.partner_id, "?"))),
+            t("view_as.active", partner=md(names.get(ctx.viewer.partner_id, "?"))),
             icon=":material/visibility:",
         )
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import paging, widgets
 from components.confirm import ask_first, confirm_action, done, flash
 from components.downloads import prepare_button
 from components.feedback import show_refusal
@@ -29,6 +29,7 @@ from components.i18n import (
     percent,
     t,
 )
+from components.search_picker import search_picker
 from components.session import PageContext
 from core import i18n
 from core.table_export import frame_csv, frame_xlsx
@@ -178,14 +179,6 @@ def payout_labels(rows: pd.DataFrame) -> dict[int, str]:
     }
 
 
-def _page_key(key: str) -> str:
-    return f"{key}_page"
-
-
-def _turn(key: str, page: int) -> None:
-    st.session_state[_page_key(key)] = page
-
-
 def paged_payouts(
     ctx: PageContext, selection: payouts.PayoutFilter, *, key: str
 ) -> payouts.PayoutPage:
@@ -194,16 +187,12 @@ def paged_payouts(
     The page number lives in the session; a changed selection starts again at page 1. Paging
     buttons change it in their callback, so a click runs the script once.
     """
-    state = st.session_state.get(f"{key}_paged_for")
-    if state != selection:
-        st.session_state[f"{key}_paged_for"] = selection
-        st.session_state[_page_key(key)] = 1
-    size = st.session_state.get(f"{key}_page_size", payouts.DEFAULT_PAGE_SIZE)
+    page, size = paging.current(key, selection=selection, default_size=payouts.DEFAULT_PAGE_SIZE)
     result = payouts.page_payouts(
         ctx.viewer,
         ctx.db,
         selection=selection,
-        page=st.session_state.get(_page_key(key), 1),
+        page=page,
         page_size=size,
     )
     if result.total == 0:
@@ -218,32 +207,7 @@ def paged_payouts(
         width="stretch",
         column_config=payouts_columns() if with_partner else None,
     )
-    prev_col, page_col, size_col, next_col = st.columns([1, 2, 1, 1])
-    prev_col.button(
-        t("orders.previous"),
-        disabled=result.page <= 1,
-        key=f"{key}_prev",
-        on_click=_turn,
-        args=(key, result.page - 1),
-        width="stretch",
-    )
-    page_col.caption(t("orders.page_of", page=number(result.page), pages=number(result.pages)))
-    widgets.selectbox(
-        size_col,
-        t("payout_list.page_size"),
-        payouts.PAGE_SIZES,
-        index=payouts.PAGE_SIZES.index(size),
-        key=f"{key}_page_size",
-        label_visibility="collapsed",
-    )
-    next_col.button(
-        t("orders.next"),
-        disabled=result.page >= result.pages,
-        key=f"{key}_next",
-        on_click=_turn,
-        args=(key, result.page + 1),
-        width="stretch",
-    )
+    paging.pager(result, key=key, sizes=payouts.PAGE_SIZES)
     return result
 
 
@@ -252,29 +216,27 @@ def payout_picker(
 ) -> int | None:
     """Search as you type (partner or credit-note number, at most SEARCH_LIMIT hits from the
     data layer); without text, the payouts of the page shown."""
-    text = st.text_input(
-        t("payout_list.search"),
-        max_chars=payouts.MAX_SEARCH,
-        placeholder=t("payout_list.search_placeholder"),
-        key=f"{key}_search",
-    )
-    rows = (
-        payouts.find_payouts(ctx.viewer, ctx.db, text=text, selection=selection)
-        if text.strip()
-        else page_rows
-    )
-    if rows.empty:
-        st.caption(t("payout_list.search_none"))
-        return None
-    if text.strip() and len(rows) >= payouts.SEARCH_LIMIT:
-        st.caption(t("payout_list.search_more", n=number(payouts.SEARCH_LIMIT)))
-    labels = payout_labels(rows)
-    return widgets.selectbox(
+
+    def search(text: str) -> dict[int, str]:
+        rows = (
+            payouts.find_payouts(ctx.viewer, ctx.db, text=text, selection=selection)
+            if text
+            else page_rows
+        )
+        return payout_labels(rows)
+
+    return search_picker(
         st,
         t("payouts.open_payout"),
-        list(labels),
-        format_func=lambda pid: labels.get(int(pid), str(pid)),
         key=f"{key}_open",
+        search_key=f"{key}_search",
+        complete_untyped=True,
+        search=search,
+        limit=payouts.SEARCH_LIMIT,
+        search_label=t("payout_list.search"),
+        placeholder=t("payout_list.search_placeholder"),
+        none_found=t("payout_list.search_none"),
+        more_found=t("payout_list.search_more", n=number(payouts.SEARCH_LIMIT)),
     )
 
 
@@ -404,12 +366,12 @@ def render_documents(
         prev_col, page_col, next_col = st.columns([1, 2, 1])
         prev_col.button(
             t("orders.previous"), disabled=page <= 1, key=f"{key}_prev", width="stretch",
-            on_click=_turn, args=(key, page - 1),
+            on_click=paging.turn, args=(key, page - 1),
         )  # fmt: skip
         page_col.caption(t("payout_list.documents_page", page=number(page)))
         next_col.button(
             t("orders.next"), disabled=not more, key=f"{key}_next", width="stretch",
-            on_click=_turn, args=(key, page + 1),
+            on_click=paging.turn, args=(key, page + 1),
         )  # fmt: skip
     numbers = frame.set_index("document_id")["number"]
     options = [int(d) for d in frame["document_id"]]

@@ -39,6 +39,27 @@ def to_temp_file(write: Callable[[BinaryIO], object], *, suffix: str = "") -> Pa
     return path
 
 
+class LineProgress:
+    """A binary writer that passes everything on to `out` and reports the lines written so
+    far to `report(lines)` each time another `step` lines are through (a CSV's progress bar
+    without a second pass or a row count in the writer)."""
+
+    def __init__(self, out: BinaryIO, report: Callable[[int], object], *, step: int) -> None:
+        self._out, self._report, self._step = out, report, max(1, int(step))
+        self.lines = 0
+        self._next = self._step
+
+    def write(self, data: bytes) -> int:
+        self.lines += data.count(b"\n")
+        if self.lines >= self._next:
+            self._report(self.lines)
+            self._next = (self.lines // self._step + 1) * self._step
+        return self._out.write(data)
+
+    def __getattr__(self, name: str) -> object:  # flush, tell … of the real file
+        return getattr(self._out, name)
+
+
 def discard(path: str | Path | None) -> None:
     """Remove a prepared file (only ever one of ours)."""
     if path is None:

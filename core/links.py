@@ -143,3 +143,12 @@ INTEGRATIONS_PAGE = "integrationen"
 def integrations_url(*, base: str | None = None) -> str:
     """Konto → Integrationen (API keys, widget, webhooks): the webhook mails link here."""
     return f"{(public_url() if base is None else base).rstrip('/')}/{INTEGRATIONS_PAGE}"
+
+
+ICAL_FEED_PATH = "/v1/ical"
+
+
+def ical_feed_url(token: str, *, base: str | None = None) -> str:
+    """A partner's calendar subscription (api/routers/ical.py): the address calendars poll."""
+    root = (api_url() if base is None else base).rstrip("/")
+    return f"{root}{ICAL_FEED_PATH}/{quote(token, safe='')}.ics"

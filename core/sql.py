@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Table, bindparam
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, func
 from sqlalchemy.dialects import postgresql, sqlite
 
 T = TypeVar("T")
@@ -134,3 +134,10 @@ def upsert(
     # A plain executemany of the one-row statement: psycopg parses it once and pipelines the
     # rows (~10x faster than multi-row VALUES pages, whose giant SQL it parses every time).
     conn.execute(statement, [dict(row) for row in rows])
+
+
+def contains(column: ColumnElement, text: str) -> ColumnElement[bool]:
+    """Case-insensitive `column` contains `text` (LIKE with %, _ and \\ escaped), for the
+    search-as-you-type pickers; the caller trims and caps `text`."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")

@@ -14,9 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pandas as pd
 from sqlalchemy import func, select
 
-from core import periods
+from core import periods, sql
 from core.db import Databases
 from core.money import ZERO
+from core.validation import InvalidInput
 from data.access import scope
 from data.access.viewer import Viewer
 from data.money import revenue
@@ -28,7 +29,8 @@ from data.shop.schema import (
     miomente_course_date,
     rating_option_vote,
     review,
-    seats_sold,
+    seats_sold_among,
+    seats_sold_per_date,
     tickets,
 )
 
@@ -50,49 +52,146 @@ def pending_confirmations(viewer: Viewer, db: Databases) -> int:
         return int(conn.execute(query).scalar_one())
 
 
-def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> pd.DataFrame:
-    """This week's (Mon–Sun, Berlin) course dates with seats sold and total."""
+PAGE_SIZES = (25, 50, 100)
+DEFAULT_PAGE_SIZE = 50
+WEEK_COLUMNS = [
+    "date_id",
+    "product_id",
+    "course",
+    "starts_at",
+    "seats_total",
+    "seats_sold",
+    "partner_id",
+    "partner",
+]
+PARTNER_COLUMNS = ["partner_id", "name", "city", "courses", "pending", "revenue_month", "rating"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, with the list's size from a SQL count."""
+
+    rows: pd.DataFrame
+    total: int
+    page: int  # 1..pages; a page beyond the end is the last
+    page_size: int
+    pages: int  # >= 1, also for an empty list
+
+    @property
+    def paged(self) -> bool:
+        """True when the list does not fit on one page (the page must say so)."""
+        return self.pages > 1
+
+
+def _bounds(total: int, page: int, page_size: int) -> tuple[int, int, int]:
+    """(page, pages, offset) for `total` rows; refuses a page size not offered."""
+    if page_size not in PAGE_SIZES:
+        raise InvalidInput(
+            "validation.page_size",
+            value=str(page_size)[:20],
+            sizes=", ".join(str(size) for size in PAGE_SIZES),
+        )
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, int(page)), pages)
+    return page, pages, (page - 1) * page_size
+
+
+def _week_where(viewer: Viewer, db: Databases, today: date | None) -> list:
     week = periods.week_of(today or periods.berlin_today())
-    ids = scope.product_ids(viewer, db)
+    d = miomente_course_date
+    return [
+        d.c.starts_at >= week.start,
+        d.c.starts_at < week.end,
+        d.c.status == DATE_ACTIVE,
+        scope.product_filter(d.c.product_id, scope.product_ids(viewer, db)),
+    ]
+
+
+@dataclass(frozen=True)
+class WeekTotals:
+    dates: int
+    seats_sold: int
+    seats_total: int
+
+
+def week_totals(viewer: Viewer, db: Databases, *, today: date | None = None) -> WeekTotals:
+    """This week's (Mon–Sun, Berlin) dates, their seats and the seats sold: SQL aggregates,
+    not a row per date."""
+    d = miomente_course_date
+    where = _week_where(viewer, db, today)
+    counts = select(func.count(), func.coalesce(func.sum(d.c.seats_total), 0)).where(*where)
+    with db.magento_read.connect() as conn:
+        dates, total = conn.execute(counts.select_from(d)).one()
+        sold = conn.execute(seats_sold_among(select(d.c.date_id).where(*where))).scalar_one()
+    return WeekTotals(int(dates), tickets(sold), int(total))
+
+
+def week_page(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    today: date | None = None,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Page:
+    """One page of this week's dates (by start) with seats sold and total, course and partner.
+
+    Seats sold and partner names are read for the page's dates only (one grouped query each).
+    """
     names = product_names().subquery()
     d = miomente_course_date
-    query = (
-        select(
-            d.c.date_id,
-            d.c.product_id,
-            names.c.name.label("course"),
-            d.c.starts_at,
-            d.c.seats_total,
-            seats_sold(d.c.date_id).label("seats_sold"),
-        )
-        .select_from(d)
-        .outerjoin(names, names.c.entity_id == d.c.product_id)
-        .where(
-            d.c.starts_at >= week.start,
-            d.c.starts_at < week.end,
-            d.c.status == DATE_ACTIVE,
-            scope.product_filter(d.c.product_id, ids),
-        )
-        .order_by(d.c.starts_at, d.c.date_id)
-    )
+    where = _week_where(viewer, db, today)
     with db.magento_read.connect() as conn:
-        rows = conn.execute(query).mappings().all()
-    owners = scope.product_partner_map(viewer, db)
-    return pd.DataFrame(
-        [
-            {**r, "seats_sold": tickets(r["seats_sold"]), "partner_id": owners.get(r["product_id"])}
-            for r in rows
-        ],
-        columns=[
-            "date_id",
-            "product_id",
-            "course",
-            "starts_at",
-            "seats_total",
-            "seats_sold",
-            "partner_id",
-        ],
-    )
+        total = int(conn.execute(select(func.count()).select_from(d).where(*where)).scalar_one())
+        page, pages, offset = _bounds(total, page, page_size)
+        rows = (
+            conn.execute(
+                select(
+                    d.c.date_id,
+                    d.c.product_id,
+                    names.c.name.label("course"),
+                    d.c.starts_at,
+                    d.c.seats_total,
+                )
+                .select_from(d)
+                .outerjoin(names, names.c.entity_id == d.c.product_id)
+                .where(*where)
+                .order_by(d.c.starts_at, d.c.date_id)
+                .limit(page_size)
+                .offset(offset)
+            )
+            .mappings()
+            .all()
+        )
+        ids = [r["date_id"] for r in rows]
+        sold = dict(conn.execute(seats_sold_per_date(ids)).all()) if ids else {}
+    owners = _owners(viewer, db, {r["product_id"] for r in rows})
+    records = [
+        {
+            **r,
+            "seats_sold": tickets(sold.get(r["date_id"], 0)),
+            "partner_id": owners.get(r["product_id"], (None, None))[0],
+            "partner": owners.get(r["product_id"], (None, None))[1],
+        }
+        for r in rows
+    ]
+    return Page(pd.DataFrame(records, columns=WEEK_COLUMNS), total, page, page_size, pages)
+
+
+def _owners(viewer: Viewer, db: Databases, product_ids: set[int]) -> dict[int, tuple[int, str]]:
+    """product id -> (partner id, partner name) for a page's products in the viewer's scope."""
+    if not product_ids:
+        return {}
+    with db.portal.connect() as conn:
+        rows = conn.execute(
+            select(courses.c.product_id, partners.c.partner_id, partners.c.name)
+            .select_from(courses.join(partners, partners.c.partner_id == courses.c.partner_id))
+            .where(
+                sql.int_in(courses.c.product_id, product_ids),
+                scope.partner_filter(courses.c.partner_id, viewer),
+            )
+        ).all()
+    return {int(p): (int(pid), name) for p, pid, name in rows}
 
 
 @dataclass(frozen=True)
@@ -153,30 +252,23 @@ def average_rating(viewer: Viewer, db: Databases) -> RatingSummary:
     return RatingSummary(Decimal(str(avg)).quantize(Decimal("0.1"), ROUND_HALF_UP), int(count))
 
 
-def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -> pd.DataFrame:
-    """Staff's table of partners in scope: courses, open confirmations, revenue, rating."""
+def partner_page(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    today: date | None = None,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Page:
+    """Staff's table of partners in scope (by name), a page at a time: courses, open
+    confirmations, revenue this month and rating, each read for the page's partners only."""
     today = today or periods.berlin_today()
-    owners = scope.product_partner_map(viewer, db)
-    ids = None if viewer.sees_all else list(owners)
-    votes = (
-        select(
-            review.c.entity_pk_value.label("product_id"),
-            func.sum(rating_option_vote.c.value).label("stars"),
-            func.count(rating_option_vote.c.vote_id).label("votes"),
-        )
-        .select_from(
-            review.join(rating_option_vote, rating_option_vote.c.review_id == review.c.review_id)
-        )
-        .where(
-            review.c.status_id == REVIEW_APPROVED,
-            scope.product_filter(review.c.entity_pk_value, ids),
-        )
-        .group_by(review.c.entity_pk_value)
-    )
-    with db.magento_read.connect() as conn:
-        ratings = conn.execute(votes).all()
-    sales = revenue.by_partner(viewer, db, span=revenue.MonthSpan.month(today), limit=None)
+    in_scope = scope.partner_filter(partners.c.partner_id, viewer)
     with db.portal.connect() as conn:
+        total = int(
+            conn.execute(select(func.count()).select_from(partners).where(in_scope)).scalar_one()
+        )
+        page, pages, offset = _bounds(total, page, page_size)
         partner_rows = conn.execute(
             select(
                 partners.c.partner_id,
@@ -185,50 +277,72 @@ def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -
                 func.count(courses.c.course_id).label("courses"),
             )
             .select_from(partners.outerjoin(courses, courses.c.partner_id == partners.c.partner_id))
-            .where(scope.partner_filter(partners.c.partner_id, viewer))
+            .where(in_scope)
             .group_by(partners.c.partner_id, partners.c.name, partners.c.city)
-            .order_by(partners.c.name)
+            .order_by(partners.c.name, partners.c.partner_id)
+            .limit(page_size)
+            .offset(offset)
         ).all()
+        ids = [int(p.partner_id) for p in partner_rows]
         waiting: dict[int, int] = dict(
             conn.execute(
                 select(bookings.c.partner_id, func.count())
-                .where(
-                    bookings.c.status == BOOKING_NEW,
-                    scope.partner_filter(bookings.c.partner_id, viewer),
-                )
+                .where(bookings.c.status == BOOKING_NEW, sql.int_in(bookings.c.partner_id, ids))
                 .group_by(bookings.c.partner_id)
             ).all()
         )
-    table = {
-        p.partner_id: {
-            "partner_id": p.partner_id,
-            "name": p.name,
-            "city": p.city,
-            "courses": int(p.courses),
-            "pending": int(waiting.get(p.partner_id, 0)),
-            "revenue_month": ZERO,
-            "_stars": 0,
-            "_votes": 0,
-        }
-        for p in partner_rows
-    }
-    for partner_id, amount in zip(sales["partner_id"], sales["revenue"], strict=True):
-        row = table.get(int(partner_id))
-        if row is not None:
-            row["revenue_month"] = amount
-    for product_id, stars, count in ratings:
-        row = table.get(owners.get(product_id))
-        if row is not None:
-            row["_stars"] += int(stars)
-            row["_votes"] += int(count)
-    records = []
-    for row in table.values():
-        stars, count = row.pop("_stars"), row.pop("_votes")
-        row["rating"] = (
-            (Decimal(stars) / count).quantize(Decimal("0.1"), ROUND_HALF_UP) if count else None
+        owners: dict[int, int] = dict(
+            conn.execute(
+                select(courses.c.product_id, courses.c.partner_id).where(
+                    sql.int_in(courses.c.partner_id, ids)
+                )
+            ).all()
         )
-        records.append(row)
-    return pd.DataFrame(
-        records,
-        columns=["partner_id", "name", "city", "courses", "pending", "revenue_month", "rating"],
+    ratings = _ratings(db, list(owners))
+    sales = revenue.by_partner(viewer, db, span=revenue.MonthSpan.month(today), limit=None)
+    amounts = dict(zip(sales["partner_id"], sales["revenue"], strict=True))
+    stars: dict[int, list[int]] = {}
+    for product_id, total_stars, count in ratings:
+        votes = stars.setdefault(owners[product_id], [0, 0])
+        votes[0] += int(total_stars)
+        votes[1] += int(count)
+    records = []
+    for p in partner_rows:
+        summed, count = stars.get(p.partner_id, (0, 0))
+        records.append(
+            {
+                "partner_id": p.partner_id,
+                "name": p.name,
+                "city": p.city,
+                "courses": int(p.courses),
+                "pending": int(waiting.get(p.partner_id, 0)),
+                "revenue_month": amounts.get(p.partner_id, ZERO),
+                "rating": (Decimal(summed) / count).quantize(Decimal("0.1"), ROUND_HALF_UP)
+                if count
+                else None,
+            }
+        )
+    return Page(pd.DataFrame(records, columns=PARTNER_COLUMNS), total, page, page_size, pages)
+
+
+def _ratings(db: Databases, product_ids: list[int]) -> list:
+    """(product id, summed stars, votes) of the approved reviews of `product_ids`."""
+    if not product_ids:
+        return []
+    query = (
+        select(
+            review.c.entity_pk_value,
+            func.sum(rating_option_vote.c.value),
+            func.count(rating_option_vote.c.vote_id),
+        )
+        .select_from(
+            review.join(rating_option_vote, rating_option_vote.c.review_id == review.c.review_id)
+        )
+        .where(
+            review.c.status_id == REVIEW_APPROVED,
+            sql.int_in(review.c.entity_pk_value, product_ids),
+        )
+        .group_by(review.c.entity_pk_value)
     )
+    with db.magento_read.connect() as conn:
+        return list(conn.execute(query).all())

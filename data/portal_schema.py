@@ -1180,3 +1180,18 @@ course_score_history = Table(
     Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
     Column("score", Integer, nullable=False),
 )
+
+
+# --- iCal subscription (data/dates/ical_feed.py) -------------------------------------------------
+
+# A partner's calendar subscription address: one secret token per partner (the token is the
+# credential of /v1/ical/{token}.ics); a new token replaces the old one, deleting the row ends
+# the subscription.
+ical_feeds = Table(
+    "miomente_ical_feeds",
+    metadata,
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), primary_key=True),
+    Column("token", String(48), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("created_by", Integer),
+)

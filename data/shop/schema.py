@@ -482,6 +482,12 @@ def seats_sold_per_date(date_ids: Iterable[int]) -> Select:
     return _sold(date_id, where=sql.int_in(date_id, date_ids)).group_by(date_id)
 
 
+def seats_sold_among(date_ids: Select) -> Select:
+    """SQL: the tickets sold over all dates `date_ids` (a one-column select) picks, one sum
+    (the same rule); for totals of a week without a row per date."""
+    return _sold(where=sales_order_item.c.miomente_date_id.in_(date_ids))
+
+
 def tickets(net: object) -> int:
     """A selected `net_tickets()` value as a count of tickets, never below zero."""
     return max(int(to_decimal(net)), 0)

@@ -16,6 +16,7 @@ from components.cache import viewer_courses
 from components.date_form import new_date_dialog
 from components.downloads import prepare_button
 from components.i18n import number, t
+from components.ical_feed_view import render_subscription
 from components.layout import run_guarded
 from components.session import page_context
 from core import recurrence as rec
@@ -34,7 +35,7 @@ if courses.empty:
     st.stop()
 today = rec.local_day(now_utc())
 
-new_col, ics_col = st.columns(2)
+new_col, ics_col, feed_col = st.columns(3)
 if new_col.button(t("dates.new_date"), icon=":material/add:", key="new_date", width="stretch"):
     new_date_dialog(ctx)
 
@@ -61,6 +62,8 @@ with ics_col:
         selection=today,
         label=t("files.ical"),
     )
+
+render_subscription(ctx, feed_col)
 
 # Dates below their Mindestteilnehmerzahl wait for the partner's answer above everything else.
 run_guarded("dates/minimums", lambda: minimum_view.render_questions(ctx))

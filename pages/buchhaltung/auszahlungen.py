@@ -15,25 +15,32 @@ from decimal import Decimal
 import streamlit as st
 
 from components import payout_views, widgets
-from components.cache import choosable
+from components.cache import cached
 from components.confirm import Message, done
 from components.day_field import check_day, day_input
 from components.feedback import show_refusal
 from components.i18n import month_label, number, t
 from components.layout import run_guarded
+from components.search_picker import search_picker
 from components.session import page_context
 from components.text import md
 from core import periods
 from core.clock import now_utc
 from core.validation import InvalidInput
+from data.access.partners import SEARCH_LIMIT, choosable_names, search_partners
 from data.money import documents, payouts
 from data.portal_schema import PAYOUT_STATUSES
 
 ctx = page_context()
 viewer, db = ctx.viewer, ctx.db
-partner_names = choosable(ctx).set_index("partner_id")["name"]
 # Viewing as one partner: the page covers that partner only, and says so by name.
-viewed = None if viewer.sees_all else partner_names.get(viewer.partner_id, "?")
+viewed = (
+    None
+    if viewer.sees_all
+    else cached(choosable_names, ctx.user.viewer, db, partner_ids=(viewer.partner_id,)).get(
+        viewer.partner_id, "?"
+    )
+)
 if viewed is None:
     st.caption(t("payouts.staff_caption"))
 else:
@@ -84,15 +91,24 @@ status = widgets.selectbox(
     format_func=lambda s: t("payouts.all") if s is None else payout_views.status_label(s),
     key="payouts_status",
 )
-partner_options = [None, *partner_names.index.tolist()] if viewed is None else [None]
-partner = widgets.selectbox(
+
+
+def _find_partners(text: str) -> dict[int, str]:
+    found = cached(search_partners, viewer, db, text=text)
+    return dict(zip(found["partner_id"], found["name"], strict=True))
+
+
+picked = st.session_state.get("payouts_partner")
+partner = search_picker(
     right,
     t("payouts.filter_partner"),
-    partner_options,
-    format_func=lambda p: (
-        (viewed or t("payouts.all")) if p is None else partner_names.get(p, str(p))
-    ),
     key="payouts_partner",
+    search=_find_partners if viewed is None else lambda _text: {},
+    chosen=cached(choosable_names, ctx.user.viewer, db, partner_ids=(int(picked),))
+    if picked is not None and viewed is None
+    else {},
+    limit=SEARCH_LIMIT,
+    none_label=viewed or t("payouts.all"),
     disabled=viewed is not None,
 )
 selection = payouts.PayoutFilter(period=period, status=status, partner_id=partner)

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from components import news_view
+from components import news_view, overview_tables, paging
 from components.cache import cached
 from components.date_form import new_date_dialog
 from components.demand_view import render_demand
-from components.i18n import (
-    day,
-    each_distinct,
-    money,
-    money_column,
-    month_label,
-    number,
-    percent,
-    t,
-    weekday,
-)
+from components.i18n import day, money, month_label, number, percent, t
 from components.session import page_context
 from components.text import md
 from core import periods
-from core.clock import BERLIN
 from data import overview
-from data.access.partners import list_partners
 
 ctx = page_context()
 viewer, db = ctx.viewer, ctx.db
@@ -45,8 +32,7 @@ if not ctx.user.viewer.is_staff:
 pending = cached(overview.pending_confirmations, viewer, db)
 revenue = cached(overview.revenue_this_month, viewer, db, today=today)
 rating = cached(overview.average_rating, viewer, db)
-week = cached(overview.week_dates, viewer, db, today=today)
-partners_list = cached(list_partners, viewer, db) if viewer.sees_all else None
+week_totals = cached(overview.week_totals, viewer, db, today=today)
 
 cols = st.columns(4)
 cols[0].metric(t("overview.pending"), number(pending), help=t("overview.pending_help"), border=True)
@@ -76,11 +62,14 @@ cols[2].metric(
     delta_arrow="off",
     border=True,
 )
-sold, total = int(week["seats_sold"].sum()), int(week["seats_total"].sum())
 cols[3].metric(
     t("overview.week_dates"),
-    number(len(week)),
-    delta=t("overview.week_seats", sold=number(sold), total=number(total)),
+    number(week_totals.dates),
+    delta=t(
+        "overview.week_seats",
+        sold=number(week_totals.seats_sold),
+        total=number(week_totals.seats_total),
+    ),
     delta_color="off",
     delta_arrow="off",
     border=True,
@@ -92,32 +81,15 @@ if not viewer.sees_all and st.button(
     t("dates.new_date"), icon=":material/add:", key="overview_new_date"
 ):
     new_date_dialog(ctx)
-if week.empty:
+if week_totals.dates == 0:
     st.info(t("overview.week_empty"), icon=":material/event_available:")
 else:
-    columns: dict[str, object] = {}
-    if viewer.sees_all:
-        names = dict(zip(partners_list["partner_id"], partners_list["name"], strict=True))
-        columns[t("overview.col_partner")] = [names.get(pid, "–") for pid in week["partner_id"]]
-    local = pd.to_datetime(week["starts_at"]).dt.tz_localize("UTC").dt.tz_convert(BERLIN)
-    table = pd.DataFrame(
-        {
-            **columns,
-            # A column at a time: Berlin times vectorised, each day's label once.
-            t("overview.col_day"): each_distinct(local.dt.date, lambda d: f"{weekday(d)} {day(d)}"),
-            t("overview.col_time"): local.dt.strftime("%H:%M"),
-            t("overview.col_course"): week["course"],
-            t("overview.col_seats"): [
-                f"{a} / {b}" for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
-            ],
-            t("overview.col_occupancy"): [
-                round(100 * a / b) if b else 0
-                for a, b in zip(week["seats_sold"], week["seats_total"], strict=True)
-            ],
-        }
-    )
+    page, size = paging.current("overview_week", default_size=overview.DEFAULT_PAGE_SIZE)
+    week = cached(overview.week_page, viewer, db, today=today, page=page, page_size=size)
+    if week.paged:
+        st.caption(t("overview.paged", shown=number(len(week.rows)), total=number(week.total)))
     st.dataframe(
-        table,
+        overview_tables.week_table(week.rows, with_partner=viewer.sees_all),
         hide_index=True,
         width="stretch",
         column_config={
@@ -126,26 +98,23 @@ else:
             )
         },
     )
+    if week.paged:
+        paging.pager(week, key="overview_week", sizes=overview.PAGE_SIZES)
 
 render_demand(ctx)
 
 if viewer.sees_all:
     st.subheader(t("overview.partners_title"))
-    partners = cached(overview.partner_table, viewer, db, today=today)
-    st.dataframe(
-        pd.DataFrame(
-            {
-                t("overview.col_partner"): partners["name"],
-                t("overview.col_city"): partners["city"],
-                t("overview.col_courses"): partners["courses"],
-                t("overview.col_pending"): partners["pending"],
-                t("overview.col_revenue"): money_column(partners["revenue_month"]),
-                t("overview.col_rating"): each_distinct(
-                    partners["rating"],
-                    lambda v: number(v, digits=1) if v is not None and pd.notna(v) else "–",
-                ),
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    page, size = paging.current("overview_partners", default_size=overview.DEFAULT_PAGE_SIZE)
+    partners = cached(overview.partner_page, viewer, db, today=today, page=page, page_size=size)
+    if partners.paged:
+        st.caption(
+            t(
+                "overview.paged_partners",
+                shown=number(len(partners.rows)),
+                total=number(partners.total),
+            )
+        )
+    st.dataframe(overview_tables.partner_table(partners.rows), hide_index=True, width="stretch")
+    if partners.paged:
+        paging.pager(partners, key="overview_partners", sizes=overview.PAGE_SIZES)

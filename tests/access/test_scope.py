@@ -112,6 +112,7 @@ UNSCOPED = {
     "data.money.rollup.refresh_rollups": "inside the ledger's write transaction (system scope)",
     "data.money.rollup.rebuild_rollups": "maintenance in the caller's transaction: migration",
     "data.integrations.widget_keys.widget_partner": "the public widget key names the partner",
+    "data.dates.ical_feed.feed_partner": "the secret feed token in the request is the credential",
     "data.integrations.rate_limits.take": "counters of hashed IPs/emails, nobody's data; checked "
     "before the scoped sign-up",
     "data.integrations.rate_limits.bucket": "pure: kind and who -> hashed bucket name",
@@ -203,6 +204,11 @@ SAMPLE_KWARGS: dict[str, dict[str, object]] = {
     "data.money.payouts.get_payout": {"payout_id": 1},
     "data.money.payouts.list_lines": {"payout_id": 1},
     "data.money.payouts.find_payouts": {"text": "a"},
+    "data.access.partners.search_partners": {"text": "e"},
+    "data.dates.ical_feed.renew_feed": {"now": NOW},
+    "data.dates.ical_feed.feed_dates": {"now": NOW},
+    "data.access.partners.search_choosable": {"text": "e"},
+    "data.access.partners.choosable_names": {"partner_ids": [1, 2]},
     "data.money.documents.issue_for_payout": {"payout_id": 1, "now": NOW},
     "data.money.documents.reissue_document": {"document_id": 1, "now": NOW},
     "data.money.documents.document_pdf": {"document_id": 1},
@@ -425,6 +431,8 @@ STAFF_OWN = {
     "data.access.users.account_list",
     "data.access.resets.send_reset_link",
     "data.access.partners.choosable_partners",
+    "data.access.partners.search_choosable",
+    "data.access.partners.choosable_names",
     "data.comms.outbox.resend",
     "data.access.totp.status",
     "data.access.totp.start_enrollment",
@@ -505,6 +513,7 @@ def test_every_public_data_function_takes_the_viewer_first() -> None:
 # API key (its prefix and its secret).
 _WIDGET_KEY = re.compile(r"pk_[A-Za-z0-9_-]{16,32}")
 _API_KEY = re.compile(r"mio_live_[a-z0-9]{8}(_[A-Za-z0-9_-]{43})?")
+_FEED_TOKEN = re.compile(r"cal_[A-Za-z0-9_-]{32}")  # so is a calendar feed's token
 
 
 def _normal(value: object) -> object:
@@ -522,6 +531,7 @@ def _normal(value: object) -> object:
     if isinstance(value, Decimal | float):
         return str(Decimal(str(value)).normalize())
     if isinstance(value, str):
+        value = _FEED_TOKEN.sub("cal_<random>", value)
         return _WIDGET_KEY.sub("pk_<random>", _API_KEY.sub("mio_live_<random>", value))
     if value is None or isinstance(value, int | bool):
         return value

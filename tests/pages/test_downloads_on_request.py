@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core import ical
+from components import downloads
+from core import export, ical
 from core.db import Databases
 from data.bookings import listing
 from tests.conftest import fresh_databases
@@ -56,3 +57,22 @@ def test_the_orders_export_is_written_to_a_temp_file_on_request(
     prepared = at.session_state["_prepared_file_export_xlsx"]
     assert Path(prepared.path).read_bytes()[:2] == b"PK"  # the workbook, on disk
     assert "_orders_export" not in at.session_state  # the bytes are no longer kept there
+
+
+def test_a_long_csv_export_shows_progress_and_writes_every_row(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(downloads, "PROGRESS_FROM", 1)  # the world's few rows count as long
+    reports: list[int] = []
+    real = export.LineProgress
+
+    def counting(out, report, *, step):  # the page's own progress, watched
+        return real(out, lambda n: (reports.append(n), report(n)), step=step)
+
+    monkeypatch.setattr(export, "LineProgress", counting)
+    at = open_page("verkauf/bestellungen.py", user_id=STAFF)
+    at.button(key="export_csv").click().run()
+    assert_clean(at)
+    written = Path(at.session_state["_prepared_file_export_csv"].path).read_bytes()
+    assert reports and reports[-1] == written.count(b"\n")  # the bar followed every line
+    assert not at.get("progress")  # gone once the file is written

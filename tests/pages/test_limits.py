@@ -10,6 +10,7 @@ import pytest
 
 from core import periods
 from core.db import Databases
+from data import overview
 from data.access.viewer import Viewer
 from data.bookings import listing
 from data.dates import course_dates as cd
@@ -95,3 +96,25 @@ def test_an_incomplete_ical_file_is_refused_not_cut(
         "nicht erstellt. Bitte als ein Partner ansehen."
     ]
     assert not at.get("download_button")
+
+
+def test_the_overview_pages_the_week_and_the_partners(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(overview, "PAGE_SIZES", (1, 50))  # four dates this week, two partners
+    monkeypatch.setattr(overview, "DEFAULT_PAGE_SIZE", 1)
+    at = open_page("verkauf/uebersicht.py", user_id=STAFF)
+    assert_clean(at)
+    captions = [c.value for c in at.caption]
+    assert "1 von 4 Terminen dieser Woche auf dieser Seite – weiter mit „Weiter →“." in captions
+    assert "1 von 2 Partnern auf dieser Seite – weiter mit „Weiter →“." in captions
+    assert "Seite 1 von 4" in captions and "Seite 1 von 2" in captions
+    assert [m.value for m in at.metric][3] == "4"  # the week's total, not the page's
+    first = at.dataframe[0].value.iloc[0].to_dict()
+    at.button(key="overview_week_next").click().run()
+    assert_clean(at)
+    assert "Seite 2 von 4" in [c.value for c in at.caption]
+    assert len(at.dataframe[0].value) == 1 and at.dataframe[0].value.iloc[0].to_dict() != first
+    at.button(key="overview_partners_next").click().run()
+    names = list(at.dataframe[-1].value["Partner"])
+    assert names == ["Weinschule Beta"] and "Seite 2 von 4" in [c.value for c in at.caption]

@@ -53,7 +53,8 @@ def _has_phone(text: str) -> bool:
 
 def _name_forms(full_name: str) -> list[str]:
     parts = _fold(full_name).replace(",", " ").split()
-    if len(parts) < 2:  # a nickname like "Anna" is not a full name
+    # A nickname like "Anna" or "Anna S." is not a full name: the last name needs 2 letters.
+    if len(parts) < 2 or parts[-1].endswith(".") or len(parts[-1]) < 2:
         return []
     first, last = " ".join(parts[:-1]), parts[-1]
     return [f"{first} {last}", f"{last}, {first}", f"{last} {first}"]

@@ -34,5 +34,9 @@ def test_hints(text: str, flags: tuple[str, ...]) -> None:
     assert check_answer(text, customer_names=["Anna Schäfer", "", "Anna"]) == flags
 
 
+def test_a_nickname_with_an_initial_is_no_full_name() -> None:
+    assert check_answer("Danke, Anna S.!", customer_names=["Anna S."]) == ()
+
+
 def test_without_known_names_no_name_hint() -> None:
     assert check_answer("Liebe Anna Schäfer") == ()

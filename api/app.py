@@ -14,7 +14,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from api import errors, middleware
-from api.routers import health, proposals, signup, widget
+from api.routers import health, proposals, reviews, signup, widget
 from api.settings import PREFIX, ApiSettings, api_settings
 from core.clock import now_utc
 from core.db import Databases, open_databases
@@ -35,6 +35,10 @@ TAGS = [
     {
         "name": "proposals",
         "description": "Terminvorschläge an Kunden / dates proposed to customers",
+    },
+    {
+        "name": "reviews",
+        "description": "Freigegebene Antworten auf Bewertungen / approved answers to reviews",
     },
 ]
 
@@ -96,6 +100,7 @@ def create_app(
     app.include_router(widget.router, prefix=PREFIX)
     app.include_router(proposals.router, prefix=PREFIX)
     app.include_router(signup.router, prefix=PREFIX)
+    app.include_router(reviews.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

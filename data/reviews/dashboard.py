@@ -183,6 +183,23 @@ def list_reviews(
     return ReviewPage(frame, total, number, size)
 
 
+@requires(REVIEWS_READ)
+def review_by_id(viewer: Viewer, db: Databases, *, review_id: int) -> dict[str, object] | None:
+    """One of the viewer's reviews (any status) with its course name; None if not the
+    viewer's or unknown."""
+    ids = scope.product_ids(viewer, db)
+    if ids == []:
+        return None
+    query = _list_query(ids, ReviewFilters(), []).where(R.c.review_id == int(review_id))
+    with db.magento.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        return None
+    found = dict(row)
+    found["course"] = _names(db, [int(found["product_id"])]).get(int(found["product_id"]), "")
+    return found
+
+
 def _month_bounds(last_day: date, months: int) -> list[periods.Period]:
     first = periods.shift_day(last_day.replace(day=1), -(months - 1))
     return [periods.month_of(periods.shift_day(first, i)) for i in range(months)]
@@ -227,7 +244,10 @@ def _rounded(value: object) -> float | None:
     return None if value is None else round(float(value), 2)  # type: ignore[arg-type]
 
 
-def _per_stars(db: Databases, ids: list[int] | None, filters: ReviewFilters) -> pd.DataFrame:
+Grouped = list[tuple[int, int, int, float]]  # product id, whole stars, reviews, sum of scores
+
+
+def _per_stars(db: Databases, ids: list[int] | None, filters: ReviewFilters) -> Grouped:
     """Approved reviews per (course, whole stars), with the sum of their exact scores."""
     score = _score()
     stars = _whole_stars(score)
@@ -243,27 +263,26 @@ def _per_stars(db: Databases, ids: list[int] | None, filters: ReviewFilters) -> 
         .group_by(R.c.entity_pk_value, stars)
     )  # fmt: skip
     with db.magento.connect() as conn:
-        rows = conn.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["product_id", "stars", "count", "total"])
-    return frame.astype({"total": float}) if not frame.empty else frame
+        return [(int(p), int(s), int(n), float(total)) for p, s, n, total in conn.execute(query)]
 
 
-def _per_course(db: Databases, grouped: pd.DataFrame) -> pd.DataFrame:
+def _per_course(db: Databases, grouped: Grouped) -> pd.DataFrame:
     columns = ["product_id", "course", "count", "average"]
-    if grouped.empty:
-        return pd.DataFrame(columns=columns)
-    sums = grouped.groupby("product_id", as_index=False)[["count", "total"]].sum()
-    names = _names(db, [int(p) for p in sums["product_id"]])
+    counts: dict[int, int] = {}
+    totals: dict[int, float] = {}
+    for product_id, _stars, n, total in grouped:
+        counts[product_id] = counts.get(product_id, 0) + n
+        totals[product_id] = totals.get(product_id, 0.0) + total
+    names = _names(db, sorted(counts))
     rows = [
         {
-            "product_id": int(r.product_id),
-            "course": names.get(int(r.product_id), ""),
-            "count": int(r.count),
-            "average": round(r.total / r.count, 2) if r.count >= MIN_FOR_AVERAGE else None,
+            "product_id": product_id,
+            "course": names.get(product_id, ""),
+            "count": n,
+            "average": round(totals[product_id] / n, 2) if n >= MIN_FOR_AVERAGE else None,
         }
-        for r in sums.itertuples()
+        for product_id, n in sorted(counts.items(), key=lambda kv: (-kv[1], names.get(kv[0], "")))
     ]
-    rows.sort(key=lambda row: (-int(row["count"]), str(row["course"])))  # type: ignore[call-overload]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -351,12 +370,12 @@ def review_summary(
         trend = _trend(db, [], filters, moment)
         return Summary(0, None, empty, dict.fromkeys(range(1, 6), 0), trend)
     grouped = _per_stars(db, ids, filters)
-    count = int(grouped["count"].sum()) if not grouped.empty else 0
-    average = round(float(grouped["total"].sum()) / count, 2) if count else None
+    count = sum(n for _p, _s, n, _t in grouped)
+    average = round(sum(t for _p, _s, _n, t in grouped) / count, 2) if count else None
     distribution = dict.fromkeys(range(1, 6), 0)
-    for row in grouped.itertuples():
-        if 1 <= int(row.stars) <= 5:
-            distribution[int(row.stars)] += int(row.count)
+    for _product, stars, n, _total in grouped:
+        if 1 <= stars <= 5:
+            distribution[stars] += n
     kind = _kind_of(viewer, db)
     market_avg, market_n = _marketplace(db, kind, filters) if kind else (None, 0)
     answered = _answered_count(db, ids, filters, _answered_ids(viewer, db, ids))

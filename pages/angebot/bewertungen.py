@@ -1,5 +1,33 @@
-"""Bewertungen: not built yet; its issue fills this page."""
+"""Bewertungen: a partner's reviews at a glance, the list, and the answers to them.
 
-from components.layout import coming_soon
+The views are a segmented control over `VIEWS` (key → renderer); the review-request view of
+issue 13 joins the dict. A link to one review (`?bewertung=`) opens the list with it on top.
+Staff over all partners see every review; answering is the partner's (staff view as one to
+read its answers, never to write them).
+"""
 
-coming_soon()
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from components import reviews_view
+from components.i18n import t
+from components.layout import run_guarded
+from components.session import PageContext, page_context
+
+ctx = page_context()
+
+VIEWS: dict[str, Callable[[PageContext], None]] = {
+    "overview": reviews_view.render_overview,
+    "list": reviews_view.render_list,
+}
+keys = list(VIEWS)
+default = "list" if reviews_view.requested_review() is not None else keys[0]
+chosen = st.segmented_control(
+    t("reviews.view"), keys, default=default, key="reviews_view",
+    format_func=lambda key: t(f"reviews.view_{key}"), label_visibility="collapsed",
+)  # fmt: skip
+view = chosen if chosen in VIEWS else default
+run_guarded(f"reviews/{view}", lambda: VIEWS[view](ctx))

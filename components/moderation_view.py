@@ -23,10 +23,10 @@ from data.reviews import responses
 def _reject_form(ctx: PageContext, response_id: int) -> None:
     key = f"moderation_{response_id}"
     with st.form(f"{key}_reject", border=False):
-        reason = st.selectbox(
-            t("moderation.reason"), REJECT_REASONS, key=f"{key}_reason",
-            format_func=lambda code: t(f"reviews.reason_{code}"),
-        )  # fmt: skip
+        # The labels are the options (no format_func): the choice survives a language switch.
+        labels = {t(f"reviews.reason_{code}"): code for code in REJECT_REASONS}
+        chosen = st.selectbox(t("moderation.reason"), list(labels), key=f"{key}_reason")
+        reason = labels.get(str(chosen), "other")
         note = st.text_area(t("moderation.note"), key=f"{key}_note", max_chars=responses.NOTE_MAX)
         if st.form_submit_button(t("moderation.reject"), width="stretch"):
             _act(lambda: responses.reject_answer(

@@ -263,12 +263,13 @@ def render_list(ctx: PageContext) -> None:
         bottom[0], t("reviews.filter_stars"), [5, 4, 3, 2, 1], format_func=_stars,
         key="reviews_list_stars", placeholder=t("reviews.filter_all_stars"),
     )  # fmt: skip
+    # The labels are the options (no format_func): the choice survives a language switch.
+    choices = {t(f"reviews.filter_answered_{k}"): k for k in ("all", "open", "answered")}
     answered_choice = bottom[1].segmented_control(
-        t("reviews.filter_answered"), ["all", "open", "answered"],
-        format_func=lambda k: t(f"reviews.filter_answered_{k}"), default="all",
+        t("reviews.filter_answered"), list(choices), default=t("reviews.filter_answered_all"),
         key="reviews_list_answered",
     )  # fmt: skip
-    answered = {"open": False, "answered": True}.get(str(answered_choice or "all"))
+    answered = {"open": False, "answered": True}.get(choices.get(str(answered_choice), "all"))
     filters = ReviewFilters(product_ids=products, stars=tuple(stars), first_day=first,
                             last_day=last, answered=answered)  # fmt: skip
     page_key = "reviews_list_page"

@@ -23,11 +23,12 @@ VIEWS: dict[str, Callable[[PageContext], None]] = {
     "overview": reviews_view.render_overview,
     "list": reviews_view.render_list,
 }
-keys = list(VIEWS)
-default = "list" if reviews_view.requested_review() is not None else keys[0]
+# The labels are the options (no format_func), as on the other pages with views.
+labels = {t(f"reviews.view_{key}"): key for key in VIEWS}
+default = "list" if reviews_view.requested_review() is not None else next(iter(VIEWS))
 chosen = st.segmented_control(
-    t("reviews.view"), keys, default=default, key="reviews_view",
-    format_func=lambda key: t(f"reviews.view_{key}"), label_visibility="collapsed",
+    t("reviews.view"), list(labels), default=t(f"reviews.view_{default}"), key="reviews_view",
+    label_visibility="collapsed",
 )  # fmt: skip
-view = chosen if chosen in VIEWS else default
+view = labels.get(chosen or "", default)
 run_guarded(f"reviews/{view}", lambda: VIEWS[view](ctx))

@@ -67,8 +67,10 @@ def _rows(
     responses: list[dict] = []
     steps: list[tuple[int, str, str, datetime, str | None, str | None]] = []
     for index, (review_id, product_id, created) in enumerate(reviews):
-        base = {"review_id": review_id, "partner_id": partner_id, "product_id": product_id,
-                "review_created_at": created, "created_at": created, "updated_by": user_id}  # fmt: skip
+        base = {
+            "review_id": review_id, "partner_id": partner_id, "product_id": product_id,
+            "review_created_at": created, "created_at": created, "updated_by": user_id,
+        }  # fmt: skip
         if index == 0:  # the newest: waiting for moderation
             at = now - timedelta(hours=5)
             row = {**base, "body": PENDING, "status": p.RESPONSE_PENDING, "submitted_at": at,

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import widgets
-from components.cache import viewer_courses
+from components.cache import cached, viewer_courses
 from components.confirm import done
 from components.feedback import show_refusal
 from components.i18n import day, month_label, number, percent, t
@@ -96,11 +96,13 @@ def render_overview(ctx: PageContext) -> None:
         t("reviews.median_answer"),
         "–" if hours is None else t("reviews.hours", n=number(hours, digits=1)),
     )
-    if summary.marketplace_kind and summary.marketplace_average is not None:
+    # The category's figure reads every partner's reviews and is the same for all of them.
+    market = cached(dashboard.marketplace_average, ctx.viewer, ctx.db,
+                    filters=ReviewFilters(first_day=first, last_day=last))  # fmt: skip
+    if market is not None and market.average is not None:
         st.caption(
-            t("reviews.marketplace", kind=md(summary.marketplace_kind),
-              average=_average(summary.marketplace_average),
-              n=number(summary.marketplace_count))
+            t("reviews.marketplace", kind=md(market.kind), average=_average(market.average),
+              n=number(market.count))
         )  # fmt: skip
     if summary.count == 0:
         st.info(t("reviews.none_approved"))

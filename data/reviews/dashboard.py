@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Integer, Select, and_, case, cast, func, select, true
+from sqlalchemy import Integer, Select, Subquery, and_, case, cast, func, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from core import periods, sql
@@ -67,9 +67,6 @@ class Summary:
     per_course: pd.DataFrame  # product_id, course, count, average (None below the minimum)
     distribution: dict[int, int]  # stars 1..5 -> approved reviews
     trend: pd.DataFrame  # month (first day), count, average
-    marketplace_kind: str | None = None  # the category compared with
-    marketplace_average: float | None = None
-    marketplace_count: int = 0
     answered: int = 0  # approved reviews with an approved answer
     median_hours_to_answer: float | None = None
     answered_share: float | None = field(default=None)
@@ -82,6 +79,22 @@ def _score() -> ColumnElement:
 
 def _whole_stars(score: ColumnElement) -> ColumnElement:
     return cast(func.round(score), Integer)
+
+
+def _scored(ids: list[int] | None, filters: ReviewFilters) -> Subquery:
+    """Approved reviews in scope and period with their score: one join and one GROUP BY, so
+    the database reads each review's votes once (a correlated subquery per row costs seconds
+    on a big shop)."""
+    return (
+        select(
+            R.c.review_id, R.c.entity_pk_value.label("product_id"), R.c.created_at,
+            func.avg(V.c.value).label("score"),
+        )
+        .join(V, V.c.review_id == R.c.review_id)
+        .where(R.c.status_id == REVIEW_APPROVED, _product_filter(ids), _period(filters))
+        .group_by(R.c.review_id, R.c.entity_pk_value, R.c.created_at)
+        .subquery("scored")
+    )  # fmt: skip
 
 
 def _period(filters: ReviewFilters) -> ColumnElement[bool]:
@@ -131,25 +144,31 @@ def _names(db: Databases, ids: list[int]) -> dict[int, str]:
         return {int(pid): str(name) for pid, name in rows}
 
 
-def _list_query(ids: list[int] | None, filters: ReviewFilters, answered: list[int]) -> Select:
-    stars = _whole_stars(_score())
-    query = (
-        select(
-            R.c.review_id, R.c.created_at, R.c.entity_pk_value.label("product_id"),
-            R.c.status_id, stars.label("stars"), D.c.title, D.c.detail, D.c.nickname,
-            D.c.customer_id,
-        )
-        .join(D, D.c.review_id == R.c.review_id)
-        .where(_product_filter(ids), _period(filters))
-    )  # fmt: skip
+def _list_conditions(
+    ids: list[int] | None, filters: ReviewFilters, answered: list[int]
+) -> list[ColumnElement[bool]]:
+    conditions = [_product_filter(ids), _period(filters)]
     wanted_stars = sorted({int(s) for s in filters.stars if 1 <= int(s) <= 5})
     if wanted_stars:
-        query = query.where(stars.in_(wanted_stars))
+        conditions.append(_whole_stars(_score()).in_(wanted_stars))
     if filters.answered is True:
-        query = query.where(sql.int_in(R.c.review_id, answered))
+        conditions.append(sql.int_in(R.c.review_id, answered))
     elif filters.answered is False and answered:
-        query = query.where(~sql.int_in(R.c.review_id, answered))
-    return query
+        conditions.append(~sql.int_in(R.c.review_id, answered))
+    return conditions
+
+
+def _list_query(ids: list[int] | None, filters: ReviewFilters, answered: list[int]) -> Select:
+    """The list's rows; the stars (a subquery per row) only for the rows of one page."""
+    return (
+        select(
+            R.c.review_id, R.c.created_at, R.c.entity_pk_value.label("product_id"),
+            R.c.status_id, _whole_stars(_score()).label("stars"), D.c.title, D.c.detail,
+            D.c.nickname, D.c.customer_id,
+        )
+        .join(D, D.c.review_id == R.c.review_id)
+        .where(*_list_conditions(ids, filters, answered))
+    )  # fmt: skip
 
 
 @requires(REVIEWS_READ)
@@ -169,7 +188,7 @@ def list_reviews(
         return ReviewPage(pd.DataFrame(columns=LIST_COLUMNS), 0, 0, size)
     answered = _answered_ids(viewer, db, ids)
     base = _list_query(ids, filters, answered)
-    counted = select(func.count()).select_from(base.subquery())
+    counted = select(func.count()).select_from(R).where(*_list_conditions(ids, filters, answered))
     paged = base.order_by(R.c.created_at.desc(), R.c.review_id.desc())
     with db.magento.connect() as conn:
         total = int(conn.execute(counted).scalar() or 0)
@@ -218,19 +237,13 @@ def _trend(
         months = TREND_MONTHS
     bounds = _month_bounds(last, months)
     # Exact Berlin months in any dialect: the month index is a CASE over the UTC boundaries.
-    index = case(*[(R.c.created_at < m.end, i) for i, m in enumerate(bounds)], else_=None)
-    score = _score()
-    query = (
-        select(index.label("m"), func.count().label("count"), func.avg(score).label("average"))
-        .where(
-            R.c.status_id == REVIEW_APPROVED,
-            _product_filter(ids),
-            R.c.created_at >= bounds[0].start,
-            R.c.created_at < bounds[-1].end,
-            score.is_not(None),
-        )
-        .group_by(index)
+    scored = _scored(
+        ids, ReviewFilters(first_day=bounds[0].first_day, last_day=bounds[-1].last_day)
     )
+    index = case(*[(scored.c.created_at < m.end, i) for i, m in enumerate(bounds)], else_=None)
+    query = select(
+        index.label("m"), func.count().label("count"), func.avg(scored.c.score).label("average")
+    ).group_by(index)
     with db.magento.connect() as conn:
         found = {int(m): (int(n), avg) for m, n, avg in conn.execute(query) if m is not None}
     rows = []
@@ -249,19 +262,12 @@ Grouped = list[tuple[int, int, int, float]]  # product id, whole stars, reviews,
 
 def _per_stars(db: Databases, ids: list[int] | None, filters: ReviewFilters) -> Grouped:
     """Approved reviews per (course, whole stars), with the sum of their exact scores."""
-    score = _score()
-    stars = _whole_stars(score)
-    query = (
-        select(
-            R.c.entity_pk_value.label("product_id"), stars.label("stars"),
-            func.count().label("count"), func.sum(score).label("total"),
-        )
-        .where(
-            R.c.status_id == REVIEW_APPROVED, _product_filter(ids), _period(filters),
-            score.is_not(None),
-        )
-        .group_by(R.c.entity_pk_value, stars)
-    )  # fmt: skip
+    scored = _scored(ids, filters)
+    stars = _whole_stars(scored.c.score)
+    query = select(
+        scored.c.product_id, stars.label("stars"), func.count().label("count"),
+        func.sum(scored.c.score).label("total"),
+    ).group_by(scored.c.product_id, stars)  # fmt: skip
     with db.magento.connect() as conn:
         return [(int(p), int(s), int(n), float(total)) for p, s, n, total in conn.execute(query)]
 
@@ -308,11 +314,8 @@ def _marketplace(db: Databases, kind: str, filters: ReviewFilters) -> tuple[floa
         ids = [int(p) for p in conn.execute(query).scalars()]
     if not ids:
         return None, 0
-    score = _score()
-    totals = select(func.count(), func.avg(score)).where(
-        R.c.status_id == REVIEW_APPROVED, sql.int_in(R.c.entity_pk_value, ids), _period(filters),
-        score.is_not(None),
-    )  # fmt: skip
+    scored = _scored(ids, filters)
+    totals = select(func.count(), func.avg(scored.c.score))
     with db.magento.connect() as conn:
         n, avg = conn.execute(totals).one()
     return _rounded(avg), int(n or 0)
@@ -376,8 +379,6 @@ def review_summary(
     for _product, stars, n, _total in grouped:
         if 1 <= stars <= 5:
             distribution[stars] += n
-    kind = _kind_of(viewer, db)
-    market_avg, market_n = _marketplace(db, kind, filters) if kind else (None, 0)
     answered = _answered_count(db, ids, filters, _answered_ids(viewer, db, ids))
     hours = _answer_times(viewer, db, ids, filters)
     return Summary(
@@ -386,13 +387,32 @@ def review_summary(
         per_course=_per_course(db, grouped),
         distribution=distribution,
         trend=_trend(db, ids, filters, moment),
-        marketplace_kind=kind,
-        marketplace_average=market_avg,
-        marketplace_count=market_n,
         answered=answered,
         median_hours_to_answer=round(statistics.median(hours), 1) if hours else None,
         answered_share=round(answered / count, 4) if count else None,
     )
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    kind: str  # the partner's category (miomente_partners.kind)
+    average: float | None  # over every approved review of the category's courses
+    count: int
+
+
+@requires(REVIEWS_READ)
+def marketplace_average(
+    viewer: Viewer, db: Databases, *, filters: ReviewFilters = ReviewFilters()
+) -> Marketplace | None:
+    """The average of the viewer's category over all partners, in the filter's period (the
+    course filter does not apply); None for staff over all partners. It reads the whole
+    category, the same for each of its partners: the page caches it (components/cache.py)."""
+    kind = _kind_of(viewer, db)
+    if kind is None:
+        return None
+    period = ReviewFilters(first_day=filters.first_day, last_day=filters.last_day)
+    average, count = _marketplace(db, kind, period)
+    return Marketplace(kind, average, count)
 
 
 @requires(REVIEWS_READ)

@@ -92,11 +92,13 @@ def test_trend_is_per_berlin_month(reviews: Databases) -> None:
 
 
 def test_marketplace_average_of_the_same_kind(reviews: Databases) -> None:
-    alpha = dashboard.review_summary(ALPHA, reviews, now=NOW)
-    assert alpha.marketplace_kind == "Kochschule"
-    assert alpha.marketplace_count == alpha.count  # A is the only Kochschule in the world
-    beta = dashboard.review_summary(BETA, reviews, now=NOW)
-    assert beta.marketplace_kind == "Weinschule" and beta.marketplace_average == 1.5
+    alpha = dashboard.marketplace_average(ALPHA, reviews)
+    assert alpha is not None and alpha.kind == "Kochschule"
+    # A is the only Kochschule in the world
+    assert alpha.count == dashboard.review_summary(ALPHA, reviews, now=NOW).count
+    beta = dashboard.marketplace_average(BETA, reviews)
+    assert beta is not None and (beta.kind, beta.average, beta.count) == ("Weinschule", 1.5, 2)
+    assert dashboard.marketplace_average(STAFF, reviews) is None
 
 
 def test_list_filters_and_pages_in_sql(reviews: Databases) -> None:

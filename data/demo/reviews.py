@@ -96,7 +96,9 @@ def _rows(
             steps.append((review_id, p.RESPONSE_PENDING, body, sent, None, None))
             steps.append((review_id, p.RESPONSE_APPROVED, body, approved, None, None))
         responses.append(row)
-    return responses, steps
+    # One executemany takes its columns from the first row: give every row every column.
+    columns = {key for row in responses for key in row}
+    return [{key: row.get(key) for key in sorted(columns)} for row in responses], steps
 
 
 def add_demo_review_answers(db: Databases, *, now: datetime) -> int:

@@ -424,6 +424,15 @@ def test_review_answers_approved_pending_and_rejected(demo_db: Databases) -> Non
     for statuses in per_partner.values():
         assert statuses == {"approved", "pending", "rejected"}
     assert int(steps or 0) > len(rows)
+    with demo_db.portal.connect() as conn:
+        published = conn.execute(
+            select(func.count()).where(
+                review_responses.c.status == "approved",
+                review_responses.c.published_body.is_not(None),
+                review_responses.c.first_approved_at.is_not(None),
+            )
+        ).scalar()
+    assert int(published or 0) == sum(1 for _p, status in rows if status == "approved")
 
 
 # --- demo mode start-up -----------------------------------------------------------------------

@@ -176,7 +176,9 @@ def _flags(ctx: PageContext, review_id: int, text: str) -> None:
         st.warning(t(f"reviews.flag_{code}"), icon=":material/privacy_tip:")
 
 
-def answer_form(ctx: PageContext, review_id: int, answer: responses.Answer | None) -> None:
+def answer_form(
+    ctx: PageContext, review_id: int, answer: responses.Answer | None, *, prefix: str = "answer"
+) -> None:
     """The partner's answer: the rejection's reason first, the text, the hints, two buttons."""
     if answer is not None and answer.status == RESPONSE_REJECTED:
         st.error(
@@ -190,7 +192,7 @@ def answer_form(ctx: PageContext, review_id: int, answer: responses.Answer | Non
             st.text(answer.body)
         st.caption(t("reviews.staff_cannot_write"))
         return
-    key = f"reviews_answer_{review_id}"
+    key = f"reviews_{prefix}_{review_id}"  # the opened review may be in the list as well
     text = st.text_area(
         t("reviews.answer_label"), value=answer.body if answer else "",
         max_chars=responses.BODY_MAX, key=key, height=120,
@@ -246,7 +248,7 @@ def _opened(ctx: PageContext, review_id: int) -> None:
         by = t("reviews.by", nickname=md(found["nickname"]), status=status,
                answer=_answer_state(answer))  # fmt: skip
         st.caption(by)
-        answer_form(ctx, review_id, answer)
+        answer_form(ctx, review_id, answer, prefix="opened")
     st.divider()
 
 

@@ -116,8 +116,10 @@ def test_a_review_link_opens_the_review(world: Databases) -> None:
     at.switch_page(f"pages/{PAGE}")
     at.query_params = {"bewertung": "41"}
     at.run()
-    assert_clean(at)
+    assert_clean(at)  # also: the opened review is on the list's first page, keys differ
     assert any("41" in str(h.value) for h in at.subheader)
+    assert at.text_area(key="reviews_opened_41") is not None
+    assert at.text_area(key="reviews_answer_41") is not None  # and in the list below
     other = new_app(user_id=20)
     other.run()
     other.switch_page(f"pages/{PAGE}")

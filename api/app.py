@@ -21,6 +21,7 @@ from api.routers import (
     partner_demand,
     partner_orders,
     proposals,
+    reviews,
     reviews_form,
     signup,
     widget,
@@ -57,7 +58,11 @@ TAGS = [
         "description": "Partner-API: Warteliste und Terminanfragen / waitlist and date "
         "requests (waitlist:read, waitlist:write)",
     },
-    {"name": "reviews", "description": "Bewertungsformular / review form"},
+    {
+        "name": "reviews",
+        "description": "Bewertungen: das Formular nach dem Kurs und die freigegebenen Antworten "
+        "/ reviews: the form after the course and the approved answers",
+    },
 ]
 
 
@@ -123,6 +128,7 @@ def create_app(
     app.include_router(partner_demand.router, prefix=PREFIX)
     app.include_router(reviews_form.router, prefix=PREFIX)
     app.include_router(ical.router, prefix=PREFIX)
+    app.include_router(reviews.router, prefix=PREFIX)
     logging.getLogger("api").setLevel(logging.INFO)
     return app
 

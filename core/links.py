@@ -24,6 +24,8 @@ ACCOUNTING_PAGE = "buchhaltung"
 CREDIT_NOTE_PARAM = "gutschrift"  # the credit note's number, e.g. GS-2026-00042
 MARKETING_PAGE = "marketing"
 GUIDE_PARAM = "ratgeber"  # a best-practice page's slug (marketing/guides.py GUIDES)
+REVIEWS_PAGE = "bewertungen"
+REVIEW_PARAM = "bewertung"  # the shop's review id (review.review_id)
 
 # The password-reset link opens the entry page, which shows the form instead of the login.
 RESET_PARAM = "passwort"
@@ -52,6 +54,11 @@ def order_url(order_id: int, *, base: str | None = None) -> str:
 def credit_note_url(number: str, *, base: str | None = None) -> str:
     """Buchhaltung with the credit note and its payout opened."""
     return _portal(ACCOUNTING_PAGE, {CREDIT_NOTE_PARAM: number}, base)
+
+
+def reviews_url(review_id: int, *, base: str | None = None) -> str:
+    """Bewertungen with the review and its answer opened."""
+    return _portal(REVIEWS_PAGE, {REVIEW_PARAM: int(review_id)}, base)
 
 
 def guide_url(slug: str, *, base: str | None = None) -> str:

@@ -1195,3 +1195,66 @@ ical_feeds = Table(
     Column("created_at", DateTime, nullable=False),
     Column("created_by", Integer),
 )
+
+
+# --- Bewertungen: the partner's answers to reviews and their moderation -------------------------
+# One current answer per review (unique review_id). `body` is the text as the partner wrote it
+# last; `published_body` the text staff approved last, which the shop shows, so a revision
+# under moderation never takes an approved answer off the shop. Status moves draft → pending →
+# approved | rejected; a revision of an approved or rejected answer goes to pending again.
+RESPONSE_DRAFT, RESPONSE_PENDING, RESPONSE_APPROVED, RESPONSE_REJECTED = (
+    "draft",
+    "pending",
+    "approved",
+    "rejected",
+)
+RESPONSE_STATUSES = (RESPONSE_DRAFT, RESPONSE_PENDING, RESPONSE_APPROVED, RESPONSE_REJECTED)
+# Why staff reject an answer (the partner sees the reason, in German or English, and the note).
+REJECT_REASONS = ("personal_data", "contact_data", "advertising", "offensive", "off_topic", "other")
+review_responses = Table(
+    "miomente_review_responses",
+    metadata,
+    Column("response_id", Integer, primary_key=True),
+    Column("review_id", Integer, nullable=False, unique=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("product_id", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("published_body", Text),
+    Column("reject_reason", String(32)),
+    Column("reject_note", Text),
+    Column("review_created_at", DateTime, nullable=False),  # the review's, for time to answer
+    Column("first_approved_at", DateTime),
+    Column("submitted_at", DateTime),
+    Column("decided_at", DateTime),
+    Column("decided_by", Integer),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", Integer),
+    CheckConstraint(
+        "status in ('draft', 'pending', 'approved', 'rejected')",
+        name="ck_miomente_review_responses_status",
+    ),
+    Index("ix_miomente_review_responses_partner", "partner_id", "status"),
+    Index("ix_miomente_review_responses_status", "status", "submitted_at"),
+)
+
+# Every step of an answer: each saved text, submission, approval and rejection with who and when.
+review_response_history = Table(
+    "miomente_review_response_history",
+    metadata,
+    Column("history_id", Integer, primary_key=True),
+    Column(
+        "response_id",
+        Integer,
+        ForeignKey("miomente_review_responses.response_id"),
+        nullable=False,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("reject_reason", String(32)),
+    Column("reject_note", Text),
+    Column("actor_id", Integer),
+    Column("at", DateTime, nullable=False),
+    Index("ix_miomente_review_response_history_response", "response_id", "at"),
+)

@@ -407,6 +407,34 @@ _SPECS = (
             "news_url": links.news_url(base=DEFAULT_PUBLIC_URL),
         },
     ),
+    _spec(
+        "review_answer_approved",
+        audience="partner",
+        required=("contact_name", "review_id", "course", "answer", "review_url"),
+        personal=("contact_name",),
+        sample={
+            "contact_name": "Claudia Neumann",
+            "review_id": 4711,
+            "course": "Sushi selbst gemacht – Maki, Nigiri und Inside-out",
+            "answer": "Vielen Dank für Ihr Lob – wir freuen uns auf Ihren nächsten Besuch!",
+            "review_url": links.reviews_url(4711, base=DEFAULT_PUBLIC_URL),
+        },
+    ),
+    _spec(
+        "review_answer_rejected",
+        audience="partner",
+        required=("contact_name", "review_id", "course", "answer", "reason", "review_url"),
+        personal=("contact_name",),
+        sample={
+            "contact_name": "Claudia Neumann",
+            "review_id": 4711,
+            "course": "Sushi selbst gemacht – Maki, Nigiri und Inside-out",
+            "answer": "Danke, Frau Anna Schäfer! Rufen Sie uns gern an: 040 1234567.",
+            "reason": "personal_data",
+            "note": "Bitte ohne den vollen Namen und ohne Telefonnummer.",
+            "review_url": links.reviews_url(4711, base=DEFAULT_PUBLIC_URL),
+        },
+    ),
 )
 
 TEMPLATES: dict[str, TemplateSpec] = {spec.name: spec for spec in _SPECS}

@@ -40,6 +40,7 @@ from data.demo.payouts import create_demo_payouts
 from data.demo.plan import World, catalog_rows, plan_world, portal_rows
 from data.demo.requests import create_demo_requests
 from data.demo.review_requests import add_demo_review_requests
+from data.demo.reviews import add_demo_review_answers
 from data.demo.search_queries import add_demo_search_queries
 from data.demo.sms import add_demo_sms
 from data.demo.waitlist import add_demo_waitlist
@@ -144,6 +145,7 @@ def generate(
     add_demo_search_queries(db, now=_noon_utc(today), seed=seed)
     add_demo_minimums(db, now=_noon_utc(today))  # one date per partner asks "durchführen?"
     add_demo_marketing(db, now=_noon_utc(today), seed=seed)  # images, pages, quality scores
+    add_demo_review_answers(db, now=_noon_utc(today))  # answered, pending and rejected
     rows = {**portal.stats.rows, **shop.stats.rows}
     seconds = {**portal.stats.seconds, **shop.stats.seconds}
     return DemoSummary(

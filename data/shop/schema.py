@@ -510,6 +510,13 @@ EXTRA_INDEXES: tuple[Index, ...] = (
         miomente_course_date.c.starts_at,
         unique=True,
     ),
+    # Bewertungen: a partner's reviews by course, status and period (data/reviews/dashboard.py).
+    Index(
+        "mio_idx_review_product_status_created",
+        review.c.entity_pk_value,
+        review.c.status_id,
+        review.c.created_at,
+    ),
 )
 
 

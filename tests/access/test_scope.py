@@ -148,6 +148,7 @@ UNSCOPED = {
     "data.reviews.requests.object_to_requests": "the customer's link: the token is the credential",
     "data.shop.writes.active_ratings": "the shop's rating list, the same for everyone",
     "data.shop.writes.insert_review": "inside the caller's transaction; the caller is scoped",
+    "data.reviews.flags.check_answer": "pure: an answer's text and names -> hint codes",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -414,6 +415,25 @@ SAMPLE_KWARGS |= {
     "data.reviews.requests.verified_review_ids": {"review_ids": [1, 2, 3, 4]},
 }
 
+# Bewertungen: the world's reviews 1, 2 (A) and 3, 4 (B); A answers its review 1 (B is
+# refused), staff decide on answer 1 (a partner is refused); the marketplace average compares
+# the partner's own category (A and B differ in the world).
+_ALL_REVIEWS = [1, 2, 3, 4]
+SAMPLE_KWARGS |= {
+    "data.reviews.dashboard.review_summary": {"now": NOW},
+    "data.reviews.dashboard.review_by_id": {"review_id": 1},
+    # the category's average over all partners: A's and B's categories differ in the world
+    "data.reviews.dashboard.answered_share": {"product_ids": [101, 102, 201, 202]},
+    "data.reviews.responses.save_answer": {"review_id": 1, "body": "Danke!", "now": NOW},
+    "data.reviews.responses.answer_flags": {"review_id": 1, "text": "www.example.de"},
+    "data.reviews.responses.answers_for": {"review_ids": _ALL_REVIEWS},
+    "data.reviews.responses.answer_for_review": {"review_id": 1},
+    "data.reviews.responses.approved_answers": {"review_ids": _ALL_REVIEWS},
+    "data.reviews.responses.response_history": {"review_id": 1},
+    "data.reviews.responses.approve_answer": {"response_id": 1, "now": NOW},
+    "data.reviews.responses.reject_answer": {"response_id": 1, "reason": "other", "now": NOW},
+}
+
 # Functions that answer for the staff member, not for the partner staff are viewing as, and
 # staff-only actions that a partner is refused.
 STAFF_OWN = {
@@ -441,6 +461,10 @@ STAFF_OWN = {
     "data.access.totp.accounts_with_2fa",
     "data.access.totp.reset",
     "data.marketing.scores.score_overview",
+    "data.reviews.responses.save_answer",  # staff never write answers
+    "data.reviews.responses.moderation_queue",
+    "data.reviews.responses.approve_answer",
+    "data.reviews.responses.reject_answer",
 }
 # Staff-only payout actions: a partner is refused, staff viewing as A act on A's rows.
 STAFF_OWN |= {

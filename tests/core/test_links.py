@@ -24,6 +24,7 @@ def public(monkeypatch: pytest.MonkeyPatch) -> str:
 def test_link_paths_are_the_menus_url_paths() -> None:
     assert BY_KEY["orders"].url_path == links.ORDERS_PAGE
     assert BY_KEY["accounting"].url_path == links.ACCOUNTING_PAGE
+    assert BY_KEY["reviews"].url_path == links.REVIEWS_PAGE
 
 
 def test_portal_links_are_absolute_on_the_configured_base(public: str) -> None:

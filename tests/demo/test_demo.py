@@ -411,6 +411,30 @@ def test_reviews_cover_some_past_orders_and_are_mostly_good(demo_db: Databases) 
     assert len(details) == len(votes)
 
 
+def test_review_answers_approved_pending_and_rejected(demo_db: Databases) -> None:
+    from data.portal_schema import review_response_history, review_responses
+
+    with demo_db.portal.connect() as conn:
+        rows = conn.execute(select(review_responses.c.partner_id, review_responses.c.status)).all()
+        steps = conn.execute(select(func.count()).select_from(review_response_history)).scalar()
+    per_partner: dict[int, set[str]] = {}
+    for partner_id, status in rows:
+        per_partner.setdefault(int(partner_id), set()).add(str(status))
+    assert len(per_partner) == 2  # the Kochschule and the Weinschule
+    for statuses in per_partner.values():
+        assert statuses == {"approved", "pending", "rejected"}
+    assert int(steps or 0) > len(rows)
+    with demo_db.portal.connect() as conn:
+        published = conn.execute(
+            select(func.count()).where(
+                review_responses.c.status == "approved",
+                review_responses.c.published_body.is_not(None),
+                review_responses.c.first_approved_at.is_not(None),
+            )
+        ).scalar()
+    assert int(published or 0) == sum(1 for _p, status in rows if status == "approved")
+
+
 # --- demo mode start-up -----------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """Every link a message carries into the portal opens the record it names.
 
 The two-partner world gets a new booking of each partner (the new-booking notice), October's
-payouts approved (the credit-note mails) and a rejection with an alternative date (a customer
+payouts approved (the credit-note mails), an approved answer to a review of each partner (the
+review-answer mail) and a rejection with an alternative date (a customer
 mail, shop links only). Every outbox row is rendered in every channel; each portal link in it
 is followed through the app with AppTest, as the partner the message was for, and the page
 must show that record's number where it shows an opened record (a subheader), which it does
@@ -31,10 +32,12 @@ from data.bookings.decisions import decide
 from data.bookings.ledger import sync_ledger
 from data.money import payouts
 from data.portal_schema import DECISION_REJECTED, bookings, outbox
+from data.reviews import responses
 from messaging.render import TEMPLATES, preview, render
 from tests.conftest import fresh_databases
 from tests.support.app import app_environment, assert_clean, new_app
-from tests.support.orders import ALPHA, NOW, REASON, _add_order
+from tests.support.orders import ALPHA, BETA, NOW, REASON, _add_order
+from tests.support.reviews import add_review
 from tests.support.worlds import build_world
 
 PUBLIC = "https://portal.test/app"
@@ -70,6 +73,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
                 .where(bookings.c.order_id < 1100)
                 .values(event_at=datetime(2026, 10, 14, 16, 0))
             )
+        # An approved answer of each partner (the review-answer mail links to its review).
+        for review_id, product_id, partner in ((7001, 101, ALPHA), (7002, 201, BETA)):
+            add_review(db, review_id, product_id, 4, created_at=NOW)
+            answer = responses.save_answer(partner, db, review_id=review_id, body="Danke!", now=NOW)
+            assert responses.approve_answer(SYSTEM, db, response_id=answer.response_id, now=NOW)
         payouts.compute_payouts(SYSTEM, db, period=OCTOBER)
         ids = payouts.list_payouts(SYSTEM, db)["payout_id"].tolist()
         assert len(payouts.approve_payouts(SYSTEM, db, payout_ids=ids).documents) == 2
@@ -97,7 +105,8 @@ def _every_link(db: Databases) -> list[Link]:
     found: list[Link] = []
     for row in rows:
         payload = dict(row["payload"])
-        names = str(payload.get("order_number") or payload.get("credit_note_number") or "")
+        named = ("order_number", "credit_note_number", "review_id")
+        names = str(next((payload[key] for key in named if payload.get(key)), ""))
         for channel in TEMPLATES[row["template"]].channels:
             for url in _rendered_urls(row["template"], row["locale"], payload, channel):
                 found.append(Link(url, row["template"], row["partner_id"], names))
@@ -140,6 +149,8 @@ def test_messages_carry_portal_links_of_both_kinds(world: Databases) -> None:
         ("new_booking_partner", 2),
         ("credit_note_available", 1),
         ("credit_note_available", 2),
+        ("review_answer_approved", 1),
+        ("review_answer_approved", 2),
     }
     assert all(link.names for link in real)
     # Everything else leads into the shop, built by core/links.py as well.

@@ -349,7 +349,11 @@ def build_world(
                 continue
             conn.execute(
                 insert(m.review).values(
-                    review_id=review_id, entity_pk_value=pid, status_id=m.REVIEW_APPROVED
+                    review_id=review_id,
+                    entity_pk_value=pid,
+                    status_id=m.REVIEW_APPROVED,
+                    # fixed, not the build's clock: two worlds built apart must read alike
+                    created_at=_utc(last_month, 12 + review_id),
                 )
             )
             conn.execute(

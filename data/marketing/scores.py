@@ -27,10 +27,11 @@ from core.clock import now_utc
 from core.db import Databases
 from core.periods import berlin_today
 from data.access import scope
-from data.access.viewer import ScopeError, Viewer
+from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.marketing._search_log import search_log
 from data.portal_schema import course_score_history, courses, partners
 from data.portal_schema import course_scores as scores_table
+from data.reviews.responses import answered_counts
 from data.shop import schema as m
 from marketing.focus import KeywordIndex
 from marketing.score import (
@@ -140,15 +141,14 @@ def _reviews(conn: Connection, ids: list[int]) -> dict[int, tuple[int, Decimal |
     }
 
 
-def _answered_share(conn: Connection, product_ids: Sequence[int]) -> dict[int, float] | None:
-    """Share of each course's approved reviews that carry a published answer.
-
-    None for now: the answers live in `miomente_review_responses`, which the review-answers
-    work (h13a) is adding in parallel; the lead connects this at merge. Until then the
-    checklist says "Antworten folgen" and scores the count and the average only.
-    """
-    del conn, product_ids
-    return None
+def _answered_share(
+    db: Databases, reviews: dict[int, tuple[int, Decimal | None]]
+) -> dict[int, float]:
+    """Share of each course's approved reviews that carry a published answer (capped at 1: an
+    answered review the shop later hid still counts its answer, never more than all)."""
+    reviewed = [pid for pid, (count, _avg) in reviews.items() if count]
+    answered = answered_counts(SYSTEM, db, product_ids=reviewed)
+    return {pid: min(1.0, answered.get(pid, 0) / reviews[pid][0]) for pid in reviewed}
 
 
 def _places(db: Databases, ids: list[int]) -> dict[int, tuple[int, str, str]]:
@@ -171,7 +171,7 @@ def _gather(db: Databases, ids: list[int], *, now: datetime) -> list[tuple[int, 
         images = _images(conn, ids)
         dates = _dates(conn, ids, now)
         reviews = _reviews(conn, ids)
-        answered = _answered_share(conn, ids)
+    answered = _answered_share(db, reviews)
     out = []
     for pid in ids:
         partner_id, city, kind = places[pid]
@@ -194,7 +194,7 @@ def _gather(db: Databases, ids: list[int], *, now: datetime) -> list[tuple[int, 
             upcoming_dates=upcoming,
             reviews=count,
             average=average,
-            answered_share=None if answered is None else answered.get(pid, 0.0),
+            answered_share=answered.get(pid),  # None: no review to answer yet
         )
         out.append((partner_id, content))
     return out

@@ -445,3 +445,24 @@ def reject_answer(
         raise InvalidInput("reviews.note_too_long", n=NOTE_MAX)
     return _decide(viewer, db, response_id=response_id, status=RESPONSE_REJECTED, now=_now(now),
                    reason=reason, note=text or None)  # fmt: skip
+
+
+@requires(REVIEWS_READ)
+def answered_counts(viewer: Viewer, db: Databases, *, product_ids: Iterable[int]) -> dict[int, int]:
+    """Per course in the viewer's scope: how many of its reviews carry an approved answer (the
+    text the shop shows). For the quality score's "answered" item, in bulk."""
+    counts: dict[int, int] = {}
+    wanted = sorted({int(p) for p in product_ids})
+    with db.portal.connect() as conn:
+        for part in sql.chunks(wanted):
+            query = (
+                select(S.c.product_id, func.count())
+                .where(
+                    S.c.published_body.is_not(None),
+                    scope.partner_filter(S.c.partner_id, viewer),
+                    sql.int_in(S.c.product_id, part),
+                )
+                .group_by(S.c.product_id)
+            )
+            counts.update({int(pid): int(n) for pid, n in conn.execute(query)})
+    return counts

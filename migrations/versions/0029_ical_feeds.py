@@ -1,7 +1,7 @@
 """iCal subscription: one secret feed token per partner.
 
 Revision ID: 0029
-Revises: 0025
+Revises: 0028
 Create Date: 2026-12-05
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0029"
-down_revision = "0025"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -61,7 +61,7 @@ def test_content_holds_images_dates_and_the_focus_keyword(market: Databases) -> 
     # The most searched matching query: "trüffel" (300) found nothing, "pasta münchen" (90)
     # is not in the text; "pasta" (200) is.
     assert content.keyword == "pasta"
-    assert content.answered_share is None  # answers not connected yet
+    assert content.answered_share is None  # no approved review to answer yet
 
 
 def test_the_job_scores_every_course_and_keeps_a_history(market: Databases) -> None:

@@ -18,6 +18,7 @@ from core import periods
 from core.db import Databases
 from core.money import ZERO
 from data.access import scope
+from data.access.permissions import DATES_READ, MONEY_READ, ORDERS_READ, REVIEWS_READ, requires
 from data.access.viewer import Viewer
 from data.money import revenue
 from data.portal_schema import BOOKING_NEW, bookings, courses, partners
@@ -33,6 +34,7 @@ from data.shop.schema import (
 )
 
 
+@requires(ORDERS_READ)
 def pending_confirmations(viewer: Viewer, db: Databases) -> int:
     """The viewer's bookings still waiting for the partner's decision (from the ledger).
 
@@ -50,6 +52,7 @@ def pending_confirmations(viewer: Viewer, db: Databases) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+@requires(DATES_READ)
 def week_dates(viewer: Viewer, db: Databases, *, today: date | None = None) -> pd.DataFrame:
     """This week's (Mon–Sun, Berlin) course dates with seats sold and total."""
     week = periods.week_of(today or periods.berlin_today())
@@ -109,6 +112,7 @@ class RevenueComparison:
         return (self.this_month - self.last_month) / self.last_month
 
 
+@requires(MONEY_READ)
 def revenue_this_month(
     viewer: Viewer, db: Databases, *, today: date | None = None
 ) -> RevenueComparison:
@@ -133,6 +137,7 @@ class RatingSummary:
     reviews: int
 
 
+@requires(REVIEWS_READ)
 def average_rating(viewer: Viewer, db: Databases) -> RatingSummary:
     """Mean star rating over the approved reviews of the viewer's courses."""
     ids = scope.product_ids(viewer, db)
@@ -153,6 +158,7 @@ def average_rating(viewer: Viewer, db: Databases) -> RatingSummary:
     return RatingSummary(Decimal(str(avg)).quantize(Decimal("0.1"), ROUND_HALF_UP), int(count))
 
 
+@requires(MONEY_READ)
 def partner_table(viewer: Viewer, db: Databases, *, today: date | None = None) -> pd.DataFrame:
     """Staff's table of partners in scope: courses, open confirmations, revenue, rating."""
     today = today or periods.berlin_today()

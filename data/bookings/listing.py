@@ -54,6 +54,7 @@ from core.money import ZERO, to_money
 from core.table_export import write_xlsx
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import ORDERS_READ, requires
 from data.access.viewer import Viewer
 from data.portal_schema import BOOKING_STATUSES, bookings
 
@@ -301,6 +302,7 @@ def _frame(rows: Sequence[Row]) -> pd.DataFrame:
 # --- list and counts ---------------------------------------------------------------------------
 
 
+@requires(ORDERS_READ)
 def list_bookings(
     viewer: Viewer,
     db: Databases,
@@ -416,6 +418,7 @@ def _labels(locale: str) -> tuple[list[str], dict[str, str]]:
     return headers, statuses
 
 
+@requires(ORDERS_READ)
 def export_csv(
     viewer: Viewer,
     db: Databases,
@@ -472,6 +475,7 @@ def export_csv(
         return write_csv(lines(conn), out, header=headers, number=number_formatter(loc))
 
 
+@requires(ORDERS_READ)
 def export_xlsx(
     viewer: Viewer,
     db: Databases,

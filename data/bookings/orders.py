@@ -24,6 +24,7 @@ from core import i18n
 from core.db import Databases
 from core.money import ZERO, to_decimal, to_money
 from data.access import scope
+from data.access.permissions import ORDERS_READ, requires
 from data.access.viewer import Viewer
 from data.bookings.ledger import partner_status
 from data.portal_schema import (
@@ -588,6 +589,7 @@ def _viewer_status(
     return status, state
 
 
+@requires(ORDERS_READ)
 def get_order(
     viewer: Viewer, db: Databases, *, order_id: int, locale: str = "de"
 ) -> OrderDetail | None:

@@ -15,6 +15,7 @@ from sqlalchemy import insert, select, update
 from core.clock import now_utc
 from core.db import Databases
 from core.validation import InvalidInput, email_list, normalize_phone
+from data.access.permissions import SETTINGS_WRITE, requires
 from data.access.viewer import ScopeError, Viewer
 from data.ops import audit
 from data.portal_schema import notification_prefs, partners
@@ -43,6 +44,7 @@ def _partner_id(viewer: Viewer) -> int:
     return viewer.partner_id
 
 
+@requires(SETTINGS_WRITE)
 def get_prefs(viewer: Viewer, db: Databases) -> pd.DataFrame:
     """One row per event, defaults filled in for events never saved."""
     if viewer.partner_id is None:
@@ -91,6 +93,7 @@ def _validated(event: str, row: Mapping[str, object]) -> dict[str, object]:
     }
 
 
+@requires(SETTINGS_WRITE)
 def save_prefs(viewer: Viewer, db: Databases, *, prefs: Sequence[Mapping[str, object]]) -> None:
     """Store several events' settings at once: all valid, or InvalidInput and nothing saved."""
     partner_id = _partner_id(viewer)
@@ -116,6 +119,7 @@ def save_prefs(viewer: Viewer, db: Databases, *, prefs: Sequence[Mapping[str, ob
         )
 
 
+@requires(SETTINGS_WRITE)
 def recipients(viewer: Viewer, db: Databases, *, event: str) -> list[Recipient]:
     """Where the viewer's partner wants `event` to go (main address when nothing is saved)."""
     partner_id = _partner_id(viewer)

@@ -48,6 +48,7 @@ from core.money import to_decimal
 from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import DATES_READ, DATES_WRITE, requires
 from data.access.viewer import ScopeError, Viewer
 from data.dates import _minimum_store as minimum_store
 from data.dates._date_changes import (
@@ -124,6 +125,7 @@ COLUMNS = ["date_id", "product_id", "starts_at", "ends_at", "seats_total", "seat
 DUPLICATE = submissions.DUPLICATE
 
 
+@requires(DATES_READ)
 def future_dates(
     viewer: Viewer,
     db: Databases,
@@ -260,6 +262,7 @@ def _frame(conn: Connection, rows: Sequence[Mapping]) -> pd.DataFrame:
 # --- reading -------------------------------------------------------------------------------------
 
 
+@requires(DATES_READ)
 def list_dates(
     viewer: Viewer,
     db: Databases,
@@ -295,6 +298,7 @@ def list_dates(
     return frame
 
 
+@requires(DATES_READ)
 def dates_per_day(
     viewer: Viewer, db: Databases, *, start: datetime, end: datetime
 ) -> dict[date, int]:
@@ -320,6 +324,7 @@ def truncated(frame: pd.DataFrame) -> bool:
     return bool(frame.attrs.get("more", False))
 
 
+@requires(DATES_READ)
 def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:
     """One of the viewer's dates; ScopeError("dates.not_found") for a missing or foreign one."""
     d = miomente_course_date
@@ -345,6 +350,7 @@ def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:
     )
 
 
+@requires(DATES_READ)
 def date_bookings(viewer: Viewer, db: Databases, *, date_id: int) -> pd.DataFrame:
     """Who booked one of the viewer's dates (items in orders that count, tickets left)."""
     ids = _owned_products(viewer, db)
@@ -374,6 +380,7 @@ def date_bookings(viewer: Viewer, db: Databases, *, date_id: int) -> pd.DataFram
     )
 
 
+@requires(DATES_READ)
 def overlapping(
     viewer: Viewer,
     db: Databases,
@@ -410,6 +417,7 @@ def overlapping(
     return found
 
 
+@requires(DATES_READ)
 def refunds_due(viewer: Viewer, db: Databases, *, limit: int = 1000) -> pd.DataFrame:
     """Cancelled dates whose bookings still wait for (part of) their money, newest first."""
     ids = _owned_products(viewer, db)
@@ -457,6 +465,7 @@ def refunds_due(viewer: Viewer, db: Databases, *, limit: int = 1000) -> pd.DataF
 # --- writing -------------------------------------------------------------------------------------
 
 
+@requires(DATES_WRITE)
 def create_date(
     viewer: Viewer,
     db: Databases,
@@ -569,6 +578,7 @@ def _change(
     return change
 
 
+@requires(DATES_WRITE)
 def update_date(
     viewer: Viewer,
     db: Databases,
@@ -676,6 +686,7 @@ def update_date(
     )
 
 
+@requires(DATES_WRITE)
 def cancel_date(
     viewer: Viewer,
     db: Databases,

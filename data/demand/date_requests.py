@@ -52,6 +52,7 @@ from core.i18n import normalize_locale
 from core.recurrence import to_utc
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import WAITLIST_READ, WAITLIST_WRITE, requires
 from data.access.sessions import new_token
 from data.access.viewer import ScopeError, Viewer
 from data.comms.outbox import queue_many, queue_message
@@ -310,6 +311,7 @@ def _record(
 # --- rules -------------------------------------------------------------------------------------
 
 
+@requires(WAITLIST_READ)
 def get_rules(viewer: Viewer, db: Databases, *, partner_id: int | None = None) -> RequestRules:
     """The partner's rules for date requests (the defaults until it saves its own)."""
     pid = _partner_of(viewer, partner_id)
@@ -317,6 +319,7 @@ def get_rules(viewer: Viewer, db: Databases, *, partner_id: int | None = None) -
         return _read_rules(conn, pid)
 
 
+@requires(WAITLIST_WRITE)
 def save_rules(
     viewer: Viewer,
     db: Databases,
@@ -357,6 +360,7 @@ def save_rules(
 # --- a request comes in ------------------------------------------------------------------------
 
 
+@requires(WAITLIST_WRITE)
 def create_request(
     viewer: Viewer,
     db: Databases,
@@ -489,6 +493,7 @@ def _listed(
     return rows
 
 
+@requires(WAITLIST_READ)
 def list_requests(
     viewer: Viewer,
     db: Databases,
@@ -503,6 +508,7 @@ def list_requests(
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 
+@requires(WAITLIST_READ)
 def open_requests(viewer: Viewer, db: Databases) -> int:
     """How many requests wait for the viewer's answer (the menu's count)."""
     r = date_requests
@@ -515,6 +521,7 @@ def open_requests(viewer: Viewer, db: Databases) -> int:
     return int(count or 0)
 
 
+@requires(WAITLIST_READ)
 def open_groups(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> pd.DataFrame:
     """Open requests grouped by course and requested day: how many requests and people, the
     requested times, the fewest working days left, and the request ids (for the answers)."""
@@ -591,6 +598,7 @@ def _group(conn: Connection, viewer: Viewer, row: RowMapping) -> list[RowMapping
     return list(conn.execute(query.order_by(r.c.request_id)).mappings().all())
 
 
+@requires(WAITLIST_WRITE)
 def accept_requests(
     viewer: Viewer,
     db: Databases,
@@ -631,6 +639,7 @@ def accept_requests(
     return Answered(requests=len(rows), messages=sent, date_id=target)
 
 
+@requires(WAITLIST_WRITE)
 def propose_date(
     viewer: Viewer,
     db: Databases,
@@ -677,6 +686,7 @@ def propose_date(
     return Answered(requests=len(rows), messages=sent, date_id=target)
 
 
+@requires(WAITLIST_WRITE)
 def reject_requests(
     viewer: Viewer,
     db: Databases,
@@ -806,6 +816,7 @@ def accept_proposal(db: Databases, *, token: str, now: datetime | None = None) -
 # --- expiry ------------------------------------------------------------------------------------
 
 
+@requires(WAITLIST_WRITE)
 def expire_overdue(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> Expired:
     """Close every request still open after its answer day (or whose day has come) with a
     polite mail. System work (the job); idempotent, and two runs at once close each once."""

@@ -130,3 +130,14 @@ def date_proposal_url(token: str, *, base: str | None = None) -> str:
     data.demand.date_requests.accept_proposal with the token."""
     root = (api_url() if base is None else base).rstrip("/")
     return f"{root}{DATE_PROPOSAL_PATH}/{quote(token, safe='')}"
+
+
+# A team invitation opens the entry page, which shows the "join the team" form instead of
+# the login (components/team_view.py).
+INVITATION_PARAM = "einladung"
+
+
+def invitation_url(token: str, *, base: str | None = None) -> str:
+    """The single-use link of a team invitation (data/access/team.py)."""
+    root = (public_url() if base is None else base).rstrip("/")
+    return f"{root}/?{urlencode({INVITATION_PARAM: token})}"

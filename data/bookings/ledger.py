@@ -522,6 +522,7 @@ class _Copier:
                 "locale": "de",
                 "payload": payload,
                 "partner_id": partner_id,
+                "send_after": recipient.send_after,  # a member's quiet hours or digest
                 "dedupe_key": (
                     f"new_booking:{row['item_id']}:{recipient.channel}:{recipient.address}"
                 )[:200],

@@ -40,6 +40,7 @@ from data.demo.plan import World, catalog_rows, plan_world, portal_rows
 from data.demo.requests import create_demo_requests
 from data.demo.search_queries import add_demo_search_queries
 from data.demo.sms import add_demo_sms
+from data.demo.team import add_demo_team
 from data.demo.waitlist import add_demo_waitlist
 from data.shop import schema as m
 
@@ -229,6 +230,7 @@ def _build_demo(demo_dir: Path, *, orders: int, seed: int, today: date) -> DemoS
         create_demo_payouts(db, today=today)  # past months settled, credit notes issued
         create_demo_requests(db, today=today)  # open, answered and expired Terminanfragen
         add_demo_sms(db, now=_noon_utc(today))  # the Kochschule's SMS reminders (needs the ledger)
+        add_demo_team(db, now=_noon_utc(today))  # the Kochschule's team of three
     except BaseException:
         db.dispose()
         for path in (tmp_magento, tmp_portal):

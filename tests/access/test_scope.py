@@ -118,6 +118,12 @@ UNSCOPED = {
     "data.demand.date_requests.accept_proposal": "the customer's link: its token is the credential",
     "data.comms.sms_reminders.reminder_state": "pure: start, lead and now -> when to send",
     "data.demand.date_requests.proposal_of": "the customer's link: its token is the credential",
+    "data.access.team.invitation_of": "before the join: the invitation link's token is the key",
+    "data.access.team.accept_invitation": "before the join: the link's token is the key",
+    "data.access.permissions.role_permissions": "pure: member role -> permissions",
+    "data.access.permissions.requires": "the decorator of the rule",
+    "data.access.permissions.permissions_of": "pure: a function -> its permissions",
+    "data.comms.notifications.held_until": "pure: now and a member's hours -> when to send",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -308,6 +314,23 @@ SAMPLE_KWARGS |= {
     "data.comms.sms_reminders.queue_due_reminders": {"now": NOW},
 }
 
+# The team: an invitation by A's owner; role changes and removals aimed at B's login (refused
+# for A: not A's member; B may not change itself).
+SAMPLE_KWARGS |= {
+    "data.access.team.open_invitations": {"now": NOW},
+    "data.access.team.invite_member": {
+        "email": "neu.mitglied@example.org",
+        "member_role": "team",
+        "now": NOW,
+    },
+    "data.access.team.change_role": {"user_id": 20, "member_role": "accounting", "now": NOW},
+    "data.access.team.remove_member": {"user_id": 20, "now": NOW},
+    "data.access.team.save_my_prefs": {
+        "events": [{"event": "payout", "email_enabled": True, "sms_enabled": False}],
+        "now": NOW,
+    },
+}
+
 # Marketing (keyword ideas, price position): A's course; B is refused alike in both worlds.
 SAMPLE_KWARGS |= {
     "data.marketing.keywords.keyword_ideas": {"product_id": 101},
@@ -342,6 +365,8 @@ STAFF_OWN = {
     "data.access.resets.send_reset_link",
     "data.access.partners.choosable_partners",
     "data.comms.outbox.resend",
+    "data.access.team.my_prefs",
+    "data.access.team.save_my_prefs",
 }
 # Staff-only payout actions: a partner is refused, staff viewing as A act on A's rows.
 STAFF_OWN |= {

@@ -21,6 +21,7 @@ from core.db import Databases
 from core.validation import InvalidInput
 from data.access.permissions import MEMBER_ROLES, ROLE_TEAM, TEAM_MANAGE, allows
 from data.access.team import (
+    Invitation,
     accept_invitation,
     change_role,
     invitation_of,
@@ -51,6 +52,17 @@ def join_form(db: Databases, token: str) -> User | bool | None:
     if invitation is None:
         st.error(t("team.invitation_invalid"))
         return False
+    box = st.empty()  # emptied once joined: the page of the new member follows alone
+    with box.container():
+        joined = _join_form(db, token, invitation)
+    if joined is None:
+        return None
+    box.empty()
+    del st.query_params[links.INVITATION_PARAM]
+    return joined
+
+
+def _join_form(db: Databases, token: str, invitation: Invitation) -> User | None:
     st.title(t("app.title"))
     with st.form("team_join", clear_on_submit=False):
         st.subheader(t("team.join_title", partner=md(invitation.partner_name)))
@@ -88,7 +100,6 @@ def join_form(db: Databases, token: str) -> User | bool | None:
     except InvalidInput as exc:
         show_refusal(exc)
         return None
-    del st.query_params[links.INVITATION_PARAM]
     return user
 
 

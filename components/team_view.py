@@ -34,6 +34,7 @@ from data.access.team import (
 )
 from data.access.users import User
 from data.access.viewer import ScopeError
+from data.comms.notifications import EVENT_PERMISSION
 
 _REMOVE_KEY = "team_remove_pending"
 
@@ -221,7 +222,9 @@ def _my_prefs(ctx: PageContext) -> None:
     with st.form("my_prefs"):
         for row in prefs.events.to_dict("records"):
             event = row["event"]
-            left, right, label = st.columns([1, 1, 3], vertical_alignment="center")
+            if not allows(ctx.viewer, EVENT_PERMISSION[event]):
+                continue  # the role never receives it (Team: no payouts)
+            label, left, right = st.columns([3, 1, 1], vertical_alignment="center")
             label.markdown(t(f"notifications.event_{event}"))
             left.checkbox(
                 t("notifications.col_email"),
@@ -255,6 +258,7 @@ def _my_prefs(ctx: PageContext) -> None:
             "sms_enabled": st.session_state[f"my_{e}_sms_enabled"],
         }
         for e in prefs.events["event"]
+        if f"my_{e}_email_enabled" in st.session_state
     ]
     try:
         save_my_prefs(

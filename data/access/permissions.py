@@ -86,8 +86,10 @@ def permissions_of(func: Callable[..., object]) -> frozenset[str]:
 
 # The roles of a partner's team (miomente_users.member_role). The owner (Inhaber) may do
 # everything and invites; Buchhaltung sees money and documents only; Team runs the daily
-# business — bookings, dates, waitlist, reviews and the partner's settings — but sees no money
-# and manages nobody. Staff and the jobs sidecar have no member role (permissions None).
+# business — bookings, dates, waitlist, reviews — but sees no money and manages nobody. The
+# partner's settings stay the owner's: they route the payout mails (credit notes with their
+# amounts) and hold the widget and SMS settings, so a Team member could otherwise send money
+# mail to itself. Staff and the jobs sidecar have no member role (permissions None).
 ROLE_OWNER, ROLE_ACCOUNTING, ROLE_TEAM = "owner", "accounting", "team"
 MEMBER_ROLES = (ROLE_OWNER, ROLE_ACCOUNTING, ROLE_TEAM)
 ROLE_PERMISSIONS: dict[str, frozenset[str] | None] = {
@@ -103,7 +105,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[str] | None] = {
             REVIEWS_WRITE,
             WAITLIST_READ,
             WAITLIST_WRITE,
-            SETTINGS_WRITE,
         }
     ),
 }

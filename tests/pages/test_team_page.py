@@ -71,7 +71,6 @@ EXPECTED_MENU = {
         "date_requests",
         "reviews",
         "marketing",
-        "integrations",
         "news",
         "settings",
     },

@@ -55,7 +55,11 @@ def main() -> None:
         return
     ctx = session.PageContext(db=db, user=user, viewer=session.viewer_for(user), settings=settings)
     st.session_state["_page_context"] = ctx
-    page = navigation.menu(is_staff=user.viewer.is_staff, counts=menu_counts.menu_counts(ctx))
+    page = navigation.menu(
+        is_staff=user.viewer.is_staff,
+        counts=menu_counts.menu_counts(ctx),
+        permissions=user.viewer.permissions,
+    )
     layout.sidebar(ctx)
     st.title(navigation.spec_of(page).title(name=md(user.display_name)))
     layout.view_as_banner(ctx)

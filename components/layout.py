@@ -9,7 +9,7 @@ from datetime import UTC
 
 import streamlit as st
 
-from components import session, two_factor_view
+from components import session, team_view, two_factor_view
 from components.cache import cached
 from components.feedback import show_refusal
 from components.i18n import locale, t
@@ -114,6 +114,14 @@ def login_form(db: Databases, settings: Settings) -> User | None:
     pending = two_factor_view.pending_user_id()
     if pending is not None:
         return two_factor_view.code_step(db, settings, pending)
+    invitation = st.query_params.get(links.INVITATION_PARAM)
+    if invitation is not None:
+        joined = team_view.join_form(db, invitation)
+        if isinstance(joined, User):  # a new member: logged in at once
+            session.start_session(db, settings, joined)
+            return joined
+        if joined is None:
+            return None
     box = st.empty()
     with box.container():
         st.title(t("app.title"))
@@ -160,13 +168,17 @@ def _login_error(result) -> None:
 
 
 def _demo_logins() -> None:
-    from data.demo import DEMO_LOGINS
+    from data.demo import DEMO_LOGINS, DEMO_PASSWORD
+    from data.demo.team import DEMO_TEAM_LOGINS
 
     with st.expander(t("login.demo_title"), expanded=True):
         st.caption(t("login.demo_hint"))
         for username, password, role in DEMO_LOGINS:
             label = t("login.demo_staff") if role == "staff" else t("login.demo_partner")
             st.markdown(f"- **{label}:** `{username}` / `{password}`")
+        for username, member_role in DEMO_TEAM_LOGINS:  # the Kochschule's team members
+            label = f"{t('login.demo_partner')} · {team_view.role_label(member_role)}"
+            st.markdown(f"- **{label}:** `{username}` / `{DEMO_PASSWORD}`")
 
 
 def sidebar(ctx: session.PageContext) -> None:

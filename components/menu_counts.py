@@ -14,6 +14,7 @@ import streamlit as st
 
 from components.session import PageContext
 from core.db import Databases
+from data.access.permissions import WAITLIST_READ, allows
 from data.access.viewer import Viewer
 from data.demand.date_requests import open_requests
 from data.demand.waitlist import waiting_people
@@ -25,9 +26,11 @@ TTL_SECONDS = 30
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False, max_entries=2000)
 def _counts(viewer: Viewer, db_key: str, _db: Databases) -> dict[str, int]:
+    # A team member's role may not see the waitlist (Buchhaltung): no count, no refusal.
+    waiting = allows(viewer, WAITLIST_READ)
     return {
-        "date_requests": open_requests(viewer, _db),
-        "waitlist": waiting_people(viewer, _db),
+        "date_requests": open_requests(viewer, _db) if waiting else 0,
+        "waitlist": waiting_people(viewer, _db) if waiting else 0,
         # Staff write the news: their menu counts none.
         "news": 0 if viewer.is_staff else unread_count(viewer, _db),
     }

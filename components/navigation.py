@@ -9,6 +9,14 @@ import streamlit as st
 
 from components.i18n import number, t
 from core.settings import PROJECT_ROOT
+from data.access.permissions import (
+    DATES_READ,
+    MONEY_READ,
+    ORDERS_READ,
+    REVIEWS_READ,
+    SETTINGS_WRITE,
+    WAITLIST_READ,
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,9 @@ class PageSpec:
     section: str  # nav.section_<section>, and the folder under pages/
     staff_only: bool = False
     heading_key: str | None = None  # the page's title if not its menu label; may use {name}
+    # What a team member's role must allow to see the page (data/access/permissions.py); the
+    # data layer refuses the same anyway, the menu only spares the member a refusal.
+    needs: tuple[str, ...] = ()
 
     @property
     def file(self) -> str:
@@ -34,15 +45,31 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "overview", "uebersicht", ":material/dashboard:", "verkauf", heading_key="overview.greeting"
     ),
-    PageSpec("orders", "bestellungen", ":material/receipt_long:", "verkauf"),
-    PageSpec("dates", "termine", ":material/calendar_month:", "angebot"),
-    PageSpec("waitlist", "warteliste", ":material/hourglass_top:", "angebot"),
-    PageSpec("date_requests", "terminanfragen", ":material/event_available:", "angebot"),
-    PageSpec("reviews", "bewertungen", ":material/star:", "angebot"),
-    PageSpec("marketing", "marketing", ":material/campaign:", "angebot"),
-    PageSpec("accounting", "buchhaltung", ":material/account_balance:", "buchhaltung"),
+    PageSpec("orders", "bestellungen", ":material/receipt_long:", "verkauf", needs=(ORDERS_READ,)),
+    PageSpec("dates", "termine", ":material/calendar_month:", "angebot", needs=(DATES_READ,)),
+    PageSpec(
+        "waitlist", "warteliste", ":material/hourglass_top:", "angebot", needs=(WAITLIST_READ,)
+    ),
+    PageSpec(
+        "date_requests",
+        "terminanfragen",
+        ":material/event_available:",
+        "angebot",
+        needs=(WAITLIST_READ,),
+    ),
+    PageSpec("reviews", "bewertungen", ":material/star:", "angebot", needs=(REVIEWS_READ,)),
+    PageSpec("marketing", "marketing", ":material/campaign:", "angebot", needs=(DATES_READ,)),
+    PageSpec(
+        "accounting",
+        "buchhaltung",
+        ":material/account_balance:",
+        "buchhaltung",
+        needs=(MONEY_READ,),
+    ),
     PageSpec("payouts", "auszahlungen", ":material/payments:", "buchhaltung", staff_only=True),
-    PageSpec("integrations", "integrationen", ":material/widgets:", "konto"),
+    PageSpec(
+        "integrations", "integrationen", ":material/widgets:", "konto", needs=(SETTINGS_WRITE,)
+    ),
     PageSpec("news", "neuigkeiten", ":material/notifications:", "konto"),
     PageSpec(
         "settings", "einstellungen", ":material/settings:", "konto", heading_key="settings.title"
@@ -98,12 +125,25 @@ def _root() -> st.Page:
     )
 
 
-def menu(*, is_staff: bool, counts: Mapping[str, int] | None = None) -> st.Page:
+def visible(spec: PageSpec, *, is_staff: bool, permissions: frozenset[str] | None) -> bool:
+    """Whether the page is in the menu of a viewer with this role and these permissions."""
+    if spec.staff_only and not is_staff:
+        return False
+    return permissions is None or all(name in permissions for name in spec.needs)
+
+
+def menu(
+    *,
+    is_staff: bool,
+    counts: Mapping[str, int] | None = None,
+    permissions: frozenset[str] | None = None,
+) -> st.Page:
     """The role's menu in the sidebar; returns the page to run. `counts` (page key -> number,
-    components/menu_counts.py) go into the labels."""
+    components/menu_counts.py) go into the labels; `permissions` (a team member's role) hide
+    the pages it does not allow."""
     sections: dict[str, list[st.Page]] = {}
     for spec in PAGES:
-        if spec.staff_only and not is_staff:
+        if not visible(spec, is_staff=is_staff, permissions=permissions):
             continue
         page = _page(spec, count=(counts or {}).get(spec.key))
         sections.setdefault(t(f"nav.section_{spec.section}"), []).append(page)

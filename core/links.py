@@ -159,3 +159,14 @@ def ical_feed_url(token: str, *, base: str | None = None) -> str:
     """A partner's calendar subscription (api/routers/ical.py): the address calendars poll."""
     root = (api_url() if base is None else base).rstrip("/")
     return f"{root}{ICAL_FEED_PATH}/{quote(token, safe='')}.ics"
+
+
+# A team invitation opens the entry page, which shows the "join the team" form instead of
+# the login (components/team_view.py).
+INVITATION_PARAM = "einladung"
+
+
+def invitation_url(token: str, *, base: str | None = None) -> str:
+    """The single-use link of a team invitation (data/access/team.py)."""
+    root = (public_url() if base is None else base).rstrip("/")
+    return f"{root}/?{urlencode({INVITATION_PARAM: token})}"

@@ -19,6 +19,7 @@ from core.db import Databases
 from core.money import ZERO
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import DATES_READ, MONEY_READ, ORDERS_READ, REVIEWS_READ, requires
 from data.access.viewer import Viewer
 from data.money import revenue
 from data.portal_schema import BOOKING_NEW, bookings, courses, partners
@@ -35,6 +36,7 @@ from data.shop.schema import (
 )
 
 
+@requires(ORDERS_READ)
 def pending_confirmations(viewer: Viewer, db: Databases) -> int:
     """The viewer's bookings still waiting for the partner's decision (from the ledger).
 
@@ -114,6 +116,7 @@ class WeekTotals:
     seats_total: int
 
 
+@requires(DATES_READ)
 def week_totals(viewer: Viewer, db: Databases, *, today: date | None = None) -> WeekTotals:
     """This week's (Mon–Sun, Berlin) dates, their seats and the seats sold: SQL aggregates,
     not a row per date."""
@@ -126,6 +129,7 @@ def week_totals(viewer: Viewer, db: Databases, *, today: date | None = None) -> 
     return WeekTotals(int(dates), tickets(sold), int(total))
 
 
+@requires(DATES_READ)
 def week_page(
     viewer: Viewer,
     db: Databases,
@@ -208,6 +212,7 @@ class RevenueComparison:
         return (self.this_month - self.last_month) / self.last_month
 
 
+@requires(MONEY_READ)
 def revenue_this_month(
     viewer: Viewer, db: Databases, *, today: date | None = None
 ) -> RevenueComparison:
@@ -232,6 +237,7 @@ class RatingSummary:
     reviews: int
 
 
+@requires(REVIEWS_READ)
 def average_rating(viewer: Viewer, db: Databases) -> RatingSummary:
     """Mean star rating over the approved reviews of the viewer's courses."""
     ids = scope.product_ids(viewer, db)
@@ -252,6 +258,7 @@ def average_rating(viewer: Viewer, db: Databases) -> RatingSummary:
     return RatingSummary(Decimal(str(avg)).quantize(Decimal("0.1"), ROUND_HALF_UP), int(count))
 
 
+@requires(MONEY_READ)
 def partner_page(
     viewer: Viewer,
     db: Databases,

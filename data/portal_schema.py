@@ -1258,3 +1258,42 @@ review_response_history = Table(
     Column("at", DateTime, nullable=False),
     Index("ix_miomente_review_response_history_response", "response_id", "at"),
 )
+
+
+# The partner's team (migration 0032, data/access/team.py). A partner user's role in the team
+# (data/access/permissions.py ROLE_PERMISSIONS): every existing partner user is the owner;
+# staff have none. Invitations: single use, valid 7 days, only the SHA-256 of the link's
+# token is kept. Member prefs: which events reach one member, by email and/or SMS, with quiet
+# hours (Berlin, HH:MM) and a daily digest instead of single messages.
+users.append_column(Column("member_role", String(16)))
+invitations = Table(
+    "miomente_invitations",
+    metadata,
+    Column("invitation_id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("email", String(200), nullable=False),
+    Column("member_role", String(16), nullable=False),
+    Column("invited_by", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("used_at", DateTime),
+    Column("user_id", Integer),
+    CheckConstraint(
+        "member_role in ('owner', 'accounting', 'team')", name="ck_miomente_invitations_role"
+    ),
+    Index("ix_miomente_invitations_partner", "partner_id"),
+)
+member_prefs = Table(
+    "miomente_member_prefs",
+    metadata,
+    Column("user_id", Integer, ForeignKey("miomente_users.user_id"), primary_key=True),
+    Column("event", String(64), primary_key=True),
+    Column("email_enabled", Boolean, nullable=False, server_default=false()),
+    Column("sms_enabled", Boolean, nullable=False, server_default=false()),
+    Column("phone", String(20)),
+    Column("quiet_from", String(5)),
+    Column("quiet_until", String(5)),
+    Column("daily_digest", Boolean, nullable=False, server_default=false()),
+    Column("updated_at", DateTime, nullable=False),
+)

@@ -372,6 +372,27 @@ _SPECS = (
         },
     ),
     _spec(
+        "team_invitation",
+        audience="partner",
+        required=(
+            "contact_name",
+            "partner_name",
+            "inviter_name",
+            "member_role",
+            "invitation_url",
+            "valid_days",
+        ),
+        personal=("contact_name",),
+        sample={
+            "contact_name": "jonas.weber@example.org",
+            "partner_name": "Kochschule Löffelglück",
+            "inviter_name": "Claudia Neumann",
+            "member_role": "team",
+            "invitation_url": links.invitation_url("7Kq2xT9p", base=DEFAULT_PUBLIC_URL),
+            "valid_days": 7,
+        },
+    ),
+    _spec(
         "date_reminder",
         audience="customer",
         sms=True,

@@ -82,3 +82,44 @@ def requires(
 def permissions_of(func: Callable[..., object]) -> frozenset[str]:
     """The permissions a decorated data function needs (empty when it is not decorated)."""
     return frozenset(getattr(func, "__permissions__", frozenset()))
+
+
+# The roles of a partner's team (miomente_users.member_role). The owner (Inhaber) may do
+# everything and invites; Buchhaltung sees money and documents only; Team runs the daily
+# business — bookings, dates, waitlist, reviews — but sees no money and manages nobody. The
+# partner's settings stay the owner's: they route the payout mails (credit notes with their
+# amounts) and hold the widget and SMS settings, so a Team member could otherwise send money
+# mail to itself. Staff and the jobs sidecar have no member role (permissions None).
+ROLE_OWNER, ROLE_ACCOUNTING, ROLE_TEAM = "owner", "accounting", "team"
+MEMBER_ROLES = (ROLE_OWNER, ROLE_ACCOUNTING, ROLE_TEAM)
+ROLE_PERMISSIONS: dict[str, frozenset[str] | None] = {
+    ROLE_OWNER: None,
+    ROLE_ACCOUNTING: frozenset({MONEY_READ}),
+    ROLE_TEAM: frozenset(
+        {
+            ORDERS_READ,
+            ORDERS_WRITE,
+            DATES_READ,
+            DATES_WRITE,
+            REVIEWS_READ,
+            REVIEWS_WRITE,
+            WAITLIST_READ,
+            WAITLIST_WRITE,
+        }
+    ),
+}
+
+
+def role_permissions(member_role: str | None) -> frozenset[str] | None:
+    """What a partner user with `member_role` may do (None: everything; a missing role is the
+    owner's, as for every partner user from before teams)."""
+    if member_role is None:
+        return None
+    if member_role not in ROLE_PERMISSIONS:
+        raise ValueError(f"unknown member role {member_role!r}")
+    return ROLE_PERMISSIONS[member_role]
+
+
+def allows(viewer: Viewer, *needed: str) -> bool:
+    """Whether `check` would let the viewer through (for menus and page sections)."""
+    return viewer.permissions is None or all(name in viewer.permissions for name in needed)

@@ -18,9 +18,10 @@ from core.db import Databases
 from core.i18n import LOCALES
 from core.validation import InvalidInput
 from data.access import sessions
+from data.access.permissions import role_permissions
 from data.access.viewer import Viewer
 from data.ops import audit
-from data.portal_schema import partners, users
+from data.portal_schema import ROLE_PARTNER, partners, users
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -51,10 +52,19 @@ class User:
     partner_id: int | None
     partner_name: str | None
     locale: str
+    # The partner user's role in its team (data/access/permissions.py); None: owner or staff.
+    member_role: str | None = None
 
     @property
     def viewer(self) -> Viewer:
-        return Viewer(user_id=self.user_id, role=self.role, partner_id=self.partner_id)
+        """The user's scope and, for a team member, what the role allows."""
+        permissions = role_permissions(self.member_role) if self.role == ROLE_PARTNER else None
+        return Viewer(
+            user_id=self.user_id,
+            role=self.role,
+            partner_id=self.partner_id,
+            permissions=permissions,
+        )
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ def _user_query():
         users.c.partner_id,
         partners.c.name.label("partner_name"),
         users.c.locale,
+        users.c.member_role,
     ).select_from(users.outerjoin(partners, partners.c.partner_id == users.c.partner_id))
 
 

@@ -58,6 +58,7 @@ from core.db import Databases
 from core.money import to_decimal, to_money
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import ORDERS_WRITE, requires
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.bookings.ledger import refresh_orders
 from data.bookings.orders import item_decisions, item_query, status_labels
@@ -501,6 +502,7 @@ def _converge(db: Databases, *, order_id: int, now: datetime) -> bool:
 
 
 # Predates the size gate; split once the error vocabulary (issue 10, point 5) has landed here.
+@requires(ORDERS_WRITE)
 def decide(
     viewer: Viewer,
     db: Databases,

@@ -94,6 +94,7 @@ from core import links, sql
 from core.clock import naive_utc, now_utc
 from core.db import Databases
 from core.money import to_decimal, to_money
+from data.access.permissions import ORDERS_READ, ORDERS_WRITE, requires
 from data.access.scope import product_partner_map
 from data.access.viewer import SYSTEM, Viewer
 from data.comms.notifications import Recipient, recipients
@@ -525,6 +526,7 @@ class _Copier:
                 "locale": "de",
                 "payload": payload,
                 "partner_id": partner_id,
+                "send_after": recipient.send_after,  # a member's quiet hours or digest
                 "dedupe_key": (
                     f"new_booking:{row['item_id']}:{recipient.channel}:{recipient.address}"
                 )[:200],
@@ -564,6 +566,7 @@ def _pages(
         cursor = (page[-1]["updated_at"], page[-1]["entity_id"])
 
 
+@requires(ORDERS_WRITE)
 def sync_ledger(
     viewer: Viewer,
     db: Databases,
@@ -614,6 +617,7 @@ def sync_ledger(
     )
 
 
+@requires(ORDERS_WRITE)
 def refresh_orders(
     viewer: Viewer, db: Databases, *, order_ids: Sequence[int], now: datetime | None = None
 ) -> int:
@@ -665,6 +669,7 @@ def ensure_fresh(
     return True
 
 
+@requires(ORDERS_READ)
 def pending_orders(viewer: Viewer, db: Databases, *, lookback_seconds: float = 0.0) -> int:
     """How many shop orders the next sync would read (the job's progress total)."""
     viewer.require_system(SYSTEM_ONLY)

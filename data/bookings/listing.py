@@ -503,6 +503,7 @@ def _labels(locale: str) -> tuple[list[str], dict[str, str]]:
     return headers, statuses
 
 
+@requires(ORDERS_READ)
 def export_csv(
     viewer: Viewer,
     db: Databases,
@@ -559,6 +560,7 @@ def export_csv(
         return write_csv(lines(conn), out, header=headers, number=number_formatter(loc))
 
 
+@requires(ORDERS_READ)
 def export_xlsx(
     viewer: Viewer,
     db: Databases,

@@ -26,6 +26,7 @@ from core.clock import BERLIN, now_utc
 from core.db import Databases
 from core.phone import mobile_e164, to_e164
 from data.access import scope
+from data.access.permissions import SETTINGS_WRITE, requires
 from data.access.viewer import ScopeError, Viewer
 from data.comms.outbox import queue_many
 from data.portal_schema import (
@@ -84,6 +85,7 @@ def _partner_of(viewer: Viewer) -> int:
     return int(viewer.partner_id)
 
 
+@requires(SETTINGS_WRITE)
 def sms_settings_of(viewer: Viewer, db: Databases) -> SmsSettings:
     """The viewer's partner's choice (off when never saved)."""
     query = select(sms_settings.c.remind_24h, sms_settings.c.remind_2h).where(
@@ -94,6 +96,7 @@ def sms_settings_of(viewer: Viewer, db: Databases) -> SmsSettings:
     return SmsSettings(bool(row.remind_24h), bool(row.remind_2h)) if row else SmsSettings()
 
 
+@requires(SETTINGS_WRITE)
 def save_sms_settings(
     viewer: Viewer, db: Databases, *, settings: SmsSettings, now: datetime | None = None
 ) -> None:
@@ -110,6 +113,7 @@ def save_sms_settings(
         sql.upsert(conn, sms_settings, [row], index_elements=["partner_id"])
 
 
+@requires(SETTINGS_WRITE)
 def record_objection(
     viewer: Viewer, db: Databases, *, phone: str, now: datetime | None = None
 ) -> str:
@@ -232,6 +236,7 @@ def _payload(row: dict, place: str) -> dict[str, object]:
     }
 
 
+@requires(SETTINGS_WRITE)
 def queue_due_reminders(
     viewer: Viewer, db: Databases, *, now: datetime | None = None
 ) -> ReminderRun:
@@ -329,6 +334,7 @@ def _month_start(value: date) -> datetime:
     return datetime(value.year, value.month, 1)
 
 
+@requires(SETTINGS_WRITE)
 def reminders_per_month(viewer: Viewer, db: Databases, *, months: int = 6) -> pd.DataFrame:
     """Per month of the last `months` (by the UTC day the task dealt with them): reminders sent,
     not sent (no mobile number, objected, too late), segments and the estimated cost."""

@@ -126,6 +126,7 @@ COLUMNS = ["date_id", "product_id", "starts_at", "ends_at", "seats_total", "seat
 DUPLICATE = submissions.DUPLICATE
 
 
+@requires(DATES_READ)
 def future_dates(
     viewer: Viewer,
     db: Databases,
@@ -298,6 +299,7 @@ def list_dates(
     return frame
 
 
+@requires(DATES_READ)
 def dates_per_day(
     viewer: Viewer, db: Databases, *, start: datetime, end: datetime
 ) -> dict[date, int]:
@@ -349,6 +351,7 @@ def get_date(viewer: Viewer, db: Databases, *, date_id: int) -> CourseDate:
     )
 
 
+@requires(DATES_READ)
 def date_bookings(viewer: Viewer, db: Databases, *, date_id: int) -> pd.DataFrame:
     """Who booked one of the viewer's dates (items in orders that count, tickets left)."""
     ids = _owned_products(viewer, db)
@@ -378,6 +381,7 @@ def date_bookings(viewer: Viewer, db: Databases, *, date_id: int) -> pd.DataFram
     )
 
 
+@requires(DATES_READ)
 def overlapping(
     viewer: Viewer,
     db: Databases,
@@ -414,6 +418,7 @@ def overlapping(
     return found
 
 
+@requires(DATES_READ)
 def refunds_due(viewer: Viewer, db: Databases, *, limit: int = 1000) -> pd.DataFrame:
     """Cancelled dates whose bookings still wait for (part of) their money, newest first."""
     ids = _owned_products(viewer, db)

@@ -41,6 +41,7 @@ from core.db import Databases
 from core.sql import chunks, insert_ignore
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import DATES_READ, DATES_WRITE, requires
 from data.access.viewer import ScopeError, Viewer
 from data.bookings.decisions import decide
 from data.comms.outbox import queue_many, queue_message
@@ -147,6 +148,7 @@ def _settings_of(conn: Connection, partner_ids: Sequence[int]) -> dict[int, Mini
     return out
 
 
+@requires(DATES_READ)
 def get_settings(viewer: Viewer, db: Databases) -> MinimumSettings:
     """The viewed partner's check settings (the defaults when never saved, or for staff)."""
     if viewer.partner_id is None:
@@ -155,6 +157,7 @@ def get_settings(viewer: Viewer, db: Databases) -> MinimumSettings:
         return _settings_of(conn, [viewer.partner_id]).get(viewer.partner_id, MinimumSettings())
 
 
+@requires(DATES_WRITE)
 def save_settings(
     viewer: Viewer,
     db: Databases,
@@ -205,6 +208,7 @@ def _scoped_dates(viewer: Viewer, db: Databases, date_ids: Sequence[int]) -> dic
     return out
 
 
+@requires(DATES_READ)
 def date_minimums(
     viewer: Viewer, db: Databases, *, date_ids: Sequence[int]
 ) -> dict[int, MinimumInfo]:
@@ -229,6 +233,7 @@ def date_minimums(
     }
 
 
+@requires(DATES_READ)
 def open_questions(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> list[Question]:
     """The viewer's dates waiting for the answer "durchführen oder absagen?", soonest first."""
     now = naive_utc(now) if now else now_utc()
@@ -554,6 +559,7 @@ def _asked_date(viewer: Viewer, db: Databases, date_id: int) -> _Date:
     )
 
 
+@requires(DATES_WRITE)
 def answer_question(
     viewer: Viewer,
     db: Databases,
@@ -680,6 +686,7 @@ def _step(
             tally.offers += done[1]
 
 
+@requires(DATES_WRITE)
 def check_minimums(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> CheckResult:
     """The job: each date with a minimum that starts within its partner's check window is
     confirmed, asked about or cancelled (core.minimum_rule); each step exactly once."""
@@ -711,6 +718,7 @@ def check_minimums(viewer: Viewer, db: Databases, *, now: datetime | None = None
     )
 
 
+@requires(DATES_READ)
 def pending_checks(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> int:
     """How many dates with a minimum the next run looks at (the job's dry run)."""
     viewer.require_system()

@@ -71,6 +71,7 @@ from core.minimum_rule import check_minimum
 from core.money import to_decimal
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import DATES_READ, DATES_WRITE, requires
 from data.access.viewer import ScopeError, Viewer
 from data.dates import _minimum_store as minimum_store
 from data.dates._date_changes import (
@@ -264,6 +265,7 @@ def _window_end(pattern: rec.Pattern, horizon: date) -> date:
 # --- preview and create ----------------------------------------------------------------------
 
 
+@requires(DATES_READ)
 def preview_series(
     viewer: Viewer,
     db: Databases,
@@ -311,6 +313,7 @@ def preview_series(
     )
 
 
+@requires(DATES_WRITE)
 def create_series(
     viewer: Viewer,
     db: Databases,
@@ -387,6 +390,7 @@ def _due_query(viewer: Viewer, horizon: date, series_ids: Sequence[int] | None):
     return query
 
 
+@requires(DATES_READ)
 def pending_series(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> int:
     """How many of the viewer's active series the next generation would extend."""
     now = naive_utc(now) if now else now_utc()
@@ -481,6 +485,7 @@ def _mark_generated(db: Databases, rows: list[Mapping], plans: Mapping[int, tupl
             pconn.execute(update(P).where(P.c.series_id.in_(ids)).values(generated_until=until))
 
 
+@requires(DATES_WRITE)
 def generate_series(
     viewer: Viewer,
     db: Databases,
@@ -583,6 +588,7 @@ def _write_batch(
 # --- reading ---------------------------------------------------------------------------------
 
 
+@requires(DATES_READ)
 def get_series(viewer: Viewer, db: Databases, *, series_id: int) -> Series:
     """One of the viewer's series with its exceptions; ScopeError for another's."""
     return _load(viewer, db, series_id)
@@ -607,6 +613,7 @@ SERIES_COLUMNS = [
 ]
 
 
+@requires(DATES_READ)
 def list_series(
     viewer: Viewer, db: Databases, *, product_id: int | None = None, active_only: bool = False
 ) -> pd.DataFrame:
@@ -648,6 +655,7 @@ def _occurs_on(series: Series, day: date) -> bool:
     return found is not None and found.date() == day
 
 
+@requires(DATES_WRITE)
 def move_occurrence(
     viewer: Viewer,
     db: Databases,
@@ -717,6 +725,7 @@ def move_occurrence(
     return int(date_id)
 
 
+@requires(DATES_WRITE)
 def skip_occurrence(
     viewer: Viewer,
     db: Databases,
@@ -899,6 +908,7 @@ def _notify_moves(pconn: Connection, conn: Connection, plan: _DatePlan, *, partn
     return messages
 
 
+@requires(DATES_WRITE)
 def bulk_edit(
     viewer: Viewer,
     db: Databases,
@@ -988,6 +998,7 @@ def _sold_by_date(conn: Connection, date_ids: Iterable[int]) -> dict[int, int]:
     return out
 
 
+@requires(DATES_WRITE)
 def split_series(
     viewer: Viewer, db: Databases, *, series_id: int, from_day: date, now: datetime | None = None
 ) -> int:
@@ -1067,6 +1078,7 @@ def _strip_end(rule: str) -> str:
     return ";".join(parts)
 
 
+@requires(DATES_WRITE)
 def cancel_series(
     viewer: Viewer,
     db: Databases,

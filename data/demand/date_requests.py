@@ -312,6 +312,7 @@ def _record(
 # --- rules -------------------------------------------------------------------------------------
 
 
+@requires(WAITLIST_READ)
 def get_rules(viewer: Viewer, db: Databases, *, partner_id: int | None = None) -> RequestRules:
     """The partner's rules for date requests (the defaults until it saves its own)."""
     pid = _partner_of(viewer, partner_id)
@@ -319,6 +320,7 @@ def get_rules(viewer: Viewer, db: Databases, *, partner_id: int | None = None) -
         return _read_rules(conn, pid)
 
 
+@requires(WAITLIST_WRITE)
 def save_rules(
     viewer: Viewer,
     db: Databases,
@@ -359,6 +361,7 @@ def save_rules(
 # --- a request comes in ------------------------------------------------------------------------
 
 
+@requires(WAITLIST_WRITE)
 def create_request(
     viewer: Viewer,
     db: Databases,
@@ -513,6 +516,7 @@ def list_requests(
     return pd.DataFrame(rows, columns=LIST_COLUMNS)
 
 
+@requires(WAITLIST_READ)
 def open_requests(viewer: Viewer, db: Databases) -> int:
     """How many requests wait for the viewer's answer (the menu's count)."""
     r = date_requests
@@ -525,6 +529,7 @@ def open_requests(viewer: Viewer, db: Databases) -> int:
     return int(count or 0)
 
 
+@requires(WAITLIST_READ)
 def open_groups(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> pd.DataFrame:
     """Open requests grouped by course and requested day: how many requests and people, the
     requested times, the fewest working days left, and the request ids (for the answers)."""
@@ -819,6 +824,7 @@ def accept_proposal(db: Databases, *, token: str, now: datetime | None = None) -
 # --- expiry ------------------------------------------------------------------------------------
 
 
+@requires(WAITLIST_WRITE)
 def expire_overdue(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> Expired:
     """Close every request still open after its answer day (or whose day has come) with a
     polite mail. System work (the job); idempotent, and two runs at once close each once."""

@@ -25,6 +25,7 @@ from core.money import to_money
 from core.recurrence import to_local
 from core.sql import int_in
 from data.access import scope
+from data.access.permissions import WAITLIST_READ, requires
 from data.access.viewer import Viewer
 from data.demand._notices import active, course_facts
 from data.demand._slots import Wish, most_wanted, next_weekday
@@ -181,6 +182,7 @@ def _row(course: _Course, facts: dict, booked: list[Wish], today: date) -> dict[
     }
 
 
+@requires(WAITLIST_READ)
 def course_demand(
     viewer: Viewer,
     db: Databases,

@@ -37,7 +37,7 @@ from core.money import ratio, to_money
 from core.sql import insert_ignore
 from core.validation import InvalidInput, is_email, normalize_phone
 from data.access import scope
-from data.access.permissions import WAITLIST_READ, requires
+from data.access.permissions import WAITLIST_READ, WAITLIST_WRITE, requires
 from data.access.viewer import Viewer
 from data.demand import _notices
 from data.demand._notices import DEFAULTS, NotifyResult, WaitlistSettings, active
@@ -191,6 +191,7 @@ def _existing(conn: Connection, product_id: int, date_id: int, email: str):
     ).first()
 
 
+@requires(WAITLIST_WRITE)
 def add_entry(
     viewer: Viewer,
     db: Databases,
@@ -272,6 +273,7 @@ def _sum_if(condition: ColumnElement[bool], value: ColumnElement[int]) -> Column
     return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
 
+@requires(WAITLIST_READ)
 def waiting_courses(viewer: Viewer, db: Databases) -> pd.DataFrame:
     """The viewer's courses with waitlist entries: people and seats waiting, the oldest entry,
     the revenue the waiting seats would bring at the course's price, and how many entries
@@ -312,6 +314,7 @@ def waiting_courses(viewer: Viewer, db: Databases) -> pd.DataFrame:
     return pd.DataFrame(out, columns=COURSE_COLUMNS)
 
 
+@requires(WAITLIST_READ)
 def waiting_dates(viewer: Viewer, db: Databases, *, product_id: int | None = None) -> pd.DataFrame:
     """People and seats waiting per course and date (date_id 0: any date), oldest first."""
     w = waitlist
@@ -375,6 +378,7 @@ def list_entries(
     return frame[ENTRY_COLUMNS]
 
 
+@requires(WAITLIST_READ)
 def waiting_people(viewer: Viewer, db: Databases) -> int:
     """How many people wait on the viewer's waitlists (the menu's count)."""
     with db.portal.connect() as conn:
@@ -389,6 +393,7 @@ def waiting_people(viewer: Viewer, db: Databases) -> int:
 # --- settings ------------------------------------------------------------------------------------
 
 
+@requires(WAITLIST_READ)
 def waitlist_settings(viewer: Viewer, db: Databases) -> WaitlistSettings:
     """The viewed partner's settings (the defaults without a saved row, and for staff who see
     every partner)."""
@@ -397,6 +402,7 @@ def waitlist_settings(viewer: Viewer, db: Databases) -> WaitlistSettings:
     return _notices.settings_of(db, [viewer.partner_id]).get(viewer.partner_id, DEFAULTS)
 
 
+@requires(WAITLIST_WRITE)
 def save_settings(
     viewer: Viewer,
     db: Databases,
@@ -445,6 +451,7 @@ def save_settings(
 # --- the job's steps -----------------------------------------------------------------------------
 
 
+@requires(WAITLIST_WRITE)
 def mark_conversions(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> int:
     """Mark waiting entries whose email booked the course since they signed up (the booking
     ledger, any date of the course); returns how many."""
@@ -470,11 +477,13 @@ def mark_conversions(viewer: Viewer, db: Databases, *, now: datetime | None = No
     return int(result.rowcount or 0)
 
 
+@requires(WAITLIST_WRITE)
 def expire_entries(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> int:
     """End the entries older than their partner's expiry time; returns how many."""
     return _notices.expire(viewer, db, now=now or now_utc())
 
 
+@requires(WAITLIST_WRITE)
 def notify_waiting(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> NotifyResult:
     """Tell waiting customers of dates with free seats (new dates, freed or added seats), once
     per entry and date, in each partner's mode. Safe to run twice at once and after a crash."""

@@ -43,6 +43,7 @@ from data.demo.review_requests import add_demo_review_requests
 from data.demo.reviews import add_demo_review_answers
 from data.demo.search_queries import add_demo_search_queries
 from data.demo.sms import add_demo_sms
+from data.demo.team import add_demo_team
 from data.demo.waitlist import add_demo_waitlist
 from data.shop import schema as m
 
@@ -235,6 +236,7 @@ def _build_demo(demo_dir: Path, *, orders: int, seed: int, today: date) -> DemoS
         create_demo_requests(db, today=today)  # open, answered and expired Terminanfragen
         add_demo_sms(db, now=_noon_utc(today))  # the Kochschule's SMS reminders (needs the ledger)
         add_demo_review_requests(db, now=_noon_utc(today))  # sent requests (needs the ledger)
+        add_demo_team(db, now=_noon_utc(today))  # the Kochschule's team of three
     except BaseException:
         db.dispose()
         for path in (tmp_magento, tmp_portal):

@@ -29,6 +29,7 @@ from core.money import to_money
 from core.recurrence import to_utc
 from core.sql import int_in
 from data.access import scope
+from data.access.permissions import DATES_READ, requires
 from data.access.viewer import ScopeError, Viewer
 from data.portal_schema import bookings, courses, partners
 from data.shop.catalog import product_names
@@ -110,6 +111,7 @@ def _names(db: Databases, product_ids: set[int]) -> dict[int, str]:
         return {int(pid): name or "" for pid, name in conn.execute(query)}
 
 
+@requires(DATES_READ)
 def widget_dates(
     viewer: Viewer,
     db: Databases,
@@ -158,6 +160,7 @@ def widget_dates(
     ]
 
 
+@requires(DATES_READ)
 def widget_courses(viewer: Viewer, db: Databases) -> list[WidgetCourse]:
     """The viewer's courses by name: the widget's course choice and the preview's."""
     ids = scope.product_ids(viewer, db)
@@ -175,6 +178,7 @@ def widget_courses(viewer: Viewer, db: Databases) -> list[WidgetCourse]:
         return [WidgetCourse(int(pid), name or "") for pid, name in conn.execute(query)]
 
 
+@requires(DATES_READ)
 def widget_partner_name(viewer: Viewer, db: Databases) -> str:
     """The name of the partner whose widget this is ("" for staff seeing all)."""
     if viewer.partner_id is None:
@@ -211,6 +215,7 @@ def _shop_fingerprint(db: Databases, ids: list[int] | None, now: datetime) -> tu
     return dates_row + items_row
 
 
+@requires(DATES_READ)
 def widget_version(
     viewer: Viewer,
     db: Databases,

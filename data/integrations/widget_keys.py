@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from core.clock import now_utc
 from core.db import Databases
 from core.sql import insert_ignore
+from data.access.permissions import SETTINGS_WRITE, requires
 from data.access.viewer import ScopeError, Viewer
 from data.portal_schema import partners, widget_keys
 
@@ -58,6 +59,7 @@ def _read(db: Databases, partner_id: int) -> WidgetKey | None:
     )
 
 
+@requires(SETTINGS_WRITE)
 def widget_key(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> WidgetKey:
     """The viewer's partner's widget key, made on first use (two tabs at once make one)."""
     partner_id = _partner_of(viewer)
@@ -85,6 +87,7 @@ def widget_key(viewer: Viewer, db: Databases, *, now: datetime | None = None) ->
     return made
 
 
+@requires(SETTINGS_WRITE)
 def set_widget_enabled(
     viewer: Viewer, db: Databases, *, enabled: bool, now: datetime | None = None
 ) -> WidgetKey:

@@ -18,12 +18,14 @@ from core.recurrence import local_day
 from core.sql import insert_ignore
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import DATES_READ, SETTINGS_WRITE, requires
 from data.access.viewer import ScopeError, Viewer
 from data.portal_schema import WIDGET_EVENTS, partners, widget_traffic
 
 TRAFFIC_COLUMNS = ["day", "partner_id", "partner", "views", "clicks"]
 
 
+@requires(DATES_READ)
 def count_widget_event(
     viewer: Viewer, db: Databases, *, event: str, now: datetime | None = None
 ) -> None:
@@ -47,6 +49,7 @@ def count_widget_event(
         conn.execute(bump)  # another request inserted the row in between
 
 
+@requires(SETTINGS_WRITE)
 def widget_traffic_per_day(
     viewer: Viewer, db: Databases, *, days: int = 30, now: datetime | None = None
 ) -> pd.DataFrame:

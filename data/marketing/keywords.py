@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from core import sql
 from core.db import Databases
 from data.access import scope
+from data.access.permissions import DATES_READ, requires
 from data.access.viewer import Viewer
 from data.marketing._peers import Peers, course_texts, find_peers
 from data.marketing._search_log import search_log
@@ -52,6 +53,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+@requires(DATES_READ)
 def find_courses(
     viewer: Viewer, db: Databases, *, text: str = "", limit: int = PICKER_LIMIT
 ) -> pd.DataFrame:
@@ -88,6 +90,7 @@ def _foreign_places(peers: Peers) -> frozenset[str]:
     return found - stems_of(peers.course.city)
 
 
+@requires(DATES_READ)
 def keyword_ideas(
     viewer: Viewer, db: Databases, *, product_id: int, limit: int = 15
 ) -> KeywordIdeas:

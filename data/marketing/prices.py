@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from core import sql
 from core.clock import now_utc
 from core.db import Databases
+from data.access.permissions import DATES_READ, requires
 from data.access.viewer import Viewer
 from data.marketing._peers import find_peers
 from data.shop.schema import (
@@ -101,6 +102,7 @@ def _sales(db: Databases, product_ids: list[int], since: datetime, until: dateti
     return {pid: (s, n) for pid, (s, n) in totals.items()}
 
 
+@requires(DATES_READ)
 def price_position(
     viewer: Viewer, db: Databases, *, product_id: int, now: datetime | None = None
 ) -> PricePosition:

@@ -21,6 +21,7 @@ from core.db import Databases
 from core.money import is_cents, to_rate
 from core.validation import InvalidInput, parse_amount
 from data.access import scope
+from data.access.permissions import MONEY_READ, requires
 from data.access.viewer import Viewer
 from data.ops import audit
 from data.portal_schema import commission_rates, courses, partners
@@ -50,6 +51,7 @@ def _parse_rate(raw: Decimal | int | str) -> Decimal:
     return to_rate(value)
 
 
+@requires(MONEY_READ)
 def list_rates(viewer: Viewer, db: Databases, *, partner_id: int | None = None) -> pd.DataFrame:
     """The per-course overrides in the viewer's scope (of one partner if given), newest
     first per course."""
@@ -64,6 +66,7 @@ def list_rates(viewer: Viewer, db: Databases, *, partner_id: int | None = None) 
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=COLUMNS)
 
 
+@requires(MONEY_READ)
 def contract_rate(viewer: Viewer, db: Databases, *, partner_id: int) -> Decimal | None:
     """The partner's contractual rate in percent; None when the partner is not in scope."""
     query = select(partners.c.commission_rate).where(
@@ -75,6 +78,7 @@ def contract_rate(viewer: Viewer, db: Databases, *, partner_id: int) -> Decimal 
     return None if value is None else to_rate(value)
 
 
+@requires(MONEY_READ)
 def set_contract_rate(
     viewer: Viewer,
     db: Databases,
@@ -116,6 +120,7 @@ def set_contract_rate(
     return True
 
 
+@requires(MONEY_READ)
 def set_course_rate(
     viewer: Viewer,
     db: Databases,

@@ -52,6 +52,7 @@ from core.money import to_money
 from core.settings import AccountingConfig, load_accounting
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import MONEY_READ, requires
 from data.access.viewer import Viewer
 from data.comms.notifications import recipients
 from data.comms.outbox import queue_message
@@ -323,6 +324,7 @@ def _payout_partner(db: Databases, viewer: Viewer, payout_id: int) -> int | None
         ).scalar()
 
 
+@requires(MONEY_READ)
 def issue_for_payout(
     viewer: Viewer, db: Databases, *, payout_id: int, now: datetime | None = None
 ) -> str | None:
@@ -386,6 +388,7 @@ class Reissue:
 REASON_MAX = 500
 
 
+@requires(MONEY_READ)
 def reissue_document(
     viewer: Viewer,
     db: Databases,
@@ -485,6 +488,7 @@ def reissue_document(
 # --- reading --------------------------------------------------------------------------------
 
 
+@requires(MONEY_READ)
 def list_documents(
     viewer: Viewer,
     db: Databases,
@@ -580,6 +584,7 @@ class DocumentFile:
     sha256: str
 
 
+@requires(MONEY_READ)
 def document_pdf(viewer: Viewer, db: Databases, *, document_id: int) -> DocumentFile | None:
     """The stored PDF of a document in scope (None for another partner's document)."""
     query = select(
@@ -606,6 +611,7 @@ def document_pdf(viewer: Viewer, db: Databases, *, document_id: int) -> Document
     )
 
 
+@requires(MONEY_READ)
 def credit_notes_for_export(
     viewer: Viewer, db: Databases, *, payout_ids: list[int]
 ) -> list[CreditNote]:
@@ -655,6 +661,7 @@ class ExportFile:
     skipped: list[str]  # left out: no valid IBAN, or nothing to transfer (amount <= 0)
 
 
+@requires(MONEY_READ)
 def sepa_export(
     viewer: Viewer,
     db: Databases,
@@ -698,6 +705,7 @@ def sepa_export(
     return ExportFile(f"SEPA_Auszahlungen_{stamp}.xml", data, included, skipped)
 
 
+@requires(MONEY_READ)
 def datev_export(
     viewer: Viewer, db: Databases, *, payout_ids: list[int], now: datetime | None = None
 ) -> ExportFile | None:

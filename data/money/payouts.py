@@ -81,6 +81,7 @@ from core.money import ZERO, to_money, to_rate
 from core.settings import load_accounting
 from core.validation import InvalidInput
 from data.access import scope
+from data.access.permissions import MONEY_READ, requires
 from data.access.viewer import Viewer
 from data.money._credit_notes import berlin_day, carried_from, current_document, model_line
 from data.money.commission import RateBook
@@ -680,6 +681,7 @@ def _period_counts(db: Databases, viewer: Viewer, period: date) -> tuple[int, in
     return int(partner_count), int(line_count or 0), int(correction_count or 0)
 
 
+@requires(MONEY_READ)
 def compute_payouts(
     viewer: Viewer,
     db: Databases,
@@ -771,6 +773,7 @@ def last_month(today: date | None = None) -> date:
     return periods.previous_month(today or periods.berlin_today()).first_day
 
 
+@requires(MONEY_READ)
 def is_settled(viewer: Viewer, db: Databases, *, period: date) -> bool:
     """Whether the month has payouts in the viewer's scope and none of them is a draft."""
     query = (
@@ -801,6 +804,7 @@ class TransitionResult:
     documents: list[str] = field(default_factory=list)  # credit notes issued on the way
 
 
+@requires(MONEY_READ)
 def approve_payouts(
     viewer: Viewer, db: Databases, *, payout_ids: Sequence[int], now: datetime | None = None
 ) -> TransitionResult:
@@ -822,6 +826,7 @@ def approve_payouts(
     return TransitionResult(done, skipped, numbers)
 
 
+@requires(MONEY_READ)
 def mark_paid(
     viewer: Viewer,
     db: Databases,
@@ -947,6 +952,7 @@ def _list_query(where: Sequence) -> Select:
     )
 
 
+@requires(MONEY_READ)
 def list_payouts(
     viewer: Viewer,
     db: Databases,
@@ -964,6 +970,7 @@ def list_payouts(
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=LIST_COLUMNS)
 
 
+@requires(MONEY_READ)
 def page_payouts(
     viewer: Viewer,
     db: Databases,
@@ -994,6 +1001,7 @@ def page_payouts(
     )
 
 
+@requires(MONEY_READ)
 def selected_payout_ids(
     viewer: Viewer, db: Databases, *, selection: PayoutFilter = PayoutFilter()
 ) -> list[int]:
@@ -1008,6 +1016,7 @@ def selected_payout_ids(
         return [int(r[0]) for r in conn.execute(query)]
 
 
+@requires(MONEY_READ)
 def find_payouts(
     viewer: Viewer,
     db: Databases,
@@ -1038,6 +1047,7 @@ def find_payouts(
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=LIST_COLUMNS)
 
 
+@requires(MONEY_READ)
 def payout_periods(viewer: Viewer, db: Databases) -> list[date]:
     """Months that have payouts in scope, newest first (for the period filter)."""
     query = (
@@ -1086,6 +1096,7 @@ def _line_months(conn: Connection, payout_id: int) -> tuple[date, ...]:
     return tuple(sorted({d.replace(day=1) for d in days if d is not None}))
 
 
+@requires(MONEY_READ)
 def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | None:
     derived = ("partner", "carried_from", "line_months")
     fields = [f for f in Payout.__dataclass_fields__ if f not in derived]
@@ -1108,6 +1119,7 @@ def get_payout(viewer: Viewer, db: Databases, *, payout_id: int) -> Payout | Non
     )
 
 
+@requires(MONEY_READ)
 def list_lines(viewer: Viewer, db: Databases, *, payout_id: int) -> pd.DataFrame:
     """The payout's lines (order number, event, course, gross, commission), in scope."""
     query = (

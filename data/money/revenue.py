@@ -48,6 +48,7 @@ from core import periods
 from core.db import Databases
 from core.money import ZERO, ratio, to_decimal, to_money, to_rate
 from data.access import scope
+from data.access.permissions import MONEY_READ, requires
 from data.access.viewer import Viewer
 from data.money.rollup import BASES, BASIS_BOOKED
 from data.money.rules import revenue_amount_sql, revenue_filter
@@ -334,6 +335,7 @@ def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
 # --- the public functions ----------------------------------------------------------------------
 
 
+@requires(MONEY_READ)
 def monthly(
     viewer: Viewer, db: Databases, *, span: MonthSpan | None = None, basis: str = BASIS_BOOKED
 ) -> pd.DataFrame:
@@ -362,6 +364,7 @@ def _record(t: Totals) -> dict[str, object]:
     }
 
 
+@requires(MONEY_READ)
 def yearly(
     viewer: Viewer,
     db: Databases,
@@ -455,6 +458,7 @@ def _rate(rates: dict[tuple[int, int], Decimal], partner_id: int, product_id: in
     return own if own is not None else rates.get((partner_id, REVENUE_ALL_COURSES), ZERO)
 
 
+@requires(MONEY_READ)
 def summary(
     viewer: Viewer,
     db: Databases,
@@ -496,6 +500,7 @@ def summary(
     )
 
 
+@requires(MONEY_READ)
 def by_course(
     viewer: Viewer, db: Databases, *, span: MonthSpan | None = None, basis: str = BASIS_BOOKED
 ) -> pd.DataFrame:
@@ -543,6 +548,7 @@ def by_course(
     return _frame(records, COURSE_COLUMNS)
 
 
+@requires(MONEY_READ)
 def by_partner(
     viewer: Viewer,
     db: Databases,

@@ -17,6 +17,7 @@ from core.clock import now_utc
 from core.db import Databases
 from core.settings import load_accounting
 from data.access import scope
+from data.access.permissions import MONEY_READ, requires
 from data.access.viewer import Viewer
 from data.ops import audit
 from data.portal_schema import partners
@@ -36,6 +37,7 @@ class SettlementStart:
         return max(starts) if starts else None
 
 
+@requires(MONEY_READ)
 def settlement_start(viewer: Viewer, db: Databases, *, partner_id: int) -> SettlementStart | None:
     """The partner's settlement start; None when the partner is not in the viewer's scope."""
     query = select(partners.c.partner_id, partners.c.settlement_start).where(
@@ -49,6 +51,7 @@ def settlement_start(viewer: Viewer, db: Databases, *, partner_id: int) -> Settl
     return SettlementStart(own=row[1], configured=load_accounting().settlement_start)
 
 
+@requires(MONEY_READ)
 def set_settlement_start(
     viewer: Viewer,
     db: Databases,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import sms_view, two_factor_view
+from components import sms_view, team_view, two_factor_view
 from components.feedback import refusal_text, show_refusal
 from components.i18n import t
 from components.layout import run_guarded
 from components.session import logout_everywhere, page_context, session_token
 from components.text import md
 from core.validation import InvalidInput
+from data.access.permissions import SETTINGS_WRITE, allows
 from data.access.sessions import count_sessions
 from data.access.users import change_password
 from data.comms.notifications import get_prefs, save_prefs
@@ -19,7 +20,10 @@ ctx = page_context()
 user = ctx.user
 
 st.subheader(t("settings.account"))
-role = t("settings.role_staff") if user.viewer.is_staff else t("settings.role_partner")
+if user.viewer.is_staff:
+    role = t("settings.role_staff")
+else:
+    role = f"{t('settings.role_partner')} · {team_view.role_label(user.member_role)}"
 rows = [
     (t("settings.username"), user.username),
     (t("settings.email"), user.email),
@@ -67,6 +71,10 @@ if st.button(t("sessions.end_all"), key="logout_everywhere", icon=":material/dev
 
 run_guarded("settings/2fa", lambda: two_factor_view.render_settings(ctx))
 
+run_guarded("settings/team", lambda: team_view.render_team(ctx))
+
+if not allows(ctx.viewer, SETTINGS_WRITE):
+    st.stop()  # Buchhaltung: the partner's notification and SMS settings are the owner's
 st.subheader(t("notifications.title"))
 if ctx.viewer.partner_id is None:
     st.info(t("notifications.choose_partner"), icon=":material/storefront:")

@@ -13,6 +13,14 @@ from components.session import page_context
 from components.text import md
 from core import periods
 from data import overview
+from data.access.permissions import (
+    DATES_READ,
+    MONEY_READ,
+    ORDERS_READ,
+    REVIEWS_READ,
+    WAITLIST_READ,
+    allows,
+)
 
 ctx = page_context()
 viewer, db = ctx.viewer, ctx.db
@@ -29,51 +37,67 @@ if subtitle:
 if not ctx.user.viewer.is_staff:
     news_view.newest_unread_card(ctx)  # the newest unread announcement, if any
 
-pending = cached(overview.pending_confirmations, viewer, db)
-revenue = cached(overview.revenue_this_month, viewer, db, today=today)
-rating = cached(overview.average_rating, viewer, db)
-week_totals = cached(overview.week_totals, viewer, db, today=today)
-
-cols = st.columns(4)
-cols[0].metric(t("overview.pending"), number(pending), help=t("overview.pending_help"), border=True)
-last_month = periods.previous_month(today).first_day
-if revenue.last_until is not None:  # like for like: the same days of last month
-    compared = t("overview.days_of", first=day(last_month), last=day(revenue.last_until))
+# A team member sees the parts its role allows: Team no money, Buchhaltung only money.
+sees = {
+    "orders": allows(viewer, ORDERS_READ),
+    "money": allows(viewer, MONEY_READ),
+    "reviews": allows(viewer, REVIEWS_READ),
+    "dates": allows(viewer, DATES_READ),
+}
+figures = [name for name, shown in sees.items() if shown]
+cols = dict(zip(figures, st.columns(max(len(figures), 1)), strict=False))
+if sees["orders"]:
+    pending = cached(overview.pending_confirmations, viewer, db)
+    cols["orders"].metric(
+        t("overview.pending"), number(pending), help=t("overview.pending_help"), border=True
+    )
+if sees["money"]:
+    revenue = cached(overview.revenue_this_month, viewer, db, today=today)
+    last_month = periods.previous_month(today).first_day
+    if revenue.last_until is not None:  # like for like: the same days of last month
+        compared = t("overview.days_of", first=day(last_month), last=day(revenue.last_until))
+    else:
+        compared = month_label(last_month)
+    cols["money"].metric(
+        t("overview.revenue_month"),
+        money(revenue.this_month),
+        delta=t("overview.vs_last_month", change=percent(revenue.change, signed=True))
+        if revenue.change is not None
+        else None,
+        # Streamlit colours by the delta's sign: a rise green, a fall red (never a green fall).
+        delta_color="normal",
+        help=t("overview.revenue_help", last=f"{compared}: {money(revenue.last_month)}"),
+        border=True,
+    )
+if sees["reviews"]:
+    rating = cached(overview.average_rating, viewer, db)
+    cols["reviews"].metric(
+        t("overview.rating"),
+        t("overview.rating_value", stars=number(rating.average, digits=1))
+        if rating.average is not None
+        else t("overview.no_rating"),
+        delta=t("overview.rating_count", n=number(rating.reviews)) if rating.reviews else None,
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+if sees["dates"]:
+    week_totals = cached(overview.week_totals, viewer, db, today=today)
+    cols["dates"].metric(
+        t("overview.week_dates"),
+        number(week_totals.dates),
+        delta=t(
+            "overview.week_seats",
+            sold=number(week_totals.seats_sold),
+            total=number(week_totals.seats_total),
+        ),
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
 else:
-    compared = month_label(last_month)
-cols[1].metric(
-    t("overview.revenue_month"),
-    money(revenue.this_month),
-    delta=t("overview.vs_last_month", change=percent(revenue.change, signed=True))
-    if revenue.change is not None
-    else None,
-    # Streamlit colours by the delta's sign: a rise green, a fall red (never a green fall).
-    delta_color="normal",
-    help=t("overview.revenue_help", last=f"{compared}: {money(revenue.last_month)}"),
-    border=True,
-)
-cols[2].metric(
-    t("overview.rating"),
-    t("overview.rating_value", stars=number(rating.average, digits=1))
-    if rating.average is not None
-    else t("overview.no_rating"),
-    delta=t("overview.rating_count", n=number(rating.reviews)) if rating.reviews else None,
-    delta_color="off",
-    delta_arrow="off",
-    border=True,
-)
-cols[3].metric(
-    t("overview.week_dates"),
-    number(week_totals.dates),
-    delta=t(
-        "overview.week_seats",
-        sold=number(week_totals.seats_sold),
-        total=number(week_totals.seats_total),
-    ),
-    delta_color="off",
-    delta_arrow="off",
-    border=True,
-)
+    st.stop()  # Buchhaltung: the week's dates and the demand are the team's business
+
 
 span = periods.week_of(today)
 st.subheader(t("overview.week_title", first=day(span.first_day), last=day(span.last_day)))
@@ -101,7 +125,8 @@ else:
     if week.paged:
         paging.pager(week, key="overview_week", sizes=overview.PAGE_SIZES)
 
-render_demand(ctx)
+if allows(viewer, WAITLIST_READ):
+    render_demand(ctx)
 
 if viewer.sees_all:
     st.subheader(t("overview.partners_title"))

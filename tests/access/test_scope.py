@@ -149,6 +149,10 @@ UNSCOPED = {
     "data.shop.writes.active_ratings": "the shop's rating list, the same for everyone",
     "data.shop.writes.insert_review": "inside the caller's transaction; the caller is scoped",
     "data.reviews.flags.check_answer": "pure: an answer's text and names -> hint codes",
+    "data.access.team.invitation_of": "before the join: the invitation link's token is the key",
+    "data.access.team.accept_invitation": "before the join: the link's token is the key",
+    "data.access.permissions.role_permissions": "pure: member role -> permissions",
+    "data.comms.notifications.held_until": "pure: now and a member's hours -> when to send",
 }
 # Arguments for viewer functions that need more than (viewer, db).
 SAMPLE_KWARGS: dict[str, dict[str, object]] = {
@@ -353,6 +357,25 @@ SAMPLE_KWARGS |= {
     "data.comms.sms_reminders.queue_due_reminders": {"now": NOW},
 }
 
+# The team: role changes and removals aimed at B's login (refused for A: not A's member; B
+# may not change itself). The invitation aims at an address refused for every viewer: a queued
+# mail would take a different outbox id in each world; tests/access/test_team.py shows that
+# invitations and members stay within their partner.
+SAMPLE_KWARGS |= {
+    "data.access.team.open_invitations": {"now": NOW},
+    "data.access.team.invite_member": {
+        "email": "keine-adresse",
+        "member_role": "team",
+        "now": NOW,
+    },
+    "data.access.team.change_role": {"user_id": 20, "member_role": "accounting", "now": NOW},
+    "data.access.team.remove_member": {"user_id": 20, "now": NOW},
+    "data.access.team.save_my_prefs": {
+        "events": [{"event": "payout", "email_enabled": True, "sms_enabled": False}],
+        "now": NOW,
+    },
+}
+
 # Marketing (keyword ideas, price position): A's course; B is refused alike in both worlds.
 SAMPLE_KWARGS |= {
     "data.marketing.keywords.keyword_ideas": {"product_id": 101},
@@ -465,6 +488,8 @@ STAFF_OWN = {
     "data.reviews.responses.moderation_queue",
     "data.reviews.responses.approve_answer",
     "data.reviews.responses.reject_answer",
+    "data.access.team.my_prefs",
+    "data.access.team.save_my_prefs",
 }
 # Staff-only payout actions: a partner is refused, staff viewing as A act on A's rows.
 STAFF_OWN |= {

@@ -212,6 +212,10 @@ def test_sample_links_have_the_shape_of_followed_ones(world: Databases) -> None:
                         # followed from the real mail in tests/api/test_reviews_form.py.
                         path = urlsplit(url).path
                         assert path.startswith(f"{links.REVIEW_FORM_PATH}/"), url
+                    elif name == "team_invitation" and _is_portal(url):
+                        # The join form, no login: followed through the app to the new
+                        # member's logged-in Übersicht in tests/pages/test_team_page.py.
+                        assert _shape(url) == ("", (links.INVITATION_PARAM,)), url
                     elif name == "news_digest" and _is_portal(url):
                         # The Neuigkeiten page itself, no record: followed from a real digest
                         # in tests/pages/test_news_page.py.

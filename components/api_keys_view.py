@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from components import widgets
 from components.confirm import ask_first, confirm_action, flash
 from components.feedback import show_refusal
 from components.i18n import day, moment, t
@@ -132,7 +133,8 @@ def _key_list(keys: pd.DataFrame, *, per_partner: bool) -> None:
 def _revoke(viewer: Viewer, db: Databases, keys: pd.DataFrame) -> None:
     names = dict(zip(keys["prefix"], keys["name"], strict=True))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    prefix = left.selectbox(
+    prefix = widgets.selectbox(
+        left,
         t("api_keys.revoke_which"),
         list(names),
         format_func=lambda p: f"{names[p]} ({p}…)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import widgets
 from components.confirm import done
 from components.feedback import show_refusal
 from components.i18n import moment, number, t
@@ -25,7 +26,7 @@ def _reject_form(ctx: PageContext, response_id: int) -> None:
     with st.form(f"{key}_reject", border=False):
         # The labels are the options (no format_func): the choice survives a language switch.
         labels = {t(f"reviews.reason_{code}"): code for code in REJECT_REASONS}
-        chosen = st.selectbox(t("moderation.reason"), list(labels), key=f"{key}_reason")
+        chosen = widgets.selectbox(st, t("moderation.reason"), list(labels), key=f"{key}_reason")
         reason = labels.get(str(chosen), "other")
         note = st.text_area(t("moderation.note"), key=f"{key}_note", max_chars=responses.NOTE_MAX)
         if st.form_submit_button(t("moderation.reject"), width="stretch"):

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import confirm
+from components import confirm, widgets
 from components.feedback import show_refusal
 from components.i18n import moment, t
 from components.session import PageContext
@@ -159,8 +159,8 @@ def _role_choice(where: Any, *, key: str, current: str) -> str:
     """A role picker. The options are the labels themselves (not a format_func that reads the
     session's language), so the widget's value is plain text in any language."""
     labels = {role_label(role): role for role in MEMBER_ROLES}
-    chosen = where.selectbox(
-        t("team.role"), list(labels), index=MEMBER_ROLES.index(current), key=key
+    chosen = widgets.selectbox(
+        where, t("team.role"), list(labels), index=MEMBER_ROLES.index(current), key=key
     )
     return labels.get(chosen, current)
 

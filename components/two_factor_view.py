@@ -12,7 +12,7 @@ from datetime import UTC
 
 import streamlit as st
 
-from components import session
+from components import session, widgets
 from components.feedback import show_refusal
 from components.i18n import locale, t
 from components.text import md
@@ -273,7 +273,8 @@ def render_reset(ctx: session.PageContext, *, partner_id: int | None) -> None:
         st.caption(t("totp.reset_staff_none" if partner_id is None else "totp.reset_none"))
         return
     label = t("totp.reset_staff_choose" if partner_id is None else "totp.reset_choose")
-    account = st.selectbox(
+    account = widgets.selectbox(
+        st,
         label,
         list(accounts),
         format_func=lambda uid: accounts.get(uid, str(uid)),

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 
 from core.clock import now_utc
 from core.db import Databases
+from data.access.permissions import DATES_READ, requires
 from data.access.viewer import ScopeError, Viewer
 from data.dates import course_dates as cd
 from data.portal_schema import ical_feeds, partners
@@ -55,12 +56,14 @@ def _read(db: Databases, partner_id: int) -> Feed | None:
     return None if row is None else Feed(partner_id, row.token, row.created_at)
 
 
+@requires(DATES_READ)
 def current_feed(viewer: Viewer, db: Databases) -> Feed | None:
     """The viewer's partner's subscription address, or None before one was made (or after it
     was ended)."""
     return _read(db, _partner_of(viewer))
 
 
+@requires(DATES_READ)
 def renew_feed(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> Feed:
     """A new address for the viewer's partner; the previous one stops working at once."""
     partner_id = _partner_of(viewer)
@@ -87,6 +90,7 @@ def renew_feed(viewer: Viewer, db: Databases, *, now: datetime | None = None) ->
     return made
 
 
+@requires(DATES_READ)
 def end_feed(viewer: Viewer, db: Databases) -> bool:
     """End the viewer's partner's subscription (its address answers 404); False: there was none."""
     partner_id = _partner_of(viewer)
@@ -112,6 +116,7 @@ def feed_partner(db: Databases, *, token: str) -> int | None:
     return None if found is None else int(found)
 
 
+@requires(DATES_READ)
 def feed_dates(viewer: Viewer, db: Databases, *, now: datetime | None = None) -> pd.DataFrame:
     """The dates a feed holds (the viewer's, from a month ago to 400 days ahead, soonest first,
     at most the list cap: a calendar shows the nearest ones)."""

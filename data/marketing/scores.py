@@ -27,6 +27,7 @@ from core.clock import now_utc
 from core.db import Databases
 from core.periods import berlin_today
 from data.access import scope
+from data.access.permissions import DATES_READ, requires
 from data.access.viewer import SYSTEM, ScopeError, Viewer
 from data.marketing._search_log import search_log
 from data.portal_schema import course_score_history, courses, partners
@@ -200,6 +201,7 @@ def _gather(db: Databases, ids: list[int], *, now: datetime) -> list[tuple[int, 
     return out
 
 
+@requires(DATES_READ)
 def course_content(
     viewer: Viewer, db: Databases, *, product_ids: Sequence[int], now: datetime | None = None
 ) -> list[CourseContent]:
@@ -240,6 +242,7 @@ def _store(db: Databases, scored: list[tuple[int, int, Score]], *, now: datetime
         sql.upsert(conn, course_score_history, history, index_elements=["product_id", "day"])
 
 
+@requires(DATES_READ)
 def score_courses(
     viewer: Viewer,
     db: Databases,
@@ -272,6 +275,7 @@ def score_courses(
     return done
 
 
+@requires(DATES_READ)
 def rescore_course(
     viewer: Viewer, db: Databases, *, product_id: int, now: datetime | None = None
 ) -> CourseScore:
@@ -317,6 +321,7 @@ def _row(r: object, names: dict[int, str]) -> CourseScore:
     )
 
 
+@requires(DATES_READ)
 def course_scores(viewer: Viewer, db: Databases, *, names: bool = True) -> list[CourseScore]:
     """The viewer's stored scores, biggest possible gain first (one query on partner, score)."""
     s = scores_table
@@ -331,6 +336,7 @@ def course_scores(viewer: Viewer, db: Databases, *, names: bool = True) -> list[
     return [_row(r, found) for r in rows]
 
 
+@requires(DATES_READ)
 def score_history(viewer: Viewer, db: Databases, *, product_ids: Sequence[int]) -> pd.DataFrame:
     """(product_id, day, score) of the viewer's courses among `product_ids`, oldest first."""
     h = course_score_history
@@ -353,6 +359,7 @@ class Overview:
     total: int  # rows over all pages
 
 
+@requires(DATES_READ)
 def score_overview(
     viewer: Viewer,
     db: Databases,

@@ -41,6 +41,19 @@ from tests.support.worlds import build_world
 
 # Public viewer functions that serve no area of a partner's business, with the reason.
 NO_AREA = {
+    "data.access.partners.search_partners": "partner names: staff's picker, a partner's own",
+    "data.access.partners.search_choosable": "partner names: staff's picker, a partner's own",
+    "data.access.partners.choosable_names": "partner names: staff's picker, a partner's own",
+    "data.access.totp.status": "the member's own account",
+    "data.access.totp.start_enrollment": "the member's own account",
+    "data.access.totp.confirm_enrollment": "the member's own account",
+    "data.access.totp.disable": "the member's own account",
+    "data.access.totp.accounts_with_2fa": "staff only (require_staff)",
+    "data.access.totp.reset": "staff only (require_staff)",
+    "data.integrations.webhooks.claim_deliveries": "the delivery job's work (require_system)",
+    "data.integrations.webhooks.record_attempts": "the delivery job's work (require_system)",
+    "data.integrations.webhooks.purge_log": "the delivery job's work (require_system)",
+    "data.reviews.requests.queue_due_requests": "the request job's work over every partner",
     "data.access.permissions.check": "the rule itself",
     "data.access.permissions.allows": "the rule itself, for menus",
     "data.access.partners.choosable_partners": "staff only (require_staff)",

@@ -447,6 +447,7 @@ SAMPLE_KWARGS |= {
     "data.reviews.dashboard.review_by_id": {"review_id": 1},
     # the category's average over all partners: A's and B's categories differ in the world
     "data.reviews.dashboard.answered_share": {"product_ids": [101, 102, 201, 202]},
+    "data.reviews.responses.answered_counts": {"product_ids": [101, 102, 201, 202]},
     "data.reviews.responses.save_answer": {"review_id": 1, "body": "Danke!", "now": NOW},
     "data.reviews.responses.answer_flags": {"review_id": 1, "text": "www.example.de"},
     "data.reviews.responses.answers_for": {"review_ids": _ALL_REVIEWS},

@@ -18,7 +18,7 @@ from core.settings import load_settings
 from tests.support.widget import NOW, WidgetWorld
 
 EXAMPLES = 40
-PAGES = ("/v1/terminvorschlag/",)  # HTML for people, not JSON for programs
+PAGES = ("/v1/terminvorschlag/", "/v1/bewertung/")  # HTML for people, not JSON for programs
 
 
 def test_no_generated_request_gets_a_server_error(world: WidgetWorld) -> None:

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ALPHA = Viewer(user_id=10, role="partner", partner_id=1)
 BETA = Viewer(user_id=20, role="partner", partner_id=2)
 STAFF = Viewer(user_id=30, role="staff")
-KEY = re.compile(r"[a-z_]+\.[a-z_]+")
+KEY = re.compile(r"[a-z_]+(?:\.[a-z_]+)+")
 PLACEHOLDER = re.compile(r"{\w*}")
 
 

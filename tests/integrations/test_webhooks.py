@@ -23,7 +23,7 @@ from data.bookings.decisions import decide
 from data.integrations import webhooks as wh
 from data.portal_schema import outbox, webhook_deliveries, webhook_endpoints, webhook_events
 from jobs.deliver_webhooks import deliver_due, new_client
-from jobs.registry import TASKS
+from jobs.registry import TASKS, Every
 from jobs.runner import JobContext
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -87,8 +87,10 @@ def _stamp(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
-def test_the_job_is_registered_at_the_end() -> None:
-    assert list(TASKS)[-1] == "deliver-webhooks"
+def test_the_job_is_registered_and_runs_at_every_run_due() -> None:
+    task = TASKS["deliver-webhooks"]
+    assert task.entry == "jobs.deliver_webhooks:run"
+    assert task.schedule == Every(1)
 
 
 @pytest.mark.parametrize(

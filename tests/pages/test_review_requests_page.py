@@ -20,6 +20,13 @@ from tests.support.worlds import B, build_world
 PAGE = "angebot/bewertungen.py"
 
 
+def _requests_view(at):
+    """Bewertungen opens on its figures; the requests are the view "Anfragen"."""
+    views = at.segmented_control(key="reviews_view")
+    views.set_value(next(o for o in views.options if o in ("Anfragen", "Requests"))).run()
+    return at
+
+
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[Databases]:
     with fresh_databases("sqlite", tmp_path) as db, app_environment(db, tmp_path):
@@ -29,7 +36,7 @@ def world(tmp_path: Path) -> Iterator[Databases]:
 
 
 def test_the_partner_saves_settings_and_sees_its_requests(world: Databases) -> None:
-    at = open_page(PAGE, user_id=ALPHA)
+    at = _requests_view(open_page(PAGE, user_id=ALPHA))
     text = assert_clean(at)
     assert "Rücklaufquote je Kurs" in text and at.toggle(key="rr_on").value is True
     rates, sent = at.dataframe[0].value, at.dataframe[1].value
@@ -50,6 +57,6 @@ def test_staff_choose_a_partner_for_the_settings(world: Databases) -> None:
     at = new_app(user_id=STAFF)
     at.run()
     at.switch_page(f"pages/{PAGE}")
-    text = assert_clean(at.run())
+    text = assert_clean(_requests_view(at.run()))
     assert "Ansicht als Partner" in text
     assert len(at.dataframe[1].value) == 2  # both partners' requests

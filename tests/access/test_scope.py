@@ -82,6 +82,9 @@ UNSCOPED = {
     "data.shop.writes.cancel_course_dates": "inside the caller's transaction; caller is scoped",
     "data.comms.outbox.queue_message": "runs inside the caller's transaction; the caller is scoped",
     "data.comms.outbox.queue_many": "runs inside the caller's transaction; the caller is scoped",
+    "data.comms.member_digest.collect": "inside the caller's transaction; the caller is scoped",
+    "data.comms.member_digest.item_rows": "pure: scoped recipients -> digest item rows",
+    "data.comms.member_digest.split": "pure: splits recipients the caller scoped",
     "data.ops.audit.record": "inside the caller's transaction; the caller is scoped",
     "data.ops.submissions.once": "a form's token; the record's own function is scoped",
     "data.ops.submissions.claim": "a form's token; the record's own function is scoped",
@@ -349,6 +352,7 @@ SAMPLE_KWARGS |= {
     "data.news.announcements.withdraw_announcement": {"announcement_id": 999, "now": NOW},
     "data.news.announcements.save_digest_choice": {"weekly": True, "now": NOW},
     "data.news.announcements.queue_digests": {"now": NOW},
+    "data.comms.member_digest.queue_digests": {"now": NOW},
     "data.comms.sms_reminders.save_sms_settings": {
         "settings": SmsSettings(True, False),
         "now": NOW,
@@ -447,6 +451,7 @@ SAMPLE_KWARGS |= {
     "data.reviews.dashboard.review_by_id": {"review_id": 1},
     # the category's average over all partners: A's and B's categories differ in the world
     "data.reviews.dashboard.answered_share": {"product_ids": [101, 102, 201, 202]},
+    "data.reviews.responses.answered_counts": {"product_ids": [101, 102, 201, 202]},
     "data.reviews.responses.save_answer": {"review_id": 1, "body": "Danke!", "now": NOW},
     "data.reviews.responses.answer_flags": {"review_id": 1, "text": "www.example.de"},
     "data.reviews.responses.answers_for": {"review_ids": _ALL_REVIEWS},
@@ -465,6 +470,7 @@ STAFF_OWN = {
     "data.news.announcements.withdraw_announcement",
     "data.news.announcements.staff_list",
     "data.news.announcements.queue_digests",
+    "data.comms.member_digest.queue_digests",
     "data.news.announcements.digest_choice",
     "data.news.announcements.save_digest_choice",
     "data.access.users.set_locale",

@@ -1297,3 +1297,23 @@ member_prefs = Table(
     Column("daily_digest", Boolean, nullable=False, server_default=false()),
     Column("updated_at", DateTime, nullable=False),
 )
+
+
+# A team member's daily digest (migration 0034, data/comms/member_digest.py): the messages a
+# member who chose the digest would have had one by one, collected until the `member-digest`
+# job mails them as one. `dedupe_key` makes collecting idempotent like the outbox's key;
+# `context` holds what the digest lists (course, moment, link ...), JSON like a payload.
+member_digest_items = Table(
+    "miomente_member_digest_items",
+    metadata,
+    Column("item_id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("miomente_users.user_id"), nullable=False),
+    Column("partner_id", Integer, ForeignKey("miomente_partners.partner_id"), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("context", JSON, nullable=False),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("digested_at", DateTime),
+    Index("ix_miomente_member_digest_items_pending", "digested_at", "user_id"),
+)

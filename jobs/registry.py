@@ -212,5 +212,12 @@ TASKS: Mapping[str, Task] = {
             entry="jobs.score_courses:run",
             summary_key="score.task",
         ),
+        Task(
+            name="member-digest",
+            # Daily at DIGEST_AT: one mail per digest member and day (exactly once).
+            schedule=Daily(time(7, 0)),
+            entry="jobs.member_digest:run",
+            summary_key="team.task_digest",
+        ),
     )
 }

@@ -429,6 +429,32 @@ _SPECS = (
         },
     ),
     _spec(
+        "member_digest",
+        audience="partner",
+        required=("contact_name", "day", "items"),
+        personal=("contact_name",),
+        sample={
+            "contact_name": "Tim Berger",
+            "day": "2026-12-05",
+            "items": [
+                {
+                    "event": "new_booking",
+                    "subject": "Sushi-Workshop für Einsteiger",
+                    "starts_at": "2027-01-15T17:30:00",
+                    "tickets": 3,
+                    "url": links.order_url(4712, base=DEFAULT_PUBLIC_URL),
+                },
+                {
+                    "event": "new_booking",
+                    "subject": "Pasta fresca – Nudeln von Hand",
+                    "starts_at": "2027-01-22T17:00:00",
+                    "tickets": 1,
+                    "url": links.order_url(4718, base=DEFAULT_PUBLIC_URL),
+                },
+            ],
+        },
+    ),
+    _spec(
         "review_answer_approved",
         audience="partner",
         required=("contact_name", "review_id", "course", "answer", "review_url"),

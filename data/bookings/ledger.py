@@ -97,6 +97,7 @@ from core.money import to_decimal, to_money
 from data.access.permissions import ORDERS_READ, ORDERS_WRITE, requires
 from data.access.scope import product_partner_map
 from data.access.viewer import SYSTEM, Viewer
+from data.comms import member_digest
 from data.comms.notifications import Recipient, recipients
 from data.comms.outbox import queue_many
 from data.integrations import webhooks
@@ -494,6 +495,16 @@ class _Copier:
                     for message in self.messages(row)
                 ]
                 self.notified += queue_many(conn, messages)
+                # Members who chose the daily digest get an item for it instead of a message.
+                member_digest.collect(
+                    conn,
+                    [
+                        item
+                        for row in fresh
+                        if row["status"] == BOOKING_NEW and row["booked_at"] >= cutoff
+                        for item in self.digest_items(row)
+                    ],
+                )
                 webhooks.emit_ledger(
                     conn, rows, fresh={r["item_id"] for r in fresh}, since=cutoff, now=self.now
                 )
@@ -506,6 +517,7 @@ class _Copier:
             return []
         partner_id = int(row["partner_id"])
         partner_name, found = self.contact(partner_id)
+        found, _ = member_digest.split(found)
         gross = to_money(row["gross"])
         payload = {
             "contact_name": partner_name,
@@ -526,13 +538,33 @@ class _Copier:
                 "locale": "de",
                 "payload": payload,
                 "partner_id": partner_id,
-                "send_after": recipient.send_after,  # a member's quiet hours or digest
+                "send_after": recipient.send_after,  # a member's quiet hours
                 "dedupe_key": (
                     f"new_booking:{row['item_id']}:{recipient.channel}:{recipient.address}"
                 )[:200],
             }
             for recipient in found
         ]
+
+    def digest_items(self, row: Mapping[str, Any]) -> list[dict[str, object]]:
+        """The booking as an item of each digest member's next daily digest."""
+        if row["event_at"] is None:
+            return []
+        partner_id = int(row["partner_id"])
+        _, digest = member_digest.split(self.contact(partner_id)[1])
+        return member_digest.item_rows(
+            digest,
+            partner_id=partner_id,
+            event=NOTIFY_EVENT,
+            subject=row["course"] or row["sku"] or "",
+            context={
+                "starts_at": row["event_at"].isoformat(timespec="seconds"),
+                "tickets": row["tickets"],
+                "url": links.order_url(int(row["order_id"])),
+            },
+            key=f"new_booking:{row['item_id']}",
+            now=self.now,
+        )
 
 
 # --- the public functions -----------------------------------------------------------------------

@@ -45,8 +45,11 @@ COLUMNS = ["event", "email_enabled", "sms_enabled", "emails", "phone"]
 class Recipient:
     channel: str  # "email" | "sms"
     address: str
-    # A team member's quiet hours or daily digest hold the message until then (naive UTC).
+    # A team member's quiet hours hold the message until then (naive UTC).
     send_after: datetime | None = None
+    # A member who chose the daily digest: the caller collects the message for the digest
+    # (data/comms/member_digest.py collect) instead of queuing it.
+    digest_user_id: int | None = None
 
 
 # What a member's role must allow to hear about an event: a Team member hears nothing of
@@ -59,7 +62,8 @@ EVENT_PERMISSION = {
     "review": REVIEWS_READ,
     "payout": MONEY_READ,
 }
-# Members who chose the daily digest get the day's messages at this Berlin hour.
+# Members who chose the daily digest get the day's messages as one mail at this Berlin hour
+# (the `member-digest` job, jobs/member_digest.py).
 DIGEST_AT = time(7, 0)
 
 
@@ -192,9 +196,11 @@ def _members(db: Databases, partner_id: int, event: str, now: datetime) -> list[
         allowed = role_permissions(row.member_role)
         if allowed is not None and EVENT_PERMISSION.get(event) not in allowed:
             continue
-        after = held_until(
-            now, quiet_from=row.quiet_from, quiet_until=row.quiet_until, digest=row.daily_digest
-        )
+        if row.daily_digest:
+            # One digest mail a day replaces the member's single messages, SMS included.
+            out.append(Recipient("email", str(row.email), digest_user_id=int(row.user_id)))
+            continue
+        after = held_until(now, quiet_from=row.quiet_from, quiet_until=row.quiet_until)
         if row.email_enabled:
             out.append(Recipient("email", str(row.email), after))
         if row.sms_enabled and row.phone:

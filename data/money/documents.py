@@ -54,7 +54,8 @@ from core.validation import InvalidInput
 from data.access import scope
 from data.access.permissions import MONEY_READ, requires
 from data.access.viewer import Viewer
-from data.comms.notifications import recipients
+from data.comms import member_digest
+from data.comms.notifications import Recipient, recipients
 from data.comms.outbox import queue_message
 from data.money._credit_notes import carried_from, current_document, model_line
 from data.ops import audit
@@ -282,10 +283,28 @@ def _notify(
     note: CreditNote,
     document_id: int,
     partner: Mapping,
-    addresses: list[str],
+    found: list[Recipient],
+    now: datetime,
 ) -> int:
+    direct, digest = member_digest.split(found)
+    # Members who chose the daily digest get the credit note as an item of it.
+    member_digest.collect(
+        conn,
+        member_digest.item_rows(
+            digest,
+            partner_id=int(partner["partner_id"]),
+            event=NOTIFY_EVENT,
+            subject=note.number,
+            context={
+                "amount": str(note.totals.payout),
+                "url": links.credit_note_url(note.number),
+            },
+            key=f"credit_note:{document_id}",
+            now=now,
+        ),
+    )
     queued = 0
-    for address in addresses:
+    for address in (r.address for r in direct):
         queued += queue_message(
             conn,
             channel=CHANNEL_EMAIL,
@@ -309,9 +328,9 @@ def _notify(
     return queued
 
 
-def _addresses(db: Databases, viewer: Viewer, partner_id: int) -> list[str]:
+def _addresses(db: Databases, viewer: Viewer, partner_id: int) -> list[Recipient]:
     scoped = viewer.view_as(partner_id) if viewer.is_staff else viewer
-    return [r.address for r in recipients(scoped, db, event=NOTIFY_EVENT) if r.channel == "email"]
+    return [r for r in recipients(scoped, db, event=NOTIFY_EVENT) if r.channel == "email"]
 
 
 def _payout_partner(db: Databases, viewer: Viewer, payout_id: int) -> int | None:
@@ -365,7 +384,7 @@ def issue_for_payout(
             now=now,
             user_id=viewer.user_id,
         )
-        _notify(conn, note=note, document_id=document_id, partner=partner, addresses=addresses)
+        _notify(conn, note=note, document_id=document_id, partner=partner, found=addresses, now=now)
         audit.record(
             conn,
             viewer,
@@ -469,7 +488,9 @@ def reissue_document(
                 user_id=viewer.user_id,
             )
             if kind == KIND_CREDIT_NOTE:
-                _notify(conn, note=note, document_id=new_id, partner=partner, addresses=addresses)
+                _notify(
+                    conn, note=note, document_id=new_id, partner=partner, found=addresses, now=now
+                )
             numbers.append(number)
         audit.record(
             conn,

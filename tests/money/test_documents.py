@@ -8,14 +8,24 @@ import threading
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import DBAPIError
 
+from core import links
 from core.db import Databases
 from core.validation import InvalidInput
 from data.access.viewer import SYSTEM, ScopeError, Viewer
+from data.comms.member_digest import queue_digests
 from data.money import documents, payouts
-from data.portal_schema import audit_log, bookings, document_sequences, outbox
+from data.portal_schema import (
+    audit_log,
+    bookings,
+    document_sequences,
+    member_digest_items,
+    member_prefs,
+    outbox,
+    users,
+)
 from data.portal_schema import documents as documents_table
 
 OCTOBER = date(2026, 10, 1)
@@ -208,3 +218,37 @@ def test_a_junk_number_from_a_link_finds_nothing(approved: Databases, number: st
     assert frame.empty
     real = documents.list_documents(PARTNER_A, approved).iloc[0]["number"]
     assert len(documents.list_documents(PARTNER_A, approved, number=f" {real} ")) == 1
+
+
+def test_a_digest_member_gets_the_credit_note_in_the_digest(shop: Databases) -> None:
+    with shop.portal.begin() as conn:
+        conn.execute(update(bookings).values(event_at=datetime(2026, 10, 14, 16, 0)))
+        conn.execute(
+            insert(users).values(
+                user_id=41, username="bruno", display_name="Bruno", email="bruno@example.org",
+                password_hash="x", role="partner", partner_id=1, member_role="accounting",
+            )
+        )  # fmt: skip
+        conn.execute(
+            insert(member_prefs).values(
+                user_id=41, event="payout", email_enabled=True, daily_digest=True, updated_at=NOW
+            )
+        )
+    payouts.compute_payouts(SYSTEM, shop, period=OCTOBER, now=NOW)
+    ids = payouts.list_payouts(STAFF, shop).sort_values("partner_id")["payout_id"].tolist()
+    payouts.approve_payouts(STAFF, shop, payout_ids=ids, now=NOW)
+    with shop.portal.connect() as conn:
+        mailed = conn.execute(
+            select(outbox.c.recipient).where(outbox.c.template == "credit_note_available")
+        ).scalars()
+        assert "bruno@example.org" not in set(mailed)
+        items = conn.execute(select(member_digest_items)).mappings().all()
+    assert [(i["user_id"], i["partner_id"], i["subject"]) for i in items] == [
+        (41, 1, "GS-2026-00001")
+    ]
+    assert queue_digests(SYSTEM, shop, now=datetime(2026, 11, 4, 6, 0)) == 1
+    with shop.portal.connect() as conn:
+        payload = conn.execute(
+            select(outbox.c.payload).where(outbox.c.template == "member_digest")
+        ).scalar_one()
+    assert [i["url"] for i in payload["items"]] == [links.credit_note_url("GS-2026-00001")]

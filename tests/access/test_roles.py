@@ -41,6 +41,7 @@ from tests.support.worlds import build_world
 
 # Public viewer functions that serve no area of a partner's business, with the reason.
 NO_AREA = {
+    "data.comms.member_digest.queue_digests": "the digest job's work over every member (system)",
     "data.access.partners.search_partners": "partner names: staff's picker, a partner's own",
     "data.access.partners.search_choosable": "partner names: staff's picker, a partner's own",
     "data.access.partners.choosable_names": "partner names: staff's picker, a partner's own",

@@ -23,13 +23,19 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # shortcode keeps the colon from touching the name.
 _SHORTCODE = re.compile(r"(\\:)(?=[\w+-])")
 _WORD_JOINER = "\u2060"
+# GFM's literal autolinks (`a@b.example`, `www.x`, `https://x`) are found in the parsed text,
+# after escapes are resolved too: a word joiner after the `@` and before the `.` of `www.` or
+# the `:` of `http(s):` breaks the pattern the renderer looks for, and nobody sees it.
+_AUTOLINK = re.compile(r"(\\@)|(?i:\b(www|https?))(?=\\[.:])")
 
 
 def md(value: object) -> str:
     """`value` (any type; None is empty) as literal text inside a Markdown sentence (one line)."""
     text = "" if value is None else str(value)
-    escaped = _PUNCTUATION.sub(r"\\\1", " ".join(text.splitlines()))
-    return _SHORTCODE.sub(r"\1" + _WORD_JOINER, escaped)
+    # Surrounding blanks would keep a `**…**` around the value from turning bold.
+    escaped = _PUNCTUATION.sub(r"\\\1", " ".join(text.splitlines()).strip())
+    joined = _SHORTCODE.sub(r"\1" + _WORD_JOINER, escaped)
+    return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(2)) + _WORD_JOINER, joined)
 
 
 def html_text(value: object) -> str:

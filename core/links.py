@@ -93,7 +93,8 @@ def shop_course_url(product_id: int) -> str:
 
 def shop_date_url(product_id: int, date_id: int) -> str:
     """The course's page in the shop with one date chosen for booking."""
-    return f"{shop_course_url(product_id)}?{urlencode({SHOP_DATE_PARAM: int(date_id)})}"
+    # An int needs no quoting: the widget builds hundreds of these per answer.
+    return f"{SHOP_URL}/kurs/{int(product_id)}?{SHOP_DATE_PARAM}={int(date_id)}"
 
 
 REVIEW_FORM_PATH = "/v1/bewertung"

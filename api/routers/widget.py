@@ -207,14 +207,19 @@ def _date_json(row: WidgetDate, locale: str) -> dict[str, object]:
         "currency": "EUR",
         "booking_url": row.booking_url,
         "seats_label": _seats_label(row.seats_free, locale),
-        "book_label": i18n.translate(
-            "widget.ui.book_label",
-            locale,
-            course=row.course,
-            date=_day_label(row.starts_at, locale).split(" ")[-1],
-            time=start_time,
-        ),
+        "book_label": _book_label(row.course, row.starts_at, locale),
     }
+
+
+@lru_cache(maxsize=8192)
+def _book_label(course: str, starts_at: datetime, locale: str) -> str:
+    return i18n.translate(
+        "widget.ui.book_label",
+        locale,
+        course=course,
+        date=_day_label(starts_at, locale).split(" ")[-1],
+        time=_time_label(starts_at, locale),
+    )
 
 
 def _etag(widget: Widget, version: str, query: tuple[object, ...]) -> str:

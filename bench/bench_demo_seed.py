@@ -3,18 +3,22 @@
 Usage (from the project root):
 
     .venv/bin/python -m bench.bench_demo_seed [--orders 1000000] [--seed 42]
-        [--today YYYY-MM-DD] [--keep] [--mysql-url URL] [--postgres-url URL]
+        [--today YYYY-MM-DD] [--payouts] [--keep] [--mysql-url URL] [--postgres-url URL]
 
 Creates two uniquely named databases (shop on MariaDB, portal on PostgreSQL; admin URLs from
 MIOMENTE_TEST_MYSQL_URL / MIOMENTE_TEST_POSTGRES_URL or the standard local ports), builds the
 schemas, runs `data.demo.generate` and prints orders/s, rows/s per table, total seconds and
-peak RSS. The databases are dropped at the end unless --keep (then their URLs are printed,
-e.g. for the query benchmarks).
+peak RSS. With --payouts it then does what the demo build does after seeding: the initial
+`sync_ledger` and `create_demo_payouts` (the last four months computed, the demo partners'
+approved and paid), each timed with its own peak RSS (Linux: the high-water mark is reset
+before each step). The databases are dropped at the end unless --keep (then their URLs are
+printed, e.g. for the query benchmarks).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import time
@@ -22,14 +26,19 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from core.db import Databases, make_engine
 from core.migrate import upgrade_portal
+from data.access.viewer import SYSTEM
+from data.bookings.ledger import sync_ledger
 from data.demo import DemoSummary, berlin_today, generate
+from data.demo.payouts import create_demo_payouts
+from data.portal_schema import payout_lines, payouts
 from data.shop.schema import create_shop_schema
 
 MYSQL_URL = os.environ.get("MIOMENTE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -92,6 +101,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--today", type=date.fromisoformat, default=None)
+    parser.add_argument(
+        "--payouts", action="store_true", help="then sync the ledger and create the demo payouts"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--mysql-url", default=MYSQL_URL, help="admin URL of the MariaDB server")
     parser.add_argument("--postgres-url", default=POSTGRES_URL, help="admin URL of PostgreSQL")
@@ -106,13 +118,109 @@ def main() -> None:
             orders=args.orders,
             seed=args.seed,
             today=args.today or berlin_today(),
+            with_payouts=args.payouts,
         )
         if args.keep:
             print(f"kept: --magento-url {shop_url} --portal-url {portal_url}")
 
 
-def seed_and_report(shop_url: str, portal_url: str, *, orders: int, seed: int, today: date) -> None:
-    """Create both schemas, generate the demo data and print the figures (also for bench_orders)."""
+def _reset_peak_rss() -> bool:
+    """Reset the process's RSS high-water mark (Linux); False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_rss_mb(field: str = "VmHWM") -> float:
+    """The RSS high-water mark since the last reset (VmHWM; VmRSS: the RSS now), else the
+    process's peak since its start."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _payouts_and_report(db: Databases, *, today: date) -> None:
+    """The demo build's steps after seeding: the ledger's first sync, then the demo payouts."""
+    _reset_peak_rss()
+    before = _peak_rss_mb("VmRSS")
+    started = time.perf_counter()
+    synced = sync_ledger(SYSTEM, db, notify=False)
+    print(
+        f"sync_ledger: {time.perf_counter() - started:.1f} s, {synced.items:,} items, "
+        f"peak RSS {_peak_rss_mb():,.0f} MB (from {before:,.0f} MB)"
+    )
+    own_peak = _reset_peak_rss()
+    before = _peak_rss_mb("VmRSS")
+    started = time.perf_counter()
+    issued = create_demo_payouts(db, today=today)
+    seconds, peak = time.perf_counter() - started, _peak_rss_mb()
+    made, lines, digest = _payouts_digest(db)
+    print(
+        f"create_demo_payouts: {seconds:.1f} s, {made:,} payouts, {lines:,} lines, "
+        f"{issued} credit notes, peak RSS {peak:,.0f} MB (from {before:,.0f} MB)"
+        + ("" if own_peak else ", whole process")
+    )
+    print(f"payouts digest: {digest}")
+
+
+def _payouts_digest(db: Databases) -> tuple[int, int, str]:
+    """(payouts, lines, a hash of what they say): the same seed must give the same digest."""
+    digest = hashlib.sha256()
+    payout_query = select(
+        payouts.c.partner_id,
+        payouts.c.period,
+        payouts.c.status,
+        payouts.c.lines,
+        payouts.c.gross,
+        payouts.c.commission_gross,
+        payouts.c.carried,
+        payouts.c.amount,
+        payouts.c.expected_date,
+    ).order_by(payouts.c.partner_id, payouts.c.period)
+    line_query = (
+        select(
+            payouts.c.partner_id,
+            payouts.c.period,
+            payout_lines.c.item_id,
+            payout_lines.c.kind,
+            payout_lines.c.gross,
+            payout_lines.c.vat_rate,
+            payout_lines.c.commission_rate,
+            payout_lines.c.commission_net,
+        )
+        .select_from(payout_lines.join(payouts))
+        .order_by(payouts.c.partner_id, payouts.c.period, payout_lines.c.item_id)
+    )
+    counts = []
+    with db.portal.connect() as conn:
+        for query in (payout_query, line_query):
+            rows = 0
+            result = conn.execution_options(yield_per=10_000).execute(query)
+            for row in result:
+                digest.update(repr(tuple(row)).encode())
+                rows += 1
+            counts.append(rows)
+    return counts[0], counts[1], digest.hexdigest()[:16]
+
+
+def seed_and_report(
+    shop_url: str,
+    portal_url: str,
+    *,
+    orders: int,
+    seed: int,
+    today: date,
+    with_payouts: bool = False,
+) -> None:
+    """Create both schemas, generate the demo data and print the figures (also for bench_orders).
+
+    `with_payouts`: then sync the ledger and create the demo payouts, timed (module doc)."""
     shop = make_engine(shop_url, pool=False)
     db = Databases(magento=shop, magento_read=shop, portal=make_engine(portal_url, pool=False))
     try:
@@ -121,9 +229,11 @@ def seed_and_report(shop_url: str, portal_url: str, *, orders: int, seed: int, t
         upgrade_portal(db.portal)
         schema_seconds = time.perf_counter() - started
         summary = generate(db, orders=orders, seed=seed, today=today)
+        report(summary, schema_seconds=schema_seconds)
+        if with_payouts:
+            _payouts_and_report(db, today=today)
     finally:
         db.dispose()
-    report(summary, schema_seconds=schema_seconds)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,14 @@ settled for it`. So:
   *correction* line (negative) in the partner's next payout that is still a draft; an
   increase likewise (positive). Corrections flow forward only: from payouts of earlier months.
 
+A run streams by partner: it first reads what is small for the whole period (the period's
+payouts, open deficits, correction candidates, and per partner a count of ledger rows to
+settle), then reads, plans and writes one chunk of partners at a time (at most PARTNER_CHUNK
+partners and LEDGER_CHUNK ledger rows; a bigger partner is a chunk alone), one write
+transaction per chunk. Ledger rows before a settlement start are left out in SQL, so a ledger
+with years of history is not read. Memory stays at one chunk's rows whatever the marketplace's
+size (2,000 partners: `bench/bench_demo_seed.py --payouts`).
+
 Negative payouts (Verrechnung)
 ------------------------------
 A month with only corrections (a refund after the payout was paid, no new sales) gives a
@@ -54,21 +62,24 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Select,
+    and_,
     case,
     delete,
     func,
     insert,
     or_,
     select,
+    true,
     update,
 )
 
@@ -106,8 +117,10 @@ from data.shop import schema as m
 
 FROZEN = (PAYOUT_APPROVED, PAYOUT_PAID)
 STAFF_ONLY = "access.payouts_staff_only"
-# Partners per write transaction of a compute run.
+# A compute run reads, plans and writes a chunk of partners at a time: at most this many
+# partners (one write transaction) and, unless one partner alone has more, ledger rows.
 PARTNER_CHUNK = 250
+LEDGER_CHUNK = 20_000
 LIST_COLUMNS = [
     "payout_id",
     "partner_id",
@@ -211,10 +224,14 @@ def _ledger_columns() -> list:
     ]
 
 
-def _month_items(conn: Connection, viewer: Viewer, bounds: periods.Period) -> list[Mapping]:
+def _month_items(
+    conn: Connection, viewer: Viewer, bounds: periods.Period, chunk: Sequence[int], starts: _Starts
+) -> list[Mapping]:
     query = select(*_ledger_columns()).where(
+        sql.int_in(bookings.c.partner_id, chunk),
         bookings.c.event_at >= bounds.start,
         bookings.c.event_at < bounds.end,
+        starts.where(bookings.c.partner_id, bookings.c.event_at, chunk),
         scope.partner_filter(bookings.c.partner_id, viewer),
     )
     return list(conn.execute(query).mappings())
@@ -249,30 +266,50 @@ def _settled_elsewhere(
 LATE_MONTHS = 12
 
 
-def _late_items(
-    conn: Connection, viewer: Viewer, bounds: periods.Period, period: date
-) -> list[Mapping]:
+def _late_filter(viewer: Viewer, bounds: periods.Period, period: date) -> list[ColumnElement]:
     """Items of earlier months that no other payout settled and that are payable now: their
-    order was still unpaid when their own month was paid out. They join this payout."""
-    lines_elsewhere = (
+    order was still unpaid when their own month was paid out. They join this payout.
+
+    NOT EXISTS, not NOT IN: an anti-join on every backend (PostgreSQL falls back to a per-row
+    scan of the subquery once its hash no longer fits `work_mem`)."""
+    line_elsewhere = (
         select(payout_lines.c.item_id)
         .select_from(payout_lines.join(payouts))
-        .where(payouts.c.period != period)
+        .where(payout_lines.c.item_id == bookings.c.item_id, payouts.c.period != period)
+        .exists()
     )
     since = (bounds.start - timedelta(days=31 * LATE_MONTHS)).replace(day=1)
-    query = select(*_ledger_columns()).where(
+    return [
         bookings.c.event_at >= since,
         bookings.c.event_at < bounds.start,
         payable_filter(),
-        bookings.c.item_id.not_in(lines_elsewhere),
+        ~line_elsewhere,
         scope.partner_filter(bookings.c.partner_id, viewer),
+    ]
+
+
+def _late_items(
+    conn: Connection,
+    viewer: Viewer,
+    bounds: periods.Period,
+    period: date,
+    chunk: Sequence[int],
+    starts: _Starts,
+) -> list[Mapping]:
+    query = select(*_ledger_columns()).where(
+        sql.int_in(bookings.c.partner_id, chunk),
+        starts.where(bookings.c.partner_id, bookings.c.event_at, chunk),
+        *_late_filter(viewer, bounds, period),
     )
     return list(conn.execute(query).mappings())
 
 
-def _correction_candidates(conn: Connection, viewer: Viewer, period: date) -> list[Mapping]:
+def _correction_candidates(
+    conn: Connection, viewer: Viewer, period: date, starts: _Starts
+) -> list[Mapping]:
     """Ledger rows of items settled by approved/paid payouts of earlier months whose revenue
-    now differs from everything settled for them so far (in any other payout)."""
+    now differs from everything settled for them so far (in any other payout). Few: read once
+    per run for all partners."""
     settled = (
         select(
             payout_lines.c.item_id.label("item_id"),
@@ -302,10 +339,11 @@ def _correction_candidates(conn: Connection, viewer: Viewer, period: date) -> li
         .where(
             bookings.c.item_id.in_(frozen_items),
             payable_amount_sql() != settled.c.settled,
+            starts.where(bookings.c.partner_id, bookings.c.event_at),
             scope.partner_filter(bookings.c.partner_id, viewer),
         )
     )
-    return list(conn.execute(query).mappings())
+    return _after_start(conn.execute(query).mappings(), starts)
 
 
 def _shop_vat_rates(db: Databases, item_ids: Sequence[int]) -> dict[int, Decimal]:
@@ -336,11 +374,9 @@ def _partner_cases(conn: Connection, partner_ids: Sequence[int]) -> dict[int, st
     return out
 
 
-def _existing(
-    conn: Connection, viewer: Viewer, period: date
-) -> tuple[dict[int, Mapping], dict[int, list[dict]]]:
-    """The period's payouts per partner, and the lines of its drafts per payout."""
-    rows: dict[int, Mapping] = {
+def _existing(conn: Connection, viewer: Viewer, period: date) -> dict[int, Mapping]:
+    """The period's payouts per partner (one row per partner at most)."""
+    return {
         r["partner_id"]: r
         for r in conn.execute(
             select(payouts).where(
@@ -348,14 +384,17 @@ def _existing(
             )
         ).mappings()
     }
-    drafts = [r["payout_id"] for r in rows.values() if r["status"] == PAYOUT_DRAFT]
+
+
+def _draft_lines(conn: Connection, drafts: Sequence[int]) -> dict[int, list[dict]]:
+    """The lines of these draft payouts, per payout."""
     lines: dict[int, list[dict]] = defaultdict(list)
     for chunk in sql.chunks(drafts):
         for line in conn.execute(
             select(payout_lines).where(payout_lines.c.payout_id.in_(chunk))
         ).mappings():
             lines[line["payout_id"]].append(dict(line))
-    return rows, lines
+    return lines
 
 
 def _line_key(line: Mapping) -> tuple:
@@ -451,9 +490,146 @@ def _same_totals(row: Mapping, totals: Mapping) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Starts:
+    """The settlement starts (module doc): the global one and the partners' own."""
+
+    global_start: date | None
+    own: dict[int, date]  # partner -> its own start, for the partners that have one
+
+    @classmethod
+    def load(cls, conn: Connection, global_start: date | None) -> _Starts:
+        query = select(partners.c.partner_id, partners.c.settlement_start).where(
+            partners.c.settlement_start.is_not(None)
+        )
+        return cls(global_start, {pid: start for pid, start in conn.execute(query)})
+
+    def of(self, partner_id: int) -> date | None:
+        """The partner's start: the later of the two; None when neither is set."""
+        starts = [d for d in (self.global_start, self.own.get(partner_id)) if d is not None]
+        return max(starts) if starts else None
+
+    def keeps(self, row: Mapping) -> bool:
+        """Whether the row's course day (Berlin) is on or after its partner's start."""
+        start = self.of(row["partner_id"])
+        if start is None:
+            return True
+        day = berlin_day(row["event_at"])
+        return day is not None and day >= start
+
+    def where(
+        self, partner: ColumnElement, event_at: ColumnElement, chunk: Sequence[int] | None = None
+    ) -> ColumnElement[bool]:
+        """`keeps` in SQL, for rows of the partners in `chunk` (None: of any partner): a course
+        day on or after the start is a course time on or after Berlin's midnight of it. Ledger
+        rows before the start are never read (the demo's ledger reaches two years back)."""
+        own = self.own if chunk is None else {p: self.own[p] for p in chunk if p in self.own}
+        by_start: dict[date, list[int]] = defaultdict(list)
+        for pid in own:
+            by_start[self.of(pid) or own[pid]].append(pid)
+        others: ColumnElement[bool] = true()
+        if self.global_start is not None:
+            others = event_at >= periods.days(self.global_start, self.global_start).start
+        if own:
+            others = and_(~sql.int_in(partner, own), others)
+        return or_(
+            others,
+            *(
+                and_(sql.int_in(partner, ids), event_at >= periods.days(start, start).start)
+                for start, ids in sorted(by_start.items())
+            ),
+        )
+
+
+def _after_start(rows: Iterable[Mapping], starts: _Starts) -> list[Mapping]:
+    """The rows whose course day (Berlin) is on or after their partner's settlement start."""
+    return [row for row in rows if starts.keeps(row)]
+
+
+@dataclass
+class _Run:
+    """What a run reads once for every partner in scope: few rows each (payouts, not lines)."""
+
+    viewer: Viewer
+    period: date
+    bounds: periods.Period
+    starts: _Starts
+    existing: dict[int, Mapping]  # partner -> the period's payout
+    deficits: dict[int, list[_Offset]]  # partner -> open negative payouts to carry
+    corrections: dict[int, list[Mapping]]  # partner (not frozen) -> its correction candidates
+    frozen_partners: set[int]
+
+    def drafts(self, partner_ids: Iterable[int]) -> dict[int, int]:
+        """partner -> its draft payout of the period, for those of `partner_ids` that have one."""
+        out = {}
+        for pid in partner_ids:
+            row = self.existing.get(pid)
+            if row is not None and row["status"] == PAYOUT_DRAFT:
+                out[pid] = row["payout_id"]
+        return out
+
+
+def _read_run(conn: Connection, viewer: Viewer, period: date, start: date | None) -> _Run:
+    starts = _Starts.load(conn, start)
+    existing = _existing(conn, viewer, period)
+    frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
+    corrections: dict[int, list[Mapping]] = defaultdict(list)
+    for row in _correction_candidates(conn, viewer, period, starts):
+        if row["partner_id"] not in frozen_partners:
+            corrections[row["partner_id"]].append(row)
+    return _Run(
+        viewer=viewer,
+        period=period,
+        bounds=periods.month_of(period),
+        starts=starts,
+        existing=existing,
+        deficits=_open_deficits(conn, viewer, period),
+        corrections=corrections,
+        frozen_partners=frozen_partners,
+    )
+
+
+def _partner_chunks(conn: Connection, run: _Run) -> list[list[int]]:
+    """Every partner the run computes (ledger rows to settle, corrections, or a draft to
+    recompute or drop), in order, cut into chunks of at most PARTNER_CHUNK partners and
+    LEDGER_CHUNK ledger rows (a partner with more is a chunk of its own): one chunk's rows are
+    what the run holds at a time. Counted per partner from the ledger's index."""
+    weights: dict[int, int] = defaultdict(int)
+    month = (
+        bookings.c.event_at >= run.bounds.start,
+        bookings.c.event_at < run.bounds.end,
+        scope.partner_filter(bookings.c.partner_id, run.viewer),
+    )
+    late = _late_filter(run.viewer, run.bounds, run.period)
+    for where in (month, late):
+        query = (
+            select(bookings.c.partner_id, func.count())
+            .where(*where, run.starts.where(bookings.c.partner_id, bookings.c.event_at))
+            .group_by(bookings.c.partner_id)
+        )
+        for pid, count in conn.execute(query):
+            if pid not in run.frozen_partners:
+                weights[pid] += int(count)
+    for pid, found in run.corrections.items():
+        weights[pid] += len(found)
+    out: list[list[int]] = []
+    chunk: list[int] = []
+    rows = 0
+    for pid in sorted(set(weights) | set(run.drafts(run.existing))):
+        weight = weights.get(pid, 0)
+        if chunk and (len(chunk) >= PARTNER_CHUNK or rows + weight > LEDGER_CHUNK):
+            out.append(chunk)
+            chunk, rows = [], 0
+        chunk.append(pid)
+        rows += weight
+    if chunk:
+        out.append(chunk)
+    return out
+
+
 @dataclass
 class _Inputs:
-    """What a run reads before it writes: the items to settle and the period's payouts."""
+    """What a run reads for one chunk of partners before it writes their payouts."""
 
     candidates: dict[int, Mapping]  # item id -> ledger row of a partner not frozen
     settled: dict[int, tuple[Decimal, Decimal]]  # item id -> (settled elsewhere, its VAT rate)
@@ -467,60 +643,27 @@ class _Inputs:
     rates: RateBook
 
 
-def _partner_starts(conn: Connection, partner_ids: Sequence[int]) -> dict[int, date]:
-    """partner -> its own settlement start, for partners that have one."""
-    out: dict[int, date] = {}
-    for chunk in sql.chunks(sorted(partner_ids)):
-        for pid, start in conn.execute(
-            select(partners.c.partner_id, partners.c.settlement_start).where(
-                partners.c.partner_id.in_(chunk), partners.c.settlement_start.is_not(None)
-            )
-        ):
-            out[pid] = start
-    return out
-
-
-def _after_start(
-    conn: Connection, rows: Sequence[Mapping], global_start: date | None
-) -> list[Mapping]:
-    """The rows whose course day (Berlin) is on or after their partner's settlement start."""
-    own = _partner_starts(conn, list({r["partner_id"] for r in rows}))
-    kept = []
-    for row in rows:
-        starts = [d for d in (global_start, own.get(row["partner_id"])) if d is not None]
-        day = berlin_day(row["event_at"])
-        if not starts or (day is not None and day >= max(starts)):
-            kept.append(row)
-    return kept
-
-
-def _read_inputs(
-    conn: Connection, viewer: Viewer, period: date, start: date | None = None
-) -> _Inputs:
-    bounds = periods.month_of(period)
-    month_rows = _month_items(conn, viewer, bounds)
-    corrections = _correction_candidates(conn, viewer, period)
-    late = _late_items(conn, viewer, bounds, period)
-    existing, existing_lines = _existing(conn, viewer, period)
-    deficits = _open_deficits(conn, viewer, period)
-    existing_offsets = _existing_offsets(conn, [r["payout_id"] for r in existing.values()])
-    frozen_partners = {pid for pid, r in existing.items() if r["status"] in FROZEN}
+def _read_inputs(conn: Connection, run: _Run, chunk: Sequence[int]) -> _Inputs:
+    """The inputs of the partners in `chunk` (none of them frozen)."""
+    viewer, period, starts = run.viewer, run.period, run.starts
+    month_rows = _month_items(conn, viewer, run.bounds, chunk, starts)
+    corrections = [row for pid in chunk for row in run.corrections.get(pid, [])]
+    late = _late_items(conn, viewer, run.bounds, period, chunk, starts)
     candidates: dict[int, Mapping] = {}
-    for row in _after_start(conn, [*month_rows, *corrections, *late], start):
-        if row["partner_id"] not in frozen_partners:
-            candidates[row["item_id"]] = row
+    for row in _after_start([*month_rows, *corrections, *late], starts):
+        candidates[row["item_id"]] = row
     settled = _settled_elsewhere(conn, viewer, list(candidates), period)
-    partner_ids = {r["partner_id"] for r in candidates.values()} | {
-        pid for pid, r in existing.items() if r["status"] == PAYOUT_DRAFT
-    }
+    drafts = run.drafts(chunk)
+    partner_ids = {r["partner_id"] for r in candidates.values()} | set(drafts)
+    ids = [run.existing[pid]["payout_id"] for pid in chunk if pid in run.existing]
     return _Inputs(
         candidates=candidates,
         settled=settled,
-        existing=existing,
-        existing_lines=existing_lines,
-        existing_offsets=existing_offsets,
-        deficits=deficits,
-        frozen_partners=frozen_partners,
+        existing=run.existing,
+        existing_lines=_draft_lines(conn, list(drafts.values())),
+        existing_offsets=_existing_offsets(conn, ids),
+        deficits=run.deficits,
+        frozen_partners=run.frozen_partners,
         partner_ids=partner_ids,
         cases=_partner_cases(conn, list(partner_ids)),
         rates=RateBook.load(conn, partner_ids),
@@ -699,17 +842,23 @@ def compute_payouts(
     period = month_start(period)
     start = settlement_start or load_accounting().settlement_start
     with db.portal.connect() as conn:
-        inputs = _read_inputs(conn, viewer, period, start)
-    plans = _plans(inputs, _vat_rates(db, inputs))
+        run = _read_run(conn, viewer, period, start)
+        chunks = _partner_chunks(conn, run)
     tally = _Tally()
-    for chunk in sql.chunks(sorted(plans), PARTNER_CHUNK):
+    # A chunk of partners at a time: read, plan, write (one transaction), then the next. What
+    # a chunk writes (this period's payouts of its partners) is nothing another chunk reads.
+    for chunk in chunks:
+        with db.portal.connect() as conn:
+            inputs = _read_inputs(conn, run, chunk)
+        plans = _plans(inputs, _vat_rates(db, inputs))
         with db.portal.begin() as conn:
             new = _NewPayouts()
-            for pid in chunk:
+            for pid in sorted(plans):
                 _write_partner(
                     conn, inputs, plans[pid], period=period, now=now, new=new, tally=tally
                 )
             tally.created += new.insert(conn)
+        del inputs, plans
     partner_count, line_count, correction_count = _period_counts(db, viewer, period)
     return ComputeResult(
         period=period,
@@ -718,7 +867,7 @@ def compute_payouts(
         updated=tally.updated,
         unchanged=tally.unchanged,
         removed=tally.removed,
-        frozen=len(inputs.frozen_partners),
+        frozen=len(run.frozen_partners),
         lines=line_count,
         corrections=correction_count,
         seconds=time.perf_counter() - started,

@@ -604,3 +604,61 @@ def test_no_correction_for_an_item_before_the_start(october: Databases) -> None:
     assert list(zip(lines["item_id"], lines["kind"], lines["gross"], strict=True)) == [
         (5003, "correction", D("-89"))
     ]
+
+
+# --- a run reads and writes a chunk of partners at a time ------------------------------------
+
+
+def _all_lines(db: Databases) -> list[tuple]:
+    with db.portal.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                select(
+                    payouts_table.c.partner_id,
+                    payout_lines.c.item_id,
+                    payout_lines.c.kind,
+                    payout_lines.c.gross,
+                    payout_lines.c.commission_net,
+                )
+                .select_from(payout_lines.join(payouts_table))
+                .order_by(payout_lines.c.item_id)
+            )
+        ]
+
+
+def test_partners_in_chunks_give_the_same_payouts(october: Databases, monkeypatch) -> None:
+    whole = payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    lines = _all_lines(october)
+    with october.portal.begin() as conn:
+        conn.execute(payout_lines.delete())
+        conn.execute(payouts_table.delete())
+    # Each partner has three ledger rows: a budget of two makes every partner a chunk alone.
+    monkeypatch.setattr(payouts, "LEDGER_CHUNK", 2)
+    read = payouts._read_inputs
+    chunks: list[list[int]] = []
+
+    def recording(conn, run, chunk):
+        chunks.append(list(chunk))
+        return read(conn, run, chunk)
+
+    monkeypatch.setattr(payouts, "_read_inputs", recording)
+    split = payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    assert chunks == [[1], [2]]
+    assert _all_lines(october) == lines
+    assert (split.created, split.partners, split.lines) == (whole.created, 2, whole.lines)
+    # A rerun in chunks finds both drafts unchanged.
+    again = payouts.compute_payouts(SYSTEM, october, period=OCTOBER, now=NOW)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_the_start_is_berlins_midnight(october: Databases) -> None:
+    # The ledger is read from the start's Berlin midnight on (22:00 UTC the day before in
+    # summer time): 00:30 on Oct 1 in Berlin is in, 23:30 on Sep 30 is out.
+    _set_ledger(october, 5001, event_at=datetime(2026, 9, 30, 22, 30))
+    _set_ledger(october, 5002, event_at=datetime(2026, 9, 30, 21, 30))
+    payouts.compute_payouts(
+        SYSTEM, october, period=OCTOBER, now=NOW, settlement_start=date(2026, 10, 1)
+    )
+    items = _items_in(october, OCTOBER)
+    assert 5001 in items and 5002 not in items

@@ -20,6 +20,7 @@ from api.routers import (
     partner_dates,
     partner_demand,
     partner_orders,
+    partner_reviews,
     proposals,
     reviews,
     reviews_form,
@@ -38,8 +39,8 @@ in der Sprache des `Accept-Language`-Headers (Deutsch oder Englisch), mit `X-Req
 **English:** The public service of the Miomente partner portal: the booking widget for
 partners' websites (script, iframe page, dates as JSON). Errors are JSON in the language of
 the `Accept-Language` header (German or English), with an `X-Request-ID`. The partner API
-under `/v1/orders`, `/v1/dates`, `/v1/waitlist` and `/v1/date-requests` needs an API key
-(`Authorization: Bearer …`, Konto → Integrationen) and answers errors as RFC 9457
+under `/v1/orders`, `/v1/dates`, `/v1/waitlist`, `/v1/date-requests` and `/v1/reviews` needs
+an API key (`Authorization: Bearer …`, Konto → Integrationen) and answers errors as RFC 9457
 `application/problem+json`; at most 120 requests per minute and key.
 """
 
@@ -60,8 +61,9 @@ TAGS = [
     },
     {
         "name": "reviews",
-        "description": "Bewertungen: das Formular nach dem Kurs und die freigegebenen Antworten "
-        "/ reviews: the form after the course and the approved answers",
+        "description": "Bewertungen: das Formular nach dem Kurs, die freigegebenen Antworten "
+        "und für die Partner-API die Liste (reviews:read) / reviews: the form after the course, "
+        "the approved answers and, for the partner API, the list (reviews:read)",
     },
 ]
 
@@ -126,6 +128,7 @@ def create_app(
     app.include_router(partner_orders.router, prefix=PREFIX)
     app.include_router(partner_dates.router, prefix=PREFIX)
     app.include_router(partner_demand.router, prefix=PREFIX)
+    app.include_router(partner_reviews.router, prefix=PREFIX)
     app.include_router(reviews_form.router, prefix=PREFIX)
     app.include_router(ical.router, prefix=PREFIX)
     app.include_router(reviews.router, prefix=PREFIX)

@@ -76,8 +76,10 @@ def request_locale(request: Request) -> str:
 
 
 # The partner API (api/routers/partner_*.py) answers errors as RFC 9457 problem details;
-# the widget's routes keep their `{"error": …}` shape.
+# the widget's routes keep their `{"error": …}` shape. `/v1/reviews` is the partner API only
+# as this exact path: the shop's `/v1/reviews/{review_id}/answer` keeps the public shape.
 PARTNER_PREFIXES = tuple(f"{PREFIX}/{part}" for part in ("orders", "dates", "waitlist", "date-"))
+PARTNER_PATHS = (f"{PREFIX}/reviews",)
 PROBLEM_TYPE = "urn:miomente:problem:"
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -102,7 +104,7 @@ def redact(path: str) -> str:
 
 
 def is_partner_api(path: str) -> bool:
-    return path.startswith(PARTNER_PREFIXES)
+    return path.startswith(PARTNER_PREFIXES) or path.rstrip("/") in PARTNER_PATHS
 
 
 def problem_response(request: Request, status: int, key: str, **params: object) -> JSONResponse:

@@ -17,8 +17,9 @@ import streamlit as st
 
 from components import widgets
 from components.feedback import show_refusal
-from components.i18n import moment, t
+from components.i18n import locale, moment, t
 from components.text import md
+from core import i18n
 from core.clock import now_utc
 from core.db import Databases
 from core.errors import Refusal
@@ -51,8 +52,22 @@ def _whole(values: pd.Series) -> list[str]:
     return ["" if pd.isna(v) else str(int(v)) for v in values]
 
 
+def error_text(error: object, lang: str) -> str:
+    """A delivery's recorded error for people: the job's own reasons (no answer in time, a
+    redirect, a certificate that did not verify) in `lang`, anything else as recorded."""
+    if error is None or pd.isna(error):
+        return ""
+    text = str(error)
+    if text in (wh.ERROR_TIMEOUT, wh.ERROR_REDIRECT):
+        return i18n.translate(f"webhooks.error_{text}", lang)
+    if text.startswith(wh.ERROR_TLS):
+        return i18n.translate("webhooks.error_tls", lang, detail=text[len(wh.ERROR_TLS) :])
+    return text
+
+
 def log_frame(frame: pd.DataFrame, *, per_partner: bool) -> pd.DataFrame:
     """The delivery log for display: Berlin times, translated status, text columns."""
+    lang = locale()
     out = pd.DataFrame(
         {
             t("webhooks.col_id"): frame["delivery_id"].astype(int),
@@ -63,7 +78,7 @@ def log_frame(frame: pd.DataFrame, *, per_partner: bool) -> pd.DataFrame:
             t("webhooks.col_code"): _whole(frame["status_code"]),
             t("webhooks.col_duration"): _whole(frame["duration_ms"]),
             t("webhooks.col_excerpt"): frame["response_excerpt"].fillna("").astype(str),
-            t("webhooks.col_error"): frame["error"].fillna("").astype(str),
+            t("webhooks.col_error"): [error_text(e, lang) for e in frame["error"]],
             t("webhooks.col_next"): [
                 moment(n) if s == "pending" else ""
                 for n, s in zip(frame["next_attempt_at"], frame["status"], strict=True)

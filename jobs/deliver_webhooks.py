@@ -9,12 +9,20 @@ name: SNI and Host carry it). A failure is retried with exponential backoff and 
 (core/webhook_retry.py) until 3 days after the event; 410 disables the endpoint at once, five
 days of failures disable it and mail the partner (data/integrations/webhooks.py). Finished
 deliveries older than 30 days are purged at the end of each run.
+
+Certificates are always verified, against certifi's public roots. A receiver behind a private
+CA is trusted through httpx's documented `SSL_CERT_FILE` (or `SSL_CERT_DIR`), read when the
+run's client is made; that bundle replaces the public roots, so it must hold them too. There
+is no switch that turns verification off: a certificate that does not verify fails the
+attempt as "tls: <OpenSSL's reason>" (the Webhooks page says it in the partner's language)
+and is retried like any other failure.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -26,6 +34,9 @@ from core import ssrf, webhook_signing
 from core.errors import Refusal
 from core.webhook_retry import retry_delay
 from data.integrations.webhooks import (
+    ERROR_REDIRECT,
+    ERROR_TIMEOUT,
+    ERROR_TLS,
     Attempt,
     Delivery,
     claim_deliveries,
@@ -105,9 +116,9 @@ def send_one(
             extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
         )
     except httpx.TimeoutException:
-        return failed(error="timeout", duration_ms=_ms(started))
+        return failed(error=ERROR_TIMEOUT, duration_ms=_ms(started))
     except httpx.HTTPError as exc:
-        return failed(error=type(exc).__name__[:200], duration_ms=_ms(started))
+        return failed(error=_no_answer(exc), duration_ms=_ms(started))
     duration = _ms(started)
     code = response.status_code
     if 200 <= code < 300:
@@ -118,8 +129,22 @@ def send_one(
             duration_ms=duration,
             excerpt=_excerpt(response),
         )
-    reason = "redirect" if 300 <= code < 400 else f"HTTP {code}"
+    reason = ERROR_REDIRECT if 300 <= code < 400 else f"HTTP {code}"
     return failed(status_code=code, duration_ms=duration, error=reason, excerpt=_excerpt(response))
+
+
+def _no_answer(exc: httpx.HTTPError) -> str:
+    """Why a request got no answer: a certificate that did not verify as "tls: " and
+    OpenSSL's reason (self-signed, unknown issuer, another host name, expired), else the
+    error's class."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"{ERROR_TLS}{cause.verify_message or cause.reason or 'verify failed'}"[:200]
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__[:200]
 
 
 def _ms(started: float) -> int:

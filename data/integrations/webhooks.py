@@ -72,6 +72,11 @@ NEEDS_PARTNER = "webhooks.needs_partner"
 NOT_FOUND = "webhooks.not_found"
 SYSTEM_ONLY = "access.system_only"
 DISABLED_TEMPLATE = "webhook_disabled"
+# What the job records for an attempt without a usable answer, besides "HTTP <code>", "ssrf: …"
+# and an error's class: no answer in time, a redirect (never followed), and a certificate that
+# did not verify ("tls: " + OpenSSL's reason). The Webhooks page says them in the reader's
+# language.
+ERROR_TIMEOUT, ERROR_REDIRECT, ERROR_TLS = "timeout", "redirect", "tls: "
 
 DELIVERY_COLUMNS = [
     "delivery_id",

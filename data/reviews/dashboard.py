@@ -4,23 +4,29 @@ Reviews live in Magento (`review`, `review_detail`, `rating_option_vote`); a rev
 the average of its votes (one per rating), rounded half up to whole stars for the distribution
 and the stars filter. Every average counts approved reviews only; a course shows its own
 average from `MIN_FOR_AVERAGE` reviews on (fewer: `average` is None and the page says so).
-The list shows every status and is paged in SQL; "answered" means an approved answer
-(data/reviews/responses.py), read from the portal DB as ids and bound into the shop query.
+The list shows every status and is paged in SQL (the portal's pages: `list_reviews`; the
+partner API's keyset slices: `reviews_after`, the same rows and filters); "answered" means an
+approved answer (data/reviews/responses.py), read from the portal DB as ids and bound into the
+shop query.
 """
 
 from __future__ import annotations
 
+import base64
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Integer, Select, Subquery, and_, case, cast, func, select, true
+from sqlalchemy import Integer, Select, Subquery, and_, case, cast, func, or_, select, true
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
 from core import periods, sql
 from core.clock import now_utc
 from core.db import Databases
+from core.validation import InvalidInput
 from data.access import scope
 from data.access.permissions import REVIEWS_READ, requires
 from data.access.viewer import Viewer
@@ -193,13 +199,86 @@ def list_reviews(
     with db.magento.connect() as conn:
         total = int(conn.execute(counted).scalar() or 0)
         rows = conn.execute(paged.limit(size).offset(number * size)).mappings().all()
+    return ReviewPage(_frame(db, rows, answered), total, number, size)
+
+
+def _frame(db: Databases, rows: Sequence[RowMapping], answered: list[int]) -> pd.DataFrame:
+    """The list's rows with their course names and whether each carries an approved answer."""
     shop_columns = [c for c in LIST_COLUMNS if c not in ("course", "answered")]
     frame = pd.DataFrame([dict(r) for r in rows], columns=shop_columns)
     names = _names(db, sorted({int(p) for p in frame["product_id"]}))
     frame.insert(3, "course", [names.get(int(p), "") for p in frame["product_id"]])
     done = set(answered)
     frame["answered"] = [int(r) in done for r in frame["review_id"]]
-    return ReviewPage(frame, total, number, size)
+    return frame
+
+
+# --- keyset slices (the partner API's cursor) ---------------------------------------------------
+
+MAX_SLICE = 100
+MAX_ID = 2**31 - 1
+CURSOR_INVALID = "partner_api.cursor_invalid"
+_CURSOR_KIND = "reviews"
+
+
+@dataclass(frozen=True)
+class ReviewSlice:
+    rows: pd.DataFrame  # LIST_COLUMNS, newest first, as in ReviewPage
+    next_cursor: str | None  # None: this was the last slice
+
+
+def _cursor(created_at: datetime, review_id: int) -> str:
+    raw = f"{_CURSOR_KIND}|{created_at.isoformat()}|{review_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, int]:
+    """(created_at, review_id) of the last review of the previous slice, from `_cursor`."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, stamp, review_id = raw.split("|")
+        created_at, last_id = datetime.fromisoformat(stamp), int(review_id)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(CURSOR_INVALID) from None
+    if kind != _CURSOR_KIND or created_at.tzinfo is not None:  # we write naive UTC only
+        raise InvalidInput(CURSOR_INVALID)
+    if not 1970 <= created_at.year < 2200 or not 0 < last_id <= MAX_ID:
+        raise InvalidInput(CURSOR_INVALID)
+    return created_at, last_id
+
+
+@requires(REVIEWS_READ)
+def reviews_after(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    filters: ReviewFilters = ReviewFilters(),
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> ReviewSlice:
+    """Up to `limit` of the viewer's reviews after `cursor` (None: from the newest): the rows,
+    filters and order of `list_reviews`, read by keyset (created_at + review_id, never
+    OFFSET), so reviews written meanwhile neither repeat nor go missing."""
+    size = max(1, min(int(limit), MAX_SLICE))
+    after = _read_cursor(cursor) if cursor else None
+    ids = _products(viewer, db, filters)
+    if ids == []:
+        return ReviewSlice(pd.DataFrame(columns=LIST_COLUMNS), None)
+    answered = _answered_ids(viewer, db, ids)
+    query = _list_query(ids, filters, answered)
+    if after is not None:
+        stamp, last_id = after
+        query = query.where(
+            or_(R.c.created_at < stamp, and_(R.c.created_at == stamp, R.c.review_id < last_id))
+        )
+    query = query.order_by(R.c.created_at.desc(), R.c.review_id.desc()).limit(size + 1)
+    with db.magento.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    following = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        following = _cursor(last["created_at"], int(last["review_id"]))
+    return ReviewSlice(_frame(db, rows[:size], answered), following)
 
 
 @requires(REVIEWS_READ)

@@ -88,6 +88,9 @@ def test_a_key_of_a_reads_only_as_far_as_a_reaches(world: WidgetWorld, api: Test
     waiting = api.get("/v1/waitlist", headers=headers).json()["items"]
     assert [w["customer_name"] for w in waiting] == ["Wanda Warte"]
     assert api.get("/v1/date-requests", headers=headers).status_code == 200
+    reviews = api.get("/v1/reviews", headers=headers).json()["items"]
+    assert {r["review_id"] for r in reviews} == {1, 2}  # B's 3 and 4: never
+    assert {r["product_id"] for r in reviews} <= {101, 102}
     # Filters of the portal's list, by their API names.
     only = api.get("/v1/orders", headers=headers, params={"course": "102"}).json()["items"]
     assert {row["product_id"] for row in only} == {102}
@@ -119,8 +122,11 @@ def test_a_key_of_a_never_changes_b(world: WidgetWorld, api: TestClient) -> None
     assert created.status_code in (403, 404), created.text
     assert b_date() == before
     # And B's key sees none of A's orders.
-    b_items = api.get("/v1/orders", headers=_auth(world, PARTNER_B)).json()["items"]
+    b_headers = _auth(world, PARTNER_B)
+    b_items = api.get("/v1/orders", headers=b_headers).json()["items"]
     assert {row["partner_id"] for row in b_items} == {2}
+    b_reviews = api.get("/v1/reviews", headers=b_headers).json()["items"]
+    assert {r["review_id"] for r in b_reviews} == {3, 4}
 
 
 def test_scopes_are_refused_by_the_data_layer(world: WidgetWorld, api: TestClient) -> None:
@@ -271,7 +277,8 @@ def test_openapi_has_the_bearer_scheme_and_an_example_per_endpoint(api: TestClie
         if is_partner_api(path)
         for method, op in ops.items()
     }
-    assert len(partner) == 10
+    assert len(partner) == 11
+    assert ("/v1/reviews", "get") in partner  # the shop's …/{review_id}/answer is not
     for (path, method), op in partner.items():
         assert op["security"] == [{"ApiKey": []}], (path, method)
         ok = op["responses"].get("200") or op["responses"]["201"]

@@ -68,3 +68,4 @@ def test_no_generated_request_gets_a_server_error(world: WidgetWorld) -> None:
     assert "GET /v1/widget/{key}/dates" in tested
     assert "POST /v1/terminvorschlag/{token}" in tested
     assert {"POST /v1/widget/{key}/waitlist", "POST /v1/widget/{key}/date-request"} <= set(tested)
+    assert "GET /v1/reviews/{review_id}/answer" in tested and "GET /v1/reviews" not in tested

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, update
 from standardwebhooks.webhooks import Webhook
 
+from components.webhooks_view import error_text
 from core import ssrf
 from core.db import Databases
 from core.settings import Settings
@@ -25,6 +26,7 @@ from data.portal_schema import outbox, webhook_deliveries, webhook_endpoints, we
 from jobs.deliver_webhooks import deliver_due, new_client
 from jobs.registry import TASKS, Every
 from jobs.runner import JobContext
+from tests.support import tls
 from tests.support.webhook_receiver import WebhookReceiver
 
 NOW = datetime(2026, 11, 25, 12, 0)
@@ -125,6 +127,76 @@ def test_a_test_event_is_delivered_signed(ctx: JobContext, receiver: WebhookRece
     assert (row["status"], row["status_code"], row["attempts"]) == ("ok", 204, 1)
     log = wh.list_deliveries(A, ctx.db)
     assert list(log["status"]) == ["ok"]
+
+
+def _loopback(host: str, port: int) -> list[str]:
+    # "localhost" may resolve to ::1 first; the test's HTTPS receiver listens on 127.0.0.1.
+    assert host == tls.HOST
+    return [tls.LOOPBACK]
+
+
+@pytest.fixture
+def test_ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tls.LocalCa:
+    """A CA made here, trusted by the job's own client through httpx's SSL_CERT_FILE (the
+    documented way to trust a private CA; verification stays on)."""
+    ca = tls.make_ca(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca.path))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    return ca
+
+
+def test_an_https_receiver_gets_a_signed_delivery(
+    ctx: JobContext, loopback: None, test_ca: tls.LocalCa, tmp_path: Path
+) -> None:
+    with WebhookReceiver(tls=test_ca.issue(tmp_path).context()) as hook:
+        assert hook.url.startswith("https://localhost:")
+        endpoint = _endpoint(ctx.db, A, hook.url, resolver=_loopback)
+        delivery_id = wh.send_test_event(A, ctx.db, endpoint_id=endpoint.endpoint_id, now=NOW)
+        totals = _deliver(ctx, resolver=_loopback)  # the job's own client (new_client())
+    assert (totals.sent, totals.ok) == (1, 1)
+    [request] = hook.requests
+    assert request.headers["host"] == hook.url.split("/")[2]  # the name, not the address
+    expected = Webhook(endpoint.secret).sign(
+        request.headers["webhook-id"], _stamp(NOW), request.body
+    )
+    assert request.headers["webhook-signature"] == expected
+    assert json.loads(request.body)["type"] == wh.TEST_EVENT
+    row = _delivery(ctx.db, delivery_id)
+    assert (row["status"], row["status_code"], row["error"]) == ("ok", 204, None)
+
+
+@pytest.mark.parametrize("served", ["self_signed", "ca_not_trusted"])
+def test_an_untrusted_certificate_fails_the_delivery(
+    ctx: JobContext, loopback: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, served: str
+) -> None:
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    if served == "self_signed":  # the test CA trusted, the receiver's certificate not from it
+        monkeypatch.setenv("SSL_CERT_FILE", str(tls.make_ca(tmp_path).path))
+        certificate = tls.self_signed(tmp_path)
+    else:  # a certificate of the test CA, and the client on its default roots (certifi)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        certificate = tls.make_ca(tmp_path).issue(tmp_path)
+    with WebhookReceiver(tls=certificate.context()) as hook:
+        endpoint = _endpoint(ctx.db, A, hook.url, resolver=_loopback)
+        delivery_id = wh.send_test_event(A, ctx.db, endpoint_id=endpoint.endpoint_id, now=NOW)
+        first = _deliver(ctx, resolver=_loopback)
+        row = _delivery(ctx.db, delivery_id)
+        assert (first.ok, first.retrying) == (0, 1)
+        assert (row["status"], row["status_code"], row["delivered_at"]) == ("pending", None, None)
+        reason = {"self_signed": "self-signed", "ca_not_trusted": "local issuer"}[served]
+        assert row["error"].startswith(wh.ERROR_TLS) and reason in row["error"], row["error"]
+        # Retried like any failure, and failed for good when the retries end.
+        late = _at(ctx, NOW + timedelta(days=3, hours=1))
+        assert _deliver(late, resolver=_loopback).failed == 1
+        assert hook.requests == []  # nothing was ever sent over the untrusted connection
+    row = _delivery(ctx.db, delivery_id)
+    assert (row["status"], row["attempts"], row["delivered_at"]) == ("failed", 2, None)
+    assert row["error"].startswith(wh.ERROR_TLS)
+    # The partner reads why, in German or English (the page: tests/pages/test_webhooks_page.py).
+    german, english = error_text(row["error"], "de"), error_text(row["error"], "en")
+    assert german.startswith("TLS-Zertifikat des Empfängers nicht vertrauenswürdig (")
+    assert english.startswith("The receiver's TLS certificate is not trusted (")
+    assert reason in german and reason in english
 
 
 def test_rotation_signs_with_both_secrets(ctx: JobContext, receiver: WebhookReceiver) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from core import ssrf
@@ -109,6 +109,36 @@ def test_english(app_world: Databases) -> None:
     text = assert_clean(at)
     assert "Signing secret" in text or "Send test event" in text
     assert "Add webhook" in text
+
+
+def test_the_jobs_reasons_are_in_the_readers_language(app_world: Databases) -> None:
+    endpoint = wh.save_endpoint(A, app_world, url=RECEIVER, events=wh.EVENT_TYPES)
+    for _ in range(3):
+        wh.send_test_event(A, app_world, endpoint_id=endpoint.endpoint_id)
+    recorded = [wh.ERROR_TLS + "self-signed certificate", wh.ERROR_TIMEOUT, "HTTP 500"]
+    d = webhook_deliveries
+    with app_world.portal.begin() as conn:
+        ids = sorted(conn.execute(select(d.c.delivery_id)).scalars())
+        for delivery_id, error in zip(ids, recorded, strict=True):
+            conn.execute(update(d).where(d.c.delivery_id == delivery_id)
+                         .values(status="failed", error=error))  # fmt: skip
+    shown = {
+        "de": [
+            "HTTP 500",
+            "Zeitüberschreitung: keine Antwort rechtzeitig",
+            "TLS-Zertifikat des Empfängers nicht vertrauenswürdig (self-signed certificate)",
+        ],
+        "en": [
+            "HTTP 500",
+            "Timeout: no answer in time",
+            "The receiver's TLS certificate is not trusted (self-signed certificate)",
+        ],
+    }
+    for locale, column in (("de", "Fehler"), ("en", "Error")):
+        at = open_page(PAGE, user_id=ALPHA, locale=locale)
+        assert_clean(at)
+        [log] = [f.value for f in at.dataframe if column in f.value.columns]
+        assert list(log[column]) == shown[locale]  # newest first
 
 
 def test_the_disabled_mail_links_to_this_page(app_world: Databases) -> None:

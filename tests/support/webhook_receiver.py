@@ -5,10 +5,15 @@ records each request (headers, body). It answers from a script: `respond(status,
 headers=…, body=…)` queues answers; `delay` seconds hold an answer (a slow receiver); with
 nothing queued it answers 204. `hook.url` is its address (plain http: only reachable when
 MIOMENTE_WEBHOOK_ALLOW_LOOPBACK is set, which the tests set explicitly).
+
+`WebhookReceiver(tls=context)` serves HTTPS with that server-side `ssl.SSLContext`
+(tests/support/tls.py); its address is then `https://localhost:<port>/hook`, the name its
+certificate is for, and a client that rejects the certificate never reaches the handler.
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import deque
@@ -33,7 +38,7 @@ class _Answer:
 
 
 class WebhookReceiver:
-    def __init__(self, *, keep: bool = True) -> None:
+    def __init__(self, *, keep: bool = True, tls: ssl.SSLContext | None = None) -> None:
         # keep=False: count requests without keeping them (the benchmark's 50,000).
         self.keep = keep
         self.count = 0
@@ -73,11 +78,16 @@ class WebhookReceiver:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        self.tls = tls is not None
+        if tls is not None:
+            # The handshake runs in accept(); a failed one is an OSError the server drops.
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        port = self._server.server_address[1]
+        return f"https://localhost:{port}/hook" if self.tls else f"http://127.0.0.1:{port}/hook"
 
     def respond(
         self,

@@ -6,8 +6,9 @@ and the stars filter. Every average counts approved reviews only; a course shows
 average from `MIN_FOR_AVERAGE` reviews on (fewer: `average` is None and the page says so).
 The list shows every status and is paged in SQL (the portal's pages: `list_reviews`; the
 partner API's keyset slices: `reviews_after`, the same rows and filters); "answered" means an
-approved answer (data/reviews/responses.py), read from the portal DB as ids and bound into the
-shop query.
+approved answer (data/reviews/responses.py), read from the portal DB as ids: bound into the
+shop query for the summary and the answered filter, a plain list page asks the portal about
+its own rows.
 """
 
 from __future__ import annotations
@@ -17,9 +18,23 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Integer, Select, Subquery, and_, case, cast, func, or_, select, true
+from sqlalchemy import (
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -87,6 +102,11 @@ def _whole_stars(score: ColumnElement) -> ColumnElement:
     return cast(func.round(score), Integer)
 
 
+# A review's votes grouped in the order of the shop index on review (product, status, created):
+# the same groups as by review_id alone (its key), but MariaDB needs no temporary table to sort.
+_REVIEW_GROUP = (R.c.entity_pk_value, R.c.status_id, R.c.created_at, R.c.review_id)
+
+
 def _scored(ids: list[int] | None, filters: ReviewFilters) -> Subquery:
     """Approved reviews in scope and period with their score: one join and one GROUP BY, so
     the database reads each review's votes once (a correlated subquery per row costs seconds
@@ -98,19 +118,29 @@ def _scored(ids: list[int] | None, filters: ReviewFilters) -> Subquery:
         )
         .join(V, V.c.review_id == R.c.review_id)
         .where(R.c.status_id == REVIEW_APPROVED, _product_filter(ids), _period(filters))
-        .group_by(R.c.review_id, R.c.entity_pk_value, R.c.created_at)
+        .group_by(*_REVIEW_GROUP)
         .subquery("scored")
     )  # fmt: skip
 
 
-def _period(filters: ReviewFilters) -> ColumnElement[bool]:
-    conditions: list[ColumnElement[bool]] = []
+def _bounds(filters: ReviewFilters) -> tuple[datetime | None, datetime | None]:
+    """The filter's period as [start, end) in naive UTC; None: open on that side."""
+    start = end = None
     if filters.first_day is not None:
-        conditions.append(
-            R.c.created_at >= periods.days(filters.first_day, filters.first_day).start
-        )
+        start = periods.days(filters.first_day, filters.first_day).start
     if filters.last_day is not None:
-        conditions.append(R.c.created_at < periods.days(filters.last_day, filters.last_day).end)
+        end = periods.days(filters.last_day, filters.last_day).end
+    return start, end
+
+
+def _period(filters: ReviewFilters, column: ColumnElement | None = None) -> ColumnElement[bool]:
+    created = R.c.created_at if column is None else column
+    start, end = _bounds(filters)
+    conditions: list[ColumnElement[bool]] = []
+    if start is not None:
+        conditions.append(created >= start)
+    if end is not None:
+        conditions.append(created < end)
     return and_(true(), *conditions)
 
 
@@ -127,14 +157,21 @@ def _product_filter(ids: list[int] | None) -> ColumnElement[bool]:
     return true() if ids is None else sql.int_in(R.c.entity_pk_value, ids)
 
 
-def _answered_ids(viewer: Viewer, db: Databases, ids: list[int] | None) -> list[int]:
-    """Reviews of the viewer's products with an approved (published) answer."""
+def _answered_ids(
+    viewer: Viewer, db: Databases, ids: list[int] | None, among: list[int] | None = None
+) -> list[int]:
+    """Reviews of the viewer's products with an approved (published) answer; `among`: only
+    of these reviews (a list page asks for its own rows, not for every answered review)."""
     S = review_responses
     query = select(S.c.review_id).where(
         S.c.published_body.is_not(None), scope.partner_filter(S.c.partner_id, viewer)
     )
     if ids is not None:
         query = query.where(sql.int_in(S.c.product_id, ids))
+    if among is not None:
+        if not among:
+            return []
+        query = query.where(sql.int_in(S.c.review_id, among))
     with db.portal.connect() as conn:
         return [int(r) for r in conn.execute(query).scalars()]
 
@@ -192,24 +229,40 @@ def list_reviews(
     ids = _products(viewer, db, filters)
     if ids == []:
         return ReviewPage(pd.DataFrame(columns=LIST_COLUMNS), 0, 0, size)
-    answered = _answered_ids(viewer, db, ids)
+    # The answered filter needs every answered review; without it only the page's rows.
+    answered = _answered_ids(viewer, db, ids) if filters.answered is not None else []
     base = _list_query(ids, filters, answered)
     counted = select(func.count()).select_from(R).where(*_list_conditions(ids, filters, answered))
     paged = base.order_by(R.c.created_at.desc(), R.c.review_id.desc())
     with db.magento.connect() as conn:
         total = int(conn.execute(counted).scalar() or 0)
         rows = conn.execute(paged.limit(size).offset(number * size)).mappings().all()
-    return ReviewPage(_frame(db, rows, answered), total, number, size)
+    frame = _frame(viewer, db, rows, ids=ids, filters=filters, answered=answered)
+    return ReviewPage(frame, total, number, size)
 
 
-def _frame(db: Databases, rows: Sequence[RowMapping], answered: list[int]) -> pd.DataFrame:
-    """The list's rows with their course names and whether each carries an approved answer."""
+def _frame(
+    viewer: Viewer,
+    db: Databases,
+    rows: Sequence[RowMapping],
+    *,
+    ids: list[int] | None,
+    filters: ReviewFilters,
+    answered: list[int],
+) -> pd.DataFrame:
+    """The list's rows with their course names and whether each carries an approved answer
+    (`answered` holds them all under the answered filter; else the rows' own are asked)."""
     shop_columns = [c for c in LIST_COLUMNS if c not in ("course", "answered")]
     frame = pd.DataFrame([dict(r) for r in rows], columns=shop_columns)
     names = _names(db, sorted({int(p) for p in frame["product_id"]}))
     frame.insert(3, "course", [names.get(int(p), "") for p in frame["product_id"]])
-    done = set(answered)
-    frame["answered"] = [int(r) in done for r in frame["review_id"]]
+    page_ids = [int(r) for r in frame["review_id"]]
+    done = (
+        set(answered)
+        if filters.answered is not None
+        else set(_answered_ids(viewer, db, ids, among=page_ids))
+    )
+    frame["answered"] = [r in done for r in page_ids]
     return frame
 
 
@@ -264,7 +317,8 @@ def reviews_after(
     ids = _products(viewer, db, filters)
     if ids == []:
         return ReviewSlice(pd.DataFrame(columns=LIST_COLUMNS), None)
-    answered = _answered_ids(viewer, db, ids)
+    # The answered filter needs every answered review; without it only the slice's rows.
+    answered = _answered_ids(viewer, db, ids) if filters.answered is not None else []
     query = _list_query(ids, filters, answered)
     if after is not None:
         stamp, last_id = after
@@ -278,7 +332,8 @@ def reviews_after(
     if len(rows) > size:
         last = rows[size - 1]
         following = _cursor(last["created_at"], int(last["review_id"]))
-    return ReviewSlice(_frame(db, rows[:size], answered), following)
+    frame = _frame(viewer, db, rows[:size], ids=ids, filters=filters, answered=answered)
+    return ReviewSlice(frame, following)
 
 
 @requires(REVIEWS_READ)
@@ -303,33 +358,16 @@ def _month_bounds(last_day: date, months: int) -> list[periods.Period]:
     return [periods.month_of(periods.shift_day(first, i)) for i in range(months)]
 
 
-def _trend(
-    db: Databases, ids: list[int] | None, filters: ReviewFilters, now: datetime
-) -> pd.DataFrame:
-    """Approved reviews and their average per Berlin month: the filter's months (at most
-    MAX_TREND_MONTHS, the latest), else the last TREND_MONTHS up to now's month."""
+def _trend_months(filters: ReviewFilters, now: datetime) -> list[periods.Period]:
+    """The trend's Berlin months: the filter's months (at most MAX_TREND_MONTHS, the latest),
+    else the last TREND_MONTHS up to now's month."""
     last = filters.last_day or periods.berlin_today(now)
     if filters.first_day is not None:
         span = (last.year - filters.first_day.year) * 12 + last.month - filters.first_day.month + 1
         months = max(1, min(span, MAX_TREND_MONTHS))
     else:
         months = TREND_MONTHS
-    bounds = _month_bounds(last, months)
-    # Exact Berlin months in any dialect: the month index is a CASE over the UTC boundaries.
-    scored = _scored(
-        ids, ReviewFilters(first_day=bounds[0].first_day, last_day=bounds[-1].last_day)
-    )
-    index = case(*[(scored.c.created_at < m.end, i) for i, m in enumerate(bounds)], else_=None)
-    query = select(
-        index.label("m"), func.count().label("count"), func.avg(scored.c.score).label("average")
-    ).group_by(index)
-    with db.magento.connect() as conn:
-        found = {int(m): (int(n), avg) for m, n, avg in conn.execute(query) if m is not None}
-    rows = []
-    for i, month in enumerate(bounds):
-        n, avg = found.get(i, (0, None))
-        rows.append({"month": month.first_day, "count": n, "average": _rounded(avg)})
-    return pd.DataFrame(rows, columns=["month", "count", "average"])
+    return _month_bounds(last, months)
 
 
 def _rounded(value: object) -> float | None:
@@ -339,16 +377,100 @@ def _rounded(value: object) -> float | None:
 Grouped = list[tuple[int, int, int, float]]  # product id, whole stars, reviews, sum of scores
 
 
-def _per_stars(db: Databases, ids: list[int] | None, filters: ReviewFilters) -> Grouped:
-    """Approved reviews per (course, whole stars), with the sum of their exact scores."""
-    scored = _scored(ids, filters)
-    stars = _whole_stars(scored.c.score)
-    query = select(
-        scored.c.product_id, stars.label("stars"), func.count().label("count"),
-        func.sum(scored.c.score).label("total"),
-    ).group_by(scored.c.product_id, stars)  # fmt: skip
+@dataclass(frozen=True)
+class _Figures:
+    grouped: Grouped  # in the filter, by product id and stars
+    answered: int  # in the filter, with a published answer
+    months: dict[int, tuple[int, Decimal]]  # trend month index -> reviews, sum of scores
+
+
+# The two groupings of `_figures`: each scored review is read once and counted in both.
+_BY_COURSE, _BY_MONTH = 0, 1
+
+
+def _figures(
+    db: Databases,
+    ids: list[int] | None,
+    filters: ReviewFilters,
+    months: list[periods.Period],
+    answered: list[int],
+) -> _Figures:
+    """Every figure of the summary in one statement over the approved reviews in the filter's
+    period or the trend's months. The inner query scores each review once (its votes joined
+    and grouped) and marks it: trend month (-1: none; exact Berlin months in any dialect, a
+    CASE over the UTC boundaries), in the filter or not, answered or not. Joined with a
+    two-row table of groupings (GROUPING SETS without the dialect: SQLite has none), the
+    reviews in the filter count per (course, whole stars) and those in the trend per month,
+    so the shop returns about a hundred rows, not one per review."""
+    trend = ReviewFilters(first_day=months[0].first_day, last_day=months[-1].last_day)
+    month = case(
+        (R.c.created_at < months[0].start, -1),
+        *[(R.c.created_at < m.end, i) for i, m in enumerate(months)],
+        else_=-1,
+    )
+    inside = case((_period(filters), 1), else_=0)
+    done = (
+        case((sql.int_in(R.c.review_id, answered), 1), else_=0)
+        if answered
+        else literal_column("0", Integer)
+    )
+    scored = (
+        select(
+            R.c.entity_pk_value.label("product_id"), month.label("month"),
+            inside.label("inside"), done.label("answered"), func.avg(V.c.value).label("score"),
+        )
+        .join(V, V.c.review_id == R.c.review_id)
+        .where(
+            R.c.status_id == REVIEW_APPROVED, _product_filter(ids),
+            or_(_period(filters), _period(trend)),
+        )
+        .group_by(*_REVIEW_GROUP)
+        .subquery("scored")
+    )  # fmt: skip
+    groupings = union_all(
+        select(literal_column(str(_BY_COURSE), Integer).label("breakdown")),
+        select(literal_column(str(_BY_MONTH), Integer).label("breakdown")),
+    ).subquery("groupings")
+    by_course = groupings.c.breakdown == _BY_COURSE
+    key = case((by_course, scored.c.product_id), else_=scored.c.month)
+    stars = case((by_course, _whole_stars(scored.c.score)), else_=0)
+    query = (
+        select(
+            groupings.c.breakdown, key, stars, func.count(), func.sum(scored.c.score),
+            func.sum(scored.c.answered),
+        )
+        .select_from(scored)
+        .join(groupings, or_(
+            and_(by_course, scored.c.inside == 1),
+            and_(groupings.c.breakdown == _BY_MONTH, scored.c.month >= 0),
+        ))
+        .group_by(groupings.c.breakdown, key, stars)
+    )  # fmt: skip
+    grouped: Grouped = []
+    done_count = 0
+    trend_months: dict[int, tuple[int, Decimal]] = {}
     with db.magento.connect() as conn:
-        return [(int(p), int(s), int(n), float(total)) for p, s, n, total in conn.execute(query)]
+        rows = conn.execute(query).all()
+    for grouping, k, s, n, total, n_answered in rows:
+        if grouping == _BY_COURSE:
+            grouped.append((int(k), int(s), int(n), float(total)))
+            done_count += int(n_answered)
+        else:
+            trend_months[int(k)] = (int(n), Decimal(total))
+    return _Figures(sorted(grouped), done_count, trend_months)
+
+
+def _trend(figures: _Figures | None, months: list[periods.Period]) -> pd.DataFrame:
+    """Approved reviews and their average per trend month (the sum of the month's scores,
+    exact where the driver returns decimals, over their count)."""
+    found = figures.months if figures is not None else {}
+    rows = []
+    for i, month in enumerate(months):
+        n, total = found.get(i, (0, Decimal(0)))
+        rows.append(
+            {"month": month.first_day, "count": n, "average": _rounded(total / n) if n else None}
+        )
+    return pd.DataFrame(rows, columns=["month", "count", "average"])
 
 
 def _per_course(db: Databases, grouped: Grouped) -> pd.DataFrame:
@@ -400,26 +522,45 @@ def _marketplace(db: Databases, kind: str, filters: ReviewFilters) -> tuple[floa
     return _rounded(avg), int(n or 0)
 
 
-def _answer_times(
-    viewer: Viewer, db: Databases, ids: list[int] | None, filters: ReviewFilters
-) -> list[float]:
-    """Hours from each answered review to its answer's first approval."""
+@dataclass(frozen=True)
+class _Answers:
+    published: list[int]  # reviews with an approved (published) answer
+    times: list[tuple[datetime, datetime]]  # review created, answer first approved
+
+
+def _answers(viewer: Viewer, db: Databases, ids: list[int] | None) -> _Answers:
+    """The viewer's answers that count for the summary, in one read of the portal: the
+    reviews with a published answer and, for the time to answer, each first approval."""
     S = review_responses
-    query = select(S.c.review_created_at, S.c.first_approved_at).where(
-        S.c.first_approved_at.is_not(None), scope.partner_filter(S.c.partner_id, viewer)
-    )
+    published = S.c.published_body.is_not(None)
+    query = select(
+        S.c.review_id, published.label("published"), S.c.review_created_at,
+        S.c.first_approved_at,
+    ).where(
+        or_(published, S.c.first_approved_at.is_not(None)),
+        scope.partner_filter(S.c.partner_id, viewer),
+    )  # fmt: skip
     if ids is not None:
         query = query.where(sql.int_in(S.c.product_id, ids))
-    if filters.first_day is not None:
-        start = periods.days(filters.first_day, filters.first_day).start
-        query = query.where(S.c.review_created_at >= start)
-    if filters.last_day is not None:
-        query = query.where(
-            S.c.review_created_at < periods.days(filters.last_day, filters.last_day).end
-        )
     with db.portal.connect() as conn:
-        pairs = conn.execute(query).all()
-    return [max((done - asked) / timedelta(hours=1), 0.0) for asked, done in pairs]
+        rows = conn.execute(query).all()
+    return _Answers(
+        published=[int(review_id) for review_id, shown, _c, _a in rows if shown],
+        times=[(asked, done) for _r, _s, asked, done in rows if done is not None],
+    )
+
+
+_HOUR = timedelta(hours=1)
+
+
+def _answer_hours(answers: _Answers, filters: ReviewFilters) -> list[float]:
+    """Hours from each answered review in the filter's period to its answer's first approval."""
+    start, end = _bounds(filters)
+    return [
+        max((done - asked) / _HOUR, 0.0)
+        for asked, done in answers.times
+        if (start is None or asked >= start) and (end is None or asked < end)
+    ]
 
 
 def _answered_count(
@@ -446,26 +587,27 @@ def review_summary(
     """The figures over the viewer's approved reviews in the course and period filter (the
     stars and answered filters narrow the list only)."""
     ids = _products(viewer, db, filters)
-    moment = now or now_utc()
+    months = _trend_months(filters, now or now_utc())
     if ids == []:
         empty = pd.DataFrame(columns=["product_id", "course", "count", "average"])
-        trend = _trend(db, [], filters, moment)
-        return Summary(0, None, empty, dict.fromkeys(range(1, 6), 0), trend)
-    grouped = _per_stars(db, ids, filters)
+        return Summary(0, None, empty, dict.fromkeys(range(1, 6), 0), _trend(None, months))
+    answers = _answers(viewer, db, ids)
+    figures = _figures(db, ids, filters, months, answers.published)
+    grouped = figures.grouped
     count = sum(n for _p, _s, n, _t in grouped)
     average = round(sum(t for _p, _s, _n, t in grouped) / count, 2) if count else None
     distribution = dict.fromkeys(range(1, 6), 0)
     for _product, stars, n, _total in grouped:
         if 1 <= stars <= 5:
             distribution[stars] += n
-    answered = _answered_count(db, ids, filters, _answered_ids(viewer, db, ids))
-    hours = _answer_times(viewer, db, ids, filters)
+    answered = figures.answered
+    hours = _answer_hours(answers, filters)
     return Summary(
         count=count,
         average=average,
         per_course=_per_course(db, grouped),
         distribution=distribution,
-        trend=_trend(db, ids, filters, moment),
+        trend=_trend(figures, months),
         answered=answered,
         median_hours_to_answer=round(statistics.median(hours), 1) if hours else None,
         answered_share=round(answered / count, 4) if count else None,

@@ -91,6 +91,19 @@ def test_trend_is_per_berlin_month(reviews: Databases) -> None:
     assert counts == {date(2026, 9, 1): 1, date(2026, 10, 1): 1, date(2026, 11, 1): 2}
 
 
+def test_trend_months_reach_beyond_the_period_filter(reviews: Databases) -> None:
+    # 10.10.–5.11.: reviews 12 (15.10.) and 11 (1.11. in Berlin) count; the trend shows whole
+    # months, so November also has 16 (20.11.), outside the filter.
+    filters = ReviewFilters(first_day=date(2026, 10, 10), last_day=date(2026, 11, 5))
+    summary = dashboard.review_summary(ALPHA, reviews, filters=filters, now=NOW)
+    assert summary.count == 2 and summary.average == 3.75  # 4.5 and 3
+    assert summary.distribution == {1: 0, 2: 0, 3: 1, 4: 0, 5: 1}
+    assert list(summary.per_course["count"]) == [2]
+    trend = summary.trend.set_index("month")
+    assert dict(trend["count"]) == {date(2026, 10, 1): 1, date(2026, 11, 1): 2}
+    assert dict(trend["average"]) == {date(2026, 10, 1): 4.5, date(2026, 11, 1): 4.0}
+
+
 def test_marketplace_average_of_the_same_kind(reviews: Databases) -> None:
     alpha = dashboard.marketplace_average(ALPHA, reviews)
     assert alpha is not None and alpha.kind == "Kochschule"
@@ -146,6 +159,24 @@ def test_answered_filter_share_and_median_time(reviews: Databases) -> None:
     assert dashboard.answered_share(ALPHA, reviews, product_ids=[101]) == pytest.approx(1 / 4)
     assert dashboard.answered_share(ALPHA, reviews, product_ids=[201]) is None  # not A's
     assert answer.status == "pending"
+
+
+def test_an_answered_review_withdrawn_in_the_shop_no_longer_counts_as_answered(
+    reviews: Databases,
+) -> None:
+    answer = responses.save_answer(
+        ALPHA, reviews, review_id=12, body="Danke!", now=datetime(2026, 10, 15, 21)
+    )
+    assert responses.approve_answer(STAFF, reviews, response_id=answer.response_id,
+                                    now=datetime(2026, 10, 16, 9))  # fmt: skip
+    assert dashboard.review_summary(ALPHA, reviews, now=NOW).answered == 1
+    with reviews.magento.begin() as conn:  # the shop takes review 12 back
+        conn.execute(
+            update(m.review).where(m.review.c.review_id == 12).values(status_id=m.REVIEW_PENDING)
+        )
+    summary = dashboard.review_summary(ALPHA, reviews, now=NOW)
+    assert summary.count == 5 and summary.answered == 0 and summary.answered_share == 0
+    assert summary.median_hours_to_answer == 24.0  # the time to answer still counts
 
 
 def test_another_partners_course_filter_shows_nothing(reviews: Databases) -> None:

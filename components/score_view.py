@@ -31,10 +31,12 @@ from data.access.viewer import ScopeError
 from data.marketing.scores import (
     SORTS,
     CourseScore,
+    UnscoredCourse,
     rescore_course,
     score_courses,
     score_history,
     score_overview,
+    unscored_courses,
 )
 from data.marketing.scores import course_scores as read_scores
 from marketing.score import Item
@@ -132,6 +134,24 @@ def _course(ctx: PageContext, course: CourseScore, history: pd.DataFrame) -> Non
             _rescore(ctx, course.product_id)
 
 
+def _unscored(ctx: PageContext, waiting: list[UnscoredCourse]) -> None:
+    """Courses without a score yet (new, the nightly job has not run): named, with when their
+    score comes and a button for it now, so a course never just goes missing from the list."""
+    if not waiting:
+        return
+    st.markdown(f"**{t('score.unscored_title', n=len(waiting))}**")
+    for course in waiting[:PAGE_SIZE]:
+        with st.container(border=True):
+            st.markdown(f"**{md(course.name or f'#{course.product_id}')}**")
+            st.caption(t("score.unscored"))
+            if st.button(
+                t("score.rescore"), key=f"score_now_{course.product_id}", icon=":material/refresh:"
+            ):
+                _rescore(ctx, course.product_id)
+    if len(waiting) > PAGE_SIZE:
+        st.caption(t("score.unscored_more", n=len(waiting) - PAGE_SIZE))
+
+
 def _rescore(ctx: PageContext, product_id: int) -> None:
     try:
         again = rescore_course(ctx.viewer, ctx.db, product_id=product_id)
@@ -168,6 +188,7 @@ def render_partner(ctx: PageContext) -> None:
             st.session_state[_FLASH] = t("score.rescored_all", n=done)
             st.rerun()
         return
+    _unscored(ctx, unscored_courses(ctx.viewer, ctx.db))
     page = _page(len(scores), PAGE_SIZE, "score_page")
     shown = scores[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     history = score_history(ctx.viewer, ctx.db, product_ids=[s.product_id for s in shown])

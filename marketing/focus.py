@@ -7,9 +7,10 @@ touches only the queries that share a stem with it. Pure.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from itertools import chain
 
 from marketing.keywords import SearchTerm, stems_of
 
@@ -31,9 +32,9 @@ class KeywordIndex:
                 self._by_stem[one].append(index)
 
     def best(self, stems: AbstractSet[str]) -> str | None:
-        hits: dict[int, int] = defaultdict(int)
-        for one in stems:
-            for index in self._by_stem.get(one, ()):
-                hits[index] += 1
-        complete = [i for i, n in hits.items() if n == self._queries[i][1]]
-        return self._queries[min(complete)][0] if complete else None
+        # How many of each query's stems the text holds, counted in C (Counter over the
+        # postings): a course's ~70 stems meet a few hundred queries.
+        hits = Counter(chain.from_iterable([self._by_stem.get(one, ()) for one in stems]))
+        queries = self._queries
+        complete = [i for i, n in hits.items() if n == queries[i][1]]
+        return queries[min(complete)][0] if complete else None

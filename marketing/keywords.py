@@ -18,7 +18,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+from itertools import chain
 
 import snowballstemmer
 
@@ -77,6 +78,32 @@ def words(text: str | None) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=1 << 16)  # German text repeats its words (bounded: ~7 MB when full)
+def _content_stem(word: str) -> str | None:
+    """The stem of a word as written; None for a stop word or a very short one."""
+    low = word.lower()
+    return stem(low) if len(word) >= MIN_LENGTH and low not in STOP_WORDS else None
+
+
+def content_stems(text: str | None) -> list[str]:
+    """The stems of `text`'s content words in order: `[stem(w.lower()) for w in words(text)]`,
+    each word written once looked up, not lowered, filtered and stemmed again."""
+    return [s for s in map(_content_stem, _WORD.findall(plain_text(text))) if s is not None]
+
+
+@lru_cache(maxsize=1 << 16)  # the same for a word with its hyphens ("Pasta-Kurs")
+def _word_stems(word: str) -> tuple[str, ...]:
+    return tuple(content_stems(word))
+
+
+def content_stems_of_words(found: Iterable[str]) -> list[str]:
+    """`content_stems(" ".join(found))` for words as marketing.readability.words_of finds them
+    (letters, inner "-" or "'": "Pasta-Kurs" gives pasta, kurs), each looked up once. For a
+    text without "&" and "<", whose plain text is itself, the same as `content_stems(text)`
+    of the text they were found in: the letter runs of its words are its letter runs."""
+    return list(chain.from_iterable(map(_word_stems, found)))
+
+
 @dataclass(frozen=True)
 class Document:
     """A text as stems: how often each occurs and how it was written."""
@@ -94,7 +121,7 @@ class Document:
 
 def stems_of(text: str | None) -> frozenset[str]:
     """The stems of a short text (a city's name: "Frankfurt am Main" -> frankfurt, main)."""
-    return frozenset(stem(w.lower()) for w in words(text))
+    return frozenset(content_stems(text))
 
 
 def analyse(*texts: str | None) -> Document:

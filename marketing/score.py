@@ -21,9 +21,8 @@ from decimal import Decimal
 
 from marketing.focus import KeywordIndex
 from marketing.guides import CHECKLIST_GUIDES
-from marketing.keywords import stem, stems_of
-from marketing.keywords import words as content_words
-from marketing.readability import readability, words_of
+from marketing.keywords import content_stems, content_stems_of_words, stems_of
+from marketing.readability import words_of
 from marketing.structure import Structure, analyse
 
 TITLE_MIN, TITLE_MAX = 30, 70
@@ -96,6 +95,78 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
         r"|max(?:imal|\.)?\s*\d+\s*(?:personen|gäste|teilnehm)|kleine gruppe",
     ),
 }
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern ("a|(b|c)|d" -> "a", "(b|c)", "d")."""
+    found, current, depth, i = [], "", 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            current += pattern[i : i + 2]
+            i += 2
+            continue
+        if char == "[":  # a class, to its closing bracket ("]" right after "[" or "[^" is in it)
+            end = i + 1 + (pattern[i + 1 : i + 2] == "^")
+            end += pattern[end : end + 1] == "]"
+            while pattern[end] != "]":
+                end += 2 if pattern[end] == "\\" else 1
+            current += pattern[i : end + 1]
+            i = end + 1
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            found.append(current)
+            current = ""
+        else:
+            current += char
+        i += 1
+    return [*found, current]
+
+
+# A pattern that needs a digit first: `\d` once or more (not `\d*`, `\d?`, `\d{0,2}`).
+_DIGIT_FIRST = re.compile(r"\\d(?:[+]|\{[1-9]|(?![*?{]))")
+_LITERAL = re.compile(r"(?:[^\\.^$*+?{}\[\]()|]|\\[^\w\s])+")
+
+
+class _Finder:
+    """`pattern.search(text) is not None`, alternative by alternative and faster (the facts are
+    looked for in every description every night). The pattern matches where one of its
+    alternatives does; a literal one is looked for with `in`; one that starts with `\\b` is
+    first looked for without it (sre scans far faster for a literal start), and from that hit
+    on with it, as dropping the `\\b` only allows more matches; one that starts with a digit
+    (`\\d`) is looked for from the text's first digit on, and not at all in a text without."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.literals: list[str] = []
+        # (the alternative without a leading \b, the alternative, whether it starts with \d)
+        self.patterns: list[tuple[re.Pattern[str], re.Pattern[str], bool]] = []
+        for alt in _alternatives(pattern.pattern) if pattern.flags == re.UNICODE else []:
+            if _LITERAL.fullmatch(alt):
+                self.literals.append(re.sub(r"\\(.)", r"\1", alt))
+                continue
+            full = re.compile(alt)
+            lead = re.compile(alt[2:]) if alt.startswith("\\b") else full
+            self.patterns.append((lead, full, _DIGIT_FIRST.match(lead.pattern) is not None))
+        if not self.literals and not self.patterns:  # flags or an empty pattern: as it is
+            self.patterns.append((pattern, pattern, False))
+
+    def __call__(self, text: str, digit: int = 0) -> bool:
+        """Whether the pattern occurs in `text`; `digit` is where its first digit (`\\d`) is, -1
+        when it has none (0 when not known: search from the start)."""
+        if any(literal in text for literal in self.literals):
+            return True
+        for lead, full, digit_first in self.patterns:
+            if digit_first and digit < 0:
+                continue
+            hit = lead.search(text, digit if digit_first else 0)
+            if hit is not None and (lead is full or full.search(text, hit.start())):
+                return True
+        return False
+
+
+_DIGIT = re.compile(r"\d")
+_FACT_FINDERS = {fact: _Finder(pattern) for fact, pattern in FACT_PATTERNS.items()}
 FACT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "included": ("leistungen", "included", "inklusive"),
     "level": ("level", "niveau", "schwierigkeit"),
@@ -255,7 +326,7 @@ def title_items(c: CourseContent) -> list[Item]:
 def description_items(c: CourseContent, s: Structure) -> list[Item]:
     goal = COURSE_WORDS if c.is_course else PRODUCT_WORDS
     enough = s.words >= MIN_TEXT
-    fre = readability(s.sentence_texts).score
+    fre = s.readability.score
     share = round(s.long_sentence_share * 100)
     return [
         _check("description.words", s.words >= goal, words=s.words, goal=goal),
@@ -291,9 +362,12 @@ def meta_items(c: CourseContent) -> list[Item]:
 def facts_found(c: CourseContent, text: str) -> dict[str, bool]:
     attributes = {k.lower(): v for k, v in c.attributes.items() if v and str(v).strip()}
     low = text.lower()  # the patterns are lower case: faster than re.IGNORECASE
+    first_digit = _DIGIT.search(low)
+    digit = first_digit.start() if first_digit is not None else -1
     return {
-        fact: bool(pattern.search(low)) or any(code in attributes for code in FACT_ATTRIBUTES[fact])
-        for fact, pattern in FACT_PATTERNS.items()
+        fact: _FACT_FINDERS[fact](low, digit)
+        or any(code in attributes for code in FACT_ATTRIBUTES[fact])
+        for fact in FACT_PATTERNS
     }
 
 
@@ -318,7 +392,16 @@ def review_items(c: CourseContent) -> list[Item]:
 
 
 def _stem_sequence(text: str) -> list[str]:
-    return [stem(w.lower()) for w in content_words(text)]
+    return content_stems(text)
+
+
+def _description_stems(s: Structure) -> list[str]:
+    """`_stem_sequence(s.text)`, from the words the structure already found (the text is not
+    scanned again) unless it holds entities or tags, which the keywords' plain text removes."""
+    text = s.text
+    if "&" in text or "<" in text:
+        return content_stems(text)
+    return content_stems_of_words(s.tokens)
 
 
 def _occurrences(wanted: list[str], found: list[str]) -> int:
@@ -373,14 +456,14 @@ def focus_stems(c: CourseContent, description_stems: Iterable[str]) -> set[str]:
 
 def focus_keyword(c: CourseContent, keywords: KeywordIndex) -> str | None:
     """The most searched query whose words all occur in the course (None: no query does)."""
-    return keywords.best(focus_stems(c, _stem_sequence(analyse(c.description).text)))
+    return keywords.best(focus_stems(c, _description_stems(analyse(c.description))))
 
 
 def score(c: CourseContent, *, keywords: KeywordIndex | None = None) -> Score:
     """The checklist of one course and its total; with `keywords` and no keyword given, the
     focus keyword is chosen from the search log (the description is stemmed once for both)."""
     s = analyse(c.description)
-    sequence = _stem_sequence(s.text)
+    sequence = _description_stems(s)
     if c.keyword is None and keywords is not None:
         c = replace(c, keyword=keywords.best(focus_stems(c, sequence)))
     text = "\n".join([s.text, c.short_description])

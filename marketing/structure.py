@@ -13,7 +13,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from marketing.readability import words_of
+from marketing.readability import Readability, syllables_of, words_of
 
 HEADING, PARAGRAPH, ITEM = "heading", "paragraph", "item"
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -50,7 +50,7 @@ _TAG = re.compile(r"<!--.*?-->|<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*>", re.S)
 _CONTAINERS = _HEADINGS | _BLOCKS | {"li", "ul", "ol"}
 
 
-def _pieces(kind: str, raw: str) -> list[Block]:
+def _pieces(kind: str, raw: str) -> list[tuple[str, str]]:
     """The text between two block tags: blank lines split it, a "## " line is a heading."""
     found = []
     for i, part in enumerate(_BLANK_LINES.split(raw)):
@@ -58,17 +58,22 @@ def _pieces(kind: str, raw: str) -> list[Block]:
         if not piece:
             continue
         if _MARKDOWN_HEADING.match(piece):  # a plain-text "## Heading"
-            found.append(Block(HEADING, _MARKDOWN_HEADING.sub("", piece)))
+            found.append((HEADING, _MARKDOWN_HEADING.sub("", piece)))
         else:
-            found.append(Block(kind if i == 0 else PARAGRAPH, piece))
+            found.append((kind if i == 0 else PARAGRAPH, piece))
     return found
 
 
 def blocks(markup: str | None) -> list[Block]:
     """The description's headings, paragraphs and list items in reading order."""
+    return [Block(kind, text) for kind, text in _block_texts(markup)]
+
+
+def _block_texts(markup: str | None) -> list[tuple[str, str]]:
+    """(kind, text) of each block in reading order: `blocks` before its words are counted."""
     # A tokenizer, not html.parser: several times faster on the nightly 20,000 descriptions,
     # and the text is only counted, never rendered, so a tag the regex misreads costs a count.
-    found: list[Block] = []
+    found: list[tuple[str, str]] = []
     parts: list[str] = []
     kind, skip, pos = PARAGRAPH, 0, 0
     text = markup or ""
@@ -108,11 +113,43 @@ def _guard(match: re.Match[str]) -> str:
     return f"{word}·" if word.lower() in ABBREVIATIONS else match[0]
 
 
+def _guarded(text: str) -> str:
+    r"""The text with the full stops that end no sentence made "·": what
+    `_NUMBER_DOT.sub(r"\1·", _SHORT_WORD_DOT.sub(_guard, text))` gives, found from the full
+    stops (a handful per block) rather than by a lookbehind tried at every character."""
+    dot = text.find(".")
+    if dot < 0:
+        return text
+    out: list[str] = []
+    last = 0
+    while dot >= 0:
+        start = dot
+        while start > 0 and dot - start < 5:
+            char = text[start - 1]
+            if not char.isalnum() or char.isdecimal():  # no letter: `[^\W\d_]`
+                break
+            start -= 1
+        if 1 <= dot - start <= 4:  # a word of 1-4 letters, not the end of a longer one
+            guard = text[start:dot].lower() in ABBREVIATIONS
+        else:  # "3. Mai": a digit before, a space after
+            after = text[dot + 1 : dot + 2]
+            guard = dot > 0 and text[dot - 1].isdecimal() and after.isspace()
+        if guard:
+            out += (text[last:dot], "·")
+            last = dot + 1
+        dot = text.find(".", dot + 1)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _parts(text: str) -> list[str]:
+    """A block split at its sentence ends, parts without words included."""
+    return [p.strip().replace("·", ".") for p in _SENTENCE_END.split(_guarded(text))]
+
+
 def sentences(text: str) -> list[str]:
     """A block's sentences (at least the block itself when it has words)."""
-    guarded = _NUMBER_DOT.sub(r"\1·", _SHORT_WORD_DOT.sub(_guard, text))
-    parts = [p.strip().replace("·", ".") for p in _SENTENCE_END.split(guarded)]
-    return [p for p in parts if words_of(p)]
+    return [p for p in _parts(text) if words_of(p)]
 
 
 @dataclass(frozen=True)
@@ -120,6 +157,13 @@ class Structure:
     blocks: tuple[Block, ...]
     sentence_lengths: tuple[int, ...]  # words per sentence, headings excluded
     sentence_texts: tuple[str, ...]
+    syllables: int  # of the sentences' words, as marketing/readability.py counts them
+    tokens: tuple[str, ...]  # every block's words in reading order: words_of(self.text)
+
+    @property
+    def readability(self) -> Readability:
+        """The reading ease of the sentences: `readability(self.sentence_texts)`."""
+        return Readability(sum(self.sentence_lengths), len(self.sentence_lengths), self.syllables)
 
     @property
     def words(self) -> int:
@@ -165,6 +209,29 @@ class Structure:
 
 
 def analyse(markup: str | None) -> Structure:
-    found = tuple(blocks(markup))
-    texts = [s for b in found if b.kind != HEADING for s in sentences(b.text)]
-    return Structure(found, tuple(len(words_of(s)) for s in texts), tuple(texts))
+    """Blocks, sentences, syllables and words, each word found once (the nightly job's hot
+    path: a block's text is scanned for words once, marketing/score.py stems these words)."""
+    found: list[Block] = []
+    lengths: list[int] = []
+    texts: list[str] = []
+    tokens: list[str] = []
+    syllables = 0
+    for kind, text in _block_texts(markup):
+        if kind == HEADING:
+            heading = words_of(text)
+            tokens += heading
+            found.append(Block(kind, text, len(heading)))
+            continue
+        # A block's words are its sentences' words: a split removes only closing quotes and
+        # spaces after a sentence's last mark, and the guard's "·" is no letter, as "." is not.
+        words = 0
+        for part in _parts(text):
+            part_words = words_of(part)
+            if part_words:
+                tokens += part_words
+                texts.append(part)
+                lengths.append(len(part_words))
+                words += len(part_words)
+                syllables += syllables_of(part_words)
+        found.append(Block(kind, text, words))
+    return Structure(tuple(found), tuple(lengths), tuple(texts), syllables, tuple(tokens))

@@ -336,6 +336,29 @@ def course_scores(viewer: Viewer, db: Databases, *, names: bool = True) -> list[
     return [_row(r, found) for r in rows]
 
 
+@dataclass(frozen=True)
+class UnscoredCourse:
+    product_id: int
+    name: str
+
+
+@requires(DATES_READ)
+def unscored_courses(viewer: Viewer, db: Databases) -> list[UnscoredCourse]:
+    """The viewer's courses without a stored score yet (a new course before the nightly job
+    ran), by product id: one query for the courses the score table lacks, then their names."""
+    c, s = courses, scores_table
+    query = (
+        select(c.c.product_id)
+        .outerjoin(s, s.c.product_id == c.c.product_id)
+        .where(s.c.product_id.is_(None), scope.partner_filter(c.c.partner_id, viewer))
+        .order_by(c.c.product_id)
+    )
+    with db.portal.connect() as conn:
+        ids = [int(pid) for pid in conn.execute(query).scalars()]
+    names = _names(db, ids)
+    return [UnscoredCourse(pid, names.get(pid, "")) for pid in ids]
+
+
 @requires(DATES_READ)
 def score_history(viewer: Viewer, db: Databases, *, product_ids: Sequence[int]) -> pd.DataFrame:
     """(product_id, day, score) of the viewer's courses among `product_ids`, oldest first."""

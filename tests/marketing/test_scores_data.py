@@ -18,6 +18,7 @@ from data.marketing.scores import (
     score_courses,
     score_history,
     score_overview,
+    unscored_courses,
 )
 from data.shop import schema as m
 from tests.conftest import BACKENDS, fresh_databases
@@ -62,6 +63,18 @@ def test_content_holds_images_dates_and_the_focus_keyword(market: Databases) -> 
     # is not in the text; "pasta" (200) is.
     assert content.keyword == "pasta"
     assert content.answered_share is None  # no approved review to answer yet
+
+
+def test_courses_without_a_score_yet_are_named_in_scope(market: Databases) -> None:
+    # Before the job: one course of Alpha scored on demand, the rest not yet (runs before the
+    # job's test, which scores them all).
+    rescore_course(ALPHA, market, product_id=101, now=NOW)
+    assert [(c.product_id, c.name) for c in unscored_courses(ALPHA, market)] == [
+        (102, "Sushi für Einsteiger")
+    ]
+    assert [c.product_id for c in unscored_courses(NORD, market)] == [201, 202]
+    everyone = [c.product_id for c in unscored_courses(STAFF, market)]
+    assert 101 not in everyone and len(everyone) == 6 and everyone == sorted(everyone)
 
 
 def test_the_job_scores_every_course_and_keeps_a_history(market: Databases) -> None:

@@ -67,6 +67,29 @@ def test_without_scores_the_partner_computes_them(market: Databases) -> None:
     assert "Kochwerk" not in text and "Ravioli und Gnocchi" not in text  # another partner's
 
 
+def test_a_course_without_a_score_yet_is_listed_as_not_scored(market: Databases) -> None:
+    # 102 is new: the nightly job has not scored it yet, only 101 has a score.
+    score_courses(SYSTEM, market, product_ids=[101], now=NOW)
+    at = _open()
+    text = assert_clean(at)
+    assert "Ohne Qualitäts-Score (1)" in text
+    assert "Sushi für Einsteiger" in text
+    hint = "Noch nicht bewertet – die Bewertung läuft nachts oder über „Jetzt neu berechnen“."
+    assert hint in text
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 1 and "Pasta" in labels[0]  # the scored one; Sushi waits above
+    english = assert_clean(_open(locale="en"))
+    assert "Without a quality score (1)" in english
+    assert "Not scored yet – scores are computed every night or with “Recompute now”." in english
+    at.button(key="score_now_102").click().run()
+    text = assert_clean(at)
+    assert re.search(r"Der Qualitäts-Score wurde neu berechnet: \d+ / 100\.", text)
+    assert "Noch nicht bewertet" not in text and "Ohne Qualitäts-Score" not in text
+    assert len(at.expander) == 2 and any("Sushi" in e.label for e in at.expander)
+    # Another partner's course without a score is not this partner's business.
+    assert "Ravioli" not in text and "Kochwerk" not in text
+
+
 def test_the_checklist_explains_each_open_point_and_links_its_guide(market: Databases) -> None:
     score_courses(SYSTEM, market, now=NOW)
     at = _open()

@@ -52,6 +52,14 @@ def page(browser: Browser, app: RunningApp) -> Iterator[Page]:
     page.get_by_label("Passwort", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("button", name="Abmelden").first).to_be_visible()
+    # The session cookie is HttpOnly and set by the server after the login: a page opened by
+    # its address before it arrives shows the login again (waiting for a condition).
+    for _ in range(300):
+        if any(c["name"] == "miomente_portal_session" for c in context.cookies()):
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail("the session cookie was never set", pytrace=False)
     try:
         yield page
     finally:

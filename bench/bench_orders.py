@@ -349,7 +349,7 @@ def run(args: argparse.Namespace, shop_url: str, portal_url: str, stack: ExitSta
     with db.portal.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         started = time.perf_counter()
         # Our own table's name, not input. Autovacuum does the same soon after a bulk load.
-        conn.execute(text(f"VACUUM (ANALYZE) {ledger.name}"))
+        conn.execute(text(f"VACUUM (ANALYZE) {ledger.name}"))  # our own table's name, not input
         print(f"VACUUM (ANALYZE) {ledger.name}: {time.perf_counter() - started:.1f} s")
     with db.magento.connect() as conn:
         shop_orders = conn.execute(text("SELECT COUNT(*) FROM sales_order")).scalar_one()

@@ -274,7 +274,7 @@ def _row(
 ) -> dict[str, object]:
     first, last = order["customer_firstname"] or "", order["customer_lastname"] or ""
     # A display value for the ledger row (bound as a parameter on insert), not SQL.
-    name = _text(f"{first} {last}", 260)
+    name = _text(f"{first} {last}", 260)  # a display name, not SQL: stored as a bound value
     email = _text(order["customer_email"], 128)
     increment_id = str(order["increment_id"])
     ordered, canceled = to_decimal(item["qty_ordered"]), to_decimal(item["qty_canceled"])

@@ -261,7 +261,7 @@ def test_bulk_insert_with_shared_values(kind: str, tmp_path) -> None:
 
     scratch = {
         # A database URL from pytest's temp dir, not SQL.
-        "sqlite": nullcontext(f"sqlite:///{tmp_path / 'shop.sqlite'}"),
+        "sqlite": nullcontext(f"sqlite:///{tmp_path / 'shop.sqlite'}"),  # a URL, not SQL
         "mariadb": server_database(MYSQL_URL, kind="MariaDB"),
         "postgresql": server_database(POSTGRES_URL, kind="PostgreSQL"),
     }[kind]

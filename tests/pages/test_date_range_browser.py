@@ -19,6 +19,7 @@ from tests.conftest import fresh_databases
 from tests.support.browser import (
     RunningApp,
     launched_chromium,
+    log_in,
     require_chromium,
     streamlit_app,
 )
@@ -27,7 +28,6 @@ from tests.support.worlds import PASSWORD, build_world
 pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 30_000
-COOKIE = "miomente_portal_session"
 
 
 @pytest.fixture(scope="module")
@@ -54,15 +54,7 @@ def page(browser: Browser, world: tuple[Databases, RunningApp]) -> Iterator[Page
     context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 1600})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto(app.url)
-    page.get_by_label("Benutzername", exact=True).fill("alpha")
-    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("button", name="Abmelden").first).to_be_visible()
-    for _ in range(300):  # polling the cookie jar until the server set the login cookie
-        if any(c["name"] == COOKIE for c in context.cookies()):
-            break
-        page.wait_for_timeout(100)
+    log_in(page, app.url, "alpha", PASSWORD)
     page.goto(f"{app.url}/termine")
     try:
         yield page

@@ -15,7 +15,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from core.links import order_url
 from tests.conftest import fresh_databases
-from tests.support.browser import RunningApp, launched_chromium, require_chromium, streamlit_app
+from tests.support.browser import (
+    RunningApp,
+    launched_chromium,
+    log_in,
+    require_chromium,
+    streamlit_app,
+)
 from tests.support.worlds import PASSWORD, build_world
 
 pytestmark = pytest.mark.browser
@@ -47,19 +53,7 @@ def page(browser: Browser, app: RunningApp) -> Iterator[Page]:
     context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto(app.url)
-    page.get_by_label("Benutzername", exact=True).fill("alpha")
-    page.get_by_label("Passwort", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    expect(page.get_by_role("button", name="Abmelden").first).to_be_visible()
-    # The session cookie is HttpOnly and set by the server after the login: a page opened by
-    # its address before it arrives shows the login again (waiting for a condition).
-    for _ in range(300):
-        if any(c["name"] == "miomente_portal_session" for c in context.cookies()):
-            break
-        page.wait_for_timeout(100)
-    else:
-        pytest.fail("the session cookie was never set", pytrace=False)
+    log_in(page, app.url, "alpha", PASSWORD)
     try:
         yield page
     finally:

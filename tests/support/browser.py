@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import IN_CI
 
@@ -166,3 +166,22 @@ def launched_chromium(chromium: str, *, timeout_ms: int) -> Iterator[Browser]:
         finally:
             browser.close()
             expect.set_options(timeout=5_000)  # playwright's default
+
+
+SESSION_COOKIE = "miomente_portal_session"  # Settings.cookie_name
+
+
+def log_in(page: Page, url: str, username: str, password: str) -> None:
+    """Log in through the form and wait for the session cookie: it is HttpOnly and set by the
+    server after the login, so a page opened by its address before it arrives would show the
+    login form again (waiting for a condition, not for seconds)."""
+    page.goto(url)
+    page.get_by_label("Benutzername", exact=True).fill(username)
+    page.get_by_label("Passwort", exact=True).fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("button", name="Abmelden").first).to_be_visible()
+    for _ in range(300):
+        if any(c["name"] == SESSION_COOKIE for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(100)
+    pytest.fail("the session cookie was never set", pytrace=False)

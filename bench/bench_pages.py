@@ -49,7 +49,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-s
 TIMEOUT_MS = 120_000  # for a page to settle
 ACTION_MS = 15_000  # for a button to be there and clickable
 QUIET_MS = 300
-COOKIE_SET = "document.cookie.split('; ').some((c) => c.startsWith('miomente_portal_session='))"
+SESSION_COOKIE = "miomente_portal_session"
 RUN_LINE = re.compile(r"miomente\.timing: script run ([0-9.]+) ms")
 
 WATCH_DOM = """
@@ -118,7 +118,7 @@ def running_app(
         "PYTHONUNBUFFERED": "1",
     }
     command = [
-        sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+        sys.executable, "-m", "streamlit", "run", "portal.py", "--server.port", str(port),
         "--server.headless", "true", "--server.address", "127.0.0.1",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
@@ -212,6 +212,8 @@ def walk(page: Page, app: App, *, staff: bool) -> list[tuple[str, Callable[[], N
         ("Bestellungen (address)", _goto(page, app, "bestellungen")),
         ("Bestellungen: Weiter →", _click(page, "button", "Weiter →")),
         ("Termine (address)", _goto(page, app, "termine")),
+        ("Termine: Kalender tab", _click(page, "tab", "Kalender")),
+        ("Termine: Kalender Woche", _click(page, "button", "Woche")),
         ("Buchhaltung (address)", _goto(page, app, "buchhaltung")),
         ("Buchhaltung: Umsatz Jahr", _click(page, "radio", "Jahr")),
         ("Buchhaltung: Auszahlungen tab", _click(page, "tab", "Auszahlungen")),
@@ -225,23 +227,63 @@ def walk(page: Page, app: App, *, staff: bool) -> list[tuple[str, Callable[[], N
     return steps
 
 
+def _wait_for_cookie(page: Page) -> None:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while not any(c["name"] == SESSION_COOKIE for c in page.context.cookies()):
+        if time.monotonic() > deadline:
+            raise SystemExit("the session cookie was never set")
+        page.wait_for_timeout(100)
+
+
+def measure_export(page: Page, app: App, results: dict[str, Figures]) -> None:
+    """Bestellungen's CSV of the whole selection, streamed: click to the download's start
+    (its first byte: the browser fires `download` when the response begins) and to its end."""
+    page.goto(f"{app.url}/bestellungen")
+    _settle(page)
+    page.get_by_text("Export", exact=True).first.click()
+    link = page.get_by_test_id("mio-download").first
+    link.wait_for()
+    started = time.perf_counter()
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        link.click()
+    first = time.perf_counter()
+    path = info.value.path()  # waits for the end
+    done = time.perf_counter()
+    size = path.stat().st_size if path else 0
+    results.setdefault("Bestellungen: CSV, first byte", Figures()).wall_ms.append(
+        (first - started) * 1000
+    )
+    whole = results.setdefault(f"Bestellungen: CSV, whole ({size / 1e6:.0f} MB)", Figures())
+    whole.wall_ms.append((done - started) * 1000)
+    for figures in (results["Bestellungen: CSV, first byte"], whole):
+        figures.server_ms.append(0.0)
+        figures.runs.append(0)
+
+
 def bench_user(browser, app: App, *, username: str, password: str, runs: int, staff: bool):
     results: dict[str, Figures] = {}
     for _ in range(runs):
-        context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
+        context = browser.new_context(
+            locale="de-DE", timezone_id="Europe/Berlin", accept_downloads=True
+        )
         context.set_default_timeout(ACTION_MS)  # finding and clicking; settling has its own
         context.add_init_script(WATCH_DOM)
         page = context.new_page()
         _login(page, app, username, password)
         login = results.setdefault("login → Übersicht", Figures())
         measure(page, app, login, _click(page, "button", "Anmelden"))
-        # The session cookie is written by a component after login; addresses need it.
-        page.wait_for_function(COOKIE_SET, timeout=TIMEOUT_MS)
+        # The session cookie is set by the server after login (HttpOnly: no script sees it);
+        # addresses need it.
+        _wait_for_cookie(page)
         for name, action in walk(page, app, staff=staff):
             try:
                 measure(page, app, results.setdefault(name, Figures()), action)
             except PlaywrightError as exc:  # a missing button (e.g. one page only): say so, go on
                 print(f"  {username}: {name} skipped ({type(exc).__name__})", file=sys.stderr)
+        try:
+            measure_export(page, app, results)
+        except PlaywrightError as exc:
+            print(f"  {username}: export skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
         context.close()
     return {name: f for name, f in results.items() if f.wall_ms}
 

@@ -13,7 +13,7 @@ import streamlit as st
 from components import bookings_cards, widgets
 from components.bookings_filters import ORDER_PARAM, set_view, view_key
 from components.confirm import done
-from components.downloads import prepare_button
+from components.downloads import prepare_button, stream_link
 from components.i18n import locale, moment, money, number, t
 from components.session import PageContext
 from data.bookings import listing as bk
@@ -180,6 +180,18 @@ def render_export(ctx: PageContext, parsed: bk.ParsedParams, total: int) -> None
             (xlsx_col, "bestellungen.xlsx", XLSX_MIME, bk.export_xlsx, "xlsx"),
         ):
             with col:
+                # The CSV streams from the first row on (a million rows start at once); an
+                # XLSX is a zip that is only complete at its end, so it is built first.
+                if kind == "csv" and stream_link(
+                    ctx,
+                    key="export_csv_stream",
+                    file_name=name,
+                    mime="text/csv; charset=utf-8",
+                    build=_writer(ctx, parsed, writer),
+                    selection=selection,
+                    label=t("orders.export_download", name=name),
+                ):
+                    continue
                 prepare_button(
                     key=f"export_{kind}",
                     file_name=name,

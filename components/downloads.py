@@ -9,17 +9,23 @@ button reads the file when it is clicked (Streamlit's deferred download), not on
 
 from __future__ import annotations
 
+import html
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO, cast
 
 import streamlit as st
 
+from components import stream_download
 from components.feedback import show_refusal
-from components.i18n import number, t
+from components.i18n import locale, number, t
+from components.session import PageContext, session_token
 from core import export
 from core.validation import InvalidInput
+from data.access.sessions import resume_session
 
 STATE_PREFIX = "_prepared_file_"
 
@@ -125,3 +131,67 @@ def prepare_button(
             icon=":material/download:",
             width="stretch",
         )
+
+
+STREAM_PREFIX = "_stream_ticket_"
+_RENEW_BEFORE = 5 * 60.0  # seconds: a link shown now stays good for a while after the click
+_LINK_CSS = """<style>
+.mio-download a{display:flex;align-items:center;justify-content:center;gap:.4rem;width:100%;
+box-sizing:border-box;min-height:2.5rem;padding:.25rem .75rem;border-radius:.5rem;
+border:1px solid rgba(49,51,63,.2);color:inherit;text-decoration:none;font-weight:400}
+.mio-download a:hover{border-color:#ff4b4b;color:#ff4b4b}
+</style>"""
+
+
+@dataclass(frozen=True)
+class _Offered:
+    selection: Hashable
+    ticket: str
+    renew_at: float
+
+
+def stream_link(
+    ctx: PageContext,
+    *,
+    key: str,
+    file_name: str,
+    mime: str,
+    build: Callable[[BinaryIO], object],
+    selection: Hashable = None,
+    label: str | None = None,
+) -> bool:
+    """A link that streams `file_name` (written by `build(out)`) straight to the browser: the
+    first bytes leave at once, even for a million rows (components/stream_download.py).
+    False when this tab has no server-side session to bind the link to (then the caller
+    offers `prepare_button`)."""
+    token = session_token()
+    if token is None:
+        return False
+    offered = st.session_state.get(STREAM_PREFIX + key)
+    chosen = (selection, locale())
+    now = time.monotonic()
+    if not isinstance(offered, _Offered) or offered.selection != chosen or offered.renew_at <= now:
+        ticket = stream_download.offer(
+            session_token=token,
+            user_id=ctx.user.user_id,
+            file_name=file_name,
+            mime=mime,
+            write=build,
+            is_live=_liveness(ctx),
+            locale=locale(),
+        )
+        offered = _Offered(chosen, ticket, now + stream_download.TICKET_SECONDS - _RENEW_BEFORE)
+        st.session_state[STREAM_PREFIX + key] = offered
+    text = html.escape(label or t("files.stream", name=file_name))
+    href = html.escape(stream_download.url(offered.ticket))
+    st.html(
+        f'{_LINK_CSS}<div class="mio-download"><a href="{href}" download="{html.escape(file_name)}"'
+        f' data-testid="mio-download">&#x2B73; {text}</a></div>'
+    )
+    return True
+
+
+def _liveness(ctx: PageContext) -> Callable[[str], int | None]:
+    idle = timedelta(hours=ctx.settings.session_idle_hours)
+    db = ctx.db
+    return lambda token: resume_session(db, token=token, idle=idle)

@@ -171,3 +171,12 @@ def invitation_url(token: str, *, base: str | None = None) -> str:
     """The single-use link of a team invitation (data/access/team.py)."""
     root = (public_url() if base is None else base).rstrip("/")
     return f"{root}/?{urlencode({INVITATION_PARAM: token})}"
+
+
+DOWNLOAD_PATH = "/_portal/download"  # a route of the portal's own server (portal.py)
+
+
+def download_url(ticket: str) -> str:
+    """A streamed download of this portal (components/stream_download.py): relative, so it
+    goes to the very server (and process) that offered the ticket."""
+    return f"{DOWNLOAD_PATH}/{quote(ticket, safe='')}"

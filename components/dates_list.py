@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import widgets
+from components import paging, widgets
 from components.cache import cached
 from components.confirm import ask_first, confirm_action, done, flash
 from components.date_feedback import (
@@ -36,6 +36,7 @@ from core.validation import InvalidInput
 from data.dates import course_dates as cd
 from data.marketing.keywords import PICKER_LIMIT, find_courses
 
+LIST_KEY = "dates_list"
 CONFIRM_KEY = "_confirm_cancel_date"
 MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
 
@@ -104,23 +105,33 @@ def render_list(ctx: PageContext, courses: pd.DataFrame, today: date) -> None:
     show_cancelled = right.toggle(t("dates.show_cancelled"), value=False, key="list_cancelled")
     # While the partner is still picking the range, the widget holds only its first day.
     first, last = (span[0], span[-1]) if isinstance(span, tuple | list) and span else (today, today)
-    dates = cd.list_dates(
+    start = rec.to_utc(rec.local_start(first, time(0)))
+    end = rec.to_utc(rec.local_start(last + timedelta(days=1), time(0)))
+    selection = (course_filter, first, last, show_cancelled)
+    page, size = paging.current(LIST_KEY, selection=selection, default_size=cd.DEFAULT_PAGE_SIZE)
+    # One page from the data layer with its SQL count: staff see every partner's dates, and a
+    # 90-day range holds 140,000 of them at a marketplace's size.
+    result = cd.page_dates(
         ctx.viewer,
         ctx.db,
-        start=rec.to_utc(rec.local_start(first, time(0))),
-        end=rec.to_utc(rec.local_start(last + timedelta(days=1), time(0))),
+        start=start,
+        end=end,
         product_id=course_filter,
         include_cancelled=show_cancelled,
+        page=page,
+        page_size=size,
     )
+    dates = result.rows
     if dates.empty:
         st.info(t("dates.empty"), icon=":material/event_busy:")
     else:
-        if cd.truncated(dates):
-            st.warning(
-                t("limits.dates_more", n=number(len(dates)), day=day(dates["starts_at"].iloc[-1])),
-                icon=":material/filter_alt:",
+        if result.paged:
+            st.caption(
+                t("dates.paged", shown=number(len(dates)), total=number(result.total)),
             )
         st.dataframe(_table(dates, progress_column(ctx, dates)), hide_index=True, width="stretch")
+        if result.paged:
+            paging.pager(result, key=LIST_KEY, sizes=cd.PAGE_SIZES)
 
     now = now_utc()  # starts_at is naive UTC
     editable = dates[(dates["status"] == "active") & (dates["starts_at"] > now)]

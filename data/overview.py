@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from core import periods, sql
 from core.db import Databases
 from core.money import ZERO
-from core.validation import InvalidInput
+from core.paging import Page, bounds
 from data.access import scope
 from data.access.permissions import DATES_READ, MONEY_READ, ORDERS_READ, REVIEWS_READ, requires
 from data.access.viewer import Viewer
@@ -69,33 +69,8 @@ WEEK_COLUMNS = [
 PARTNER_COLUMNS = ["partner_id", "name", "city", "courses", "pending", "revenue_month", "rating"]
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of a list, with the list's size from a SQL count."""
-
-    rows: pd.DataFrame
-    total: int
-    page: int  # 1..pages; a page beyond the end is the last
-    page_size: int
-    pages: int  # >= 1, also for an empty list
-
-    @property
-    def paged(self) -> bool:
-        """True when the list does not fit on one page (the page must say so)."""
-        return self.pages > 1
-
-
 def _bounds(total: int, page: int, page_size: int) -> tuple[int, int, int]:
-    """(page, pages, offset) for `total` rows; refuses a page size not offered."""
-    if page_size not in PAGE_SIZES:
-        raise InvalidInput(
-            "validation.page_size",
-            value=str(page_size)[:20],
-            sizes=", ".join(str(size) for size in PAGE_SIZES),
-        )
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, int(page)), pages)
-    return page, pages, (page - 1) * page_size
+    return bounds(total, page, page_size, sizes=PAGE_SIZES)  # PAGE_SIZES as set now (tests)
 
 
 def _week_where(viewer: Viewer, db: Databases, today: date | None) -> list:

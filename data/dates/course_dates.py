@@ -38,13 +38,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from core import sql
 from core.clock import naive_utc, now_utc
 from core.db import Databases
 from core.minimum_rule import check_minimum
 from core.money import to_decimal
+from core.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, Page, bounds
 from core.recurrence import MAX_DURATION_MINUTES, local_day, to_utc
 from core.validation import InvalidInput
 from data.access import scope
@@ -263,6 +264,29 @@ def _frame(conn: Connection, rows: Sequence[Mapping]) -> pd.DataFrame:
 # --- reading -------------------------------------------------------------------------------------
 
 
+def _filters(
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    product_id: int | None,
+    series_id: int | None,
+    include_cancelled: bool,
+) -> list:
+    d = miomente_course_date
+    where = []
+    if start is not None:
+        where.append(d.c.starts_at >= naive_utc(start))
+    if end is not None:
+        where.append(d.c.starts_at < naive_utc(end))
+    if product_id is not None:
+        where.append(d.c.product_id == int(product_id))
+    if series_id is not None:
+        where.append(d.c.series_id == int(series_id))
+    if not include_cancelled:
+        where.append(d.c.status == DATE_ACTIVE)
+    return where
+
+
 @requires(DATES_READ)
 def list_dates(
     viewer: Viewer,
@@ -279,24 +303,66 @@ def list_dates(
     waitlist count (0 until the waitlist exists) and price; at most `limit` (and never more
     than LIST_LIMIT) rows, and `truncated(frame)` tells whether more dates were left out."""
     d = miomente_course_date
-    query = _dates_query(_owned_products(viewer, db))
-    if start is not None:
-        query = query.where(d.c.starts_at >= naive_utc(start))
-    if end is not None:
-        query = query.where(d.c.starts_at < naive_utc(end))
-    if product_id is not None:
-        query = query.where(d.c.product_id == int(product_id))
-    if series_id is not None:
-        query = query.where(d.c.series_id == int(series_id))
-    if not include_cancelled:
-        query = query.where(d.c.status == DATE_ACTIVE)
+    where = _filters(
+        start=start,
+        end=end,
+        product_id=product_id,
+        series_id=series_id,
+        include_cancelled=include_cancelled,
+    )
     cap = LIST_LIMIT if limit is None else max(1, min(int(limit), LIST_LIMIT))
-    query = query.order_by(d.c.starts_at, d.c.date_id).limit(cap + 1)
+    query = (
+        _dates_query(_owned_products(viewer, db))
+        .where(*where)
+        .order_by(d.c.starts_at, d.c.date_id)
+        .limit(cap + 1)
+    )
     with db.magento_read.connect() as conn:
         rows = list(conn.execute(query).mappings())
         frame = _frame(conn, rows[:cap])
     frame.attrs["more"] = len(rows) > cap
     return frame
+
+
+@requires(DATES_READ)
+def page_dates(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    product_id: int | None = None,
+    include_cancelled: bool = True,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> Page:
+    """One page of `list_dates`' dates (same filters, same order) and their number from a SQL
+    count: Termine's list reads and formats what is on screen, however many dates the range
+    holds (staff see every partner's). A page beyond the end is the last one."""
+    d = miomente_course_date
+    ids = _owned_products(viewer, db)
+    where = _filters(
+        start=start,
+        end=end,
+        product_id=product_id,
+        series_id=None,
+        include_cancelled=include_cancelled,
+    )
+    counted = select(func.count()).select_from(d).where(*where)
+    with db.magento_read.connect() as conn:
+        total = int(
+            conn.execute(counted.where(scope.product_filter(d.c.product_id, ids))).scalar_one()
+        )
+        page, pages, offset = bounds(total, page, page_size, sizes=PAGE_SIZES)
+        query = (
+            _dates_query(ids)
+            .where(*where)
+            .order_by(d.c.starts_at, d.c.date_id)
+            .limit(page_size)
+            .offset(offset)
+        )
+        frame = _frame(conn, list(conn.execute(query).mappings()))
+    return Page(frame, total, page, page_size, pages)
 
 
 @requires(DATES_READ)

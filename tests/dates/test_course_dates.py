@@ -73,6 +73,28 @@ def test_list_shows_own_dates_with_seats_and_waitlist(world: Databases) -> None:
     assert cd.list_dates(BETA, world, product_id=101).empty
 
 
+def test_a_page_of_dates_is_the_lists_slice_with_its_count(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cd, "PAGE_SIZES", (2, 50))
+    whole = list(cd.list_dates(STAFF, world)["date_id"])
+    first = cd.page_dates(STAFF, world, page=1, page_size=2)
+    second = cd.page_dates(STAFF, world, page=2, page_size=2)
+    assert (first.total, first.pages, first.paged) == (5, 3, True)
+    assert list(first.rows["date_id"]) + list(second.rows["date_id"]) == whole[:4]
+    assert (
+        second.rows["seats_sold"].tolist()
+        == cd.list_dates(STAFF, world)["seats_sold"][2:4].tolist()
+    )
+    huge = cd.page_dates(STAFF, world, page=10**9, page_size=2)  # a page beyond: the last one
+    assert (huge.page, list(huge.rows["date_id"])) == (3, whole[4:])
+    mine = cd.page_dates(ALPHA, world, page=1, page_size=50)
+    assert (mine.total, set(mine.rows["date_id"])) == (3, {11, 12, 13})  # none of B's
+    assert cd.page_dates(BETA, world, product_id=101, page_size=50).total == 0
+    with pytest.raises(InvalidInput):
+        cd.page_dates(STAFF, world, page_size=7)
+
+
 def test_ical_has_one_event_per_date(world: Databases) -> None:
     frame = cd.list_dates(ALPHA, world)
     ics = build_ics(frame.to_dict("records"), name="Alpha").decode()

@@ -1,20 +1,28 @@
 """Files are built when asked: the Termine iCal file and the Bestellungen export are not
-written on a plain rerun, only after their "erstellen" button, and then into a temp file."""
+written on a plain rerun, only after their "erstellen" button, and then into a temp file; in
+a logged-in browser the CSV is a link whose route writes it only when it is followed."""
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
-from components import downloads
+from components import downloads, stream_download
 from core import export, ical
 from core.db import Databases
+from data.access.sessions import end_session, start_session
 from data.bookings import listing
 from tests.conftest import fresh_databases
 from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, open_page
 from tests.support.calls import Calls
+from tests.support.orders import STAFF as STAFF_VIEWER
 from tests.support.worlds import build_world
 
 
@@ -76,3 +84,31 @@ def test_a_long_csv_export_shows_progress_and_writes_every_row(
     written = Path(at.session_state["_prepared_file_export_csv"].path).read_bytes()
     assert reports and reports[-1] == written.count(b"\n")  # the bar followed every line
     assert not at.get("progress")  # gone once the file is written
+
+
+def test_a_logged_in_browser_gets_a_streaming_link_that_builds_only_when_followed(
+    world: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = start_session(world, user_id=STAFF, lifetime=timedelta(days=1))
+    calls = Calls().wrap(monkeypatch, listing, "export_csv", "export_xlsx")
+    at = open_page("verkauf/bestellungen.py", user_id=STAFF)
+    at.session_state["_auth_session"] = token
+    at.run()
+    at.run()  # reruns build nothing either
+    assert_clean(at)
+    assert sum(calls.values()) == 0
+    assert not [b for b in at.button if b.key == "export_csv"]  # no "erstellen" step for it
+    shown = " ".join(str(h.proto.body) for h in at.get("html"))
+    [href] = re.findall(r'href="(/_portal/download/[^"]+)"', shown)
+    assert "bestellungen.csv herunterladen" in shown
+    try:
+        routes = Starlette(routes=stream_download.routes())
+        with TestClient(routes, base_url="http://portal.test") as client:
+            response = client.get(href, headers={"Cookie": f"miomente_portal_session={token}"})
+        assert response.status_code == 200
+        assert calls == {"listing.export_csv": 1}
+        expected = io.BytesIO()
+        listing.export_csv(STAFF_VIEWER, world, out=expected)
+        assert response.content == expected.getvalue()
+    finally:
+        end_session(world, token=token)

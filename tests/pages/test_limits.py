@@ -41,17 +41,25 @@ def test_a_capped_date_list_says_it_left_dates_out(
     assert len(exact) == 2 and cd.truncated(exact)  # a limit above the cap is the cap
 
 
-def test_the_termine_list_and_calendar_say_when_they_are_cut(
+def test_the_termine_list_pages_and_the_calendar_says_when_it_is_cut(
     world: Databases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cd, "LIST_LIMIT", 1)  # partner A: two dates this week, one later
+    monkeypatch.setattr(cd, "PAGE_SIZES", (1, 50))
+    monkeypatch.setattr(cd, "DEFAULT_PAGE_SIZE", 1)
     at = open_page("angebot/termine.py", user_id=ALPHA)
     monday = periods.berlin_today() - timedelta(days=periods.berlin_today().weekday())
     at.date_input(key="list_range").set_value((monday, monday + timedelta(days=60))).run()
     assert_clean(at)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("1 von 3 Terminen im Zeitraum auf dieser Seite") for c in captions)
+    first = at.dataframe[0].value.iloc[0, 0]
+    assert len(at.dataframe[0].value) == 1
+    next(b for b in at.button if b.key == "dates_list_next").click().run()
+    assert_clean(at)
+    assert len(at.dataframe[0].value) == 1 and at.dataframe[0].value.iloc[0, 0] != first
+    assert "Seite 2 von 3" in [c.value for c in at.caption]
     warnings = [w.value for w in at.warning]
-    assert any(w.startswith("Mehr als 1 Termine in diesem Zeitraum – gezeigt") for w in warnings)
-    assert any("Bitte Zeitraum oder Kurs eingrenzen." in w for w in warnings)
     assert any(
         w.startswith("Mehr als 1 Termine in diesem Zeitraum – der Kalender") for w in warnings
     )

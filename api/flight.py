@@ -17,6 +17,7 @@ fingerprints and keys are otherwise remembered for `version_ttl` seconds anyway.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable
 from functools import partial
 from typing import Any, TypeVar
@@ -29,7 +30,8 @@ class Flights:
 
     def __init__(self) -> None:
         self.running: dict[Hashable, asyncio.Future[Any]] = {}
-        self.joined = 0  # how many requests shared a running task (for tests and curiosity)
+        # How many requests joined a running task, by the key's first part ("render", …).
+        self.joined: Counter[Hashable] = Counter()
 
     async def run(self, key: Hashable, work: Callable[[], Awaitable[T]]) -> T:
         task = self.running.get(key)
@@ -38,7 +40,7 @@ class Flights:
             self.running[key] = task
             task.add_done_callback(partial(self._done, key))
         else:
-            self.joined += 1
+            self.joined[key[0] if isinstance(key, tuple) and key else key] += 1
         return await asyncio.shield(task)
 
     def _done(self, key: Hashable, task: asyncio.Future[Any]) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from api import errors, middleware
+from api.flight import Flights
 from api.routers import (
     health,
     ical,
@@ -118,6 +119,7 @@ def create_app(
         app.state.settings.cache_entries if app.state.settings else ApiSettings.cache_entries
     )
     app.state.versions = {}
+    app.state.flights = Flights()
     app.state.keys = {}
     errors.install(app)
     middleware.install(app)

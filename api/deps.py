@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError, request_locale
+from api.flight import Flights
 from core.db import Databases
 from data.access.viewer import Viewer
 from data.integrations.widget_keys import widget_partner
@@ -36,6 +38,7 @@ class WidgetContext:
     viewer: Viewer
     key: str
     key_version: str  # changes when the key is switched off and on again
+    partner_name: str = ""  # shown in the widget's answer
 
 
 KeyPath = Annotated[
@@ -50,31 +53,43 @@ KeyPath = Annotated[
 KEY_SLOTS = 10_000
 
 
+def _lookup(db: Databases, key: str) -> WidgetContext:
+    found = widget_partner(db, key=key)
+    if found is None:
+        raise ApiError(404, UNKNOWN_KEY)
+    return WidgetContext(
+        viewer=Viewer.widget(found.partner_id),
+        key=key,
+        key_version=str(found.updated_at),
+        partner_name=found.partner_name,
+    )
+
+
 def widget_context(
     request: Request,
     key: KeyPath,
     db: Annotated[Databases, Depends(databases)],
 ) -> WidgetContext:
-    found = widget_partner(db, key=key)
-    if found is None:
-        raise ApiError(404, UNKNOWN_KEY)
-    request.state.partner_id = found.partner_id
-    return WidgetContext(
-        viewer=Viewer.widget(found.partner_id), key=key, key_version=str(found.updated_at)
-    )
+    context = _lookup(db, key)
+    request.state.partner_id = context.viewer.partner_id
+    return context
 
 
 async def remembered_widget(request: Request, key: KeyPath) -> WidgetContext:
     """`widget_context`, remembered per key for `version_ttl` seconds (like the data
     fingerprint): a burst of page views asks the portal DB once, and a key switched off
-    stops answering at most that much later. A refused key is not remembered."""
+    stops answering at most that much later. A refused key is not remembered. Concurrent
+    lookups of one key share one query (api/flight.py), also with `version_ttl` 0."""
     ttl = request.app.state.settings.version_ttl
     memo: dict[str, tuple[float, WidgetContext]] = request.app.state.keys
     found = memo.get(key)
     if ttl > 0 and found is not None and found[0] > time.monotonic():
         request.state.partner_id = found[1].viewer.partner_id
         return found[1]
-    context = await run_in_threadpool(widget_context, request, key, request.app.state.db)
+    db: Databases = request.app.state.db
+    flights: Flights = request.app.state.flights
+    context = await flights.run(("key", key), partial(run_in_threadpool, _lookup, db, key))
+    request.state.partner_id = context.viewer.partner_id
     if ttl > 0:
         if len(memo) > KEY_SLOTS:
             memo.clear()

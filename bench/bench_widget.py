@@ -17,7 +17,14 @@ threads. Prints requests/s, p50 and p95 and the machine's load average for:
 - hit: no ETag, the rendered answer comes from the process's cache → 200;
 - miss: a second server with both caches off (`MIOMENTE_API_CACHE_ENTRIES=0`,
   `MIOMENTE_API_VERSION_TTL=0`), so every request takes the fingerprint, queries the dates
-  and renders them → 200.
+  and renders them → 200. Identical requests in flight at the same moment share one
+  fingerprint and one rendering (api/flight.py), so with several connections this is the
+  figure of a burst of visitors of the same page;
+- distinct misses: the same server, but every request asks for another answer (`limit`
+  cycles through 400…499, so no two requests in flight share an ETag): nothing is shared but
+  the fingerprint query of concurrent requests (of the same partner and course), and with
+  under 500 dates all of them show the same dates. The honest figure for many different
+  widgets missing at once.
 
 Goals (issue 15, at 1,000,000 orders): ≥ 1,000 requests/s with p95 ≤ 20 ms on hits,
 p95 ≤ 50 ms on misses.
@@ -123,15 +130,36 @@ def _load() -> str:
     return f"load average {os.getloadavg()[0]:.1f}"
 
 
-def _threads(port: int, path: str, headers: dict[str, str], seconds: float, clients: int) -> str:
-    """The fallback load generator: `clients` threads, keep-alive, for about `seconds`."""
+DISTINCT = range(400, 500)  # `limit` values of the distinct misses
+
+
+def _distinct(path: str, n: int) -> str:
+    return path.replace("limit=500", f"limit={DISTINCT[n % len(DISTINCT)]}")
+
+
+def _threads(
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    seconds: float,
+    clients: int,
+    distinct: bool = False,
+) -> str:
+    """The fallback load generator: `clients` threads, keep-alive, for about `seconds`;
+    `distinct`: each request of all clients with another `limit` (no two alike in flight)."""
     timings: list[float] = []
     probe: list[float] = []
     _client(port, [(path, headers)] * 20, probe)
     per_client = max(20, int(seconds / max(statistics.mean(probe), 1e-4) / clients))
+
+    def paths(c: int) -> list[tuple[str, dict[str, str]]]:
+        if not distinct:
+            return [(path, headers)] * per_client
+        # Client c takes every clients-th value: the clients rarely ask for the same at once.
+        return [(_distinct(path, c + clients * i), headers) for i in range(per_client)]
+
     threads = [
-        threading.Thread(target=_client, args=(port, [(path, headers)] * per_client, timings))
-        for _ in range(clients)
+        threading.Thread(target=_client, args=(port, paths(c), timings)) for c in range(clients)
     ]
     started = time.perf_counter()
     for thread in threads:
@@ -153,9 +181,28 @@ end
 """
 
 
-def _wrk(port: int, path: str, headers: dict[str, str], seconds: float, clients: int) -> str:
+# wrk's connections of one thread share this Lua state: consecutive requests, whichever
+# connection sends them, get consecutive limits, so the requests in flight never share one.
+_WRK_DISTINCT = """
+local n = 0
+request = function()
+  n = n + 1
+  local path = string.gsub(wrk.path, "limit=500", "limit=" .. (400 + n % 100))
+  return wrk.format(nil, path)
+end
+"""
+
+
+def _wrk(
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    seconds: float,
+    clients: int,
+    distinct: bool = False,
+) -> str:
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(_WRK_REPORT)
+        script.write(_WRK_REPORT + (_WRK_DISTINCT if distinct else ""))
         script.flush()
         command = ["wrk", "-t1", f"-c{clients}", f"-d{max(1, int(seconds))}s", "-s", script.name]
         for name, value in headers.items():
@@ -178,9 +225,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _timed(drive: Callable[..., str], pid: int, *args: object) -> str:
+def _timed(drive: Callable[..., str], pid: int, *args: object, distinct: bool = False) -> str:
     before = _cpu_seconds(pid)
-    line = drive(*args)
+    line = drive(*args, distinct=distinct) if distinct else drive(*args)
     used = _cpu_seconds(pid) - before
     count = _COUNTS.pop() if _COUNTS else 0
     if not count:
@@ -247,6 +294,9 @@ def _measure(env: dict[str, str], key: str, args: argparse.Namespace) -> None:
         for clients in sorted({1, args.clients}):
             print(f"miss (200, query), {clients} conn.", _timed(
                 drive, pid, port + 1, path, browser, args.seconds, clients))  # fmt: skip
+        print(f"distinct misses, {args.clients} conn.", _timed(
+            drive, pid, port + 1, path, browser, args.seconds, args.clients,
+            distinct=True))  # fmt: skip
 
 
 def main() -> None:

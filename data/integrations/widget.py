@@ -5,7 +5,8 @@ some courses or all, optionally of one Berlin month, with free seats, price and 
 link. `widget_version` is a cheap fingerprint of everything those dates depend on (the
 partner's future dates, the orders booked on them, its booking ledger and courses): the public
 service derives its ETag from it, so a new or changed date, a booking, a cancellation or a new
-price changes the ETag without any invalidation hook.
+price changes the ETag without any invalidation hook. `widget_answer` is what the public
+widget shows (its courses and dates) in one call with fewer round trips.
 
 Both take the viewer first like every data function: the public service passes the partner's
 read-only widget viewer (`Viewer.widget`), the portal's preview the partner itself. Another
@@ -65,10 +66,9 @@ class WidgetCourse:
     name: str
 
 
-def _products(viewer: Viewer, db: Databases, product_ids: Sequence[int] | None) -> list[int] | None:
-    """The viewer's product ids narrowed to `product_ids` (None or empty: all of them);
-    refused when one of them is not the viewer's."""
-    ids = scope.product_ids(viewer, db)
+def _narrowed(ids: list[int] | None, product_ids: Sequence[int] | None) -> list[int] | None:
+    """The viewer's product ids `ids` narrowed to `product_ids` (None or empty: all of
+    them); refused when one of them is not the viewer's."""
     if not product_ids:
         return ids
     wanted = sorted({int(pid) for pid in product_ids})
@@ -76,6 +76,11 @@ def _products(viewer: Viewer, db: Databases, product_ids: Sequence[int] | None) 
     if foreign:
         raise ScopeError(COURSE_UNKNOWN, course=foreign[0])
     return wanted
+
+
+def _products(viewer: Viewer, db: Databases, product_ids: Sequence[int] | None) -> list[int] | None:
+    """The viewer's product ids narrowed to `product_ids` (see `_narrowed`)."""
+    return _narrowed(scope.product_ids(viewer, db), product_ids)
 
 
 def _month_range(month: date) -> tuple[datetime, datetime]:
@@ -111,6 +116,55 @@ def _names(db: Databases, product_ids: set[int]) -> dict[int, str]:
         return {int(pid): name or "" for pid, name in conn.execute(query)}
 
 
+def _date_rows(
+    db: Databases,
+    ids: list[int] | None,
+    *,
+    month: date | None,
+    limit: int,
+    now: datetime,
+    names: dict[int, str] | None,
+) -> list[WidgetDate]:
+    """The dates of the products `ids` (already scoped; None: all); the course names from
+    `names` when given (the viewer's courses), else from their own query."""
+    d = miomente_course_date
+    # Only the columns shown (the driver's row parsing is the cost at 500 dates).
+    query = (
+        select(d.c.date_id, d.c.product_id, d.c.starts_at, d.c.ends_at, d.c.seats_total, d.c.price)
+        .where(d.c.status == DATE_ACTIVE, d.c.starts_at > now)
+        .order_by(d.c.starts_at, d.c.date_id)
+        .limit(max(1, min(int(limit), MAX_DATES)))
+    )
+    if ids is not None:
+        query = query.where(int_in(d.c.product_id, ids))
+    if month is not None:
+        start, end = _month_range(month)
+        query = query.where(d.c.starts_at >= start, d.c.starts_at < end)
+    with db.magento_read.connect() as conn:
+        rows = conn.execute(query).all()
+    sold = _sold(db, [r[0] for r in rows])
+    if names is None:
+        names = _names(db, {int(r[1]) for r in rows})
+    # Plain tuples unpacked, not row mappings: this loop runs for every date of every answer.
+    dates = []
+    for date_id, product_id, starts_at, ends_at, seats_total, price in rows:
+        seats = int(seats_total)
+        dates.append(
+            WidgetDate(
+                date_id=date_id,
+                product_id=product_id,
+                course=names.get(int(product_id)) or "",
+                starts_at=starts_at,
+                ends_at=ends_at,
+                seats_total=seats,
+                seats_free=max(seats - sold.get(date_id, 0), 0),
+                price=to_money(price),
+                booking_url=links.shop_date_url(product_id, date_id),
+            )
+        )
+    return dates
+
+
 @requires(DATES_READ)
 def widget_dates(
     viewer: Viewer,
@@ -125,45 +179,42 @@ def widget_dates(
     ids = _products(viewer, db, product_ids)
     if ids == []:
         return []
-    now = now or now_utc()
-    d = miomente_course_date
-    # Only the columns shown (the driver's row parsing is the cost at 500 dates); the names
-    # of the few courses come in their own query instead of a join per date.
-    query = (
-        select(d.c.date_id, d.c.product_id, d.c.starts_at, d.c.ends_at, d.c.seats_total, d.c.price)
-        .where(d.c.status == DATE_ACTIVE, d.c.starts_at > now)
-        .order_by(d.c.starts_at, d.c.date_id)
-        .limit(max(1, min(int(limit), MAX_DATES)))
-    )
-    if ids is not None:
-        query = query.where(int_in(d.c.product_id, ids))
-    if month is not None:
-        start, end = _month_range(month)
-        query = query.where(d.c.starts_at >= start, d.c.starts_at < end)
-    with db.magento_read.connect() as conn:
-        rows = conn.execute(query).mappings().all()
-    sold = _sold(db, [r["date_id"] for r in rows])
-    names = _names(db, {int(r["product_id"]) for r in rows})
-    return [
-        WidgetDate(
-            date_id=r["date_id"],
-            product_id=r["product_id"],
-            course=names.get(int(r["product_id"])) or "",
-            starts_at=r["starts_at"],
-            ends_at=r["ends_at"],
-            seats_total=int(r["seats_total"]),
-            seats_free=max(int(r["seats_total"]) - sold.get(r["date_id"], 0), 0),
-            price=to_money(r["price"]),
-            booking_url=links.shop_date_url(r["product_id"], r["date_id"]),
-        )
-        for r in rows
-    ]
+    return _date_rows(db, ids, month=month, limit=limit, now=now or now_utc(), names=None)
+
+
+@dataclass(frozen=True)
+class WidgetAnswer:
+    courses: list[WidgetCourse]  # all the viewer's courses by name (`widget_courses`)
+    dates: list[WidgetDate]  # `widget_dates` with the same arguments
 
 
 @requires(DATES_READ)
-def widget_courses(viewer: Viewer, db: Databases) -> list[WidgetCourse]:
-    """The viewer's courses by name: the widget's course choice and the preview's."""
-    ids = scope.product_ids(viewer, db)
+def widget_answer(
+    viewer: Viewer,
+    db: Databases,
+    *,
+    product_ids: Sequence[int] | None = None,
+    month: date | None = None,
+    limit: int = 100,
+    now: datetime | None = None,
+) -> WidgetAnswer:
+    """`widget_courses` and `widget_dates` together, as the public widget shows them, in
+    fewer round trips: the viewer's product ids are read once, and the dates' course names
+    come from the course list instead of a query of their own."""
+    owned = scope.product_ids(viewer, db)
+    ids = _narrowed(owned, product_ids)
+    course_list = _course_list(db, owned)
+    if ids == []:
+        return WidgetAnswer(course_list, [])
+    # Staff (all partners) may see dates of products that are nobody's course: those names
+    # come from their own query, as in `widget_dates`.
+    names = {c.product_id: c.name for c in course_list} if owned is not None else None
+    dates = _date_rows(db, ids, month=month, limit=limit, now=now or now_utc(), names=names)
+    return WidgetAnswer(course_list, dates)
+
+
+def _course_list(db: Databases, ids: list[int] | None) -> list[WidgetCourse]:
+    """The courses `ids` (already scoped; None: every partner's) by name."""
     if ids == []:
         return []
     names = product_names().subquery()
@@ -176,6 +227,12 @@ def widget_courses(viewer: Viewer, db: Databases) -> list[WidgetCourse]:
             query = query.where(int_in(names.c.entity_id, conn.execute(owned).scalars()))
     with db.magento_read.connect() as conn:
         return [WidgetCourse(int(pid), name or "") for pid, name in conn.execute(query)]
+
+
+@requires(DATES_READ)
+def widget_courses(viewer: Viewer, db: Databases) -> list[WidgetCourse]:
+    """The viewer's courses by name: the widget's course choice and the preview's."""
+    return _course_list(db, scope.product_ids(viewer, db))
 
 
 @requires(DATES_READ)

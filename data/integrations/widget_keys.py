@@ -34,6 +34,7 @@ class WidgetKey:
     public_key: str
     enabled: bool
     updated_at: datetime
+    partner_name: str = ""  # filled by `widget_partner` (the widget shows it)
 
 
 def _partner_of(viewer: Viewer) -> int:
@@ -113,8 +114,9 @@ def widget_partner(db: Databases, *, key: str) -> WidgetKey | None:
     """
     if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
         return None
+    # The partner's name comes along: the widget's answer shows it, one query less per answer.
     query = (
-        select(widget_keys)
+        select(widget_keys, partners.c.name.label("partner_name"))
         .join(partners, partners.c.partner_id == widget_keys.c.partner_id)
         .where(
             widget_keys.c.public_key == key,
@@ -131,4 +133,5 @@ def widget_partner(db: Databases, *, key: str) -> WidgetKey | None:
         public_key=row["public_key"],
         enabled=True,
         updated_at=row["updated_at"],
+        partner_name=row["partner_name"] or "",
     )

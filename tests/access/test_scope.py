@@ -579,7 +579,10 @@ def _normal(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _normal(dataclasses.asdict(value))
     if isinstance(value, dict):
-        return {str(k): _normal(v) for k, v in value.items()}
+        # An outbox row's id is a sequence number that both partners' mails share in world AB
+        # (A's mails get other ids there than alone, by the order the tests queued them);
+        # the row's content is what must match.
+        return {str(k): "<id>" if k == "message_id" else _normal(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         items = [_normal(v) for v in value]
         return sorted(items, key=repr) if isinstance(value, set) else items

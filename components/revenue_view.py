@@ -19,7 +19,17 @@ from babel.dates import format_date
 
 from components import widgets
 from components.cache import cached
-from components.i18n import day, locale, money, month_label, number, percent, t
+from components.i18n import (
+    day,
+    each_distinct,
+    locale,
+    money,
+    money_column,
+    month_label,
+    number,
+    percent,
+    t,
+)
 from components.session import PageContext
 from core import periods
 from data.bookings import ledger
@@ -325,11 +335,13 @@ def _by_course(ctx: PageContext, span: MonthSpan, basis: str, *, key: str) -> No
     st.dataframe(
         pd.DataFrame(
             {
+                # Column-wise: staff see every partner's courses (5,500 at a marketplace's
+                # size); shares, tickets and orders repeat, each is formatted once.
                 t("revenue.col_course"): frame["course"],
-                t("revenue.revenue"): [money(v) for v in frame["revenue"]],
-                t("revenue.col_share"): [percent(v) for v in frame["share"]],
-                t("revenue.tickets"): [number(v) for v in frame["tickets"]],
-                t("revenue.orders"): [number(v) for v in frame["orders"]],
+                t("revenue.revenue"): money_column(frame["revenue"]),
+                t("revenue.col_share"): each_distinct(frame["share"], percent),
+                t("revenue.tickets"): each_distinct(frame["tickets"], number),
+                t("revenue.orders"): each_distinct(frame["orders"], number),
             }
         ),
         hide_index=True,

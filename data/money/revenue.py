@@ -410,13 +410,13 @@ def _days_totals(
         .where(*where)
         .group_by(bookings.c.partner_id, bookings.c.product_id)
     )
-    orders = select(func.count(func.distinct(bookings.c.order_id))).where(*where)
+    # An order shared by two partners counts once for each (as the roll-ups count it): the
+    # distinct (partner, order) pairs, in one statement however many partners staff see.
+    pairs = select(bookings.c.partner_id, bookings.c.order_id).where(*where).distinct()
+    orders = select(func.count()).select_from(pairs.subquery())
     with db.portal.connect() as conn:
         rows = conn.execute(per_course).all()
-        order_count = sum(
-            int(conn.execute(orders.where(bookings.c.partner_id == pid)).scalar() or 0)
-            for pid in {int(r.partner_id) for r in rows}
-        )
+        order_count = int(conn.execute(orders).scalar() or 0)
         rates = _rates_on(conn, viewer, first_day.replace(day=1))
     raw = sum(
         (to_decimal(r.revenue) * _rate(rates, int(r.partner_id), int(r.product_id)) for r in rows),

@@ -372,17 +372,24 @@ def dates_per_day(
     """Active dates per Berlin day starting in [start, end) (naive UTC): the staff calendar of
     every partner, whatever their number (reads one column, no names or seats)."""
     d = miomente_course_date
-    query = select(d.c.starts_at).where(
-        scope.product_filter(d.c.product_id, _owned_products(viewer, db)),
-        d.c.starts_at >= naive_utc(start),
-        d.c.starts_at < naive_utc(end),
-        d.c.status == DATE_ACTIVE,
+    # Grouped by start time in SQL (courses start on the hour or half hour: a month of 49,000
+    # dates is about 1,500 start times), the Berlin day is taken per start time here, which
+    # needs no time-zone function of the database.
+    query = (
+        select(d.c.starts_at, func.count())
+        .where(
+            scope.product_filter(d.c.product_id, _owned_products(viewer, db)),
+            d.c.starts_at >= naive_utc(start),
+            d.c.starts_at < naive_utc(end),
+            d.c.status == DATE_ACTIVE,
+        )
+        .group_by(d.c.starts_at)
     )
     counts: dict[date, int] = {}
     with db.magento_read.connect() as conn:
-        for (starts_at,) in conn.execute(query):
+        for starts_at, count in conn.execute(query):
             day = local_day(starts_at)
-            counts[day] = counts.get(day, 0) + 1
+            counts[day] = counts.get(day, 0) + int(count)
     return counts
 
 

@@ -138,7 +138,8 @@ _RENEW_BEFORE = 5 * 60.0  # seconds: a link shown now stays good for a while aft
 _LINK_CSS = """<style>
 .mio-download a{display:flex;align-items:center;justify-content:center;gap:.4rem;width:100%;
 box-sizing:border-box;min-height:2.5rem;padding:.25rem .75rem;border-radius:.5rem;
-border:1px solid rgba(49,51,63,.2);color:inherit;text-decoration:none;font-weight:400}
+border:1px solid rgba(49,51,63,.2);color:inherit;text-decoration:none;font-weight:400;
+font-size:.875rem}
 .mio-download a:hover{border-color:#ff4b4b;color:#ff4b4b}
 </style>"""
 
@@ -186,7 +187,7 @@ def stream_link(
     href = html.escape(stream_download.url(offered.ticket))
     st.html(
         f'{_LINK_CSS}<div class="mio-download"><a href="{href}" download="{html.escape(file_name)}"'
-        f' data-testid="mio-download">&#x2B73; {text}</a></div>'
+        f' data-testid="mio-download">{text}</a></div>'
     )
     return True
 

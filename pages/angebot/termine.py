@@ -75,12 +75,18 @@ list_tab, calendar_tab, series_tab, refunds_tab = st.tabs(
     key=VIEW_KEY,
     on_change="rerun",
 )
-with list_tab:
-    run_guarded("dates/list", lambda: dates_list.render_list(ctx, courses, today))
-    run_guarded("dates/minimum_settings", lambda: minimum_view.render_settings(ctx))
-with calendar_tab:
-    run_guarded("dates/calendar", lambda: calendar_view.render_calendar(ctx, today))
-with series_tab:
-    run_guarded("dates/series", lambda: series_view.render_series(ctx, courses, today))
-with refunds_tab:
-    run_guarded("dates/refunds", lambda: dates_list.render_refunds(ctx))
+# Only the open tab runs (`.open` of stateful tabs): the calendar, the series and the
+# refunds cost nothing while the list is shown, and the other way round.
+if list_tab.open:
+    with list_tab:
+        run_guarded("dates/list", lambda: dates_list.render_list(ctx, courses, today))
+        run_guarded("dates/minimum_settings", lambda: minimum_view.render_settings(ctx))
+if calendar_tab.open:
+    with calendar_tab:
+        run_guarded("dates/calendar", lambda: calendar_view.render_calendar(ctx, today))
+if series_tab.open:
+    with series_tab:
+        run_guarded("dates/series", lambda: series_view.render_series(ctx, courses, today))
+if refunds_tab.open:
+    with refunds_tab:
+        run_guarded("dates/refunds", lambda: dates_list.render_refunds(ctx))

@@ -5,11 +5,13 @@ functions counted, the database stays real)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from core import periods
 from core.db import Databases
 from core.i18n import catalog
 from data.dates import course_dates, minimums, series
@@ -98,3 +100,27 @@ def test_each_other_tab_reads_its_own_data_and_no_list(
     assert "s_preview" not in {b.key for b in at.button}
     assert calls["course_dates.refunds_due"] == 1, calls
     assert _read(calls, LIST) == _read(calls, CALENDAR) == _read(calls, SERIES) == 0, calls
+
+
+def test_a_closed_tab_keeps_its_choices_until_it_is_opened_again(world: Databases) -> None:
+    """Streamlit forgets the value of a widget a run does not draw: the page keeps them."""
+    at = open_page("angebot/termine.py", user_id=ALPHA)
+    today = periods.berlin_today()
+    chosen = (today - timedelta(days=7), today + timedelta(days=30))
+    at.date_input(key="list_range").set_value(chosen)
+    at.toggle(key="list_cancelled").set_value(True).run()
+    open_dates_tab(at, "calendar")
+    at.button_group(key="cal_view").set_value("week").run()
+    open_dates_tab(at, "series")
+    at.selectbox(key="s_course").select(102)
+    at.number_input(key="s_seats").set_value(7).run()
+    open_dates_tab(at, "refunds")
+    open_dates_tab(at, "list")
+    assert_clean(at)
+    assert at.date_input(key="list_range").value == chosen
+    assert at.toggle(key="list_cancelled").value is True
+    open_dates_tab(at, "calendar")
+    assert at.button_group(key="cal_view").value == "week"
+    open_dates_tab(at, "series")
+    assert_clean(at)
+    assert at.selectbox(key="s_course").value == 102 and at.number_input(key="s_seats").value == 7

@@ -16,6 +16,8 @@ from components.text import html_text
 from core import recurrence as rec
 from data.dates import course_dates as cd
 
+# The calendar's choices, kept while another tab of Termine is open (widgets.keep).
+CHOICES = ("cal_view", "cal_day", "cal_staff_day")
 _CSS = (
     "<style>.mio-cal table{border-collapse:collapse;width:100%;table-layout:fixed}"
     ".mio-cal th,.mio-cal td{border:1px solid #ddd;vertical-align:top;padding:4px;"

@@ -39,6 +39,15 @@ from data.marketing.keywords import PICKER_LIMIT, find_courses
 LIST_KEY = "dates_list"
 CONFIRM_KEY = "_confirm_cancel_date"
 MOVE_KEY = "_confirm_move_date"  # (date_id, start, end, seats, price) awaiting a yes
+# The list's choices, kept while another tab of Termine is open (widgets.keep).
+LIST_CHOICES = (
+    "list_course",
+    "list_course_search",
+    "list_range",
+    "list_cancelled",
+    f"{LIST_KEY}_page_size",
+    "edit_pick",
+)
 
 
 def _table(frame: pd.DataFrame, minimums: list[str]) -> pd.DataFrame:

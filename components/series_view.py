@@ -41,6 +41,13 @@ CONFIRM_SKIP_KEY = "_confirm_skip"
 CONFIRM_CANCEL_KEY = "_confirm_cancel_series"
 SAVED_KEY = "_series_saved"  # the fields of the series saved last: saving them again is off
 SERIES_FORM = "new_series"
+# The new series' fields and the chosen series, kept while another tab is open (widgets.keep).
+CHOICES = (
+    "s_course", "s_kind", "s_weekdays", "s_month_day", "s_short", "s_position", "s_pos_weekday",
+    "s_rrule", "s_interval", "s_start", "s_time", "s_duration", "s_seats", "s_price", "s_end",
+    "s_ends_on", "s_count", "s_minimum", "s_holidays",
+    "series_pick",
+)  # fmt: skip
 
 
 def _weekday_label(code: str) -> str:

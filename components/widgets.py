@@ -60,6 +60,18 @@ def selectbox(where: _Container, label: str, options: Sequence[T], **kwargs: Any
     return where.selectbox(label, options, **kwargs)
 
 
+def keep(keys: Sequence[str]) -> None:
+    """Keep the values of widgets that are not drawn in this run (a closed tab's filters).
+
+    Streamlit forgets a widget's value at the end of a run that did not draw it; a value
+    written through the Session State API stays. So the value is written back under its own
+    key, and the widget, drawn again, starts from it instead of its default.
+    """
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def date_input(where: _Container, label: str, **kwargs: Any) -> Any:
     """`st.date_input` writing dates as the language does (24.11.2026 / 24/11/2026)."""
     kwargs["format"] = DATE_FORMATS[locale()]

@@ -2,7 +2,8 @@
 
 The page keeps the quick actions on top ("Neuer Termin", the iCal file); each tab (the chosen
 one kept across reruns) is rendered by a component (dates_list, calendar_view, series_view) and
-guarded, so one failing tab leaves the others usable.
+guarded, so one failing tab leaves the others usable. Only the open tab runs; the choices made
+in the others are kept until they are opened again.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from components import calendar_view, dates_list, minimum_view, series_view
+from components import calendar_view, dates_list, minimum_view, series_view, widgets
 from components.cache import viewer_courses
 from components.date_form import new_date_dialog
 from components.downloads import prepare_button
@@ -75,12 +76,27 @@ list_tab, calendar_tab, series_tab, refunds_tab = st.tabs(
     key=VIEW_KEY,
     on_change="rerun",
 )
-with list_tab:
-    run_guarded("dates/list", lambda: dates_list.render_list(ctx, courses, today))
-    run_guarded("dates/minimum_settings", lambda: minimum_view.render_settings(ctx))
-with calendar_tab:
-    run_guarded("dates/calendar", lambda: calendar_view.render_calendar(ctx, today))
-with series_tab:
-    run_guarded("dates/series", lambda: series_view.render_series(ctx, courses, today))
-with refunds_tab:
-    run_guarded("dates/refunds", lambda: dates_list.render_refunds(ctx))
+# Only the open tab runs (`.open` of stateful tabs): the calendar, the series and the
+# refunds cost nothing while the list is shown, and the other way round. A closed tab's
+# choices (the list's filters, the calendar's month, a half-filled series) are kept for when
+# it is opened again: Streamlit forgets the value of a widget that a run does not draw.
+for tab, choices in (
+    (list_tab, dates_list.LIST_CHOICES),
+    (calendar_tab, calendar_view.CHOICES),
+    (series_tab, series_view.CHOICES),
+):
+    if not tab.open:
+        widgets.keep(choices)
+if list_tab.open:
+    with list_tab:
+        run_guarded("dates/list", lambda: dates_list.render_list(ctx, courses, today))
+        run_guarded("dates/minimum_settings", lambda: minimum_view.render_settings(ctx))
+if calendar_tab.open:
+    with calendar_tab:
+        run_guarded("dates/calendar", lambda: calendar_view.render_calendar(ctx, today))
+if series_tab.open:
+    with series_tab:
+        run_guarded("dates/series", lambda: series_view.render_series(ctx, courses, today))
+if refunds_tab.open:
+    with refunds_tab:
+        run_guarded("dates/refunds", lambda: dates_list.render_refunds(ctx))

@@ -22,7 +22,14 @@ from core.i18n import catalog
 from data import portal_schema as p
 from data.shop import schema as m
 from tests.conftest import fresh_databases
-from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, open_page
+from tests.support.app import (
+    ALPHA,
+    STAFF,
+    app_environment,
+    assert_clean,
+    open_dates_tab,
+    open_page,
+)
 from tests.support.worlds import B, build_world
 
 D = m.miomente_course_date
@@ -61,10 +68,14 @@ def test_the_page_renders(world: Databases, user_id: int, locale: str) -> None:
     assert "Alpha Pasta-Werkstatt" in text
     if user_id == ALPHA:
         assert B.course_names[0] not in text and B.course_names[1] not in text
+    for tab in ("calendar", "series", "refunds"):  # only the open tab runs: each one opened
+        text = assert_clean(open_dates_tab(at, tab))
+        if user_id == ALPHA:
+            assert B.course_names[0] not in text and B.course_names[1] not in text
 
 
 def test_create_preview_save_then_edit_all_future(world: Databases) -> None:
-    at = _dates_page(ALPHA)
+    at = open_dates_tab(_dates_page(ALPHA), "series")
     start = periods.berlin_today() + timedelta(days=1)  # all six dates ahead, whatever the hour
     at.selectbox(key="s_course").select(102)
     at.selectbox(key="s_kind").select(rec.WEEKLY)
@@ -97,7 +108,7 @@ def test_create_preview_save_then_edit_all_future(world: Databases) -> None:
 
 
 def test_bad_series_input_is_explained_in_german_and_saves_nothing(world: Databases) -> None:
-    at = _dates_page(ALPHA)
+    at = open_dates_tab(_dates_page(ALPHA), "series")
     at.selectbox(key="s_kind").select(rec.MONTHLY_DAY)
     at.run()
     at.number_input(key="s_month_day").set_value(31)
@@ -143,7 +154,7 @@ def test_cancel_a_booked_date_asks_first_and_tells_the_customers(world: Database
         ("kunde7001@example.org", "Die Küche wird renoviert.")
     ]
     # Staff see the refund that is due.
-    staff = _dates_page(STAFF)
+    staff = open_dates_tab(_dates_page(STAFF), "refunds")
     text = assert_clean(staff)
     assert "000007001" in text and "50,00" in text
 

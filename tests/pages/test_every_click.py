@@ -23,7 +23,15 @@ from data.dates import series as sr
 from data.money import payouts
 from data.shop import schema as m
 from tests.conftest import fresh_databases
-from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, new_app, open_page
+from tests.support.app import (
+    ALPHA,
+    STAFF,
+    app_environment,
+    assert_clean,
+    new_app,
+    open_dates_tab,
+    open_page,
+)
 from tests.support.orders import ALPHA as ALPHA_VIEWER
 from tests.support.worlds import build_world
 
@@ -188,7 +196,7 @@ def _series_count(db: Databases) -> int:
 
 
 def test_serie_speichern_twice_makes_one_series(world: Databases) -> None:
-    at = open_page("angebot/termine.py", user_id=ALPHA)
+    at = open_dates_tab(open_page("angebot/termine.py", user_id=ALPHA), "series")
     at.selectbox(key="s_course").select(SUSHI)
     at.radio(key="s_end").set_value("count")
     at.run()

@@ -22,7 +22,15 @@ from core.db import Databases
 from core.i18n import catalog, translate
 from data.shop import schema as m
 from tests.conftest import fresh_databases
-from tests.support.app import ALPHA, app_environment, as_shown, assert_clean, new_app, open_page
+from tests.support.app import (
+    ALPHA,
+    app_environment,
+    as_shown,
+    assert_clean,
+    new_app,
+    open_dates_tab,
+    open_page,
+)
 from tests.support.worlds import build_world
 
 LOCALES = pytest.mark.parametrize("locale", ["de", "en"])
@@ -130,9 +138,14 @@ def _new_series(at: AppTest, *, weeks: int) -> None:
     at.selectbox(key="s_holidays").select("HH")
 
 
+def _series_tab(locale: str = "de") -> AppTest:
+    """Termine → Serien, opened as a user clicks the tab (only the open tab runs)."""
+    return open_dates_tab(open_page("angebot/termine.py", user_id=ALPHA, locale=locale), "series")
+
+
 @LOCALES
 def test_a_series_is_described_in_words_never_as_a_rule(world: Databases, locale: str) -> None:
-    at = open_page("angebot/termine.py", user_id=ALPHA, locale=locale)
+    at = _series_tab(locale)
     _new_series(at, weeks=3)
     at.button(key="s_preview").click().run()
     text = assert_clean(at)
@@ -151,10 +164,10 @@ def test_a_series_is_described_in_words_never_as_a_rule(world: Databases, locale
 def test_price_fields_show_the_decimal_comma_and_refuse_what_is_no_amount(
     world: Databases,
 ) -> None:
-    at = open_page("angebot/termine.py", user_id=ALPHA)
+    at = _series_tab()
     price = at.text_input(key="s_price")
     assert price.value == "89,00"  # the first course's price (Alpha Pasta), German
-    english = open_page("angebot/termine.py", user_id=ALPHA, locale="en")
+    english = _series_tab("en")
     assert english.text_input(key="s_price").value == "89.00"
     _new_series(at, weeks=2)
     at.text_input(key="s_price").set_value("neunzig").run()
@@ -171,12 +184,12 @@ def test_price_fields_show_the_decimal_comma_and_refuse_what_is_no_amount(
 
 
 def test_the_overlap_warning_names_the_clashing_dates_once(world: Databases) -> None:
-    at = open_page("angebot/termine.py", user_id=ALPHA)
+    at = _series_tab()
     _new_series(at, weeks=2)
     at.button(key="s_save").click().run()
     assert not at.warning
     # The same series again: both of its dates clash with the first series' dates.
-    at = open_page("angebot/termine.py", user_id=ALPHA)
+    at = _series_tab()
     _new_series(at, weeks=2)
     at.button(key="s_preview").click().run()
     at.button(key="s_save").click().run()

@@ -26,7 +26,15 @@ from data.access.viewer import SYSTEM
 from data.bookings import ledger
 from data.money import payouts
 from tests.conftest import fresh_databases
-from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, new_app, open_page
+from tests.support.app import (
+    ALPHA,
+    STAFF,
+    app_environment,
+    assert_clean,
+    new_app,
+    open_dates_tab,
+    open_page,
+)
 from tests.support.orders import _add_order
 from tests.support.worlds import build_world
 
@@ -168,6 +176,11 @@ def _dates_page(db: Databases) -> AppTest:
     return open_page("angebot/termine.py", user_id=ALPHA)
 
 
+def _series_form_page(db: Databases) -> AppTest:
+    """Termine → Serien, the tab opened (only the open tab runs)."""
+    return open_dates_tab(_dates_page(db), "series")
+
+
 def _booked_dates_page(db: Databases) -> AppTest:
     """Termine, with a customer's booking on date 13: moving it would ask and tell them."""
     with db.portal.connect() as conn:
@@ -247,7 +260,7 @@ def _new_date(field: str) -> Callable[[Databases, AppTest, object], AppTest]:
 
 def _series_page(db: Databases) -> AppTest:
     """Termine → Serien with a weekly series of course 102 (made through the form)."""
-    at = _dates_page(db)
+    at = _series_form_page(db)
     at.selectbox(key="s_course").select(102)
     at.selectbox(key="s_kind").select(rec.WEEKLY).run()
     at.multiselect(key="s_weekdays").set_value(["TU", "TH"])
@@ -410,11 +423,11 @@ FORMS = [
     Form("edit-date-seats", _dates_page, _edit("seats"), NUMBER),
     Form("edit-date-price", _dates_page, _edit("price"), PRICE),
     Form("move-booked-date", _booked_dates_page, _edit("day"), DAY),
-    Form("series-rrule", _dates_page, _series("rrule"), TEXT),
-    Form("series-start", _dates_page, _series("s_start"), DAY),
-    Form("series-interval", _dates_page, _series("s_interval"), NUMBER),
-    Form("series-seats", _dates_page, _series("s_seats"), NUMBER),
-    Form("series-price", _dates_page, _series("s_price"), PRICE),
+    Form("series-rrule", _series_form_page, _series("rrule"), TEXT),
+    Form("series-start", _series_form_page, _series("s_start"), DAY),
+    Form("series-interval", _series_form_page, _series("s_interval"), NUMBER),
+    Form("series-seats", _series_form_page, _series("s_seats"), NUMBER),
+    Form("series-price", _series_form_page, _series("s_price"), PRICE),
     Form("bulk-edit-seats", _series_page, _bulk("seats"), NUMBER),
     Form("bulk-edit-price", _series_page, _bulk("price"), PRICE),
     Form("bulk-edit-from-day", _series_page, _bulk("from"), DAY),

@@ -15,7 +15,14 @@ from data.access.viewer import Viewer
 from data.bookings import listing
 from data.dates import course_dates as cd
 from tests.conftest import fresh_databases
-from tests.support.app import ALPHA, STAFF, app_environment, assert_clean, open_page
+from tests.support.app import (
+    ALPHA,
+    STAFF,
+    app_environment,
+    assert_clean,
+    open_dates_tab,
+    open_page,
+)
 from tests.support.worlds import build_world
 
 
@@ -59,6 +66,7 @@ def test_the_termine_list_pages_and_the_calendar_says_when_it_is_cut(
     assert_clean(at)
     assert len(at.dataframe[0].value) == 1 and at.dataframe[0].value.iloc[0, 0] != first
     assert "Seite 2 von 3" in [c.value for c in at.caption]
+    assert_clean(open_dates_tab(at, "calendar"))
     warnings = [w.value for w in at.warning]
     assert any(
         w.startswith("Mehr als 1 Termine in diesem Zeitraum – der Kalender") for w in warnings
@@ -80,7 +88,7 @@ def test_the_staff_booking_count_says_more_than_and_pages_to_the_cap(
 
 
 def test_the_staff_calendar_counts_per_day_and_lists_a_day_on_request(world: Databases) -> None:
-    at = open_page("angebot/termine.py", user_id=STAFF)
+    at = open_dates_tab(open_page("angebot/termine.py", user_id=STAFF), "calendar")
     calendar = next(m.value for m in at.markdown if "mio-cal" in m.value)
     assert "Termine</div>" in calendar or "Termin</div>" in calendar
     assert "Alpha Pasta-Werkstatt" not in calendar  # no names: counts only

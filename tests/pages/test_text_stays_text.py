@@ -29,7 +29,15 @@ from data.bookings.decisions import decide
 from data.money import payouts
 from data.portal_schema import DECISION_REJECTED, bookings
 from tests.conftest import fresh_databases
-from tests.support.app import ALPHA, STAFF, app_environment, as_shown, assert_clean, new_app
+from tests.support.app import (
+    ALPHA,
+    STAFF,
+    app_environment,
+    as_shown,
+    assert_clean,
+    new_app,
+    open_dates_tab,
+)
 from tests.support.worlds import HOSTILE, build_world
 
 # Each piece is harmless only with its characters escaped (a backslash before `.`, `<`, `:`,
@@ -143,6 +151,10 @@ def test_no_page_renders_markup_from_data_or_url(hostile_world: Databases, spec,
     at.run()
     text = assert_clean(at)
     assert rendered_markup(at) == []
+    if spec.key == "dates":  # Termine runs only its open tab: each of the others opened
+        for tab in ("calendar", "series", "refunds"):
+            assert_clean(open_dates_tab(at, tab))
+            assert rendered_markup(at) == [], tab
     if spec.url_path == "bestellungen":
         # The hostile texts are there, as text: the customer card, the timeline's reason.
         assert "[Jetzt neu anmelden](https://evil.example)" in text

@@ -2,7 +2,8 @@
 
 `app_environment` points the app at a test world through the same environment variables
 production uses; `open_page` logs a user in (the viewer in session state, as after login) and
-runs one page; `assert_clean` checks what every rendered page must satisfy.
+runs one page; `assert_clean` checks what every rendered page must satisfy. Termine runs only
+its open tab: `open_dates_tab` opens one, as a user clicks it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.db import Databases
-from core.i18n import catalog
+from core.i18n import catalog, normalize_locale
 
 ROOT = Path(__file__).resolve().parents[2]
 # A locale key shown raw ("orders.empty") means a missing translation.
@@ -61,6 +62,16 @@ def open_page(page: str, *, user_id: int, locale: str = "de") -> AppTest:
     at = new_app(user_id=user_id, locale=locale)
     at.run()
     at.switch_page(f"pages/{page}")
+    at.run()
+    return at
+
+
+def open_dates_tab(at: AppTest, tab: str) -> AppTest:
+    """Termine with its tab `tab` ("list", "calendar", "series", "refunds") open, as after a
+    click on it: only the open tab runs (pages/angebot/termine.py), so a test uses a tab's
+    widgets after opening it. The tab is chosen by its label in the session's language."""
+    language = normalize_locale(at.session_state.get("locale"))
+    at.session_state["dates_view"] = catalog(language)[f"dates.tab_{tab}"]
     at.run()
     return at
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -28,7 +29,7 @@ from components.day_field import check_day, day_input
 from components.i18n import day, locale, moment, t
 from components.session import PageContext
 from components.text import md
-from core import periods
+from core import i18n, periods
 from core import recurrence as rec
 from core.clock import now_utc
 from data.dates import course_dates as cd
@@ -37,6 +38,8 @@ from data.dates.course_dates import DUPLICATE
 from data.dates.series import Series
 
 PREVIEW_KEY = "_series_preview"
+# (course, its price as shown): the price field shows that course's own price until typed in
+_PRICE_FOR_KEY = "_series_price_course"
 CONFIRM_SKIP_KEY = "_confirm_skip"
 CONFIRM_CANCEL_KEY = "_confirm_cancel_series"
 SAVED_KEY = "_series_saved"  # the fields of the series saved last: saving them again is off
@@ -174,6 +177,13 @@ def _new_series_fields(
     duration = int(a.number_input(t("dates.duration"), value=180, step=15, key="s_duration"))
     seats = int(b.number_input(t("dates.seats"), value=10, step=1, key="s_seats"))
     default_price = courses.set_index("product_id")["price"].get(course) or 0
+    shown = i18n.amount(Decimal(str(default_price)), locale())
+    before = st.session_state.get(_PRICE_FOR_KEY)
+    if before is not None and before[0] != course and st.session_state.get("s_price") == before[1]:
+        # Another course brings its own price (a field keyed once keeps its first value); a
+        # price the partner typed stays theirs.
+        st.session_state.pop("s_price", None)
+    st.session_state[_PRICE_FOR_KEY] = (course, shown)
     price = widgets.money_input(c, t("dates.price"), value=default_price, key="s_price")
     end_kind = st.radio(
         t("dates.ends"),

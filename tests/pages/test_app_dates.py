@@ -246,3 +246,17 @@ def test_a_price_with_a_fraction_of_a_cent_is_refused_not_rounded(world: Databas
     assert not at.success
     with world.magento.connect() as conn:
         assert conn.execute(select(D.c.price).where(D.c.date_id == 13)).scalar() == before
+
+
+def test_the_new_series_price_follows_the_chosen_course(world: Databases) -> None:
+    at = open_dates_tab(_dates_page(ALPHA), "series")
+    at.selectbox(key="s_course").select(101).run()
+    assert at.text_input(key="s_price").value == "89,00"
+    at.selectbox(key="s_course").select(102).run()
+    assert_clean(at)
+    assert at.text_input(key="s_price").value == "99,00"  # the sushi course's own price
+    at.selectbox(key="s_course").select(101).run()
+    assert at.text_input(key="s_price").value == "89,00"
+    at.text_input(key="s_price").input("95,50").run()
+    at.selectbox(key="s_course").select(102).run()
+    assert at.text_input(key="s_price").value == "95,50"  # a typed price stays the partner's

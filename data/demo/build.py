@@ -53,8 +53,8 @@ DEFAULT_SEED = 42
 DEMO_FORMAT = 8
 MARKER_NAME = "demo.json"
 MAGENTO_FILE, PORTAL_FILE = "magento.sqlite", "portal.sqlite"
-ORDER_CHUNK = 20_000
-DATE_CHUNK = 50_000
+ORDER_CHUNK = 10_000
+DATE_CHUNK = 20_000
 
 
 @dataclass(frozen=True)

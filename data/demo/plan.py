@@ -381,7 +381,8 @@ def _start_order(dates: DateColumns, products: int) -> array[int]:
     """Positions of `dates` sorted by (start, product), through one int key per date.
 
     (start, product) is unique, a course having at most one date per day and slot, so this is
-    the order in which the dates were sorted as tuples before. `products` exceeds every id.
+    the order a sort of the whole rows gives, without a tuple per date. `products` exceeds
+    every product id; the position in the low digits makes every key distinct.
     """
     n = len(dates)
     keys = [

@@ -53,7 +53,8 @@ DEFAULT_SEED = 42
 DEMO_FORMAT = 8
 MARKER_NAME = "demo.json"
 MAGENTO_FILE, PORTAL_FILE = "magento.sqlite", "portal.sqlite"
-ORDER_CHUNK = 20_000
+ORDER_CHUNK = 10_000
+DATE_CHUNK = 20_000
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _feed(loader: Loader, batches: Iterator[tuple[Layout, Rows]]) -> Loader:
     try:
         for layout, rows in batches:
             loader.load(layout, rows)
+            del rows  # not held while the next batch is made
     except BaseException:
         loader.abort()
         raise
@@ -121,10 +123,14 @@ def _shop_batches(
     rng: random.Random, world: World, maker: OrderMaker
 ) -> Iterator[tuple[Layout, Rows]]:
     yield from catalog_rows(rng, world).items()
-    for begin in range(0, len(world.dates), 50_000):
-        yield L_DATES, world.dates[begin : begin + 50_000]
+    for begin in range(0, len(world.dates), DATE_CHUNK):
+        yield L_DATES, world.dates.rows(begin, begin + DATE_CHUNK)
+    world.dates.clear()  # loaded; the orders book on each course's own arrays
     for chunk in maker.chunks(ORDER_CHUNK):
-        yield from chunk.items()
+        # Popped, not iterated: each table's rows are freed once loaded, and no chunk is
+        # still held while the next one is made.
+        for layout in list(chunk):
+            yield layout, chunk.pop(layout)
 
 
 def generate(
@@ -137,6 +143,7 @@ def generate(
     _check_empty(db)
     rng = random.Random(seed)
     world = plan_world(rng, orders, today)
+    dates = len(world.dates)  # the columns are freed once loaded
     portal = _feed(loader_for(db.portal, lanes=1), iter(portal_rows(world, seed).items()))
     maker = OrderMaker(rng, world, orders)
     shop = _feed(loader_for(db.magento, lanes=LANES), _shop_batches(rng, world, maker))
@@ -152,7 +159,7 @@ def generate(
     return DemoSummary(
         partners=len(world.partners),
         courses=len(world.courses),
-        dates=len(world.dates),
+        dates=dates,
         orders=rows.get(m.sales_order.name, 0),
         items=maker.items_total,
         reviews=maker.reviews_total,

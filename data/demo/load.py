@@ -187,6 +187,19 @@ def _tsv(layout: Layout, rows: Rows) -> str:
     return "".join(map(_tsv_formatter(layout.kinds), rows))
 
 
+# Rows formatted and written at a time: the text of a whole chunk (up to ~20 MB while it is
+# joined and encoded) would add to the peak memory of a big seed.
+_TSV_SLICE = 5_000
+
+
+def _write_tsv(path: Path, layout: Layout, rows: Rows) -> None:
+    """`_tsv` into a file, a slice of rows at a time."""
+    line = _tsv_formatter(layout.kinds)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for begin in range(0, len(rows), _TSV_SLICE):
+            out.write("".join(map(line, rows[begin : begin + _TSV_SLICE])))
+
+
 def _python_values(layout: Layout, rows: Rows) -> list[dict[str, Any]]:
     def money(c: int | None) -> Decimal | None:
         return None if c is None else Decimal(c).scaleb(-2)
@@ -323,7 +336,7 @@ class _MysqlBulk:
     def prepare(self, layout: Layout, rows: Rows) -> Path:
         self._files += 1
         path = self._dir / f"{layout.table.name}-{self._files}.tsv"
-        path.write_text(_tsv(layout, rows), encoding="utf-8")
+        _write_tsv(path, layout, rows)
         return path
 
     def write(self, layout: Layout, payload: Path) -> None:

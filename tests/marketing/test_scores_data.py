@@ -109,6 +109,9 @@ def test_a_partner_rescores_its_own_course_only(market: Databases) -> None:
     with pytest.raises(ScopeError):
         score_courses(NORD, market, product_ids=[101], now=NOW)
     assert score_history(NORD, market, product_ids=[101]).empty
+    # Its own courses, scored here: xdist may run the job's test in another worker.
+    for product_id in (201, 202):
+        rescore_course(NORD, market, product_id=product_id, now=NOW)
     assert {s.product_id for s in course_scores(NORD, market)} == {201, 202}
 
 

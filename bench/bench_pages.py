@@ -220,6 +220,12 @@ def walk(page: Page, app: App, *, staff: bool) -> list[tuple[str, Callable[[], N
         ("Buchhaltung: Umsatz Jahr", _click(page, "radio", "Jahr")),
         ("Buchhaltung: Auszahlungen tab", _click(page, "tab", "Auszahlungen")),
     ]
+    # The same pages through the menu: a click in the app, without reloading Streamlit's
+    # frontend as an address (a bookmark) does.
+    steps += [
+        (f"{name} (menu)", _click(page, "link", name))
+        for name in ("Bestellungen", "Termine", "Buchhaltung", "Übersicht")
+    ]
     if staff:
         steps += [
             ("Auszahlungen (address)", _goto(page, app, "auszahlungen")),

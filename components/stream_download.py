@@ -165,6 +165,19 @@ class _QueueWriter(io.RawIOBase):
                 continue
 
 
+def _next(
+    chunks: queue.Queue[bytes | BaseException | None], out: _QueueWriter
+) -> bytes | BaseException | None:
+    """The writer's next chunk; None at its end or once the client went away (a waiting
+    thread is never left behind when the writer stops)."""
+    while not out.cancelled.is_set():
+        try:
+            return chunks.get(timeout=0.5)
+        except queue.Empty:
+            continue
+    return None
+
+
 class _ClientGone(Exception):
     """The browser stopped reading: the writer ends quietly."""
 
@@ -204,7 +217,7 @@ async def _download(request: Request) -> Response:
     chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
     out = _QueueWriter(chunks)
     threading.Thread(target=_produce, args=(ticket, out), daemon=True).start()
-    first = await run_in_threadpool(chunks.get)
+    first = await run_in_threadpool(_next, chunks, out)
     if isinstance(first, Refusal):  # e.g. a selection the data layer refuses: its own words
         out.cancelled.set()
         return _refusal(400, first.key, ticket.locale, **first.params)
@@ -238,7 +251,7 @@ async def _rest(
                 log.error("download %s failed while streaming", ticket.file_name, exc_info=item)
                 raise RuntimeError(f"download {ticket.file_name} failed") from item
             yield item
-            item = await run_in_threadpool(chunks.get)
+            item = await run_in_threadpool(_next, chunks, out)
     finally:
         out.cancelled.set()  # a client that went away stops the writer at its next chunk
 

@@ -19,6 +19,13 @@ Each page and main action is done --runs times per user and timed twice:
 - server: the script runs the action caused, from the app's log line "script run … ms"
   (Home.py), summed; `runs` is how many there were (one per click is the goal).
 
+The walk opens the main pages by address (a bookmark: Streamlit's frontend loads anew) and
+through the menu (a click in the app), does the main clicks (paging, the calendar's tab and
+week, the revenue year, the payouts tab; staff also Auszahlungen and its CSV), and ends with
+Bestellungen's streamed CSV of the whole selection: click to the download's start (its first
+byte) and to its end. The app runs as `streamlit run portal.py` (the cookie and download
+routes) with staff's second factor off, as for the seed's logins.
+
 Printed: p50/p95 of both per action, the runs per action, and the app process's peak RSS.
 Figures carry the noise of a shared 2-core machine; nothing is asserted.
 """

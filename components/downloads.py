@@ -13,7 +13,7 @@ import html
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -22,10 +22,9 @@ import streamlit as st
 from components import stream_download
 from components.feedback import show_refusal
 from components.i18n import locale, number, t
-from components.session import PageContext, session_token
+from components.session import PageContext, live_user, session_token
 from core import export
 from core.validation import InvalidInput
-from data.access.sessions import resume_session
 
 STATE_PREFIX = "_prepared_file_"
 
@@ -178,7 +177,7 @@ def stream_link(
             file_name=file_name,
             mime=mime,
             write=build,
-            is_live=_liveness(ctx),
+            is_live=partial(live_user, ctx.db, ctx.settings),
             locale=locale(),
         )
         offered = _Offered(chosen, ticket, now + stream_download.TICKET_SECONDS - _RENEW_BEFORE)
@@ -190,9 +189,3 @@ def stream_link(
         f' data-testid="mio-download">{text}</a></div>'
     )
     return True
-
-
-def _liveness(ctx: PageContext) -> Callable[[str], int | None]:
-    idle = timedelta(hours=ctx.settings.session_idle_hours)
-    db = ctx.db
-    return lambda token: resume_session(db, token=token, idle=idle)

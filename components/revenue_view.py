@@ -393,6 +393,10 @@ def _top_partners(ctx: PageContext, span: MonthSpan, basis: str, *, key: str) ->
     )
 
 
+# The period picker's widgets under the page's key: kept while another tab is open.
+CHOICES = tuple(f"revenue_{part}" for part in ("kind", "basis", "m", "q", "y", "from", "to"))
+
+
 def render(ctx: PageContext, *, key: str = "revenue") -> None:
     """The whole Umsatz tab for `ctx.viewer`."""
     viewer, db = ctx.viewer, ctx.db

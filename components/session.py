@@ -85,6 +85,12 @@ def _idle(settings: Settings) -> timedelta:
     return timedelta(hours=settings.session_idle_hours)
 
 
+def live_user(db: Databases, settings: Settings, token: str) -> int | None:
+    """The user id of the live server-side session `token` (the idle and lifetime rules of
+    `settings`), else None; the page's login check and the streamed downloads share it."""
+    return resume_session(db, token=token, idle=_idle(settings))
+
+
 def _forget() -> None:
     for key in (USER_KEY, VIEW_AS_KEY, SESSION_KEY):
         st.session_state.pop(key, None)
@@ -110,7 +116,7 @@ def current_user(db: Databases, settings: Settings) -> User | None:
         token = _browser_cookies().get(settings.cookie_name)
     if token is None:
         return None
-    resumed = resume_session(db, token=token, idle=_idle(settings))
+    resumed = live_user(db, settings, str(token))
     user = load_user(db, user_id=resumed) if resumed is not None else None
     if user is None:
         _forget()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import payout_views, revenue_view
+from components import payout_views, revenue_view, widgets
 from components.i18n import t
 from components.layout import run_guarded
 from components.session import page_context
@@ -33,6 +33,10 @@ if linked and st.session_state.get(_LINKED_KEY) != number:
 if st.session_state.get(TAB_KEY) not in labels:  # e.g. the language changed since
     st.session_state.pop(TAB_KEY, None)
 revenue_tab, payouts_tab, documents_tab = st.tabs(labels, key=TAB_KEY, on_change="rerun")
+# Only the open tab runs; the revenue period chosen stays for when its tab is opened again
+# (Streamlit forgets the value of a widget a run does not draw).
+if not revenue_tab.open:
+    widgets.keep(revenue_view.CHOICES)
 if revenue_tab.open:
     with revenue_tab:
         run_guarded("accounting/revenue", lambda: revenue_view.render(ctx))

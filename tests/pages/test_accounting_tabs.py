@@ -77,3 +77,19 @@ def test_the_payouts_tab_reads_no_revenue_and_stays_open(world: Databases, calls
     at.run()
     assert "GS-" in assert_clean(at)
     assert calls["payouts.page_payouts"] == 1 and calls.of("revenue.") == 0, calls
+
+
+def test_the_chosen_revenue_year_is_still_there_after_a_look_at_the_payouts(
+    world: Databases,
+) -> None:
+    at = open_page("buchhaltung/buchhaltung.py", user_id=ALPHA)
+    at.button_group(key="revenue_kind").set_value("year").run()
+    at.selectbox(key="revenue_y").select_index(1).run()
+    chosen = at.selectbox(key="revenue_y").value
+    at.session_state["accounting_tab"] = "Auszahlungen"
+    at.run()
+    at.session_state["accounting_tab"] = "Umsatz"
+    at.run()
+    assert_clean(at)
+    assert at.button_group(key="revenue_kind").value == "year"
+    assert at.selectbox(key="revenue_y").value == chosen
